@@ -1,0 +1,368 @@
+package vipps
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// ErrOutcomeUnknown is wrapped by errors from calls whose request may have
+// reached Vipps without an answer coming back (a timeout, a dropped
+// connection, a server error). The payment may or may not have changed. Check
+// with [Client.Details]: for capture and refund, then retry with the same
+// RequestID; for initiate, if Details says the orderId is unknown, initiate
+// again with a new orderId (see [OrderID.Attempt]).
+var ErrOutcomeUnknown = errors.New("outcome unknown: the request may have reached Vipps; check Details before acting again")
+
+// ErrorGroup is the errorGroup of a Vipps error.
+type ErrorGroup string
+
+// Error groups. GroupGateway is ours: it marks errors from Vipps' API gateway
+// (Azure API Management), which have no group of their own.
+const (
+	GroupAuthentication ErrorGroup = "Authentication"
+	GroupPayment        ErrorGroup = "Payment"
+	GroupInvalidRequest ErrorGroup = "InvalidRequest"
+	GroupVippsError     ErrorGroup = "VippsError"
+	GroupUser           ErrorGroup = "User"
+	GroupMerchant       ErrorGroup = "Merchant"
+	GroupGateway        ErrorGroup = "Gateway"
+)
+
+// ErrorDetail is one entry of a Vipps error array. Callbacks carry the same
+// shape as errorInfo.
+type ErrorDetail struct {
+	Group     ErrorGroup `json:"errorGroup"`
+	Code      string     `json:"errorCode"`
+	Message   string     `json:"errorMessage"`
+	ContextID string     `json:"contextId,omitempty"`
+}
+
+// UnmarshalJSON accepts errorCode as a string or a number and normalises the
+// group's casing ("user" → "User").
+func (d *ErrorDetail) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Group     string          `json:"errorGroup"`
+		Code      json.RawMessage `json:"errorCode"`
+		Message   string          `json:"errorMessage"`
+		ContextID string          `json:"contextId"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	code, err := stringOrNumber(w.Code)
+	if err != nil {
+		return fmt.Errorf("errorCode: %w", err)
+	}
+	*d = ErrorDetail{Group: normalGroup(w.Group), Code: code, Message: w.Message, ContextID: w.ContextID}
+	return nil
+}
+
+func normalGroup(g string) ErrorGroup {
+	for _, known := range []ErrorGroup{GroupAuthentication, GroupPayment, GroupInvalidRequest, GroupVippsError, GroupUser, GroupMerchant} {
+		if strings.EqualFold(g, string(known)) {
+			return known
+		}
+	}
+	return ErrorGroup(g)
+}
+
+// InvalidParam is one field problem in an Order Management validation error.
+type InvalidParam struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// Error is an error answer from Vipps: an eCom error array, an API gateway
+// object, an Order Management problem document, or a non-JSON body. Use
+// errors.AsType[*vipps.Error](err) to get at it.
+type Error struct {
+	// Op names the call ("capture", "initiate", ...); OrderID is set for
+	// payment calls.
+	Op      string
+	OrderID OrderID
+
+	// StatusCode is the HTTP status. It is 200 when Vipps answered 200 with
+	// an error body.
+	StatusCode int
+	// Group, Code, Message and ContextID come from the first entry of the
+	// error array (or the gateway / problem document).
+	Group     ErrorGroup
+	Code      string
+	Message   string
+	ContextID string
+	// Details holds every entry of an error array.
+	Details []ErrorDetail
+	// InvalidParams lists field problems of Order Management errors.
+	InvalidParams []InvalidParam
+	// RequestID is the X-Request-Id this call sent, if any.
+	RequestID string
+	// RetryAfter is the server's Retry-After on a 429 or 503, if given.
+	RetryAfter time.Duration
+	// Body is the raw body (at most 4 KiB) when it had no known shape.
+	Body string
+}
+
+// Error formats the error with what happened, the group and code, and the
+// context id to quote to Vipps.
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		if e.OrderID != "" {
+			fmt.Fprintf(&b, " order %s", e.OrderID)
+		}
+		b.WriteString(": ")
+	}
+	fmt.Fprintf(&b, "vipps: HTTP %d", e.StatusCode)
+	if e.Group != "" {
+		fmt.Fprintf(&b, " %s", e.Group)
+		if e.Code != "" {
+			fmt.Fprintf(&b, " %s", e.Code)
+		}
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	} else if e.Body != "" {
+		fmt.Fprintf(&b, ": %q", e.Body)
+	}
+	for _, p := range e.InvalidParams {
+		fmt.Fprintf(&b, "; %s: %s", p.Name, p.Reason)
+	}
+	if e.ContextID != "" {
+		fmt.Fprintf(&b, " (contextId %s)", e.ContextID)
+	}
+	if e.RequestID != "" {
+		fmt.Fprintf(&b, " (X-Request-Id %s)", e.RequestID)
+	}
+	return b.String()
+}
+
+// Has reports whether e, or any entry of its error array, has this group and code.
+func (e *Error) Has(group ErrorGroup, code string) bool {
+	if e.Group == group && e.Code == code {
+		return true
+	}
+	for _, d := range e.Details {
+		if d.Group == group && d.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// Retryable reports whether repeating the same request later may succeed
+// without changing it: rate limiting (429), an order locked by Vipps
+// (VippsError 94), too many concurrent requests (VippsError 98), and server
+// errors. For capture and refund, retry with the same RequestID.
+func (e *Error) Retryable() bool {
+	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500 ||
+		e.Has(GroupVippsError, "94") || e.Has(GroupVippsError, "98")
+}
+
+// DuplicateOrderID reports whether initiate failed because the orderId was
+// used before for this MSN (Merchant 34). Initiate again with a new orderId.
+func (e *Error) DuplicateOrderID() bool { return e.Has(GroupMerchant, "34") }
+
+// NotFound reports whether Vipps does not know the orderId for this MSN
+// (Merchant 35, or HTTP 404).
+func (e *Error) NotFound() bool {
+	return e.Has(GroupMerchant, "35") || e.StatusCode == http.StatusNotFound
+}
+
+// Unauthorized reports whether the credentials, subscription key or access
+// token were refused.
+func (e *Error) Unauthorized() bool {
+	return e.StatusCode == http.StatusUnauthorized || e.Group == GroupAuthentication
+}
+
+// RateLimited reports whether Vipps answered 429 Too Many Requests.
+func (e *Error) RateLimited() bool { return e.StatusCode == http.StatusTooManyRequests }
+
+// Locked reports whether the order is locked while Vipps processes it
+// (VippsError 94); retry later with the same RequestID.
+func (e *Error) Locked() bool { return e.Has(GroupVippsError, "94") }
+
+// IdempotencyMismatch reports whether a retry with the same X-Request-Id
+// carried a different body than the first request (error 93).
+func (e *Error) IdempotencyMismatch() bool {
+	return e.Has(GroupVippsError, "93") || e.Has(GroupPayment, "93")
+}
+
+// Conflict reports whether Order Management refused because the object
+// already exists (a receipt or an image can be stored once).
+func (e *Error) Conflict() bool { return e.StatusCode == http.StatusConflict }
+
+// customerText holds what a customer may be told, by group and code. Only the
+// outcomes a customer can act on are here; everything else gets the generic
+// text.
+var customerText = map[[2]string]string{
+	{"Payment", "41"}: "Your Vipps account has no valid card. Add a card in Vipps and try again.",
+	{"Payment", "42"}: "Your bank refused the payment. Contact your bank, or pay with another card.",
+	{"Payment", "43"}: "Your bank refused the amount. Contact your bank, or pay with another card.",
+	{"Payment", "44"}: "Your card has expired. Update your card in Vipps and try again.",
+	{"Payment", "45"}: "The payment was not completed, most likely because it was not confirmed in Vipps in time. Please try again.",
+	{"User", "81"}:    "This phone number cannot pay with Vipps. Check the number, or use another payment method.",
+	{"User", "82"}:    "Your Vipps app is too old. Update the Vipps app and try again.",
+}
+
+const genericCustomerText = "The payment could not be completed. No money has been taken. Please try again, or choose another payment method."
+
+// CustomerMessage returns a text that a paying customer understands and can
+// act on. It never reveals internal details; for errors that are not the
+// customer's to fix it returns a generic text.
+func (e *Error) CustomerMessage() string {
+	if t, ok := customerText[[2]string{string(e.Group), e.Code}]; ok {
+		return t
+	}
+	return genericCustomerText
+}
+
+// merchantText says what a merchant employee or developer should do.
+var merchantText = map[[2]string]string{
+	{"Payment", "51"}:    "The payment is already captured and cannot be cancelled; refund it instead.",
+	{"Payment", "52"}:    "Vipps could not cancel the payment; check its details.",
+	{"Payment", "61"}:    "The capture is larger than what remains reserved; check the remaining amount in the details.",
+	{"Payment", "62"}:    "Nothing is reserved yet: the customer has not approved the payment.",
+	{"Payment", "63"}:    "The capture failed for an unknown reason; check the details before trying again.",
+	{"Payment", "71"}:    "The refund is larger than what remains captured.",
+	{"Payment", "72"}:    "Nothing is captured; cancel the payment instead of refunding it.",
+	{"Payment", "73"}:    "The payment is cancelled; there is nothing to refund.",
+	{"Payment", "74"}:    "The refund could not be debited from the merchant's account; check the settlement account balance.",
+	{"Payment", "93"}:    "A retry carried a different amount than the first attempt; use a new request id for a new operation.",
+	{"Payment", "95"}:    "Refunds are possible up to 365 days after reservation (or direct capture is not allowed for this sales unit).",
+	{"Payment", "96"}:    "Captures are possible up to 180 days after reservation.",
+	{"Payment", "98"}:    "Captures are possible up to 180 days after reservation.",
+	{"Payment", "1082"}:  "The test user is not BankID verified: approve one payment manually in the Vipps test app first.",
+	{"VippsError", "91"}: "The operation is not allowed in the payment's current state (for example capture of a cancelled payment).",
+	{"VippsError", "92"}: "The transaction is already processed.",
+	{"VippsError", "93"}: "A retry carried a different body than the first attempt with the same request id.",
+	{"VippsError", "94"}: "Vipps is still processing the order; retry later with the same request id.",
+	{"VippsError", "98"}: "Too many concurrent requests for this order; slow down.",
+	{"VippsError", "99"}: "Vipps reported an internal error; this is usually a malformed request. Check the request, then retry.",
+	{"User", "81"}:       "The phone number is wrong, not a Vipps user, or cannot pay businesses.",
+	{"User", "82"}:       "The customer's Vipps app is too old.",
+	{"Merchant", "31"}:   "The merchant is blocked by Vipps; contact Vipps.",
+	{"Merchant", "32"}:   "The merchant's receiving limit is exceeded; contact Vipps.",
+	{"Merchant", "33"}:   "The merchant's payment request limit is exceeded; contact Vipps.",
+	{"Merchant", "34"}:   "The orderId is already used for this sales unit; initiate with a new orderId.",
+	{"Merchant", "35"}:   "Vipps does not know this orderId for this sales unit (wrong MSN or keys?).",
+	{"Merchant", "36"}:   "The merchant agreement is not signed.",
+	{"Merchant", "37"}:   "The sales unit is unavailable, deactivated or blocked; check portal.vipps.no.",
+	{"Merchant", "38"}:   "This sales unit may not skip the landing page.",
+	{"Merchant", "39"}:   "This sales unit may not initiate long-living payments.",
+	{"Merchant", "51"}:   "The nin scope is not allowed for this sales unit.",
+	{"Merchant", "97"}:   "This sales unit is not allowed to take payments (only approved for Login?).",
+}
+
+// MerchantMessage returns a text for the merchant's staff or developers: what
+// went wrong and what to do about it.
+func (e *Error) MerchantMessage() string {
+	if t, ok := merchantText[[2]string{string(e.Group), e.Code}]; ok {
+		return t
+	}
+	switch {
+	case e.Group == GroupInvalidRequest:
+		return fmt.Sprintf("Vipps refused the field %q: %s", e.Code, e.Message)
+	case e.Unauthorized():
+		return "Vipps refused the credentials: check the client id, client secret, subscription key and MSN, and that they belong to this environment (test or production)."
+	case e.RateLimited():
+		return "Too many requests for this order; wait and retry."
+	case e.StatusCode >= 500:
+		return "Vipps had a server error; retrying is safe for details, capture and refund with the same request id."
+	case e.Message != "":
+		return e.Message
+	}
+	return "Vipps refused the request; see the error for details."
+}
+
+// maxErrorBody is how much of an unrecognised error body Error keeps.
+const maxErrorBody = 4 << 10
+
+// parseError decodes an error body of any documented shape. It returns nil
+// when body is not an error (for status 200 bodies that are not errors).
+func parseError(status int, body []byte) *Error {
+	e := &Error{StatusCode: status}
+	trim := bytes.TrimSpace(body)
+	switch {
+	case len(trim) > 0 && trim[0] == '[':
+		var ds []ErrorDetail
+		if json.Unmarshal(trim, &ds) == nil && len(ds) > 0 && (ds[0].Group != "" || ds[0].Code != "") {
+			e.Details = ds
+			e.Group, e.Code, e.Message, e.ContextID = ds[0].Group, ds[0].Code, ds[0].Message, ds[0].ContextID
+			return e
+		}
+	case len(trim) > 0 && trim[0] == '{':
+		var o struct {
+			// gateway, guide shape
+			StatusCode json.Number `json:"statusCode"`
+			Message    string      `json:"message"`
+			// gateway, spec shape
+			ResponseInfo *struct {
+				ResponseCode    json.Number `json:"responseCode"`
+				ResponseMessage string      `json:"responseMessage"`
+			} `json:"responseInfo"`
+			Result *struct {
+				Message string `json:"message"`
+			} `json:"result"`
+			// Order Management problem document
+			Title         string         `json:"title"`
+			Detail        string         `json:"detail"`
+			Instance      string         `json:"instance"`
+			InvalidParams []InvalidParam `json:"invalidParams"`
+			// OAuth-style
+			Error            string `json:"error"`
+			ErrorDescription string `json:"error_description"`
+		}
+		var single ErrorDetail // a lone eCom error object
+		if json.Unmarshal(trim, &single) == nil && single.Group != "" {
+			e.Group, e.Code, e.Message, e.ContextID = single.Group, single.Code, single.Message, single.ContextID
+			e.Details = []ErrorDetail{single}
+			return e
+		}
+		if json.Unmarshal(trim, &o) == nil {
+			switch {
+			case o.ResponseInfo != nil || o.Result != nil:
+				e.Group = GroupGateway
+				if o.ResponseInfo != nil {
+					e.Code = o.ResponseInfo.ResponseCode.String()
+					e.Message = o.ResponseInfo.ResponseMessage
+				}
+				if o.Result != nil && o.Result.Message != "" {
+					e.Message = strings.TrimSpace(e.Message + ": " + o.Result.Message)
+					e.Message = strings.TrimPrefix(e.Message, ": ")
+				}
+				return e
+			case o.StatusCode != "" || (o.Message != "" && o.Title == ""):
+				e.Group, e.Code, e.Message = GroupGateway, o.StatusCode.String(), o.Message
+				return e
+			case o.Title != "" || o.Detail != "":
+				e.Message = o.Title
+				if o.Detail != "" && o.Detail != o.Title {
+					e.Message = strings.TrimPrefix(e.Message+": "+o.Detail, ": ")
+				}
+				e.ContextID = o.Instance
+				e.InvalidParams = o.InvalidParams
+				return e
+			case o.Error != "":
+				e.Code, e.Message = o.Error, o.ErrorDescription
+				return e
+			}
+		}
+	}
+	if status < 300 {
+		return nil
+	}
+	if len(trim) > maxErrorBody {
+		trim = trim[:maxErrorBody]
+	}
+	e.Body = string(trim)
+	if e.Body == "" {
+		e.Message = http.StatusText(status)
+	}
+	return e
+}

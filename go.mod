@@ -1,0 +1,3 @@
+module github.com/vippskit/vipps
+
+go 1.26

@@ -1,0 +1,91 @@
+package vipps
+
+import (
+	crand "crypto/rand"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// orderIDAlphabet has no characters that are easy to misread.
+const orderIDAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+
+// attemptRoom is what NewOrderID and OrderIDFor leave free for an attempt
+// suffix such as "-12".
+const attemptRoom = 4
+
+// NewOrderID returns a fresh orderId that follows Vipps' recommendations: a
+// readable prefix (such as "acme-shop" or the MSN), then a random part of 12
+// characters that never starts with a zero and is never all digits. Characters
+// other than letters, digits and '-' in prefix become '-'; a long prefix is
+// cut so that the id leaves room for an [OrderID.Attempt] suffix.
+func NewOrderID(prefix string) OrderID {
+	var b [12]byte
+	crand.Read(b[:])
+	for i := range b {
+		b[i] = orderIDAlphabet[int(b[i])%len(orderIDAlphabet)]
+	}
+	unique := string(b[:])
+	p := sanitizeOrderID(prefix)
+	if max := MaxOrderIDLen - attemptRoom - len(unique) - 1; len(p) > max {
+		p = strings.TrimRight(p[:max], "-")
+	}
+	if p == "" {
+		return OrderID(unique)
+	}
+	return OrderID(p + "-" + unique)
+}
+
+// OrderIDFor returns the orderId for a shop's own order reference, such as
+// OrderIDFor("acme-shop", "10042") = "acme-shop-10042". It fails when the
+// result would not be a valid orderId with room for an attempt suffix, so
+// that the same shop order always maps to the same id and its retries to
+// [OrderID.Attempt].
+func OrderIDFor(prefix, reference string) (OrderID, error) {
+	ref := sanitizeOrderID(reference)
+	if ref == "" {
+		return "", fmt.Errorf("order reference %q has no letters or digits", reference)
+	}
+	id := ref
+	if p := sanitizeOrderID(prefix); p != "" {
+		id = p + "-" + ref
+	}
+	if len(id) > MaxOrderIDLen-attemptRoom {
+		return "", fmt.Errorf("orderId %q would be %d characters; keep prefix and reference within %d", id, len(id), MaxOrderIDLen-attemptRoom)
+	}
+	return OrderID(id), nil
+}
+
+// Attempt returns the orderId for re-attempt n of the same order: id itself
+// for n <= 0, else id with the suffix "-n" (Vipps has no retry of a payment:
+// a new attempt needs a new orderId). Attempt replaces no existing suffix;
+// call it on the base id. If the result would be too long, the base is cut.
+func (id OrderID) Attempt(n int) OrderID {
+	if n <= 0 {
+		return id
+	}
+	suffix := "-" + strconv.Itoa(n)
+	base := string(id)
+	if len(base)+len(suffix) > MaxOrderIDLen {
+		base = base[:MaxOrderIDLen-len(suffix)]
+	}
+	return OrderID(base + suffix)
+}
+
+// sanitizeOrderID maps a text onto the orderId alphabet: other characters
+// (spaces, underscores, Norwegian letters) become '-', runs of '-' collapse,
+// and '-' is trimmed at both ends.
+func sanitizeOrderID(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range s {
+		if r < 128 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
