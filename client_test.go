@@ -344,9 +344,15 @@ func TestCaptureRefundCancel(t *testing.T) {
 	})
 	t.Run("invalid input sends nothing", func(t *testing.T) {
 		for name, call := range map[string]func() error{
-			"bad order id": func() error { _, err := f.client.Capture(ctx, "o_1", vipps.CaptureRequest{TransactionText: "x"}); return err },
-			"no text":      func() error { _, err := f.client.Refund(ctx, "o-1", vipps.CaptureRequest{}); return err },
-			"negative":     func() error { _, err := f.client.Capture(ctx, "o-1", vipps.CaptureRequest{Amount: -1, TransactionText: "x"}); return err },
+			"bad order id": func() error {
+				_, err := f.client.Capture(ctx, "o_1", vipps.CaptureRequest{TransactionText: "x"})
+				return err
+			},
+			"no text": func() error { _, err := f.client.Refund(ctx, "o-1", vipps.CaptureRequest{}); return err },
+			"negative": func() error {
+				_, err := f.client.Capture(ctx, "o-1", vipps.CaptureRequest{Amount: -1, TransactionText: "x"})
+				return err
+			},
 			"long key": func() error {
 				_, err := f.client.Capture(ctx, "o-1", vipps.CaptureRequest{TransactionText: "x", RequestID: strings.Repeat("k", 41)})
 				return err
@@ -872,10 +878,19 @@ func TestOrderManagement(t *testing.T) {
 	}
 	for name, err := range map[string]error{
 		"bad payment type": func() error { _, err := f.client.GetOrder(ctx, "card", "acme-1"); return err }(),
-		"empty receipt":    func() error { _, err := f.client.AddReceipt(ctx, vipps.OMEcom, "acme-1", vipps.Receipt{BottomLine: vipps.BottomLine{Currency: "NOK"}}); return err }(),
-		"bad category":     func() error { _, err := f.client.PutCategory(ctx, vipps.OMEcom, "acme-1", vipps.OrderCategory{Category: "X", OrderDetailsURL: "https://x"}); return err }(),
-		"relative url":     func() error { _, err := f.client.PutCategory(ctx, vipps.OMEcom, "acme-1", vipps.OrderCategory{Category: vipps.CategoryGeneral, OrderDetailsURL: "/o/1"}); return err }(),
-		"bad image id":     func() error { _, err := f.client.UploadImage(ctx, "a b", []byte{1}); return err }(),
+		"empty receipt": func() error {
+			_, err := f.client.AddReceipt(ctx, vipps.OMEcom, "acme-1", vipps.Receipt{BottomLine: vipps.BottomLine{Currency: "NOK"}})
+			return err
+		}(),
+		"bad category": func() error {
+			_, err := f.client.PutCategory(ctx, vipps.OMEcom, "acme-1", vipps.OrderCategory{Category: "X", OrderDetailsURL: "https://x"})
+			return err
+		}(),
+		"relative url": func() error {
+			_, err := f.client.PutCategory(ctx, vipps.OMEcom, "acme-1", vipps.OrderCategory{Category: vipps.CategoryGeneral, OrderDetailsURL: "/o/1"})
+			return err
+		}(),
+		"bad image id": func() error { _, err := f.client.UploadImage(ctx, "a b", []byte{1}); return err }(),
 	} {
 		if err == nil {
 			t.Errorf("%s: no error", name)
