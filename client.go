@@ -98,7 +98,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 // APIs for one sales unit. It is safe for concurrent use; make one per MSN
 // and reuse it, so that its access token is reused.
 type Client struct {
-	base    *url.URL
+	baseURL string // without a trailing slash
 	cfg     Config
 	hc      *http.Client
 	retry   RetryPolicy
@@ -162,12 +162,12 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("vipps: invalid config: " + strings.Join(problems, "; "))
 	}
 	c := &Client{
-		base:  base,
-		cfg:   cfg,
-		hc:    cfg.HTTPClient,
-		retry: cfg.Retry.withDefaults(),
-		log:   cfg.Logger,
-		now:   time.Now,
+		baseURL: base.String(),
+		cfg:     cfg,
+		hc:      cfg.HTTPClient,
+		retry:   cfg.Retry.withDefaults(),
+		log:     cfg.Logger,
+		now:     time.Now,
 	}
 	if c.hc == nil {
 		c.hc = &http.Client{Timeout: 30 * time.Second}
@@ -190,4 +190,4 @@ func New(cfg Config) (*Client, error) {
 func (c *Client) MerchantSerialNumber() MSN { return c.cfg.MerchantSerialNumber }
 
 // BaseURL returns the Vipps environment the client talks to.
-func (c *Client) BaseURL() string { return c.base.String() }
+func (c *Client) BaseURL() string { return c.baseURL }

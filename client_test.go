@@ -765,6 +765,9 @@ func TestContextDeadlineStopsRetries(t *testing.T) {
 	if err == nil {
 		t.Fatal("Details() = nil error")
 	}
+	if errors.Is(err, vipps.ErrOutcomeUnknown) {
+		t.Errorf("a failed read reported an unknown outcome: %v", err)
+	}
 	if n.Load() != 1 || time.Since(start) > 4*time.Second {
 		t.Errorf("attempts = %d after %v; want 1, returned at once since the backoff passes the deadline", n.Load(), time.Since(start))
 	}

@@ -153,9 +153,9 @@ func (c *Client) final(cl *call, err error, ambiguous, lastUnanswered bool) erro
 	if !errors.As(err, &verr) {
 		err = c.wrap(cl, err)
 	}
-	// A keyed or read-only call answered after an unanswered attempt is a
-	// real answer; anything else after an unanswered attempt is not.
-	if ambiguous && (lastUnanswered || cl.mode != retrySafe) {
+	// A keyed call answered after an unanswered attempt is a real answer;
+	// anything else after an unanswered attempt is not. Reads change nothing.
+	if ambiguous && (lastUnanswered || cl.mode != retrySafe) && cl.method != http.MethodGet && !cl.token {
 		return fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 	}
 	return err
@@ -218,7 +218,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, auth string, body []byte
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, cl.method, c.base.String()+cl.path, rd)
+	req, err := http.NewRequestWithContext(ctx, cl.method, c.baseURL+cl.path, rd)
 	if err != nil {
 		return 0, nil, nil, false, err
 	}
