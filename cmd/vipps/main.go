@@ -1,11 +1,41 @@
-// Command vipps is the vippskit tool: API verbs for the Vipps eCom v2 API and
-// the simulator. Run "vipps help" for the list of commands.
+// Command vipps is the vippskit tool: the Vipps eCom API v2 from the command
+// line, and a simulator of the Vipps test environment.
+//
+// Usage:
+//
+//	vipps <command> [flags] [arguments]
+//
+// The commands are:
+//
+//	token      fetch an access token to check the credentials
+//	initiate   start a payment and print the URL to send the user to
+//	approve    approve a payment as the test user would (test environment only)
+//	details    show a payment: amounts, shipping, user and its log
+//	status     show a payment's last status (deprecated endpoint; use details)
+//	capture    capture reserved money, all or part of it
+//	cancel     cancel a payment or release its reservation
+//	refund     refund captured money, all or part of it
+//	receipt    add a receipt and a link to a payment (Order Management), or show them
+//	userinfo   show the profile a user shared (Userinfo API)
+//	sim        run the Vipps simulator
+//
+// Every API command takes the client flags -base-url, -client-id,
+// -client-secret, -subscription-key, -msn, -system-name, -system-version,
+// -plugin-name and -plugin-version, each falling back to an environment
+// variable (VIPPS_BASE_URL, VIPPS_CLIENT_ID, ...), and -timeout, -json and
+// -v. A flag wins over its environment variable. Amounts are øre, as Vipps
+// sends them (-amount 49900 is 499 kr), or kroner with -nok 499.00.
+//
+// Run "vipps <command> -h" for a command's documentation and flags.
+//
+// The exit status is 0 on success, 2 for a mistake on the command line (an
+// unknown command or flag, a missing argument or setting) and 1 for every
+// other failure, such as an error answer from Vipps. Errors from Vipps are
+// printed with their group, code, message and context id and what to do.
 package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,9 +48,7 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "vipps:", err)
-		}
+		printError(os.Stderr, err)
 		os.Exit(exitCode(err))
 	}
 }
@@ -42,6 +70,16 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"token", "fetch an access token to check the credentials", runToken},
+		{"initiate", "start a payment and print the URL to send the user to", runInitiate},
+		{"approve", "approve a payment as the test user would (test environment only)", runApprove},
+		{"details", "show a payment: amounts, shipping, user and its log", runDetails},
+		{"status", "show a payment's last status (deprecated endpoint; use details)", runStatus},
+		{"capture", "capture reserved money, all or part of it", runCapture},
+		{"cancel", "cancel a payment or release its reservation", runCancel},
+		{"refund", "refund captured money, all or part of it", runRefund},
+		{"receipt", "add a receipt and a link to a payment (Order Management), or show them", runReceipt},
+		{"userinfo", "show the profile a user shared (Userinfo API)", runUserInfo},
 		{"sim", "run the Vipps simulator", runSim},
 	}
 }
@@ -49,35 +87,32 @@ func commands() []command {
 // run is main without the process: tests call it directly.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := &env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(stdout)
-		if len(args) == 0 {
-			return errors.New("no command given")
+	if len(args) == 0 {
+		usage(stderr)
+		return &usageError{err: fmt.Errorf("no command given")}
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) == 1 {
+			usage(stdout)
+			return nil
 		}
-		return nil
+		// "vipps help capture" is "vipps capture -h".
+		name, args = args[1], []string{name, "-h"}
 	}
 	for _, c := range commands() {
-		if c.name == args[0] {
+		if c.name == name {
 			return c.run(ctx, e, args[1:])
 		}
 	}
-	usage(stderr)
-	return fmt.Errorf("unknown command %q", args[0])
+	return &usageError{err: fmt.Errorf("unknown command %q", name)}
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: vipps <command> [flags]\n\ncommands:")
+	fmt.Fprintln(w, "usage: vipps <command> [flags] [arguments]\n\ncommands:")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun \"vipps <command> -h\" for a command's flags.")
-}
-
-// exitCode maps an error to the process exit status: 2 for usage errors, 1
-// for everything else.
-func exitCode(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 2
-	}
-	return 1
+	fmt.Fprintln(w, "\nRun \"vipps <command> -h\" for a command's documentation and flags.")
 }

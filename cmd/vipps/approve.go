@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/vippskit/vipps"
+)
+
+const approveDoc = `
+Approve approves a payment as the test user would in the Vipps app
+(POST /ecomm/v2/integration-test/payments/{orderId}/approve). It works in the
+test environment and the simulator only, and not for express or
+skipLandingPage payments.
+
+The token is -token, the token "vipps initiate" printed, or -url, the whole
+URL it printed. The phone number is the test user's 8 digits.
+`
+
+func runApprove(ctx context.Context, e *env, args []string) error {
+	v := newVerb(e, "approve", "<order-id>", approveDoc)
+	var phone, token, fromURL, requestID string
+	v.stringEnv(&phone, "phone", "VIPPS_TEST_PHONE", "the test user's 8-digit phone `number` (required)")
+	v.fs.StringVar(&token, "token", "", "the `token` of the initiate URL")
+	v.fs.StringVar(&fromURL, "url", "", "the initiate `url`, to take the token from (instead of -token)")
+	v.fs.StringVar(&requestID, "request-id", "", "X-Request-Id `key` (default a new one)")
+	rest, err := v.parse(args)
+	if err != nil {
+		return err
+	}
+	id, err := v.orderArg(rest)
+	if err != nil {
+		return err
+	}
+	switch {
+	case token != "" && fromURL != "":
+		return v.usagef("give -token or -url, not both")
+	case fromURL != "":
+		r := vipps.InitiateResponse{URL: fromURL}
+		if token = r.Token(); token == "" {
+			return v.usagef("-url %q has no token= query parameter", fromURL)
+		}
+	case token == "":
+		return v.usagef("missing -token (or -url, the URL initiate printed)")
+	}
+	if err := v.require("phone"); err != nil {
+		return err
+	}
+	client, err := v.newClient()
+	if err != nil {
+		return err
+	}
+	if requestID == "" {
+		requestID = vipps.NewRequestID()
+	}
+	ctx, cancel := v.context(ctx)
+	defer cancel()
+	err = client.Approve(ctx, id, vipps.ApproveRequest{CustomerPhoneNumber: phone, Token: token, RequestID: requestID})
+	if err != nil {
+		return failed(err, "approve", id, requestID)
+	}
+	out := struct {
+		OrderID   vipps.OrderID `json:"orderId"`
+		Approved  bool          `json:"approved"`
+		RequestID string        `json:"requestId"`
+	}{id, true, requestID}
+	return v.print(out, func(w io.Writer) {
+		fmt.Fprintf(w, "approved order %s (X-Request-Id %s)\nRun \"vipps details %s\" to see the reservation.\n", id, requestID, id)
+	})
+}

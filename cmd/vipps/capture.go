@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/vippskit/vipps"
+)
+
+const captureDoc = `
+Capture captures reserved money (POST /ecomm/v2/payments/{orderId}/capture):
+-amount øre (or -nok kroner) of it, or all that remains when no amount is
+given (or it is 0). Capture only what has been delivered; the text is shown to
+the user, so a tracking code is a good one.
+
+Every capture carries an X-Request-Id idempotency key: -request-id, or a new
+one, which is printed. Retrying with the same key and body is safe: Vipps
+captures at most once. After an unknown outcome, run "vipps details" first,
+then retry with the printed key.
+`
+
+func runCapture(ctx context.Context, e *env, args []string) error {
+	return moveMoney(ctx, e, args, "capture", captureDoc)
+}
+
+// moveMoney is capture and refund: the same flags, the same answer.
+func moveMoney(ctx context.Context, e *env, args []string, op, doc string) error {
+	v := newVerb(e, op, "<order-id>", doc)
+	amount := defineAmount(v, "amount to "+op+", 0 for all that remains,")
+	var text, requestID string
+	v.fs.StringVar(&text, "text", "", "transaction text shown to the user, at most 100 characters (required)")
+	v.fs.StringVar(&requestID, "request-id", "", "X-Request-Id idempotency `key`, at most 40 characters (default a new one); reuse it to retry")
+	rest, err := v.parse(args)
+	if err != nil {
+		return err
+	}
+	id, err := v.orderArg(rest)
+	if err != nil {
+		return err
+	}
+	ore, _, err := amount.get()
+	if err != nil {
+		return v.usageErr(err)
+	}
+	if len(requestID) > 40 {
+		return v.usagef("-request-id is %d characters; Vipps allows 40", len(requestID))
+	}
+	if err := v.require("text"); err != nil {
+		return err
+	}
+	client, err := v.newClient()
+	if err != nil {
+		return err
+	}
+	if requestID == "" {
+		requestID = vipps.NewRequestID()
+		if v.json {
+			// stdout is for the response; the key must not be lost.
+			fmt.Fprintf(e.stderr, "vipps %s: X-Request-Id %s\n", op, requestID)
+		}
+	}
+	ctx, cancel := v.context(ctx)
+	defer cancel()
+	req := vipps.CaptureRequest{Amount: ore, TransactionText: text, RequestID: requestID}
+	call := client.Capture
+	if op == "refund" {
+		call = client.Refund
+	}
+	resp, err := call(ctx, id, req)
+	if err != nil {
+		return failed(err, op, id, requestID)
+	}
+	return v.print(resp, func(w io.Writer) { writeTransaction(w, resp, requestID) })
+}
+
+// writeTransaction writes the answer to capture, refund and cancel.
+func writeTransaction(w io.Writer, r *vipps.TransactionResponse, requestID string) {
+	t, s := r.TransactionInfo, r.TransactionSummary
+	fields(w, "",
+		"order id", string(r.OrderID),
+		"status", string(t.Status),
+		"amount", t.Amount.String(),
+		"time", formatTime(t.TimeStamp),
+		"transaction id", t.TransactionID,
+		"text", t.TransactionText,
+		"request id", requestID,
+		"captured", s.CapturedAmount.String(),
+		"refunded", s.RefundedAmount.String(),
+		"remaining to capture", s.RemainingAmountToCapture.String(),
+		"remaining to refund", s.RemainingAmountToRefund.String(),
+	)
+}
