@@ -1,0 +1,138 @@
+package vippstest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/vippskit/vipps"
+)
+
+// The control API mirrors the Go test hooks as small JSON endpoints under
+// /_sim/, for tests in other languages and for people driving the sim
+// command with curl:
+//
+//	GET  /_sim/clock                              {"now": "..."}
+//	POST /_sim/clock/advance                      {"duration": "10m"} → {"now": "..."}
+//	GET  /_sim/payments                           every payment
+//	GET  /_sim/payments/{orderId}                 one payment (?msn= when ambiguous)
+//	POST /_sim/payments/{orderId}/approve         {"phoneNumber": "91234567"} (optional)
+//	POST /_sim/payments/{orderId}/reject
+//	POST /_sim/payments/{orderId}/expire
+//	GET  /_sim/requests                           the request log
+//	GET  /_sim/callbacks                          callback deliveries
+//
+// Errors are {"error": "..."} with 400, 404, 409 or 501.
+func (s *Simulator) controlRoutes(mux *http.ServeMux) {
+	cop := http.NewCrossOriginProtection()
+	ctl := func(pattern string, h func(*exchange) reply) {
+		mux.Handle(pattern, cop.Handler(s.handle("", false, h)))
+	}
+	ctl("GET /_sim/clock", func(x *exchange) reply { return jsonReply(http.StatusOK, clockJSON{x.now}) })
+	ctl("POST /_sim/clock/advance", s.ctlAdvance)
+	ctl("GET /_sim/payments", func(x *exchange) reply { return jsonReply(http.StatusOK, s.paymentsLocked()) })
+	ctl("GET /_sim/payments/{orderId}", func(x *exchange) reply {
+		p, err := s.findLocked(vipps.MSN(x.r.URL.Query().Get("msn")), vipps.OrderID(x.r.PathValue("orderId")))
+		if err != nil {
+			return ctlError(err)
+		}
+		return jsonReply(http.StatusOK, p.snapshot())
+	})
+	ctl("POST /_sim/payments/{orderId}/approve", s.ctlApprove)
+	ctl("POST /_sim/payments/{orderId}/reject", s.ctlUser((*Simulator).rejectLocked))
+	ctl("POST /_sim/payments/{orderId}/expire", s.ctlUser((*Simulator).expireLocked))
+	ctl("GET /_sim/requests", func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.requests)) })
+	ctl("GET /_sim/callbacks", func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.callbacks)) })
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+type clockJSON struct {
+	Now time.Time `json:"now"`
+}
+
+// ctlStatus maps a hook error to its HTTP status.
+func ctlStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, ErrAmbiguous), errors.Is(err, ErrState):
+		return http.StatusConflict
+	case errors.Is(err, ErrUnsupported):
+		return http.StatusNotImplemented
+	}
+	return http.StatusBadRequest
+}
+
+func ctlError(err error) reply {
+	return jsonReply(ctlStatus(err), map[string]string{"error": err.Error()})
+}
+
+// decodeControl decodes an optional JSON body into v.
+func decodeControl(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("bad request body: %w", err)
+	}
+	return nil
+}
+
+func (s *Simulator) ctlAdvance(x *exchange) reply {
+	var in struct {
+		Duration string `json:"duration"`
+	}
+	if err := decodeControl(x.body, &in); err != nil {
+		return ctlError(err)
+	}
+	d, err := time.ParseDuration(in.Duration)
+	if err != nil || d < 0 {
+		return ctlError(fmt.Errorf("duration %q must be a non-negative Go duration such as \"10m\" or \"4320h\"", in.Duration))
+	}
+	s.offset += d
+	now := s.nowLocked()
+	s.sweepLocked(now)
+	return jsonReply(http.StatusOK, clockJSON{now})
+}
+
+func (s *Simulator) ctlApprove(x *exchange) reply {
+	var in struct {
+		PhoneNumber string `json:"phoneNumber"`
+	}
+	if err := decodeControl(x.body, &in); err != nil {
+		return ctlError(err)
+	}
+	p, err := s.findLocked(vipps.MSN(x.r.URL.Query().Get("msn")), vipps.OrderID(x.r.PathValue("orderId")))
+	if err == nil {
+		err = s.approveLocked(p, in.PhoneNumber, x.now, false)
+	}
+	if err != nil {
+		return ctlError(err)
+	}
+	return jsonReply(http.StatusOK, p.snapshot())
+}
+
+// ctlUser serves a hook that takes only the payment.
+func (s *Simulator) ctlUser(act func(*Simulator, *payment, time.Time) error) func(*exchange) reply {
+	return func(x *exchange) reply {
+		p, err := s.findLocked(vipps.MSN(x.r.URL.Query().Get("msn")), vipps.OrderID(x.r.PathValue("orderId")))
+		if err == nil {
+			err = act(s, p, x.now)
+		}
+		if err != nil {
+			return ctlError(err)
+		}
+		return jsonReply(http.StatusOK, p.snapshot())
+	}
+}

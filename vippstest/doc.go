@@ -1,0 +1,156 @@
+// Package vippstest simulates the Vipps eCom API v2 test environment, so
+// that code using Vipps can be tested end to end without network access.
+//
+// A [Simulator] is an http.Handler that keeps payments in memory and
+// behaves like apitest.vipps.no: the access token API, every eCom v2
+// endpoint (initiate, capture, cancel, refund, details, the deprecated
+// status, force approve), Userinfo and Order Management (images,
+// categories, receipts). It validates strictly and answers with Vipps'
+// error shapes, follows the payment state machine and its permission
+// matrix, keeps idempotency keys, and sends transaction callbacks.
+//
+// In tests, [NewServer] starts one on loopback and hands back a ready
+// [vipps.Client]:
+//
+//	srv := vippstest.NewServer(t)
+//	res, err := srv.Client.Initiate(ctx, req)
+//	srv.Sim.Approve(req.Transaction.OrderID, "")   // the user approves
+//	srv.Sim.Advance(11 * time.Minute)              // or lets it time out
+//
+// The test hooks act as the user and the clock: [Simulator.Approve],
+// [Simulator.Reject], [Simulator.Expire], [Simulator.Advance]; and let tests
+// look inside: [Simulator.Payment], [Simulator.Requests] (every request with
+// its headers, to check that the Vipps-System headers were sent),
+// [Simulator.Callbacks]. The same hooks are served as a JSON control API
+// under /_sim/ (see controlRoutes in control.go). The sim command of
+// cmd/vipps runs a simulator as a server.
+//
+// # Decisions
+//
+// The reference leaves some behaviour open. The simulator decides as
+// follows; everything here is a choice, not a fact about Vipps.
+//
+// Credentials and errors:
+//   - Access tokens are JWT-shaped but opaque: a random signature keys a
+//     table. They live Config.TokenLifetime (1 h) on the simulator's clock,
+//     so Advance can expire them. Every numeric field of the token answer
+//     is a JSON string.
+//   - 401 for a missing or unknown subscription key uses the guide's
+//     gateway object {"statusCode", "message"} with the documented texts;
+//     401 for a missing, unknown, expired or foreign bearer token or bad
+//     client credentials uses the spec's {"responseInfo", "result"} object.
+//     Both shapes are documented; using both keeps clients honest.
+//   - Userinfo is called without a subscription key; with one it is a 401
+//     (as older docs say). Its errors are OAuth-style {"error",
+//     "error_description"}: 404 for an unknown sub, 403 after 168 hours.
+//   - A Merchant-Serial-Number header or body merchantSerialNumber that is
+//     not the MSN of the keys: initiate answers 403 Merchant 37 with the
+//     "Invalid MSN" text; calls on an order answer 404 Merchant 35, since
+//     the order does not exist for that MSN.
+//   - Unknown paths answer 404 with the gateway object, as Azure API
+//     Management does; so does a known path with the wrong method.
+//   - InvalidRequest errors name the field by its JSON path
+//     ("transaction.orderId", "merchantInfo.callbackPrefix"), one entry per
+//     problem, all with the same contextId.
+//   - Malformed JSON, merchantSerialNumber as a JSON number, "fallback"
+//     instead of "fallBack" and non-integer amounts answer 500 VippsError 99,
+//     as real Vipps does; Lenient accepts the MSN number and "fallback" and
+//     makes the other two a 400. Duplicate orderId is 400 Merchant 34.
+//   - customerInfo.mobileNumber and customerPhoneNumber are repaired like
+//     Vipps does (spaces, +47, 0047, with a warning); what cannot be
+//     repaired is 400 User 81.
+//   - URLs: callbackPrefix, consentRemovalPrefix and shippingDetailsPrefix
+//     must be https, fallBack https or an app scheme or INTENT (not checked
+//     with isApp). http to loopback (localhost, 127.0.0.0/8, ::1) is
+//     accepted with a warning in the request log, since real Vipps would
+//     refuse it; Lenient accepts http to any host. DNS is not checked.
+//   - Order Management errors are problem documents; its
+//     Merchant-Serial-Number header is required (400 without it, unless
+//     Lenient). A category naming an image that was not uploaded is 404.
+//     Receipts are returned as they were posted.
+//
+// Payments:
+//   - The initiate url is {base}/dwo-api-application/v1/deeplink/vippsgateway?v=2&token=…
+//     ("vippsMT://?token=…" with isApp), where base is the scheme and host
+//     the request came in on. The token is unpadded base64url, so it has
+//     no '='. The page there is a placeholder for now.
+//   - Transaction ids are ten digits, counting up from 5000000001 per
+//     simulator: INITIATE, RESERVE or SALE, and the user's outcome (reject,
+//     timeout, failed reservation) share the payment's id; every capture,
+//     cancel and refund gets a fresh one.
+//   - /details leaves out transactionSummary while the payment waits for
+//     the user, and includes it (zeros where nothing happened) once it has
+//     left INITIATE in any way. bankIdentificationNumber (492560) is
+//     present once a user has acted with a card.
+//   - The log: the user rejecting and the 10-minute timeout are CANCEL
+//     (with the payment's transaction id; /status says CANCEL and REJECTED);
+//     a failed reservation is RESERVE (SALE for direct capture) with
+//     operationSuccess false and /status FAILED; a merchant cancel is CANCEL
+//     before approval and VOID after; releasing the rest after partial
+//     captures is VOID for the released amount. Refused operations
+//     (Payment 51, 61, ...) are not logged.
+//   - The cancel answer's transactionInfo.amount is the payment's amount,
+//     as in Vipps' example.
+//   - Capture and refund with amount 0 or no amount take all that remains.
+//     Amounts below 100 øre are allowed for captures and refunds (only
+//     initiate needs 100). A partial capture or refund without X-Request-Id
+//     is 400 InvalidRequest "X-Request-Id" (Lenient: allowed with a warning);
+//     an X-Request-Id over 40 characters is 400 too.
+//   - Permission matrix, where the reference marks the answer as inferred:
+//     capture when nothing remains to capture (fully captured, released, or
+//     SALE) is Payment 61; refund before approval is Payment 72; refund after
+//     a user reject, timeout or failed reservation is Payment 73; cancel of a
+//     payment the merchant already cancelled or voided is VippsError 92,
+//     after a user reject, timeout or failed reservation Payment 52; cancel
+//     with shouldReleaseRemainingFunds when nothing remains is Payment 51.
+//     Cancel more than 180 days after reservation is Payment 52.
+//   - Time limits are counted from the reservation on the simulator's
+//     clock: capture and cancel 180 days, refund 365 days.
+//   - Idempotency: keys are kept per payment and endpoint (capture, refund,
+//     approve). Only successful answers are kept: a replay with the same
+//     body gets the first answer byte for byte and changes nothing; a
+//     different body is 400 VippsError 93. A refused request keeps nothing,
+//     so it can be retried with the same key once the state allows it.
+//     Cancel has no key; repeating it gets VippsError 92.
+//   - Timeout: a payment nobody acts on for 10 minutes of the simulator's
+//     clock times out (the 5-minute landing page limit is not applied).
+//     Timeouts are applied when any request arrives, on every hook and on
+//     Advance, so with the real clock they happen lazily.
+//   - Force approve needs the token of the payment's url; it is refused
+//     with VippsError 91 for express and skipLandingPage payments, 92 when
+//     the payment is already approved and 91 when it is over. The BankID
+//     precondition (Payment 1082) is not simulated. It answers 200 with an
+//     empty body.
+//   - Magic amounts (Approve and the control API only; not force approve):
+//     151 insufficient funds, 182 refused, 183 fraud, 197 3-D Secure denied
+//     fail with Payment 42; 184 withdrawal limit with 43; 186 expired card
+//     with 44; 187 invalid card with 41. 201 leaves the result unknown for
+//     an hour, then fails with 45. 202 (SCA required) succeeds, as if the
+//     user completed SCA. A failure sends RESERVE_FAILED (SALE_FAILED) with
+//     errorInfo.
+//   - The simulated user follows from the phone number: the same number is
+//     the same person (name, email, address, sub) in every run.
+//   - Express checkout: Approve picks the default static shipping option
+//     (else the first by priority); the shipping cost is not added to the
+//     reserved amount. Express with only shippingDetailsPrefix cannot be
+//     approved yet (ErrUnsupported). Shipping and user details in /details
+//     read "[Expired]" after 7 days.
+//   - Payments with a scope get userDetails and sub in /details at once,
+//     and userDetails in the (regular-status) callback.
+//
+// Callbacks:
+//   - One POST to callbackPrefix + "/v2/payments/" + orderId, concatenated
+//     literally, for approve, reject, failed reservation and timeout (never
+//     for merchant operations), with Authorization set to the authToken
+//     verbatim when one was given. One attempt, 3-second timeout, redirects
+//     not followed. Regular payments say RESERVED, express RESERVE, direct
+//     capture SALE; failed ones RESERVE_FAILED or SALE_FAILED; CANCELLED and
+//     REJECTED otherwise. Only approved express payments carry shipping and
+//     user details (address with zipCode, as Vipps sends it).
+//   - Each delivery runs on a goroutine owned by the simulator; Close waits
+//     for them and stops new ones. [Simulator.WaitCallbacks] waits for those
+//     in flight; [Simulator.Callbacks] lists the outcomes.
+//
+// The request and callback logs keep the latest 10,000 entries; secrets in
+// request headers are redacted.
+package vippstest

@@ -1,0 +1,534 @@
+package vippstest
+
+import (
+	"encoding/base64"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/vippskit/vipps"
+)
+
+// initiateRequest is a checked initiate body.
+type initiateRequest struct {
+	msn     vipps.MSN
+	orderID vipps.OrderID
+	amount  vipps.Amount
+	text    string
+	order   order
+}
+
+// initiate reads an initiate body strictly.
+func (f *form) initiate(t tree) initiateRequest {
+	var req initiateRequest
+	ci := f.object(t, "", "customerInfo", true)
+	mi := f.object(t, "", "merchantInfo", true)
+	tx := f.object(t, "", "transaction", true)
+	o := &req.order
+	if ci != nil {
+		if n := f.str(ci, "customerInfo", "mobileNumber", false, 0); n != "" {
+			o.mobileNumber = f.phone("customerInfo.mobileNumber", n)
+		}
+	}
+	if mi != nil {
+		req.msn = f.msn(mi, "merchantInfo")
+		o.isApp = f.boolean(mi, "merchantInfo", "isApp")
+		o.callbackPrefix = f.str(mi, "merchantInfo", "callbackPrefix", true, 255)
+		f.checkURL("merchantInfo.callbackPrefix", o.callbackPrefix, urlPrefix)
+		if _, ok := mi["fallback"]; ok {
+			if f.lenient {
+				f.x.warn("merchantInfo.fallback is misspelled: real Vipps answers 500; it must be fallBack")
+				if _, both := mi["fallBack"]; !both {
+					mi["fallBack"] = mi["fallback"]
+				}
+			} else {
+				f.crashed = append(f.crashed, "merchantInfo.fallback: misspelled, it must be fallBack")
+			}
+		}
+		o.fallBack = f.str(mi, "merchantInfo", "fallBack", true, 255)
+		if !o.isApp {
+			f.checkURL("merchantInfo.fallBack", o.fallBack, urlFallBack)
+		}
+		o.authToken = f.str(mi, "merchantInfo", "authToken", false, 255)
+		o.paymentType = vipps.PaymentType(f.str(mi, "merchantInfo", "paymentType", false, 0))
+		switch o.paymentType {
+		case "":
+			o.paymentType = vipps.PaymentTypeRegular
+		case vipps.PaymentTypeRegular, vipps.PaymentTypeExpress:
+		default:
+			f.bad("merchantInfo.paymentType", "merchantInfo.paymentType must be %q or %q.", vipps.PaymentTypeRegular, vipps.PaymentTypeExpress)
+		}
+		o.consentRemovalPrefix = f.str(mi, "merchantInfo", "consentRemovalPrefix", false, 255)
+		f.checkURL("merchantInfo.consentRemovalPrefix", o.consentRemovalPrefix, urlPrefix)
+		o.shippingDetailsPrefix = f.str(mi, "merchantInfo", "shippingDetailsPrefix", false, 255)
+		f.checkURL("merchantInfo.shippingDetailsPrefix", o.shippingDetailsPrefix, urlPrefix)
+		o.staticShipping = f.shippingOptions(mi)
+		if o.express() {
+			if o.consentRemovalPrefix == "" {
+				f.bad("merchantInfo.consentRemovalPrefix", "merchantInfo.consentRemovalPrefix is required for express checkout.")
+			}
+			if o.shippingDetailsPrefix == "" && len(o.staticShipping) == 0 {
+				f.bad("merchantInfo.shippingDetailsPrefix", "Express checkout needs merchantInfo.shippingDetailsPrefix or merchantInfo.staticShippingDetails.")
+			}
+		}
+	}
+	if tx != nil {
+		if a, ok := f.integer(tx, "transaction", "amount", true); ok {
+			if a < int64(vipps.MinAmount) {
+				f.bad("transaction.amount", "transaction.amount must be at least 100 (øre).")
+			}
+			req.amount = vipps.Amount(a)
+		}
+		id := f.str(tx, "transaction", "orderId", true, 0)
+		if id != "" && !orderIDPattern.MatchString(id) {
+			f.bad("transaction.orderId", "transaction.orderId must match ^[a-zA-Z0-9-]{1,50}$.")
+		}
+		req.orderID = vipps.OrderID(id)
+		req.text = f.str(tx, "transaction", "transactionText", true, 100)
+		o.skipLandingPage = f.boolean(tx, "transaction", "skipLandingPage")
+		if o.skipLandingPage && o.mobileNumber == "" && !f.user81 {
+			f.bad("customerInfo.mobileNumber", "customerInfo.mobileNumber is required with transaction.skipLandingPage.")
+		}
+		o.scope = f.str(tx, "transaction", "scope", false, 0)
+		for sc := range strings.FieldsSeq(o.scope) {
+			if !knownScope(sc) {
+				f.bad("transaction.scope", "transaction.scope has the unknown value %q.", sc)
+			}
+		}
+		if o.scope != "" && o.express() {
+			f.bad("transaction.scope", "transaction.scope cannot be combined with express checkout.")
+		}
+		f.boolean(tx, "transaction", "useExplicitCheckoutFlow")
+		if ad := f.object(tx, "transaction", "additionalData", false); ad != nil {
+			f.lengths(ad, "transaction.additionalData", map[string][3]int{
+				"passengerName":         {1, 49, 1},
+				"airlineCode":           {3, 3, 1},
+				"airlineDesignatorCode": {2, 2, 1},
+				"ticketNumber":          {1, 150, 0},
+				"agencyInvoiceNumber":   {1, 6, 1},
+			})
+		}
+	}
+	return req
+}
+
+// lengths checks string fields by {min, max, required}.
+func (f *form) lengths(t tree, path string, rules map[string][3]int) {
+	for _, key := range slices.Sorted(maps.Keys(rules)) {
+		r := rules[key]
+		v := f.str(t, path, key, r[2] == 1, r[1])
+		if n := len([]rune(v)); v != "" && n < r[0] {
+			f.bad(join(path, key), "%s must be at least %d characters.", join(path, key), r[0])
+		}
+	}
+}
+
+// shippingOptions reads merchantInfo.staticShippingDetails.
+func (f *form) shippingOptions(mi tree) []vipps.ShippingOption {
+	v, ok := mi["staticShippingDetails"]
+	if !ok || v == nil {
+		return nil
+	}
+	arr, ok := v.([]any)
+	if !ok {
+		f.bad("merchantInfo.staticShippingDetails", "merchantInfo.staticShippingDetails must be an array.")
+		return nil
+	}
+	var out []vipps.ShippingOption
+	for i, e := range arr {
+		path := fmt.Sprintf("merchantInfo.staticShippingDetails[%d]", i)
+		t, ok := e.(tree)
+		if !ok {
+			f.bad(path, "%s must be an object.", path)
+			continue
+		}
+		var opt vipps.ShippingOption
+		switch d := f.str(t, path, "isDefault", true, 0); d {
+		case "Y", "N":
+			opt.IsDefault = d == "Y"
+		case "":
+		default:
+			f.bad(path+".isDefault", "%s.isDefault must be \"Y\" or \"N\".", path)
+		}
+		if p, ok := f.integer(t, path, "priority", false); ok {
+			opt.Priority = int(p)
+		}
+		if c, ok := f.number(t, path, "shippingCost", true); ok {
+			if c < 0 {
+				f.bad(path+".shippingCost", "%s.shippingCost must not be negative.", path)
+			}
+			opt.ShippingCost = vipps.NOK(c)
+		}
+		opt.ShippingMethod = f.str(t, path, "shippingMethod", true, 256)
+		opt.ShippingMethodID = f.str(t, path, "shippingMethodId", true, 100)
+		out = append(out, opt)
+	}
+	return out
+}
+
+// actionRequest is a checked capture, cancel or refund body.
+type actionRequest struct {
+	msn     vipps.MSN
+	amount  vipps.Amount // 0: all that remains
+	text    string
+	release bool
+}
+
+func (f *form) action(t tree, withAmount bool) actionRequest {
+	var a actionRequest
+	if mi := f.object(t, "", "merchantInfo", true); mi != nil {
+		a.msn = f.msn(mi, "merchantInfo")
+	}
+	if tx := f.object(t, "", "transaction", true); tx != nil {
+		a.text = f.str(tx, "transaction", "transactionText", true, 100)
+		if withAmount {
+			if n, ok := f.integer(tx, "transaction", "amount", false); ok {
+				if n < 0 {
+					f.bad("transaction.amount", "transaction.amount must not be negative.")
+				}
+				a.amount = vipps.Amount(n)
+			}
+		}
+	}
+	if !withAmount {
+		a.release = f.boolean(t, "", "shouldReleaseRemainingFunds")
+	}
+	return a
+}
+
+func notFoundReply(orderID vipps.OrderID, msn vipps.MSN) reply {
+	return vippsErr(http.StatusNotFound, vipps.GroupMerchant, "35", msgNotFound, orderID, msn)
+}
+
+// initiate serves POST /ecomm/v2/payments.
+func (s *Simulator) initiate(x *exchange) reply {
+	m, rep := s.authorize(x, true)
+	if rep != nil {
+		return *rep
+	}
+	f := newForm(x, s.cfg.Lenient)
+	var req initiateRequest
+	if t := f.parse(x.body); t != nil {
+		req = f.initiate(t)
+	}
+	x.rec.OrderID = req.orderID
+	if rep := f.result(); rep != nil {
+		return *rep
+	}
+	if !s.headerMSNOK(x, m) {
+		return vippsErr(http.StatusForbidden, vipps.GroupMerchant, "37", msgInvalidMSN, x.r.Header.Get("Merchant-Serial-Number"))
+	}
+	if req.msn != m.MSN {
+		return vippsErr(http.StatusForbidden, vipps.GroupMerchant, "37", msgInvalidMSN, req.msn)
+	}
+	if req.order.skipLandingPage && !m.SkipLandingPageAllowed {
+		return vippsErr(http.StatusBadRequest, vipps.GroupMerchant, "38", msgSkipLanding)
+	}
+	if !m.NinAllowed && strings.Contains(" "+req.order.scope+" ", " nin ") {
+		return vippsErr(http.StatusForbidden, vipps.GroupMerchant, "51", msgNin)
+	}
+	key := payKey{m.MSN, req.orderID}
+	if s.payments[key] != nil {
+		return vippsErr(http.StatusBadRequest, vipps.GroupMerchant, "34", msgDuplicate)
+	}
+	p := &payment{
+		msn:         m.MSN,
+		orderID:     req.orderID,
+		amount:      req.amount,
+		text:        req.text,
+		order:       req.order,
+		token:       s.newLandingTokenLocked(),
+		txID:        s.nextTxIDLocked(),
+		initiatedAt: x.now,
+		idem:        map[idemKey]idemRecord{},
+	}
+	if p.order.isApp {
+		p.url = "vippsMT://?token=" + p.token
+	} else {
+		p.url = baseURL(x.r) + landingPath + "?v=2&token=" + p.token
+	}
+	p.append(p.entry(vipps.OperationInitiate, p.amount, p.text, p.txID, "", x.now, true), vipps.OrderStatusInitiate)
+	s.payments[key] = p
+	s.byToken[p.token] = p
+	s.open[p] = struct{}{}
+	return jsonReply(http.StatusOK, vipps.InitiateResponse{OrderID: p.orderID, URL: p.url})
+}
+
+const landingPath = "/dwo-api-application/v1/deeplink/vippsgateway"
+
+// newLandingTokenLocked returns a token for the landing page URL: unpadded
+// base64url, so that it has no '=' (Vipps' Postman collection splits the
+// URL on '=').
+func (s *Simulator) newLandingTokenLocked() string {
+	for {
+		t := "eyJ" + base64.RawURLEncoding.EncodeToString(randomBytes(48))
+		if s.byToken[t] == nil {
+			return t
+		}
+	}
+}
+
+// baseURL is the scheme and host the request came in on.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// orderCall does what every call on an existing payment starts with: the
+// credentials, the orderId in the path and the Merchant-Serial-Number
+// header. It returns the merchant and orderId, or the reply to give.
+func (s *Simulator) orderCall(x *exchange) (*Merchant, vipps.OrderID, *reply) {
+	m, rep := s.authorize(x, true)
+	if rep != nil {
+		return nil, "", rep
+	}
+	id := vipps.OrderID(x.r.PathValue("orderId"))
+	if !orderIDPattern.MatchString(string(id)) {
+		rep := vippsErr(http.StatusBadRequest, vipps.GroupInvalidRequest, "orderId", "The orderId in the path must match ^[a-zA-Z0-9-]{1,50}$.")
+		return nil, "", &rep
+	}
+	if !s.headerMSNOK(x, m) {
+		rep := notFoundReply(id, vipps.MSN(x.r.Header.Get("Merchant-Serial-Number")))
+		return nil, "", &rep
+	}
+	return m, id, nil
+}
+
+// requestID checks the X-Request-Id header.
+func requestIDOf(x *exchange) (string, *reply) {
+	id := x.r.Header.Get("X-Request-Id")
+	if len(id) > 40 {
+		rep := vippsErr(http.StatusBadRequest, vipps.GroupInvalidRequest, "X-Request-Id", "X-Request-Id is %d characters; the limit is 40.", len(id))
+		return "", &rep
+	}
+	return id, nil
+}
+
+// replayed answers a request whose X-Request-Id was seen before for this
+// payment and endpoint: the first answer again if the body is the same,
+// VippsError 93 if not. ok is false when the key is new.
+func replayed(x *exchange, p *payment, op, requestID, fingerprint string) (reply, bool) {
+	if requestID == "" {
+		return reply{}, false
+	}
+	rec, seen := p.idem[idemKey{op, requestID}]
+	switch {
+	case !seen:
+		return reply{}, false
+	case rec.fingerprint != fingerprint:
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "93", msgNotIdentical, op), true
+	}
+	x.warn("idempotent replay of X-Request-Id %q: the first answer is repeated", requestID)
+	return rec.rep, true
+}
+
+func remember(p *payment, op, requestID, fingerprint string, rep reply) {
+	if requestID != "" && rep.status/100 == 2 {
+		p.idem[idemKey{op, requestID}] = idemRecord{fingerprint: fingerprint, rep: rep}
+	}
+}
+
+// capture serves POST /ecomm/v2/payments/{orderId}/capture.
+func (s *Simulator) capture(x *exchange) reply { return s.moneyOp(x, "capture") }
+
+// refund serves POST /ecomm/v2/payments/{orderId}/refund.
+func (s *Simulator) refund(x *exchange) reply { return s.moneyOp(x, "refund") }
+
+// refundResponse is the refund answer: Vipps names the operation
+// "transaction" here, not "transactionInfo".
+type refundResponse struct {
+	OrderID            vipps.OrderID            `json:"orderId"`
+	Transaction        vipps.TransactionInfo    `json:"transaction"`
+	TransactionSummary vipps.TransactionSummary `json:"transactionSummary"`
+}
+
+func (s *Simulator) moneyOp(x *exchange, op string) reply {
+	m, id, rep := s.orderCall(x)
+	if rep != nil {
+		return *rep
+	}
+	f := newForm(x, s.cfg.Lenient)
+	var a actionRequest
+	if t := f.parse(x.body); t != nil {
+		a = f.action(t, true)
+	}
+	if rep := f.result(); rep != nil {
+		return *rep
+	}
+	requestID, rep := requestIDOf(x)
+	if rep != nil {
+		return *rep
+	}
+	if a.msn != m.MSN {
+		return notFoundReply(id, a.msn)
+	}
+	p := s.payments[payKey{m.MSN, id}]
+	if p == nil {
+		return notFoundReply(id, m.MSN)
+	}
+	fingerprint := fmt.Sprintf("%d|%q", a.amount, a.text)
+	if rep, ok := replayed(x, p, op, requestID, fingerprint); ok {
+		return rep
+	}
+	if requestID == "" && a.amount != 0 {
+		if !s.cfg.Lenient {
+			return vippsErr(http.StatusBadRequest, vipps.GroupInvalidRequest, "X-Request-Id", "X-Request-Id is required for a partial %s.", op)
+		}
+		x.warn("partial %s without X-Request-Id: Vipps requires one", op)
+	}
+	txID := itoa(s.nextTx + 1)
+	var (
+		done vipps.Amount
+		oe   *opError
+	)
+	if op == "capture" {
+		done, oe = p.capture(a.amount, a.text, txID, requestID, x.now)
+	} else {
+		done, oe = p.refund(a.amount, a.text, txID, requestID, x.now)
+	}
+	if oe != nil {
+		return oe.reply()
+	}
+	s.nextTx++
+	info := vipps.TransactionInfo{Amount: done, TimeStamp: vipps.Time{Time: x.now}, TransactionID: txID, TransactionText: a.text}
+	if op == "capture" {
+		info.Status = vipps.TransactionCaptured
+		rep = ptr(jsonReply(http.StatusOK, vipps.TransactionResponse{OrderID: id, TransactionInfo: info, TransactionSummary: p.summary()}))
+	} else {
+		info.Status = vipps.TransactionRefund
+		rep = ptr(jsonReply(http.StatusOK, refundResponse{OrderID: id, Transaction: info, TransactionSummary: p.summary()}))
+	}
+	remember(p, op, requestID, fingerprint, *rep)
+	return *rep
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// cancel serves PUT /ecomm/v2/payments/{orderId}/cancel.
+func (s *Simulator) cancel(x *exchange) reply {
+	m, id, rep := s.orderCall(x)
+	if rep != nil {
+		return *rep
+	}
+	f := newForm(x, s.cfg.Lenient)
+	var a actionRequest
+	if t := f.parse(x.body); t != nil {
+		a = f.action(t, false)
+	}
+	if rep := f.result(); rep != nil {
+		return *rep
+	}
+	if a.msn != m.MSN {
+		return notFoundReply(id, a.msn)
+	}
+	p := s.payments[payKey{m.MSN, id}]
+	if p == nil {
+		return notFoundReply(id, m.MSN)
+	}
+	txID := itoa(s.nextTx + 1)
+	if oe := p.cancel(a.release, a.text, txID, x.now); oe != nil {
+		return oe.reply()
+	}
+	s.nextTx++
+	delete(s.open, p)
+	info := vipps.TransactionInfo{
+		Amount:          p.amount,
+		Status:          vipps.TransactionCancelled,
+		TimeStamp:       vipps.Time{Time: x.now},
+		TransactionID:   txID,
+		TransactionText: a.text,
+	}
+	return jsonReply(http.StatusOK, vipps.TransactionResponse{OrderID: id, TransactionInfo: info, TransactionSummary: p.summary()})
+}
+
+// details serves GET /ecomm/v2/payments/{orderId}/details.
+func (s *Simulator) details(x *exchange) reply {
+	m, id, rep := s.orderCall(x)
+	if rep != nil {
+		return *rep
+	}
+	p := s.payments[payKey{m.MSN, id}]
+	if p == nil {
+		return notFoundReply(id, m.MSN)
+	}
+	return jsonReply(http.StatusOK, p.details(x.now))
+}
+
+// status serves the deprecated GET /ecomm/v2/payments/{orderId}/status.
+func (s *Simulator) status(x *exchange) reply {
+	m, id, rep := s.orderCall(x)
+	if rep != nil {
+		return *rep
+	}
+	p := s.payments[payKey{m.MSN, id}]
+	if p == nil {
+		return notFoundReply(id, m.MSN)
+	}
+	var out vipps.StatusResponse
+	out.OrderID = id
+	out.TransactionInfo.Amount = p.last.Amount
+	out.TransactionInfo.Status = p.status
+	out.TransactionInfo.TimeStamp = p.last.TimeStamp
+	out.TransactionInfo.TransactionID = p.last.TransactionID
+	return jsonReply(http.StatusOK, out)
+}
+
+// forceApprove serves POST /ecomm/v2/integration-test/payments/{orderId}/approve:
+// the test environment's way to approve without the app. The magic amounts
+// do not apply.
+func (s *Simulator) forceApprove(x *exchange) reply {
+	m, id, rep := s.orderCall(x)
+	if rep != nil {
+		return *rep
+	}
+	f := newForm(x, s.cfg.Lenient)
+	var phone, token string
+	if t := f.parse(x.body); t != nil {
+		phone = f.str(t, "", "customerPhoneNumber", true, 0)
+		token = f.str(t, "", "token", true, 0)
+	}
+	if rep := f.result(); rep != nil {
+		return *rep
+	}
+	requestID, rep := requestIDOf(x)
+	if rep != nil {
+		return *rep
+	}
+	p := s.payments[payKey{m.MSN, id}]
+	if p == nil {
+		return notFoundReply(id, m.MSN)
+	}
+	fingerprint := phone + "|" + token
+	if rep, ok := replayed(x, p, "approve", requestID, fingerprint); ok {
+		return rep
+	}
+	if !secretEqual(token, p.token) {
+		return vippsErr(http.StatusBadRequest, vipps.GroupInvalidRequest, "token", "The token is not the token of this payment's url.")
+	}
+	switch {
+	case p.order.express():
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "91", "Force approve is not supported for express checkout payments.")
+	case p.order.skipLandingPage:
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "91", "Force approve is not supported for skipLandingPage payments.")
+	}
+	if phone = f.phone("customerPhoneNumber", phone); phone == "" {
+		return *f.result()
+	}
+	switch {
+	case p.phase == phaseReserved || p.phase == phaseSale || !p.pendingUntil.IsZero():
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "92", msgAlreadyProcessed)
+	case p.phase != phaseInitiated:
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "91", msgNotAllowed)
+	}
+	if err := s.approveLocked(p, phone, x.now, true); err != nil {
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "91", "%s", err.Error())
+	}
+	rep = &reply{status: http.StatusOK}
+	remember(p, "approve", requestID, fingerprint, *rep)
+	return *rep
+}

@@ -1,0 +1,297 @@
+package vippstest
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/vippskit/vipps"
+)
+
+// Approve acts as the user approving the payment in the Vipps app with the
+// given phone number ("" means the payment's customerInfo.mobileNumber, or
+// else [DefaultPhoneNumber]). The payment becomes RESERVE (SALE for a
+// direct-capture merchant) and the callback is sent. Unlike force approve,
+// the magic test amounts apply: 151, 182, 183, 184, 186, 187 and 197 øre
+// fail the reservation, 201 leaves the result unknown for an hour and then
+// fails it; see the package documentation.
+func (s *Simulator) Approve(orderID vipps.OrderID, phone string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.nowLocked()
+	s.sweepLocked(now)
+	p, err := s.findLocked("", orderID)
+	if err != nil {
+		return fmt.Errorf("approve order %s: %w", orderID, err)
+	}
+	if err := s.approveLocked(p, phone, now, false); err != nil {
+		return fmt.Errorf("approve order %s: %w", orderID, err)
+	}
+	return nil
+}
+
+// Reject acts as the user rejecting the payment in the app: the payment is
+// cancelled (log CANCEL) and the callback says CANCELLED.
+func (s *Simulator) Reject(orderID vipps.OrderID) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.nowLocked()
+	s.sweepLocked(now)
+	p, err := s.findLocked("", orderID)
+	if err == nil {
+		err = s.rejectLocked(p, now)
+	}
+	if err != nil {
+		return fmt.Errorf("reject order %s: %w", orderID, err)
+	}
+	return nil
+}
+
+// Expire makes the payment time out now, as if the user had done nothing
+// for 10 minutes: /status says REJECTED, the log says CANCEL and the
+// callback says REJECTED. To let time pass for every payment, use
+// [Simulator.Advance].
+func (s *Simulator) Expire(orderID vipps.OrderID) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.nowLocked()
+	s.sweepLocked(now)
+	p, err := s.findLocked("", orderID)
+	if err == nil {
+		err = s.expireLocked(p, now)
+	}
+	if err != nil {
+		return fmt.Errorf("expire order %s: %w", orderID, err)
+	}
+	return nil
+}
+
+// Payment returns a snapshot of the payment with this orderId. It fails
+// with [ErrNotFound], or [ErrAmbiguous] when several merchants have used
+// the orderId.
+func (s *Simulator) Payment(orderID vipps.OrderID) (Payment, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweepLocked(s.nowLocked())
+	p, err := s.findLocked("", orderID)
+	if err != nil {
+		return Payment{}, fmt.Errorf("payment %s: %w", orderID, err)
+	}
+	return p.snapshot(), nil
+}
+
+// Payments returns snapshots of every payment, oldest first.
+func (s *Simulator) Payments() []Payment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweepLocked(s.nowLocked())
+	return s.paymentsLocked()
+}
+
+func (s *Simulator) paymentsLocked() []Payment {
+	ps := make([]*payment, 0, len(s.payments))
+	for _, p := range s.payments {
+		ps = append(ps, p)
+	}
+	slices.SortFunc(ps, func(a, b *payment) int {
+		return cmp.Or(a.initiatedAt.Compare(b.initiatedAt), cmp.Compare(a.txID, b.txID))
+	})
+	out := make([]Payment, len(ps))
+	for i, p := range ps {
+		out[i] = p.snapshot()
+	}
+	return out
+}
+
+// findLocked finds a payment by orderId, within one merchant when msn is
+// set.
+func (s *Simulator) findLocked(msn vipps.MSN, orderID vipps.OrderID) (*payment, error) {
+	if msn != "" {
+		if p := s.payments[payKey{msn, orderID}]; p != nil {
+			return p, nil
+		}
+		return nil, ErrNotFound
+	}
+	var found *payment
+	for _, m := range s.merchants {
+		if p := s.payments[payKey{m.MSN, orderID}]; p != nil {
+			if found != nil {
+				return nil, ErrAmbiguous
+			}
+			found = p
+		}
+	}
+	if found == nil {
+		return nil, ErrNotFound
+	}
+	return found, nil
+}
+
+// waiting reports whether the payment still waits for the user.
+func (p *payment) waiting() bool { return p.phase == phaseInitiated && p.pendingUntil.IsZero() }
+
+// approveLocked approves p as the user with phone. forced is force approve,
+// to which the magic amounts do not apply.
+func (s *Simulator) approveLocked(p *payment, phone string, now time.Time, forced bool) error {
+	if !p.waiting() {
+		return fmt.Errorf("%w: the payment is %s, not waiting for the user", ErrState, p.describe())
+	}
+	if phone == "" {
+		phone = cmp.Or(p.order.mobileNumber, DefaultPhoneNumber)
+	}
+	if !phonePattern.MatchString(phone) {
+		return fmt.Errorf("phone number %q must be 8 digits", phone)
+	}
+	if p.order.skipLandingPage && phone != p.order.mobileNumber {
+		return fmt.Errorf("%w: with skipLandingPage only %s can approve", ErrState, p.order.mobileNumber)
+	}
+	u := userFor(phone)
+	var shipping *vipps.ShippingDetails
+	if p.order.express() {
+		opt, ok := defaultShipping(p.order.staticShipping)
+		if !ok {
+			return fmt.Errorf("%w: express checkout with shippingDetailsPrefix (calling the merchant for shipping options) is not simulated yet; use staticShippingDetails", ErrUnsupported)
+		}
+		shipping = &vipps.ShippingDetails{Address: u.address, ShippingCost: opt.ShippingCost, ShippingMethod: opt.ShippingMethod, ShippingMethodID: opt.ShippingMethodID}
+	}
+	p.user, p.shipping = u, shipping
+	direct := s.byMSN[p.msn].DirectCapture
+	if !forced {
+		if out, ok := magicOutcome(p.amount); ok {
+			if out.pending {
+				p.pendingUntil = now.Add(pendingResult)
+				return nil
+			}
+			p.fail(direct, now)
+			delete(s.open, p)
+			s.sendCallbackLocked(p, failedStatus(direct), &out.err, now)
+			return nil
+		}
+	}
+	p.approve(direct, now)
+	delete(s.open, p)
+	if p.order.scope != "" {
+		s.shareLocked(p, now)
+	}
+	st := vipps.CallbackReserved
+	switch {
+	case direct:
+		st = vipps.CallbackSale
+	case p.order.express():
+		st = vipps.CallbackReserve
+	}
+	s.sendCallbackLocked(p, st, nil, now)
+	return nil
+}
+
+func failedStatus(direct bool) vipps.CallbackStatus {
+	if direct {
+		return vipps.CallbackSaleFailed
+	}
+	return vipps.CallbackReserveFailed
+}
+
+func (s *Simulator) rejectLocked(p *payment, now time.Time) error {
+	if p.phase != phaseInitiated {
+		return fmt.Errorf("%w: the payment is %s, not waiting for the user", ErrState, p.describe())
+	}
+	p.pendingUntil = time.Time{}
+	p.reject(now)
+	delete(s.open, p)
+	s.sendCallbackLocked(p, vipps.CallbackCancelled, nil, now)
+	return nil
+}
+
+func (s *Simulator) expireLocked(p *payment, now time.Time) error {
+	if p.phase != phaseInitiated {
+		return fmt.Errorf("%w: the payment is %s, not waiting for the user", ErrState, p.describe())
+	}
+	p.pendingUntil = time.Time{}
+	p.timeout(now)
+	delete(s.open, p)
+	s.sendCallbackLocked(p, vipps.CallbackRejected, nil, now)
+	return nil
+}
+
+func (p *payment) describe() string {
+	if p.phase == phaseInitiated && !p.pendingUntil.IsZero() {
+		return "waiting for the bank (magic amount 201)"
+	}
+	return p.phase.String()
+}
+
+// sweepLocked applies what became due by now: payments nobody acted on
+// time out, and the magic amount 201 resolves.
+func (s *Simulator) sweepLocked(now time.Time) {
+	for p := range s.open {
+		switch {
+		case p.phase != phaseInitiated:
+			delete(s.open, p)
+		case !p.pendingUntil.IsZero():
+			if now.Before(p.pendingUntil) {
+				continue
+			}
+			at := p.pendingUntil
+			p.pendingUntil = time.Time{}
+			direct := s.byMSN[p.msn].DirectCapture
+			p.fail(direct, at)
+			delete(s.open, p)
+			s.sendCallbackLocked(p, failedStatus(direct), &vipps.ErrorDetail{Group: vipps.GroupPayment, Code: "45", Message: "Reservation failed: no answer from the issuer in time."}, now)
+		case now.Sub(p.initiatedAt) >= paymentTimeout:
+			p.timeout(p.initiatedAt.Add(paymentTimeout))
+			delete(s.open, p)
+			s.sendCallbackLocked(p, vipps.CallbackRejected, nil, now)
+		}
+	}
+}
+
+// magic is what a magic test amount does when the user approves.
+type magic struct {
+	pending bool              // result unknown for an hour, then failed
+	err     vipps.ErrorDetail // why the reservation failed
+}
+
+// magicOutcome maps the test environment's magic amounts to outcomes. The
+// reference gives the reasons, not the codes; the codes are the nearest
+// documented Payment errors.
+func magicOutcome(a vipps.Amount) (magic, bool) {
+	fail := func(code, msg string) (magic, bool) {
+		return magic{err: vipps.ErrorDetail{Group: vipps.GroupPayment, Code: code, Message: msg}}, true
+	}
+	switch a {
+	case 151:
+		return fail("42", "Refused by issuer: insufficient funds")
+	case 182:
+		return fail("42", "Refused by issuer")
+	case 183:
+		return fail("42", "Refused by issuer: suspected fraud")
+	case 184:
+		return fail("43", "Refused by issuer: withdrawal limit exceeded")
+	case 186:
+		return fail("44", "Refused by issuer because of expired card")
+	case 187:
+		return fail("41", "The user does not have a valid card")
+	case 197:
+		return fail("42", "Refused by issuer: 3-D Secure denied")
+	case 201:
+		return magic{pending: true}, true
+	}
+	return magic{}, false
+}
+
+// defaultShipping picks the option the simulated user chooses: the one
+// marked default, else the first by priority.
+func defaultShipping(opts []vipps.ShippingOption) (vipps.ShippingOption, bool) {
+	if len(opts) == 0 {
+		return vipps.ShippingOption{}, false
+	}
+	for _, o := range opts {
+		if o.IsDefault {
+			return o, true
+		}
+	}
+	sorted := slices.Clone(opts)
+	slices.SortStableFunc(sorted, func(a, b vipps.ShippingOption) int { return cmp.Compare(a.Priority, b.Priority) })
+	return sorted[0], true
+}

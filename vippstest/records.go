@@ -1,0 +1,116 @@
+package vippstest
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vippskit/vipps"
+)
+
+// Request is one API request the simulator received, for assertions such
+// as "the Vipps-System headers were sent". Control API and landing page
+// requests are not recorded.
+type Request struct {
+	// Time is the simulator's clock when the request arrived.
+	Time   time.Time `json:"time"`
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
+	Query  string    `json:"query,omitempty"`
+	// Header is the request's header with secrets redacted: client_secret
+	// and Ocp-Apim-Subscription-Key read "[redacted]", Authorization keeps
+	// only its scheme ("Bearer [redacted]").
+	Header http.Header `json:"header"`
+	Body   string      `json:"body,omitempty"`
+	// Op names the endpoint: "accesstoken", "initiate", "capture",
+	// "cancel", "refund", "details", "status", "approve", "userinfo",
+	// "om-image", "om-category", "om-receipt", "om-order", or "" for
+	// unknown paths.
+	Op string `json:"op,omitempty"`
+	// MSN is the merchant the request was authenticated as.
+	MSN       vipps.MSN     `json:"merchantSerialNumber,omitempty"`
+	OrderID   vipps.OrderID `json:"orderId,omitempty"`
+	RequestID string        `json:"requestId,omitempty"`
+	// Status is the HTTP status the simulator answered with.
+	Status int `json:"status"`
+	// Warnings say what real Vipps would have treated differently, such
+	// as an http callbackPrefix accepted because it points at loopback.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Callback is one delivery of a transaction callback to a merchant.
+type Callback struct {
+	// Time is the simulator's clock when the callback was sent.
+	Time    time.Time            `json:"time"`
+	MSN     vipps.MSN            `json:"merchantSerialNumber"`
+	OrderID vipps.OrderID        `json:"orderId"`
+	URL     string               `json:"url"`
+	Status  vipps.CallbackStatus `json:"status"`
+	// Authorized reports whether an Authorization header (the payment's
+	// authToken) was sent.
+	Authorized bool `json:"authorized"`
+	// Body is the JSON body sent.
+	Body json.RawMessage `json:"body"`
+	// StatusCode is the merchant's answer, 0 when there was none.
+	StatusCode int `json:"statusCode"`
+	// Err says why the delivery failed (timeout, refused connection, ...);
+	// empty when the merchant answered.
+	Err string `json:"error,omitempty"`
+	// Duration is how long the delivery took, in real time.
+	Duration time.Duration `json:"duration"`
+}
+
+// Delivered reports whether the merchant answered 2xx.
+func (c Callback) Delivered() bool { return c.StatusCode >= 200 && c.StatusCode < 300 }
+
+// Requests returns the recorded API requests, oldest first (at most the
+// latest 10,000).
+func (s *Simulator) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		r.Header = r.Header.Clone()
+		r.Warnings = slices.Clone(r.Warnings)
+		out[i] = r
+	}
+	return out
+}
+
+// Callbacks returns the finished callback deliveries, oldest first. Call
+// [Simulator.WaitCallbacks] first to include those in flight.
+func (s *Simulator) Callbacks() []Callback {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.callbacks)
+}
+
+// WaitCallbacks waits until no callback is in flight.
+func (s *Simulator) WaitCallbacks() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.pending > 0 {
+		s.idle.Wait()
+	}
+}
+
+const redacted = "[redacted]"
+
+func redactHeader(h http.Header) http.Header {
+	out := h.Clone()
+	for _, k := range []string{"Client_secret", "Ocp-Apim-Subscription-Key"} {
+		for i := range out[k] {
+			out[k][i] = redacted
+		}
+	}
+	for i, v := range out["Authorization"] {
+		if scheme, _, ok := strings.Cut(v, " "); ok {
+			out["Authorization"][i] = scheme + " " + redacted
+		} else {
+			out["Authorization"][i] = redacted
+		}
+	}
+	return out
+}

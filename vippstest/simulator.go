@@ -1,0 +1,413 @@
+package vippstest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vippskit/vipps"
+)
+
+// Config configures a [Simulator]. The zero value is one merchant
+// ([DefaultMerchant]), the real clock, strict validation and access tokens
+// that live one hour.
+type Config struct {
+	// Merchants are the sales units the simulator knows. Empty means
+	// []Merchant{DefaultMerchant()}. MSNs, client ids and subscription
+	// keys must be unique.
+	Merchants []Merchant
+
+	// Now is the clock. nil means time.Now. The simulator's clock is Now()
+	// plus everything passed to [Simulator.Advance].
+	Now func() time.Time
+
+	// Lenient accepts what real Vipps refuses where the meaning is clear:
+	// http URLs to any host, merchantSerialNumber as a JSON number,
+	// "fallback" for "fallBack", partial captures and refunds without
+	// X-Request-Id, and a Merchant-Serial-Number header that disagrees
+	// with the keys. Requests that still make no sense get a 400 instead
+	// of Vipps' 500. See the package documentation.
+	Lenient bool
+
+	// TokenLifetime is how long access tokens are valid. Zero means one
+	// hour, as in the Vipps test environment.
+	TokenLifetime time.Duration
+
+	// Logger receives one line per request and a warning for every request
+	// that real Vipps would treat differently. nil discards them.
+	Logger *slog.Logger
+
+	// HTTPClient sends the callbacks to merchants. nil means a plain
+	// client. Either way the simulator applies the 3-second timeout and
+	// never follows redirects, as Vipps does.
+	HTTPClient *http.Client
+}
+
+// Merchant is a sales unit with its API keys.
+type Merchant struct {
+	MSN             vipps.MSN
+	ClientID        string
+	ClientSecret    string
+	SubscriptionKey string
+	// Name is shown on the landing page. Empty means "Merchant <MSN>".
+	Name string
+	// DirectCapture makes approved payments SALE (captured at once)
+	// instead of RESERVE.
+	DirectCapture bool
+	// SkipLandingPageAllowed lets the sales unit initiate with
+	// skipLandingPage (else Merchant error 38).
+	SkipLandingPageAllowed bool
+	// NinAllowed lets the sales unit ask for the nin scope (else Merchant
+	// error 51, HTTP 403).
+	NinAllowed bool
+}
+
+// DefaultMerchant returns the sales unit a zero Config gets: MSN 123456,
+// client id "sim-client-id", client secret "sim-client-secret" and
+// subscription key "sim-subscription-key".
+func DefaultMerchant() Merchant {
+	return Merchant{
+		MSN:             "123456",
+		ClientID:        "sim-client-id",
+		ClientSecret:    "sim-client-secret",
+		SubscriptionKey: "sim-subscription-key",
+		Name:            "Sim Shop",
+	}
+}
+
+// DefaultPhoneNumber is the test user who approves when a hook is given no
+// phone number and the payment has no customerInfo.mobileNumber.
+const DefaultPhoneNumber = "91234567"
+
+// Limits of the simulator itself.
+const (
+	// paymentTimeout is how long a user has to act before the payment is
+	// REJECTED.
+	paymentTimeout = 10 * time.Minute
+	// callbackTimeout is how long Vipps waits for the merchant's answer.
+	callbackTimeout = 3 * time.Second
+	// captureLimit and refundLimit are counted from the reservation.
+	captureLimit = 180 * 24 * time.Hour
+	refundLimit  = 365 * 24 * time.Hour
+	// expressDataLife is how long express personal data is shown in
+	// details.
+	expressDataLife = 7 * 24 * time.Hour
+	// userinfoLife is how long Userinfo serves a payment's profile.
+	userinfoLife = 168 * time.Hour
+	// pendingResult is how long the magic amount 201 leaves the result
+	// unknown.
+	pendingResult = time.Hour
+	// maxBody bounds request bodies (Order Management images are up to
+	// 2 MB before base64).
+	maxBody = 4 << 20
+	// maxRecords bounds the request and callback logs; the oldest entries
+	// are dropped.
+	maxRecords = 10000
+)
+
+// Errors of the test hooks.
+var (
+	// ErrNotFound: no payment has that orderId.
+	ErrNotFound = errors.New("vippstest: no payment with that orderId")
+	// ErrAmbiguous: the orderId exists for more than one merchant.
+	ErrAmbiguous = errors.New("vippstest: orderId exists for more than one merchant")
+	// ErrState: the payment is not in a state where the hook applies.
+	ErrState = errors.New("vippstest: not allowed in the payment's state")
+	// ErrUnsupported: the simulator cannot do this yet.
+	ErrUnsupported = errors.New("vippstest: not supported by the simulator")
+)
+
+// Simulator is a stateful, in-memory simulation of the Vipps eCom v2 test
+// environment: the access token API, every eCom endpoint, force approve,
+// Userinfo and Order Management, plus test hooks that act as the user. It
+// is an http.Handler and safe for concurrent use. Call Close when done: it
+// waits for callbacks in flight.
+type Simulator struct {
+	cfg       Config
+	merchants []*Merchant // in Config order
+	byMSN     map[vipps.MSN]*Merchant
+	log       *slog.Logger
+	hc        *http.Client // callbacks
+	mux       *http.ServeMux
+	token     http.Handler // the access token route
+
+	mu        sync.Mutex
+	idle      *sync.Cond // signalled when pending drops to zero
+	offset    time.Duration
+	tokens    map[string]issuedToken
+	payments  map[payKey]*payment
+	byToken   map[string]*payment // landing-page token → payment
+	open      map[*payment]struct{}
+	nextTx    int64
+	requests  []Request
+	callbacks []Callback
+	pending   int // callbacks in flight
+	closed    bool
+	subs      map[consentKey]*consent // what users shared through a scope
+	om        map[omKey]*omOrder
+	images    map[vipps.MSN]map[string]bool
+	cbTimeout time.Duration
+}
+
+type payKey struct {
+	msn     vipps.MSN
+	orderID vipps.OrderID
+}
+
+// New validates cfg and returns a simulator.
+func New(cfg Config) (*Simulator, error) {
+	if len(cfg.Merchants) == 0 {
+		cfg.Merchants = []Merchant{DefaultMerchant()}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.TokenLifetime == 0 {
+		cfg.TokenLifetime = time.Hour
+	}
+	var problems []string
+	if cfg.TokenLifetime < time.Second {
+		problems = append(problems, fmt.Sprintf("Config.TokenLifetime %v must be at least a second", cfg.TokenLifetime))
+	}
+	s := &Simulator{
+		cfg:       cfg,
+		byMSN:     map[vipps.MSN]*Merchant{},
+		log:       cfg.Logger,
+		tokens:    map[string]issuedToken{},
+		payments:  map[payKey]*payment{},
+		byToken:   map[string]*payment{},
+		open:      map[*payment]struct{}{},
+		nextTx:    5000000000,
+		subs:      map[consentKey]*consent{},
+		om:        map[omKey]*omOrder{},
+		images:    map[vipps.MSN]map[string]bool{},
+		cbTimeout: callbackTimeout,
+	}
+	ids, keys := map[string]bool{}, map[string]bool{}
+	for i := range cfg.Merchants {
+		m := cfg.Merchants[i]
+		where := fmt.Sprintf("Config.Merchants[%d]", i)
+		if err := m.MSN.Validate(); err != nil {
+			problems = append(problems, where+": "+err.Error())
+		}
+		if m.ClientID == "" || m.ClientSecret == "" || m.SubscriptionKey == "" {
+			problems = append(problems, where+": ClientID, ClientSecret and SubscriptionKey are required")
+		}
+		if s.byMSN[m.MSN] != nil {
+			problems = append(problems, fmt.Sprintf("%s: MSN %s is used twice", where, m.MSN))
+		}
+		if ids[m.ClientID] || keys[m.SubscriptionKey] {
+			problems = append(problems, where+": client id and subscription key must be unique")
+		}
+		ids[m.ClientID], keys[m.SubscriptionKey] = true, true
+		if m.Name == "" {
+			m.Name = "Merchant " + string(m.MSN)
+		}
+		s.merchants = append(s.merchants, &m)
+		s.byMSN[m.MSN] = &m
+	}
+	if len(problems) > 0 {
+		return nil, errors.New("vippstest: invalid config: " + strings.Join(problems, "; "))
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	hc := http.Client{}
+	if cfg.HTTPClient != nil {
+		hc = *cfg.HTTPClient
+	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	s.hc = &hc
+	s.idle = sync.NewCond(&s.mu)
+	s.routes()
+	return s, nil
+}
+
+// Merchants returns the sales units the simulator knows, in Config order.
+func (s *Simulator) Merchants() []Merchant {
+	out := make([]Merchant, len(s.merchants))
+	for i, m := range s.merchants {
+		out[i] = *m
+	}
+	return out
+}
+
+// ServeHTTP serves the Vipps APIs, the landing page placeholder and the
+// control API under /_sim/.
+func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Vipps' own material spells this path two ways; accept any casing.
+	if strings.EqualFold(r.URL.Path, "/accesstoken/get") {
+		s.token.ServeHTTP(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// Now returns the simulator's clock.
+func (s *Simulator) Now() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nowLocked()
+}
+
+func (s *Simulator) nowLocked() time.Time { return s.cfg.Now().Add(s.offset).UTC() }
+
+// Advance moves the simulator's clock forward by d and then applies what
+// became due: payments time out, the magic amount 201 resolves, access
+// tokens expire. Advance(0) only applies what is due. It returns the new
+// time.
+func (s *Simulator) Advance(d time.Duration) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d > 0 {
+		s.offset += d
+	}
+	now := s.nowLocked()
+	s.sweepLocked(now)
+	return now
+}
+
+// Close stops sending callbacks and waits for those in flight (each is
+// bounded by the 3-second callback timeout). The handler keeps answering
+// API calls after Close, but sends no more callbacks.
+func (s *Simulator) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	for s.pending > 0 {
+		s.idle.Wait()
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// nextTxIDLocked returns a fresh transaction id: ten digits and counting.
+func (s *Simulator) nextTxIDLocked() string {
+	s.nextTx++
+	return fmt.Sprint(s.nextTx)
+}
+
+// exchange is one API request being handled under the lock.
+type exchange struct {
+	r    *http.Request
+	body []byte
+	now  time.Time
+	rec  *Request
+}
+
+// warn records something real Vipps would treat differently.
+func (x *exchange) warn(format string, args ...any) {
+	x.rec.Warnings = append(x.rec.Warnings, fmt.Sprintf(format, args...))
+}
+
+// handle wraps a handler: it reads the body, takes the lock, applies what is
+// due, runs h, records the request (when record is set) and writes the reply
+// after unlocking.
+func (s *Simulator) handle(op string, record bool, h func(*exchange) reply) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		s.mu.Lock()
+		x := &exchange{r: r, body: body, now: s.nowLocked()}
+		x.rec = &Request{
+			Time:      x.now,
+			Method:    r.Method,
+			Path:      r.URL.Path,
+			Query:     r.URL.RawQuery,
+			Header:    redactHeader(r.Header),
+			Body:      string(body),
+			Op:        op,
+			RequestID: r.Header.Get("X-Request-Id"),
+		}
+		if id := r.PathValue("orderId"); id != "" {
+			x.rec.OrderID = vipps.OrderID(id)
+		}
+		s.sweepLocked(x.now)
+		var rep reply
+		if readErr != nil {
+			if _, ok := errors.AsType[*http.MaxBytesError](readErr); ok {
+				rep = gatewayReply(http.StatusRequestEntityTooLarge, "Request body too large.")
+			} else {
+				rep = gatewayReply(http.StatusBadRequest, "Could not read the request body.")
+			}
+		} else {
+			rep = h(x)
+		}
+		x.rec.Status = rep.status
+		rec := *x.rec
+		if record {
+			s.requests = appendBounded(s.requests, rec)
+		}
+		s.mu.Unlock()
+
+		rep.write(w)
+		if !record {
+			return
+		}
+		attrs := []slog.Attr{
+			slog.String("method", rec.Method), slog.String("path", rec.Path),
+			slog.Int("status", rec.Status), slog.Duration("duration", time.Since(start)),
+		}
+		if rec.Op != "" {
+			attrs = append(attrs, slog.String("op", rec.Op))
+		}
+		if rec.MSN != "" {
+			attrs = append(attrs, slog.String("msn", string(rec.MSN)))
+		}
+		if rec.OrderID != "" {
+			attrs = append(attrs, slog.String("order_id", string(rec.OrderID)))
+		}
+		if rec.RequestID != "" {
+			attrs = append(attrs, slog.String("request_id", rec.RequestID))
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "vipps request", attrs...)
+		for _, wmsg := range rec.Warnings {
+			s.log.LogAttrs(r.Context(), slog.LevelWarn, "real Vipps would differ",
+				slog.String("path", rec.Path), slog.String("warning", wmsg))
+		}
+	})
+}
+
+func appendBounded[T any](s []T, v T) []T {
+	if len(s) >= maxRecords {
+		s = append(s[:0:0], s[len(s)-maxRecords+1:]...)
+	}
+	return append(s, v)
+}
+
+// routes registers every endpoint. One line per route; the op names are
+// what the request log and (later) fault injection key on.
+func (s *Simulator) routes() {
+	mux := http.NewServeMux()
+	api := func(pattern, op string, h func(*exchange) reply) { mux.Handle(pattern, s.handle(op, true, h)) }
+
+	s.token = s.handle("accesstoken", true, s.accessToken)
+
+	api("POST /ecomm/v2/payments", "initiate", s.initiate)
+	api("POST /ecomm/v2/payments/{$}", "initiate", s.initiate)
+	api("POST /ecomm/v2/payments/{orderId}/capture", "capture", s.capture)
+	api("PUT /ecomm/v2/payments/{orderId}/cancel", "cancel", s.cancel)
+	api("POST /ecomm/v2/payments/{orderId}/refund", "refund", s.refund)
+	api("GET /ecomm/v2/payments/{orderId}/details", "details", s.details)
+	api("GET /ecomm/v2/payments/{orderId}/status", "status", s.status)
+	api("POST /ecomm/v2/integration-test/payments/{orderId}/approve", "approve", s.forceApprove)
+	api("GET /vipps-userinfo-api/userinfo/{sub}", "userinfo", s.userinfo)
+
+	api("POST /order-management/v1/images", "om-image", s.omImage)
+	api("PUT /order-management/v2/{paymentType}/categories/{orderId}", "om-category", s.omCategory)
+	api("POST /order-management/v2/{paymentType}/receipts/{orderId}", "om-receipt", s.omReceipt)
+	api("GET /order-management/v2/{paymentType}/{orderId}", "om-order", s.omOrder)
+
+	mux.Handle("GET /dwo-api-application/v1/deeplink/vippsgateway", s.handle("landing", false, s.landing))
+
+	s.controlRoutes(mux)
+
+	mux.Handle("/", s.handle("", true, func(x *exchange) reply {
+		return gatewayReply(http.StatusNotFound, "Resource not found")
+	}))
+	s.mux = mux
+}

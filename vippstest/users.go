@@ -1,0 +1,143 @@
+package vippstest
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vippskit/vipps"
+)
+
+// user is a simulated Vipps test user. Everything about them follows from
+// the phone number, so the same number is the same person in every run,
+// with the same sub (which Vipps derives from the national identity
+// number).
+type user struct {
+	phone     string
+	sub       string // Userinfo subject, a UUID
+	userID    string // express checkout userId, base64 with '=' padding
+	firstName string
+	lastName  string
+	email     string
+	birthDate string // YYYY-MM-DD
+	nin       string
+	address   vipps.Address
+}
+
+func userFor(phone string) *user {
+	h := sha256.Sum256([]byte("vippstest user " + phone))
+	first := []string{"Ada", "Kari", "Ola", "Nora", "Emil", "Ingrid", "Jakob", "Sofie"}
+	last := []string{"Lovelace", "Nordmann", "Hansen", "Johansen", "Olsen", "Larsen", "Berg", "Haugen"}
+	streets := []string{"Dronning Eufemias gate", "Karl Johans gate", "Storgata", "Kirkeveien"}
+	n := binary.BigEndian.Uint64(h[:8])
+	u := &user{
+		phone:     phone,
+		firstName: first[n%uint64(len(first))],
+		lastName:  last[(n/8)%uint64(len(last))],
+	}
+	u.sub = fmt.Sprintf("%x-%x-%x-%x-%x", h[8:12], h[12:14], h[14:16], h[16:18], h[18:24])
+	u.userID = base64.StdEncoding.EncodeToString(h[24:32])[:10] + "+/uob=="
+	u.email = strings.ToLower(u.firstName+"."+u.lastName) + "@example.com"
+	year := 1950 + int(n%50)
+	month := 1 + int(n/50%12)
+	day := 1 + int(n/600%28)
+	u.birthDate = fmt.Sprintf("%04d-%02d-%02d", year, month, day)
+	u.nin = fmt.Sprintf("%02d%02d%02d%05d", day, month, year%100, n%100000)
+	u.address = vipps.Address{
+		AddressLine1: fmt.Sprintf("%s %d", streets[(n/64)%uint64(len(streets))], 1+n%90),
+		City:         "OSLO",
+		Country:      "NO",
+		PostCode:     fmt.Sprintf("0%03d", 150+n%800),
+	}
+	return u
+}
+
+func (u *user) details() vipps.UserDetails {
+	return vipps.UserDetails{UserID: u.userID, FirstName: u.firstName, LastName: u.lastName, Email: u.email, MobileNumber: u.phone}
+}
+
+// consent is what a user shared with a merchant through a scope.
+type consent struct {
+	user   *user
+	scopes []string
+	at     time.Time
+}
+
+type consentKey struct {
+	sub string
+	msn vipps.MSN
+}
+
+// scopes are the values transaction.scope may hold.
+func knownScope(s string) bool {
+	switch s {
+	case "name", "address", "email", "phoneNumber", "birthDate", "nin", "accountNumbers":
+		return true
+	}
+	return false
+}
+
+// userinfo serves GET /vipps-userinfo-api/userinfo/{sub}: the profile a
+// user shared with this merchant through a payment's scope, for 168 hours.
+func (s *Simulator) userinfo(x *exchange) reply {
+	m, rep := s.authorize(x, false)
+	if rep != nil {
+		return *rep
+	}
+	sub := x.r.PathValue("sub")
+	c := s.subs[consentKey{sub, m.MSN}]
+	switch {
+	case c == nil:
+		return jsonReply(http.StatusNotFound, map[string]string{"error": "not_found", "error_description": "No user with this sub has shared data with this merchant."})
+	case x.now.Sub(c.at) > userinfoLife:
+		return jsonReply(http.StatusForbidden, map[string]string{"error": "access_denied", "error_description": "The user's data can be fetched for 168 hours after the payment."})
+	}
+	u := c.user
+	out := vipps.UserInfo{Sub: u.sub}
+	for _, sc := range c.scopes {
+		switch sc {
+		case "name":
+			out.Name, out.GivenName, out.FamilyName = u.firstName+" "+u.lastName, u.firstName, u.lastName
+		case "email":
+			out.Email, out.EmailVerified = u.email, true
+		case "phoneNumber":
+			out.PhoneNumber = "47" + u.phone
+		case "birthDate":
+			out.BirthDate = u.birthDate
+		case "nin":
+			out.NIN = u.nin
+		case "address":
+			a := u.address
+			out.Address = &vipps.UserInfoAddress{
+				StreetAddress: a.AddressLine1,
+				PostalCode:    a.PostCode,
+				Region:        a.City,
+				Country:       a.Country,
+				Formatted:     a.AddressLine1 + "\n" + a.PostCode + " " + a.City + "\n" + a.Country,
+				AddressType:   "home",
+			}
+		}
+	}
+	return jsonReply(http.StatusOK, out)
+}
+
+// shareLocked records that the user of p shared p's scope with the merchant.
+func (s *Simulator) shareLocked(p *payment, now time.Time) {
+	k := consentKey{p.user.sub, p.msn}
+	c := s.subs[k]
+	if c == nil {
+		c = &consent{user: p.user}
+		s.subs[k] = c
+	}
+	for sc := range strings.FieldsSeq(p.order.scope) {
+		if !slices.Contains(c.scopes, sc) {
+			c.scopes = append(c.scopes, sc)
+		}
+	}
+	c.at = now
+}
