@@ -129,6 +129,9 @@ func runInitiate(ctx context.Context, e *env, args []string) error {
 			"url", resp.URL,
 			"token", resp.Token(),
 		)
-		fmt.Fprintf(w, "\nSend the user to the URL (valid for 5 minutes), or in the test environment run\n\tvipps approve %s -phone <test-user> -token %s\n", resp.OrderID, resp.Token())
+		fmt.Fprintln(w, "\nSend the user to the URL (valid for 5 minutes).")
+		if tok := resp.Token(); tok != "" && !express && !skipLanding {
+			fmt.Fprintf(w, "In the test environment, approve it as the test user with\n\tvipps approve %s -phone <test-user> -token %s\n", resp.OrderID, tok)
+		}
 	})
 }

@@ -243,6 +243,7 @@ func (v *verb) print(resp any, text func(w io.Writer)) error {
 	if v.json {
 		enc := json.NewEncoder(v.e.stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false) // URLs keep their '&'
 		return enc.Encode(resp)
 	}
 	text(v.e.stdout)
