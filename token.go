@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -49,10 +50,19 @@ func (t *AccessToken) UnmarshalJSON(b []byte) error {
 		}
 		return n, nil
 	}
+	// secs converts seconds to a Duration, refusing what would overflow
+	// (more than 292 years) instead of wrapping around.
+	secs := func(name string, raw json.RawMessage) (time.Duration, error) {
+		n, err := num(name, raw)
+		if err == nil && (n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second)) {
+			return 0, fmt.Errorf("%s %d is out of range", name, n)
+		}
+		return time.Duration(n) * time.Second, err
+	}
 	var errs []error
-	in, err := num("expires_in", w.ExpiresIn)
+	in, err := secs("expires_in", w.ExpiresIn)
 	errs = append(errs, err)
-	ext, err := num("ext_expires_in", w.ExtExpiresIn)
+	ext, err := secs("ext_expires_in", w.ExtExpiresIn)
 	errs = append(errs, err)
 	on, err := num("expires_on", w.ExpiresOn)
 	errs = append(errs, err)
@@ -63,8 +73,8 @@ func (t *AccessToken) UnmarshalJSON(b []byte) error {
 	}
 	*t = AccessToken{
 		TokenType:    w.TokenType,
-		ExpiresIn:    time.Duration(in) * time.Second,
-		ExtExpiresIn: time.Duration(ext) * time.Second,
+		ExpiresIn:    in,
+		ExtExpiresIn: ext,
 		Resource:     w.Resource,
 		AccessToken:  Secret(w.AccessToken),
 	}
