@@ -130,10 +130,20 @@ func ParseTime(s string) (Time, error) {
 	s = strings.TrimSpace(s)
 	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
+			if !encodable(t) {
+				return Time{}, fmt.Errorf("timestamp %q is out of range", s)
+			}
 			return Time{t}, nil
 		}
 	}
 	return Time{}, fmt.Errorf("timestamp %q is not ISO-8601", s)
+}
+
+// encodable reports whether t has a four-digit year in UTC, as Time's JSON
+// form needs (an offset can move 0000-01-01 or 9999-12-31 out of range).
+func encodable(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 0 && y <= 9999
 }
 
 // UnmarshalJSON parses ISO-8601 with or without a zone; null and "" give the
@@ -152,6 +162,10 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		if err != nil {
 			return fmt.Errorf("timeStamp: %w", err)
 		}
+		// Years 0000 to 9999, which also keeps sec*1000 within int64.
+		if !(sec >= -62167219200 && sec < 253402300800) {
+			return fmt.Errorf("timeStamp %s is out of range", s)
+		}
 		*t = Time{time.UnixMilli(int64(sec * 1000)).UTC()}
 		return nil
 	}
@@ -163,10 +177,14 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON writes RFC 3339 with milliseconds in UTC, like Vipps.
+// MarshalJSON writes RFC 3339 with milliseconds in UTC, like Vipps. Like
+// time.Time, it fails for years outside 0000 to 9999 in UTC.
 func (t Time) MarshalJSON() ([]byte, error) {
 	if t.IsZero() {
 		return []byte(`""`), nil
+	}
+	if !encodable(t.Time) {
+		return nil, fmt.Errorf("vipps.Time.MarshalJSON: year %d in UTC is outside 0000 to 9999", t.UTC().Year())
 	}
 	return []byte(`"` + t.UTC().Format("2006-01-02T15:04:05.000Z") + `"`), nil
 }
