@@ -1,6 +1,7 @@
 package vippstest
 
 import (
+	"bytes"
 	crand "crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -28,12 +29,14 @@ func (rep reply) write(w http.ResponseWriter) {
 }
 
 func jsonReply(status int, v any) reply {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		// Only the simulator's own types are marshalled; this is a bug.
 		panic(fmt.Sprintf("vippstest: encode reply: %v", err))
 	}
-	return reply{status: status, contentType: jsonType, body: b}
+	return reply{status: status, contentType: jsonType, body: bytes.TrimSuffix(b.Bytes(), []byte("\n"))}
 }
 
 // vippsErr is the eCom error array with one entry.
@@ -80,15 +83,25 @@ func internalReply() reply {
 
 // gatewayReply is the API gateway's error object in the guide's shape.
 func gatewayReply(status int, message string) reply {
-	return jsonReply(status, map[string]any{"statusCode": status, "message": message})
+	return jsonReply(status, struct {
+		StatusCode int    `json:"statusCode"`
+		Message    string `json:"message"`
+	}{status, message})
 }
 
 // unauthorizedReply is the API gateway's 401 in the spec's shape.
 func unauthorizedReply(message string) reply {
-	return jsonReply(http.StatusUnauthorized, map[string]any{
-		"responseInfo": map[string]any{"responseCode": http.StatusUnauthorized, "responseMessage": "Unauthorized"},
-		"result":       map[string]any{"message": message},
-	})
+	type responseInfo struct {
+		ResponseCode    int    `json:"responseCode"`
+		ResponseMessage string `json:"responseMessage"`
+	}
+	type result struct {
+		Message string `json:"message"`
+	}
+	return jsonReply(http.StatusUnauthorized, struct {
+		ResponseInfo responseInfo `json:"responseInfo"`
+		Result       result       `json:"result"`
+	}{responseInfo{http.StatusUnauthorized, "Unauthorized"}, result{message}})
 }
 
 // problem is the Order Management error document.
