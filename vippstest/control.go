@@ -11,21 +11,8 @@ import (
 	"github.com/vippskit/vipps"
 )
 
-// The control API mirrors the Go test hooks as small JSON endpoints under
-// /_sim/, for tests in other languages and for people driving the sim
-// command with curl:
-//
-//	GET  /_sim/clock                              {"now": "..."}
-//	POST /_sim/clock/advance                      {"duration": "10m"} → {"now": "..."}
-//	GET  /_sim/payments                           every payment
-//	GET  /_sim/payments/{orderId}                 one payment (?msn= when ambiguous)
-//	POST /_sim/payments/{orderId}/approve         {"phoneNumber": "91234567"} (optional)
-//	POST /_sim/payments/{orderId}/reject
-//	POST /_sim/payments/{orderId}/expire
-//	GET  /_sim/requests                           the request log
-//	GET  /_sim/callbacks                          callback deliveries
-//
-// Errors are {"error": "..."} with 400, 404, 409 or 501.
+// controlRoutes registers the control API (listed in the package
+// documentation). Browsers on other sites may not call it.
 func (s *Simulator) controlRoutes(mux *http.ServeMux) {
 	cop := http.NewCrossOriginProtection()
 	ctl := func(pattern string, h func(*exchange) reply) {

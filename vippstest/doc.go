@@ -21,9 +21,35 @@
 // [Simulator.Reject], [Simulator.Expire], [Simulator.Advance]; and let tests
 // look inside: [Simulator.Payment], [Simulator.Requests] (every request with
 // its headers, to check that the Vipps-System headers were sent),
-// [Simulator.Callbacks]. The same hooks are served as a JSON control API
-// under /_sim/ (see controlRoutes in control.go). The sim command of
-// cmd/vipps runs a simulator as a server.
+// [Simulator.Callbacks]. The sim command of cmd/vipps runs a simulator as
+// a server.
+//
+// # Control API
+//
+// The hooks are also served as JSON under /_sim/, for tests in other
+// languages and for people driving the sim command with curl:
+//
+//	GET  /_sim/clock                        {"now": "..."}
+//	POST /_sim/clock/advance                {"duration": "10m"} → {"now": "..."}
+//	GET  /_sim/payments                     every payment (see Payment)
+//	GET  /_sim/payments/{orderId}           one payment (add ?msn= when ambiguous)
+//	POST /_sim/payments/{orderId}/approve   {"phoneNumber": "91234567"}, optional
+//	POST /_sim/payments/{orderId}/reject
+//	POST /_sim/payments/{orderId}/expire
+//	GET  /_sim/requests                     the request log (see Request)
+//	GET  /_sim/callbacks                    callback deliveries (see Callback)
+//
+// Errors are {"error": "..."} with 404 (no such payment), 409 (ambiguous
+// orderId, or the payment is past that point), 501 (not simulated yet) or
+// 400. Cross-site browser requests are refused (http.CrossOriginProtection).
+//
+// # Where the simulator goes next
+//
+// Every route goes through one wrapper (handle in simulator.go) that takes
+// the lock, applies what is due on the clock, records the request and
+// writes the reply; rate limits and fault injection belong there, keyed on
+// the op names of [Request.Op]. The landing page at the initiate URL is a
+// placeholder for the browser "Vipps app" page.
 //
 // # Decisions
 //

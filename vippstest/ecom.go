@@ -396,18 +396,17 @@ func (s *Simulator) moneyOp(x *exchange, op string) reply {
 	}
 	s.nextTx++
 	info := vipps.TransactionInfo{Amount: done, TimeStamp: vipps.Time{Time: x.now}, TransactionID: txID, TransactionText: a.text}
+	var out reply
 	if op == "capture" {
 		info.Status = vipps.TransactionCaptured
-		rep = ptr(jsonReply(http.StatusOK, vipps.TransactionResponse{OrderID: id, TransactionInfo: info, TransactionSummary: p.summary()}))
+		out = jsonReply(http.StatusOK, vipps.TransactionResponse{OrderID: id, TransactionInfo: info, TransactionSummary: p.summary()})
 	} else {
 		info.Status = vipps.TransactionRefund
-		rep = ptr(jsonReply(http.StatusOK, refundResponse{OrderID: id, Transaction: info, TransactionSummary: p.summary()}))
+		out = jsonReply(http.StatusOK, refundResponse{OrderID: id, Transaction: info, TransactionSummary: p.summary()})
 	}
-	remember(p, op, requestID, fingerprint, *rep)
-	return *rep
+	remember(p, op, requestID, fingerprint, out)
+	return out
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // cancel serves PUT /ecomm/v2/payments/{orderId}/cancel.
 func (s *Simulator) cancel(x *exchange) reply {
@@ -528,7 +527,7 @@ func (s *Simulator) forceApprove(x *exchange) reply {
 	if err := s.approveLocked(p, phone, x.now, true); err != nil {
 		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "91", "%s", err.Error())
 	}
-	rep = &reply{status: http.StatusOK}
-	remember(p, "approve", requestID, fingerprint, *rep)
-	return *rep
+	out := reply{status: http.StatusOK}
+	remember(p, "approve", requestID, fingerprint, out)
+	return out
 }

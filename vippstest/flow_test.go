@@ -1,6 +1,7 @@
 package vippstest_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -581,4 +582,51 @@ func TestUserinfo(t *testing.T) {
 	srv.Sim.Advance(169 * time.Hour)
 	_, err = c.UserInfo(t.Context(), d.Sub)
 	wantVippsError(t, "UserInfo after 169 hours", err, http.StatusForbidden, "", "access_denied")
+}
+
+// TestWireShapes checks the quirks of Vipps' wire format that the client's
+// lenient decoding would hide.
+func TestWireShapes(t *testing.T) {
+	srv := newServer(t)
+	r := newRaw(t, srv)
+	reserve(t, srv.Client, "wire-1", 20000)
+	reserve(t, srv.Client, "wire-2", 20000)
+	keys := func(body []byte) map[string]any {
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		return m
+	}
+	tests := []struct {
+		name, method, path, body string
+		key, status              string // the operation's key and its status
+	}{
+		{"capture", "POST", "/ecomm/v2/payments/wire-1/capture", actionBody(5000, "c"), "transactionInfo", "Captured"},
+		{"refund", "POST", "/ecomm/v2/payments/wire-1/refund", actionBody(1000, "r"), "transaction", "Refund"},
+		{"cancel", "PUT", "/ecomm/v2/payments/wire-2/cancel", `{"merchantInfo":{"merchantSerialNumber":"123456"},"transaction":{"transactionText":"x"}}`, "transactionInfo", "Cancelled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := r.do(tt.method, tt.path, tt.body, "X-Request-Id", "wire-"+tt.name)
+			if status != http.StatusOK {
+				t.Fatalf("%s = %d %s", tt.name, status, body)
+			}
+			m := keys(body)
+			info, ok := m[tt.key].(map[string]any)
+			if !ok || info["status"] != tt.status || len(m) != 3 {
+				t.Fatalf("%s = %s, want orderId, %s with status %q, transactionSummary", tt.name, body, tt.key, tt.status)
+			}
+			if ts, _ := info["timeStamp"].(string); len(ts) != len("2026-03-02T10:00:00.000Z") || !strings.HasSuffix(ts, "Z") {
+				t.Errorf("timeStamp = %q, want milliseconds and Z", ts)
+			}
+			if _, ok := m["transactionSummary"].(map[string]any)["bankIdentificationNumber"]; ok {
+				t.Errorf("%s summary has bankIdentificationNumber; only details has it", tt.name)
+			}
+		})
+	}
+	status, body := r.do("GET", "/ecomm/v2/payments/wire-1/details", "")
+	if status != 200 || !strings.Contains(string(body), `"requestId":""`) || !strings.Contains(string(body), `"bankIdentificationNumber":492560`) {
+		t.Errorf("details = %d %s, want requestId \"\" on RESERVE and the BIN", status, body)
+	}
 }

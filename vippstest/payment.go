@@ -258,12 +258,13 @@ func (p *payment) details(now time.Time) vipps.PaymentDetails {
 		}
 		d.TransactionSummary = &sum
 	}
-	if p.user == nil || p.phase == phaseFailed {
-		return d
+	if p.user == nil || p.reservedAt.IsZero() {
+		return d // the user shared nothing (yet)
 	}
 	expired := now.Sub(p.reservedAt) > expressDataLife
 	if p.order.express() {
 		sd := *p.shipping
+		sd.Address.Country = "Norway" // details spell it out; callbacks say "NO"
 		ud := p.user.details()
 		if expired {
 			sd.Address = vipps.Address{AddressLine1: expiredText, AddressLine2: expiredText, City: expiredText, Country: expiredText, PostCode: expiredText}
@@ -299,11 +300,13 @@ type Payment struct {
 	Released      vipps.Amount             `json:"releasedAmount"`
 	TransactionID string                   `json:"transactionId"`
 	// URL is the initiate response's url; Token is its token parameter.
-	URL             string       `json:"url"`
-	Token           string       `json:"token"`
-	IsApp           bool         `json:"isApp"`
-	CallbackPrefix  string       `json:"callbackPrefix"`
-	FallBack        string       `json:"fallBack"`
+	URL            string `json:"url"`
+	Token          string `json:"token"`
+	IsApp          bool   `json:"isApp"`
+	CallbackPrefix string `json:"callbackPrefix"`
+	FallBack       string `json:"fallBack"`
+	// AuthToken is the merchant's authToken; it prints redacted, but JSON
+	// (and so the control API) carries it.
 	AuthToken       vipps.Secret `json:"authToken,omitempty"`
 	MobileNumber    string       `json:"mobileNumber,omitempty"`
 	SkipLandingPage bool         `json:"skipLandingPage,omitempty"`

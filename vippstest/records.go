@@ -35,8 +35,10 @@ type Request struct {
 	RequestID string        `json:"requestId,omitempty"`
 	// Status is the HTTP status the simulator answered with.
 	Status int `json:"status"`
-	// Warnings say what real Vipps would have treated differently, such
-	// as an http callbackPrefix accepted because it points at loopback.
+	// Warnings point out what a real integration must fix: what real
+	// Vipps would treat differently (an http callbackPrefix accepted
+	// because it points at loopback, a phone number repaired) and why an
+	// answer was a 500.
 	Warnings []string `json:"warnings,omitempty"`
 }
 

@@ -110,15 +110,16 @@ const (
 	maxRecords = 10000
 )
 
-// Errors of the test hooks.
+// Errors of the test hooks. The control API maps them to 404, 409, 409
+// and 501.
 var (
-	// ErrNotFound: no payment has that orderId.
+	// ErrNotFound means that no payment has the orderId.
 	ErrNotFound = errors.New("vippstest: no payment with that orderId")
-	// ErrAmbiguous: the orderId exists for more than one merchant.
+	// ErrAmbiguous means that more than one merchant has used the orderId.
 	ErrAmbiguous = errors.New("vippstest: orderId exists for more than one merchant")
-	// ErrState: the payment is not in a state where the hook applies.
+	// ErrState means that the payment is not in a state the hook applies to.
 	ErrState = errors.New("vippstest: not allowed in the payment's state")
-	// ErrUnsupported: the simulator cannot do this yet.
+	// ErrUnsupported means that the simulator cannot do this yet.
 	ErrUnsupported = errors.New("vippstest: not supported by the simulator")
 )
 
@@ -319,7 +320,7 @@ func (s *Simulator) handle(op string, record bool, h func(*exchange) reply) http
 			Path:      r.URL.Path,
 			Query:     r.URL.RawQuery,
 			Header:    redactHeader(r.Header),
-			Body:      string(body),
+			Body:      recordedBody(body),
 			Op:        op,
 			RequestID: r.Header.Get("X-Request-Id"),
 		}
@@ -366,10 +367,20 @@ func (s *Simulator) handle(op string, record bool, h func(*exchange) reply) http
 		}
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "vipps request", attrs...)
 		for _, wmsg := range rec.Warnings {
-			s.log.LogAttrs(r.Context(), slog.LevelWarn, "real Vipps would differ",
+			s.log.LogAttrs(r.Context(), slog.LevelWarn, "vipps request warning",
 				slog.String("path", rec.Path), slog.String("warning", wmsg))
 		}
 	})
+}
+
+// maxRecordedBody bounds the body kept in the request log.
+const maxRecordedBody = 64 << 10
+
+func recordedBody(b []byte) string {
+	if len(b) > maxRecordedBody {
+		return string(b[:maxRecordedBody]) + "…[truncated]"
+	}
+	return string(b)
 }
 
 func appendBounded[T any](s []T, v T) []T {
