@@ -497,7 +497,7 @@ type contractServer struct {
 }
 
 // contractResponses are the canned answers, by operationId: a status and a
-// file of testdata/examples (or a literal body).
+// file of testdata/examples ("" for no body).
 var contractResponses = map[string]struct {
 	status int
 	file   string
