@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -52,12 +53,17 @@ func runSim(ctx context.Context, e *env, args []string) error {
 	lenient := fs.Bool("lenient", lenientDefault,
 		"accept what real Vipps refuses where the meaning is clear, such as http URLs (environment VIPPS_SIM_LENIENT)")
 	grace := fs.Duration("shutdown-timeout", simShutdownGrace, "how long to wait for requests in flight when stopping")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
+	fs.SetOutput(io.Discard) // parse errors are reported once, as usage errors
+	err = fs.Parse(args)
+	fs.SetOutput(e.stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
 		fs.Usage()
-		return fmt.Errorf("sim: unexpected arguments %q", fs.Args())
+		return err
+	case err != nil:
+		return &usageError{cmd: "sim", err: err}
+	case fs.NArg() > 0:
+		return &usageError{cmd: "sim", err: fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
 
 	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
