@@ -881,6 +881,7 @@ func TestOrderManagement(t *testing.T) {
 	}
 	for name, err := range map[string]error{
 		"bad payment type": func() error { _, err := f.client.GetOrder(ctx, "card", "acme-1"); return err }(),
+		"dot-dot order id": func() error { _, err := f.client.GetOrder(ctx, vipps.OMEcom, ".."); return err }(),
 		"empty receipt": func() error {
 			_, err := f.client.AddReceipt(ctx, vipps.OMEcom, "acme-1", vipps.Receipt{BottomLine: vipps.BottomLine{Currency: "NOK"}})
 			return err

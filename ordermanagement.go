@@ -105,8 +105,8 @@ func omPath(pt OMPaymentType, kind, orderID string) (string, error) {
 	default:
 		return "", fmt.Errorf("payment type %q must be %q or %q", pt, OMEcom, OMRecurring)
 	}
-	if !omIDPattern.MatchString(orderID) {
-		return "", fmt.Errorf("orderId %q may contain only letters, digits, '-', '_' and '.'", orderID)
+	if !omIDPattern.MatchString(orderID) || orderID == "." || orderID == ".." {
+		return "", fmt.Errorf("orderId %q may contain only letters, digits, '-', '_' and '.' (and is not . or ..)", orderID)
 	}
 	p := "/order-management/v2/" + strings.ToLower(string(pt)) + "/"
 	if kind != "" {
