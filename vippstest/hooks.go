@@ -17,35 +17,15 @@ import (
 // fail the reservation, 201 leaves the result unknown for an hour and then
 // fails it; see the package documentation.
 func (s *Simulator) Approve(orderID vipps.OrderID, phone string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.nowLocked()
-	s.sweepLocked(now)
-	p, err := s.findLocked("", orderID)
-	if err != nil {
-		return fmt.Errorf("approve order %s: %w", orderID, err)
-	}
-	if err := s.approveLocked(p, phone, now, false); err != nil {
-		return fmt.Errorf("approve order %s: %w", orderID, err)
-	}
-	return nil
+	return s.userAction("approve", orderID, func(p *payment, now time.Time) error {
+		return s.approveLocked(p, phone, now, false)
+	})
 }
 
 // Reject acts as the user rejecting the payment in the app: the payment is
 // cancelled (log CANCEL) and the callback says CANCELLED.
 func (s *Simulator) Reject(orderID vipps.OrderID) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.nowLocked()
-	s.sweepLocked(now)
-	p, err := s.findLocked("", orderID)
-	if err == nil {
-		err = s.rejectLocked(p, now)
-	}
-	if err != nil {
-		return fmt.Errorf("reject order %s: %w", orderID, err)
-	}
-	return nil
+	return s.userAction("reject", orderID, s.rejectLocked)
 }
 
 // Expire makes the payment time out now, as if the user had done nothing
@@ -53,16 +33,22 @@ func (s *Simulator) Reject(orderID vipps.OrderID) error {
 // callback says REJECTED. To let time pass for every payment, use
 // [Simulator.Advance].
 func (s *Simulator) Expire(orderID vipps.OrderID) error {
+	return s.userAction("expire", orderID, s.expireLocked)
+}
+
+// userAction runs act on the payment under the lock, after letting due
+// timeouts happen.
+func (s *Simulator) userAction(verb string, orderID vipps.OrderID, act func(*payment, time.Time) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked()
 	s.sweepLocked(now)
 	p, err := s.findLocked("", orderID)
 	if err == nil {
-		err = s.expireLocked(p, now)
+		err = act(p, now)
 	}
 	if err != nil {
-		return fmt.Errorf("expire order %s: %w", orderID, err)
+		return fmt.Errorf("%s order %s: %w", verb, orderID, err)
 	}
 	return nil
 }
