@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -28,7 +29,9 @@ func (s *Simulator) controlRoutes(mux *http.ServeMux) {
 		}
 		return jsonReply(http.StatusOK, p.snapshot())
 	})
-	ctl("POST /_sim/payments/{orderId}/approve", s.ctlApprove)
+	// Approve may call the merchant's shippingDetails endpoint, which must
+	// not happen under the lock that handle holds.
+	mux.Handle("POST /_sim/payments/{orderId}/approve", cop.Handler(http.HandlerFunc(s.ctlApprove)))
 	ctl("POST /_sim/payments/{orderId}/reject", s.ctlUser((*Simulator).rejectLocked))
 	ctl("POST /_sim/payments/{orderId}/expire", s.ctlUser((*Simulator).expireLocked))
 	ctl("GET /_sim/requests", func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.requests)) })
@@ -55,6 +58,8 @@ func ctlStatus(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, ErrUnsupported):
 		return http.StatusNotImplemented
+	case errors.Is(err, ErrShipping):
+		return http.StatusBadGateway
 	}
 	return http.StatusBadRequest
 }
@@ -93,21 +98,24 @@ func (s *Simulator) ctlAdvance(x *exchange) reply {
 	return jsonReply(http.StatusOK, clockJSON{now})
 }
 
-func (s *Simulator) ctlApprove(x *exchange) reply {
+func (s *Simulator) ctlApprove(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		PhoneNumber string `json:"phoneNumber"`
 	}
-	if err := decodeControl(x.body, &in); err != nil {
-		return ctlError(err)
-	}
-	p, err := s.findLocked(vipps.MSN(x.r.URL.Query().Get("msn")), vipps.OrderID(x.r.PathValue("orderId")))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err == nil {
-		err = s.approveLocked(p, in.PhoneNumber, x.now, false)
+		err = decodeControl(body, &in)
 	}
 	if err != nil {
-		return ctlError(err)
+		ctlError(err).write(w)
+		return
 	}
-	return jsonReply(http.StatusOK, p.snapshot())
+	p, err := s.approveAsUser(r.Context(), vipps.MSN(r.URL.Query().Get("msn")), vipps.OrderID(r.PathValue("orderId")), in.PhoneNumber)
+	if err != nil {
+		ctlError(err).write(w)
+		return
+	}
+	jsonReply(http.StatusOK, p).write(w)
 }
 
 // ctlUser serves a hook that takes only the payment.

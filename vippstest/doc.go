@@ -18,11 +18,13 @@
 //	srv.Sim.Advance(11 * time.Minute)              // or lets it time out
 //
 // The test hooks act as the user and the clock: [Simulator.Approve],
-// [Simulator.Reject], [Simulator.Expire], [Simulator.Advance]; and let tests
-// look inside: [Simulator.Payment], [Simulator.Requests] (every request with
-// its headers, to check that the Vipps-System headers were sent),
-// [Simulator.Callbacks]. The sim command of cmd/vipps runs a simulator as
-// a server.
+// [Simulator.Reject], [Simulator.Expire], [Simulator.RemoveConsent],
+// [Simulator.Advance]; and let tests look inside: [Simulator.Payment],
+// [Simulator.Requests] (every request with its headers, to check that the
+// Vipps-System headers were sent), [Simulator.Callbacks],
+// [Simulator.ShippingCalls], [Simulator.ConsentRemovals]. A person can act
+// as the user in a browser instead: see "The browser app". The sim
+// command of cmd/vipps runs a simulator as a server.
 //
 // # Control API
 //
@@ -38,18 +40,103 @@
 //	POST /_sim/payments/{orderId}/expire
 //	GET  /_sim/requests                     the request log (see Request)
 //	GET  /_sim/callbacks                    callback deliveries (see Callback)
+//	GET  /_sim/shipping-calls               shippingDetails calls (see ShippingCall)
+//	GET  /_sim/consent-removals             consent removals sent (see ConsentRemoval)
+//	POST /_sim/consents/{userId}/remove     ?msn= optional → the requests sent
 //
 // Errors are {"error": "..."} with 404 (no such payment), 409 (ambiguous
-// orderId, or the payment is past that point), 501 (not simulated yet) or
-// 400. Cross-site browser requests are refused (http.CrossOriginProtection).
+// orderId, or the payment is past that point), 501 (not simulated yet),
+// 502 (the merchant's shippingDetails gave no usable answer) or 400.
+// Cross-site browser requests are refused (http.CrossOriginProtection).
+//
+// # The browser app
+//
+// The initiate url opens a small "Vipps app" in the browser (server-rendered
+// HTML forms, no JavaScript, with a "Simulator — not real Vipps" banner),
+// so that a person can walk through a shop's checkout by hand:
+//
+//	GET  /dwo-api-application/v1/deeplink/vippsgateway?v=2&token=…   landing page, app screen or outcome
+//	POST /dwo-api-application/v1/deeplink/vippsgateway/phone         the phone number step
+//	POST /dwo-api-application/v1/deeplink/vippsgateway/app           approve, reject, pick an address
+//	GET  /_sim/users/{phone}                                         the user's payment history
+//	POST /_sim/users/{phone}/consents/remove                         "remove access" on that page
+//	GET  /_sim/images/{msn}/{imageId}                                an Order Management image
+//
+// The landing page shows the merchant, the amount, the transaction text and
+// the orderId and asks for the phone number (pre-filled from
+// customerInfo.mobileNumber; spaces and +47 are repaired, anything else is
+// the User 81 text). The same browser then plays the app on that user's
+// phone: Approve or Reject, and for express checkout a delivery address
+// (every user has a home and a work address, with addressIds of 1000 and
+// up), a shipping option and, while the user has not consented to share
+// their details with that merchant, a consent checkbox. The app acts
+// through the same state changes as the hooks and sends the same
+// callbacks; then the browser is redirected (303) to fallBack. With isApp,
+// fallBack INTENT or an app's own scheme it gets a result page with a link
+// instead (never to javascript: and the like), and with skipLandingPage a
+// result page without one: the link opens the app screen for
+// customerInfo.mobileNumber directly. An isApp payment's app is at the
+// same path with the token of its vippsMT:// url.
+//
+// Decisions of the browser app:
+//   - The link is valid for 5 minutes from initiate: a link nobody gave a
+//     phone number on in that time shows an expired page (410). After the
+//     phone number step the user has until the 10-minute payment timeout.
+//     A payment that is no longer waiting shows its outcome.
+//   - Every page sends X-Frame-Options: DENY, a Content-Security-Policy with
+//     frame-ancestors 'none' (and nothing but the simulator's own style
+//     sheet and images), Referrer-Policy: no-referrer and Cache-Control:
+//     no-store. Forms are refused (403) when posted from another site
+//     (http.CrossOriginProtection) or without the page's hidden token, an
+//     HMAC of the landing token (or of the phone number, on the history
+//     page) under a key of the simulator's own.
+//   - The app state (phone number, picks, options fetched) lives with the
+//     simulator, not in cookies, and is not kept in snapshots.
+//
+// Express shipping details: for an express payment without
+// staticShippingDetails, picking an address (in the app, or the first
+// address for Approve and the control API) makes the simulator POST
+// shippingDetailsPrefix + "/v2/payments/" + orderId + "/shippingDetails"
+// with {addressId, addressLine1, addressLine2 (null when the address has
+// none), city, country "NO", postCode, addressType}, Authorization set to
+// the authToken when one was given, a 10-second timeout, one attempt,
+// redirects not followed. The answer must be 200 with the addressId and
+// orderId echoed and options that each have isDefault, shippingCost (NOK,
+// not negative), shippingMethod (1-256 characters) and a unique
+// shippingMethodId (1-100). A timeout, a refused connection, another
+// status or an empty list shows "No shipping methods found"; a malformed
+// answer shows "Payment failed". Either way the payment keeps waiting and
+// the user may try again or reject; Approve fails with [ErrShipping]. The
+// call is made without holding the simulator's lock; the payment is
+// checked again afterwards. Every call is in [Simulator.ShippingCalls].
+//
+// Consent removal: [Simulator.RemoveConsent] (the control API, or "remove
+// access" on the history page) sends DELETE consentRemovalPrefix +
+// "/v2/consents/" + userId, the userId percent-encoded byte by byte
+// outside A-Z a-z 0-9 - . _ ~ (so '=' is %3D, as in the reference), once
+// per distinct prefix of the user's approved express payments with that
+// merchant, with no Authorization header, one attempt and a 3-second
+// timeout. Afterwards the browser app asks for consent again before that
+// merchant's next express checkout shares the user's details; payments
+// already approved keep their details (which /details shows as
+// "[Expired]" after 7 days anyway), and Userinfo (scope) sharing is not
+// touched. Approve through the hook or the control API counts as
+// consenting.
+//
+// The history page lists the payments the user approved or was signed in
+// to in the app, newest first, with the status, what was captured and
+// refunded, the shipping choice, and what the merchant sent through Order
+// Management: the category (a link to orderDetailsUrl, with its image) and
+// the receipt (order lines, total, VAT). Image bytes live for the run.
 //
 // # Where the simulator goes next
 //
 // Every route goes through one wrapper (handle in simulator.go) that takes
 // the lock, applies what is due on the clock, records the request and
 // writes the reply; rate limits and fault injection belong there, keyed on
-// the op names of [Request.Op]. The landing page at the initiate URL is a
-// placeholder for the browser "Vipps app" page.
+// the op names of [Request.Op]. The browser app (app.go) and the calls to
+// merchants (shipping.go, consent.go) lock by themselves, so that no
+// network call holds the lock.
 //
 // # Decisions
 //
@@ -99,7 +186,7 @@
 //   - The initiate url is {base}/dwo-api-application/v1/deeplink/vippsgateway?v=2&token=…
 //     ("vippsMT://?token=…" with isApp), where base is the scheme and host
 //     the request came in on. The token is unpadded base64url, so it has
-//     no '='. The page there is a placeholder for now.
+//     no '='. The page there is the browser app.
 //   - Transaction ids are ten digits, counting up from 5000000001 per
 //     simulator: INITIATE, RESERVE or SALE, and the user's outcome (reject,
 //     timeout, failed reservation) share the payment's id; every capture,
@@ -139,7 +226,8 @@
 //     so it can be retried with the same key once the state allows it.
 //     Cancel has no key; repeating it gets VippsError 92.
 //   - Timeout: a payment nobody acts on for 10 minutes of the simulator's
-//     clock times out (the 5-minute landing page limit is not applied).
+//     clock times out (the 5-minute link limit applies to the browser app
+//     only).
 //     Timeouts are applied when any request arrives, on every hook and on
 //     Advance, so with the real clock they happen lazily.
 //   - Force approve needs the token of the payment's url; it is refused
@@ -156,10 +244,11 @@
 //     errorInfo.
 //   - The simulated user follows from the phone number: the same number is
 //     the same person (name, email, address, sub) in every run.
-//   - Express checkout: Approve picks the default static shipping option
-//     (else the first by priority); the shipping cost is not added to the
-//     reserved amount. Express with only shippingDetailsPrefix cannot be
-//     approved yet (ErrUnsupported). Shipping and user details in /details
+//   - Express checkout: Approve picks the user's home address and the
+//     default shipping option (else the first by priority), of
+//     staticShippingDetails or of the merchant's shippingDetails answer;
+//     the browser app lets the user pick both. The shipping cost is not
+//     added to the reserved amount. Shipping and user details in /details
 //     read "[Expired]" after 7 days.
 //   - Payments with a scope get userDetails and sub in /details at once,
 //     and userDetails in the (regular-status) callback.

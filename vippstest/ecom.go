@@ -524,7 +524,7 @@ func (s *Simulator) forceApprove(x *exchange) reply {
 	case p.phase != phaseInitiated:
 		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "91", msgNotAllowed)
 	}
-	if err := s.approveLocked(p, phone, x.now, true); err != nil {
+	if err := s.approveLocked(p, phone, x.now, true, nil); err != nil {
 		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "91", "%s", err.Error())
 	}
 	out := reply{status: http.StatusOK}

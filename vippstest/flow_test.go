@@ -2,6 +2,7 @@ package vippstest_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -527,14 +528,14 @@ func TestExpressCheckout(t *testing.T) {
 		t.Errorf("after 7 days details = %+v %+v, want [Expired]", d.UserDetails, d.ShippingDetails)
 	}
 
-	t.Run("dynamic shipping is not simulated yet", func(t *testing.T) {
+	t.Run("dynamic shipping with an unreachable merchant", func(t *testing.T) {
 		req := regular("express-2", 20000)
 		req.MerchantInfo.PaymentType = vipps.PaymentTypeExpress
 		req.MerchantInfo.ConsentRemovalPrefix = "https://shop.example/vipps"
 		req.MerchantInfo.ShippingDetailsPrefix = "https://shop.example/vipps"
 		initiate(t, c, req)
-		if err := srv.Sim.Approve("express-2", ""); err == nil {
-			t.Errorf("Approve = nil, want ErrUnsupported")
+		if err := srv.Sim.Approve("express-2", ""); !errors.Is(err, vippstest.ErrShipping) {
+			t.Errorf("Approve = %v, want ErrShipping", err)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package vippstest
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -16,10 +17,16 @@ import (
 // the magic test amounts apply: 151, 182, 183, 184, 186, 187 and 197 øre
 // fail the reservation, 201 leaves the result unknown for an hour and then
 // fails it; see the package documentation.
+//
+// For express checkout the user picks their first (home) address and the
+// default shipping option (else the first by priority): of
+// staticShippingDetails, or of what the merchant's shippingDetails endpoint
+// answers for that address. That call is made without holding the
+// simulator's lock and may take up to 10 seconds; when it gives no usable
+// answer, Approve fails with [ErrShipping] and the payment keeps waiting.
 func (s *Simulator) Approve(orderID vipps.OrderID, phone string) error {
-	return s.userAction("approve", orderID, func(p *payment, now time.Time) error {
-		return s.approveLocked(p, phone, now, false)
-	})
+	_, err := s.approveAsUser(context.Background(), "", orderID, phone)
+	return err
 }
 
 // Reject acts as the user rejecting the payment in the app: the payment is
@@ -118,8 +125,10 @@ func (s *Simulator) findLocked(msn vipps.MSN, orderID vipps.OrderID) (*payment, 
 func (p *payment) waiting() bool { return p.phase == phaseInitiated && p.pendingUntil.IsZero() }
 
 // approveLocked approves p as the user with phone. forced is force approve,
-// to which the magic amounts do not apply.
-func (s *Simulator) approveLocked(p *payment, phone string, now time.Time, forced bool) error {
+// to which the magic amounts do not apply. choice is the address and
+// shipping option picked in express checkout; nil picks the user's first
+// address and the default static option.
+func (s *Simulator) approveLocked(p *payment, phone string, now time.Time, forced bool, choice *expressChoice) error {
 	if !p.waiting() {
 		return fmt.Errorf("%w: the payment is %s, not waiting for the user", ErrState, p.describe())
 	}
@@ -135,11 +144,15 @@ func (s *Simulator) approveLocked(p *payment, phone string, now time.Time, force
 	u := userFor(phone)
 	var shipping *vipps.ShippingDetails
 	if p.order.express() {
-		opt, ok := defaultShipping(p.order.staticShipping)
-		if !ok {
-			return fmt.Errorf("%w: express checkout with shippingDetailsPrefix (calling the merchant for shipping options) is not simulated yet; use staticShippingDetails", ErrUnsupported)
+		if choice == nil {
+			opt, ok := defaultShipping(p.order.staticShipping)
+			if !ok {
+				return fmt.Errorf("%w: express checkout with shippingDetailsPrefix needs the merchant's shipping options first", ErrState)
+			}
+			choice = &expressChoice{address: u.addresses()[0], option: opt}
 		}
-		shipping = &vipps.ShippingDetails{Address: u.address, ShippingCost: opt.ShippingCost, ShippingMethod: opt.ShippingMethod, ShippingMethodID: opt.ShippingMethodID}
+		opt := choice.option
+		shipping = &vipps.ShippingDetails{Address: choice.address.Address, ShippingCost: opt.ShippingCost, ShippingMethod: opt.ShippingMethod, ShippingMethodID: opt.ShippingMethodID}
 	}
 	p.user, p.shipping = u, shipping
 	direct := s.byMSN[p.msn].DirectCapture
@@ -159,6 +172,9 @@ func (s *Simulator) approveLocked(p *payment, phone string, now time.Time, force
 	delete(s.open, p)
 	if p.order.scope != "" {
 		s.shareLocked(p, now)
+	}
+	if p.order.express() {
+		s.consentLocked(p, now)
 	}
 	st := vipps.CallbackReserved
 	switch {

@@ -102,7 +102,7 @@ func (s *Simulator) omImage(x *exchange) reply {
 	}
 	f := s.omForm(x)
 	t := f.parse(x.body)
-	var id string
+	var id, src string
 	if t != nil {
 		id = f.str(t, "", "imageId", true, 128)
 		if id != "" && !omIDPattern.MatchString(id) {
@@ -111,7 +111,7 @@ func (s *Simulator) omImage(x *exchange) reply {
 		if typ := f.str(t, "", "type", true, 0); typ != "" && typ != "base64" {
 			f.bad("type", "type must be base64.")
 		}
-		if src := f.str(t, "", "src", true, 0); src != "" {
+		if src = f.str(t, "", "src", true, 0); src != "" {
 			f.checkImage(src)
 		}
 	}
@@ -125,6 +125,7 @@ func (s *Simulator) omImage(x *exchange) reply {
 		s.images[m.MSN] = map[string]bool{}
 	}
 	s.images[m.MSN][id] = true
+	s.keepImageLocked(m.MSN, id, src) // for the history page
 	return jsonReply(http.StatusOK, map[string]string{"imageId": id})
 }
 

@@ -147,12 +147,13 @@ type Simulator struct {
 	nextTx    int64
 	requests  []Request
 	callbacks []Callback
-	pending   int // callbacks in flight
+	pending   int // callbacks and calls to merchants in flight
 	closed    bool
 	subs      map[consentKey]*consent // what users shared through a scope
 	om        map[omKey]*omOrder
 	images    map[vipps.MSN]map[string]bool
 	cbTimeout time.Duration
+	app       appState // the browser app, shipping calls, consents (app.go)
 }
 
 type payKey struct {
@@ -238,8 +239,8 @@ func (s *Simulator) Merchants() []Merchant {
 	return out
 }
 
-// ServeHTTP serves the Vipps APIs, the landing page placeholder and the
-// control API under /_sim/.
+// ServeHTTP serves the Vipps APIs, the browser app at the initiate url and
+// the control API under /_sim/.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Vipps' own material spells this path two ways; accept any casing.
 	if strings.EqualFold(r.URL.Path, "/accesstoken/get") {
@@ -274,7 +275,8 @@ func (s *Simulator) Advance(d time.Duration) time.Time {
 }
 
 // Close stops sending callbacks and waits for those in flight (each is
-// bounded by the 3-second callback timeout). The handler keeps answering
+// bounded by the 3-second callback timeout), and for shippingDetails and
+// consent removal calls in flight. The handler keeps answering
 // API calls after Close, but sends no more callbacks.
 func (s *Simulator) Close() error {
 	s.mu.Lock()
@@ -413,7 +415,7 @@ func (s *Simulator) routes() {
 	api("POST /order-management/v2/{paymentType}/receipts/{orderId}", "om-receipt", s.omReceipt)
 	api("GET /order-management/v2/{paymentType}/{orderId}", "om-order", s.omOrder)
 
-	mux.Handle("GET /dwo-api-application/v1/deeplink/vippsgateway", s.handle("landing", false, s.landing))
+	s.appRoutes(mux) // the browser app at the initiate url, history, consent removal (app.go)
 
 	s.controlRoutes(mux)
 

@@ -26,7 +26,16 @@ type user struct {
 	email     string
 	birthDate string // YYYY-MM-DD
 	nin       string
-	address   vipps.Address
+	address   vipps.Address // at home
+}
+
+// userAddress is one of a user's saved addresses. Vipps numbers them with
+// an addressId of at least 100 and sends it to the merchant's
+// shippingDetails endpoint.
+type userAddress struct {
+	id   int64
+	kind string // addressType: H (home), W (work) or O (other)
+	vipps.Address
 }
 
 func userFor(phone string) *user {
@@ -55,6 +64,39 @@ func userFor(phone string) *user {
 		PostCode:     fmt.Sprintf("0%03d", 150+n%800),
 	}
 	return u
+}
+
+// addresses are the addresses express checkout offers the user: home (the
+// address Userinfo shares), then work. Like the rest of the user they
+// follow from the phone number.
+func (u *user) addresses() []userAddress {
+	h := sha256.Sum256([]byte("vippstest user " + u.phone))
+	n := binary.BigEndian.Uint64(h[:8])
+	work := []struct{ street, city, postCode string }{
+		{"Bryggen", "BERGEN", "5003"}, {"Munkegata", "TRONDHEIM", "7011"},
+		{"Kirkegata", "STAVANGER", "4006"}, {"Storgata", "TROMSØ", "9008"},
+	}[(n/256)%4]
+	homeID := 1000 + int64(n%8000)
+	return []userAddress{
+		{id: homeID, kind: "H", Address: u.address},
+		{id: homeID + 1, kind: "W", Address: vipps.Address{
+			AddressLine1: fmt.Sprintf("%s %d", work.street, 1+(n/1024)%40),
+			AddressLine2: "c/o Simulert AS",
+			City:         work.city,
+			Country:      "NO",
+			PostCode:     work.postCode,
+		}},
+	}
+}
+
+// addressByID returns the user's address with this addressId.
+func (u *user) addressByID(id int64) (userAddress, bool) {
+	for _, a := range u.addresses() {
+		if a.id == id {
+			return a, true
+		}
+	}
+	return userAddress{}, false
 }
 
 func (u *user) details() vipps.UserDetails {
