@@ -94,7 +94,7 @@ func (s *Simulator) sendCallbackLocked(p *payment, status vipps.CallbackStatus, 
 	}
 	if s.closed {
 		cb.Err = "not sent: the simulator is closed"
-		s.callbacks = appendBounded(s.callbacks, cb)
+		s.recordCallbackLocked(cb, false)
 		return
 	}
 	s.pending++
@@ -137,7 +137,7 @@ func (s *Simulator) deliver(cb Callback, authToken string) {
 		slog.Duration("duration", cb.Duration))
 
 	s.mu.Lock()
-	s.callbacks = appendBounded(s.callbacks, cb)
+	s.recordCallbackLocked(cb, true)
 	s.pending--
 	if s.pending == 0 {
 		s.idle.Broadcast()

@@ -127,7 +127,78 @@
 // to in the app, newest first, with the status, what was captured and
 // refunded, the shipping choice, and what the merchant sent through Order
 // Management: the category (a link to orderDetailsUrl, with its image) and
-// the receipt (order lines, total, VAT). Image bytes live for the run.
+// the receipt (order lines, total, VAT). Image bytes live for the run, and
+// in the snapshot when there is one.
+//
+// # Metrics
+//
+// GET /metrics serves Prometheus metrics from a registry that belongs to
+// the simulator (never the global one, so simulators in one process keep
+// apart; [Simulator.Metrics] returns it). Scrapes are neither recorded
+// nor counted, and change nothing:
+//
+//	vippstest_requests_total{op,code}          requests by op and HTTP status
+//	vippstest_request_duration_seconds{op}     time to answer, in real time (histogram)
+//	vippstest_payments{msn,status}             payments held, by what /status says
+//	vippstest_callbacks_total{status,outcome}  callbacks by status and outcome
+//	vippstest_tokens_issued_total{msn}         access tokens issued
+//	vippstest_tokens_active{msn}               access tokens not yet expired
+//	vippstest_snapshot_writes_total{result}    snapshot writes: ok or error
+//
+// op is [Request.Op], "control" for the control API and "unknown" for
+// unknown paths. A callback's outcome is delivered (2xx), rejected
+// (another HTTP status), failed (no answer) or not_sent (after Close).
+// The gauges are read when scraped; a payment whose timeout fell due
+// shows INITIATE until the next request or hook applies it.
+// Counters start at zero with every simulator; a snapshot does not carry
+// them.
+//
+// # Snapshots
+//
+// With Config.SnapshotPath the state survives restarts (the sim command's
+// -snapshot). New loads the file, or creates it when it is missing, so an
+// unwritable path fails at once. Every unlock of the simulator's state
+// wakes a saver goroutine (owned by the simulator, stopped by Close) that
+// waits a quarter of a second, so that a burst of requests costs one
+// write, and then writes the whole state atomically (a temporary file in
+// the same directory, fsync, rename) unless the file holds it already.
+// Close writes it a last time: a clean stop loses nothing, a crash at
+// most the last quarter second. A failed write is logged and retried on
+// the next change; Close returns its error.
+//
+// The file holds the payments with everything the simulator knows about
+// them (the log, idempotency keys with their answers byte for byte, the
+// user, the shipping choice, how far the browser app got), access tokens
+// not yet expired (so clients with a cached token carry on), Userinfo
+// and express consents, Order Management categories, receipts and
+// images, the clock offset added by Advance and the transaction id
+// counter. The offset, not the time: with the real clock time passes
+// while the simulator is down, and timeouts that fell due meanwhile are
+// applied at the first request. It does not hold the request, callback,
+// shippingDetails and consent-removal logs, metrics, injected faults,
+// rate-limit windows or the browser app's form key (a page opened before
+// a restart must be reloaded).
+//
+// The file is JSON with "format": "vippstest-snapshot" and "version": 1.
+// A file that is not valid JSON, not a snapshot, of a newer version, with
+// fields this version does not know, or naming merchants that are not
+// configured makes New fail with the file name; it is never replaced
+// silently. Delete it to start afresh.
+//
+// # Merchants file
+//
+// [LoadMerchants] reads the sales units for Config.Merchants from a JSON
+// file (the sim command's -merchants). Given merchants replace the
+// default one.
+//
+//	[{"msn": "123456", "clientId": "id", "clientSecret": "secret",
+//	  "subscriptionKey": "key", "name": "Shop", "directCapture": false,
+//	  "skipLandingPageAllowed": false, "ninAllowed": false}]
+//
+// msn, clientId, clientSecret and subscriptionKey are required; MSNs,
+// client ids and subscription keys must be unique. Errors name the file,
+// the line and the JSON path of every bad entry ("merchants.json:3:
+// [1].clientId is required").
 //
 // # Where the simulator goes next
 //

@@ -46,6 +46,16 @@ type Config struct {
 	// client. Either way the simulator applies the 3-second timeout and
 	// never follows redirects, as Vipps does.
 	HTTPClient *http.Client
+
+	// SnapshotPath names a file that keeps the state across restarts
+	// (payments, access tokens, consents, Order Management, the clock
+	// offset): New loads it, or creates it when it does not exist; a
+	// quarter of a second after the state changes it is rewritten
+	// atomically, and Close rewrites it a last time. A corrupt file, one
+	// of a newer format, or one that names merchants not in Merchants
+	// makes New fail. Empty means memory only. See "Snapshots" in the
+	// package documentation.
+	SnapshotPath string
 }
 
 // Merchant is a sales unit with its API keys.
@@ -137,7 +147,7 @@ type Simulator struct {
 	mux       *http.ServeMux
 	token     http.Handler // the access token route
 
-	mu        sync.Mutex
+	mu        stateMutex // snapshot.go: Unlock wakes the snapshot saver
 	idle      *sync.Cond // signalled when pending drops to zero
 	offset    time.Duration
 	tokens    map[string]issuedToken
@@ -153,7 +163,9 @@ type Simulator struct {
 	om        map[omKey]*omOrder
 	images    map[vipps.MSN]map[string]bool
 	cbTimeout time.Duration
-	app       appState // the browser app, shipping calls, consents (app.go)
+	app       appState     // the browser app, shipping calls, consents (app.go)
+	metrics   *metrics     // metrics.go
+	snap      *snapshotter // snapshot.go; nil without Config.SnapshotPath
 }
 
 type payKey struct {
@@ -184,7 +196,7 @@ func New(cfg Config) (*Simulator, error) {
 		payments:  map[payKey]*payment{},
 		byToken:   map[string]*payment{},
 		open:      map[*payment]struct{}{},
-		nextTx:    5000000000,
+		nextTx:    firstTxID,
 		subs:      map[consentKey]*consent{},
 		om:        map[omKey]*omOrder{},
 		images:    map[vipps.MSN]map[string]bool{},
@@ -226,6 +238,10 @@ func New(cfg Config) (*Simulator, error) {
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	s.hc = &hc
 	s.idle = sync.NewCond(&s.mu)
+	s.metrics = newMetrics(s)
+	if err := s.openSnapshotLocked(cfg.SnapshotPath); err != nil {
+		return nil, err
+	}
 	s.routes()
 	return s, nil
 }
@@ -275,17 +291,20 @@ func (s *Simulator) Advance(d time.Duration) time.Time {
 }
 
 // Close stops sending callbacks and waits for those in flight (each is
-// bounded by the 3-second callback timeout), and for shippingDetails and
-// consent removal calls in flight. The handler keeps answering
-// API calls after Close, but sends no more callbacks.
+// bounded by the 3-second callback timeout) and for shippingDetails and
+// consent removal calls in flight, then saves the snapshot (with
+// Config.SnapshotPath) and returns the error if that fails. The handler
+// keeps answering API calls after Close, but sends no more callbacks and
+// saves changes only when Close is called again.
 func (s *Simulator) Close() error {
+	s.stopSnapshotSaver()
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.closed = true
 	for s.pending > 0 {
 		s.idle.Wait()
 	}
-	s.mu.Unlock()
-	return nil
+	return s.saveSnapshotLocked()
 }
 
 // nextTxIDLocked returns a fresh transaction id: ten digits and counting.
@@ -348,6 +367,7 @@ func (s *Simulator) handle(op string, record bool, h func(*exchange) reply) http
 		s.mu.Unlock()
 
 		rep.write(w)
+		s.metrics.request(op, record, rep.status, time.Since(start))
 		if !record {
 			return
 		}
@@ -418,6 +438,7 @@ func (s *Simulator) routes() {
 	s.appRoutes(mux) // the browser app at the initiate url, history, consent removal (app.go)
 
 	s.controlRoutes(mux)
+	mux.Handle("GET /metrics", s.metrics.handler()) // neither recorded nor counted
 
 	mux.Handle("/", s.handle("", true, func(x *exchange) reply {
 		return gatewayReply(http.StatusNotFound, "Resource not found")

@@ -73,6 +73,7 @@ func (s *Simulator) accessToken(x *exchange) reply {
 	exp := x.now.Add(life)
 	tok := newJWT(m, x.now, exp)
 	s.tokens[tok] = issuedToken{msn: m.MSN, expires: exp}
+	s.metrics.tokenIssued(m.MSN)
 	at := vipps.AccessToken{
 		TokenType:    "Bearer",
 		ExpiresIn:    life,

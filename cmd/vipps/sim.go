@@ -9,7 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vippskit/vipps/vippstest"
@@ -19,15 +19,32 @@ const simDoc = `usage: vipps sim [flags]
 
 Run the Vipps simulator: a stateful stand-in for the Vipps eCom v2 test
 environment (access token, eCom, force approve, Userinfo, Order
-Management) that keeps payments in memory and sends callbacks. Point a
-client's base URL at the address it prints and use the credentials it
-prints. Act as the user through the control API, for example
+Management) that keeps payments and sends callbacks. Point a client's
+base URL at the address it prints and use the credentials it prints.
+Act as the user through the control API, for example
 
 	curl -X POST <url>/_sim/payments/<order-id>/approve
 	curl -X POST <url>/_sim/clock/advance -d '{"duration":"10m"}'
 
+Prometheus metrics are at <url>/metrics.
+
+The state lives in memory unless -snapshot names a file: then it is
+loaded at start (the file is created when missing), saved after every
+change and when the simulator stops, so that a restart goes on where it
+left off. A file that cannot be read as a snapshot is an error, never
+silently replaced.
+
+-merchants names a JSON file with the sales units to simulate; they
+replace the default one (MSN 123456). For example
+
+	[{"msn": "123456", "clientId": "my-id", "clientSecret": "my-secret",
+	  "subscriptionKey": "my-key", "name": "My Shop"},
+	 {"msn": "654321", "clientId": "id-2", "clientSecret": "secret-2",
+	  "subscriptionKey": "key-2", "directCapture": true,
+	  "skipLandingPageAllowed": true, "ninAllowed": true}]
+
 It serves until interrupted, then finishes the requests and callbacks in
-flight (for at most -shutdown-timeout).
+flight (for at most -shutdown-timeout) and saves the snapshot.
 
 flags:
 `
@@ -36,54 +53,122 @@ flags:
 // flight when it stops.
 const simShutdownGrace = 10 * time.Second
 
-// runSim runs the simulator until ctx ends.
-func runSim(ctx context.Context, e *env, args []string) error {
+// simFlags are the settings of the sim command.
+type simFlags struct {
+	addr          string
+	lenient       bool
+	tokenLifetime time.Duration
+	snapshot      string
+	merchants     string
+	logFormat     string
+	grace         time.Duration
+}
+
+// parseSimFlags parses args, then fills the flags not given from the
+// environment. Every mistake is a usage error.
+func parseSimFlags(e *env, args []string) (*simFlags, error) {
+	var f simFlags
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), simDoc)
 		fs.PrintDefaults()
 	}
-	addr := fs.String("addr", simEnv(e, "VIPPS_SIM_ADDR", "127.0.0.1:8085"),
-		"listen `address` (environment VIPPS_SIM_ADDR)")
-	lenientDefault, err := simBoolEnv(e, "VIPPS_SIM_LENIENT")
-	if err != nil {
-		return err
-	}
-	lenient := fs.Bool("lenient", lenientDefault,
-		"accept what real Vipps refuses where the meaning is clear, such as http URLs (environment VIPPS_SIM_LENIENT)")
-	grace := fs.Duration("shutdown-timeout", simShutdownGrace, "how long to wait for requests in flight when stopping")
+	envs := map[string]string{}
+	withEnv := func(name, envVar string) { envs[name] = envVar }
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8085", "listen `address` (env VIPPS_SIM_ADDR)")
+	withEnv("addr", "VIPPS_SIM_ADDR")
+	fs.BoolVar(&f.lenient, "lenient", false,
+		"accept what real Vipps refuses where the meaning is clear, such as http URLs (env VIPPS_SIM_LENIENT)")
+	withEnv("lenient", "VIPPS_SIM_LENIENT")
+	fs.DurationVar(&f.tokenLifetime, "token-lifetime", time.Hour,
+		"how long access tokens are valid, at least 1s (env VIPPS_SIM_TOKEN_LIFETIME)")
+	withEnv("token-lifetime", "VIPPS_SIM_TOKEN_LIFETIME")
+	fs.StringVar(&f.snapshot, "snapshot", "",
+		"keep the state in this `file` across restarts; empty keeps it in memory only (env VIPPS_SIM_SNAPSHOT)")
+	withEnv("snapshot", "VIPPS_SIM_SNAPSHOT")
+	fs.StringVar(&f.merchants, "merchants", "",
+		"JSON `file` with the merchants to simulate, instead of the default one (env VIPPS_SIM_MERCHANTS)")
+	withEnv("merchants", "VIPPS_SIM_MERCHANTS")
+	fs.StringVar(&f.logFormat, "log-format", "text", "request log `format` on stderr: text or json (env VIPPS_SIM_LOG_FORMAT)")
+	withEnv("log-format", "VIPPS_SIM_LOG_FORMAT")
+	fs.DurationVar(&f.grace, "shutdown-timeout", simShutdownGrace,
+		"how long to wait for requests in flight when stopping (env VIPPS_SIM_SHUTDOWN_TIMEOUT)")
+	withEnv("shutdown-timeout", "VIPPS_SIM_SHUTDOWN_TIMEOUT")
+
 	fs.SetOutput(io.Discard) // parse errors are reported once, as usage errors
-	err = fs.Parse(args)
+	err := fs.Parse(args)
 	fs.SetOutput(e.stderr)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		fs.Usage()
-		return err
+		return nil, err
 	case err != nil:
-		return &usageError{cmd: "sim", err: err}
+		return nil, &usageError{cmd: "sim", err: err}
 	case fs.NArg() > 0:
-		return &usageError{cmd: "sim", err: fmt.Errorf("unexpected arguments %q", fs.Args())}
+		return nil, &usageError{cmd: "sim", err: fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
+	given := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	var bad []string
+	fs.VisitAll(func(fl *flag.Flag) {
+		envVar := envs[fl.Name]
+		if given[fl.Name] || envVar == "" {
+			return
+		}
+		if v := e.getenv(envVar); v != "" {
+			if err := fs.Set(fl.Name, v); err != nil {
+				bad = append(bad, fmt.Sprintf("invalid %s for -%s: %v", envVar, fl.Name, err))
+			}
+		}
+	})
+	if len(bad) > 0 { // a failed Set may have left a flag at zero
+		return nil, &usageError{cmd: "sim", err: errors.New(strings.Join(bad, "; "))}
+	}
+	switch {
+	case f.logFormat != "text" && f.logFormat != "json":
+		bad = append(bad, fmt.Sprintf("-log-format %q must be text or json", f.logFormat))
+	case f.tokenLifetime < time.Second:
+		bad = append(bad, fmt.Sprintf("-token-lifetime %v must be at least a second", f.tokenLifetime))
+	case f.grace < 0:
+		bad = append(bad, fmt.Sprintf("-shutdown-timeout %v must not be negative", f.grace))
+	}
+	if len(bad) > 0 {
+		return nil, &usageError{cmd: "sim", err: errors.New(bad[0])}
+	}
+	return &f, nil
+}
 
-	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
-	sim, err := vippstest.New(vippstest.Config{Lenient: *lenient, Logger: logger})
+// runSim runs the simulator until ctx ends.
+func runSim(ctx context.Context, e *env, args []string) error {
+	f, err := parseSimFlags(e, args)
+	if err != nil {
+		return err
+	}
+	var handler slog.Handler = slog.NewTextHandler(e.stderr, nil)
+	if f.logFormat == "json" {
+		handler = slog.NewJSONHandler(e.stderr, nil)
+	}
+	logger := slog.New(handler)
+	cfg := vippstest.Config{
+		Lenient:       f.lenient,
+		TokenLifetime: f.tokenLifetime,
+		Logger:        logger,
+		SnapshotPath:  f.snapshot,
+	}
+	if f.merchants != "" {
+		if cfg.Merchants, err = vippstest.LoadMerchants(f.merchants); err != nil {
+			return fmt.Errorf("sim: %w", err)
+		}
+	}
+	sim, err := vippstest.New(cfg)
 	if err != nil {
 		return fmt.Errorf("sim: %w", err)
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
-		return fmt.Errorf("sim: %w", err)
+		return errors.Join(fmt.Errorf("sim: %w", err), sim.Close())
 	}
-	base := "http://" + ln.Addr().String()
-	m := vippstest.DefaultMerchant()
-	fmt.Fprintf(e.stdout, "Vipps simulator listening on %s\n\n", base)
-	fmt.Fprintf(e.stdout, "  VIPPS_BASE_URL=%s\n", base)
-	fmt.Fprintf(e.stdout, "  VIPPS_MSN=%s\n", m.MSN)
-	fmt.Fprintf(e.stdout, "  VIPPS_CLIENT_ID=%s\n", m.ClientID)
-	fmt.Fprintf(e.stdout, "  VIPPS_CLIENT_SECRET=%s\n", m.ClientSecret)
-	fmt.Fprintf(e.stdout, "  VIPPS_SUBSCRIPTION_KEY=%s\n\n", m.SubscriptionKey)
-	fmt.Fprintf(e.stdout, "Control API: %s/_sim/payments, %s/_sim/requests, %s/_sim/callbacks\n", base, base, base)
+	printSimBanner(e.stdout, "http://"+ln.Addr().String(), sim, f)
 
 	srv := &http.Server{
 		Handler:           sim,
@@ -101,13 +186,12 @@ func runSim(ctx context.Context, e *env, args []string) error {
 	for {
 		select {
 		case err := <-served:
-			sim.Close()
-			return fmt.Errorf("sim: %w", err)
+			return errors.Join(fmt.Errorf("sim: %w", err), sim.Close())
 		case <-tick.C:
 			sim.Advance(0)
 		case <-ctx.Done():
-			logger.Info("shutting down", slog.Duration("grace", *grace))
-			sctx, cancel := context.WithTimeout(context.Background(), *grace)
+			logger.Info("shutting down", slog.Duration("grace", f.grace))
+			sctx, cancel := context.WithTimeout(context.Background(), f.grace)
 			err := srv.Shutdown(sctx)
 			cancel()
 			if err != nil {
@@ -116,30 +200,51 @@ func runSim(ctx context.Context, e *env, args []string) error {
 			if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
 				err = errors.Join(err, serr)
 			}
-			sim.Close()
+			// Close waits for callbacks in flight and saves the snapshot.
+			err = errors.Join(err, sim.Close())
 			if err != nil {
 				return fmt.Errorf("sim: shutdown: %w", err)
+			}
+			if f.snapshot != "" {
+				logger.Info("snapshot saved", slog.String("path", f.snapshot))
 			}
 			return nil
 		}
 	}
 }
 
-func simEnv(e *env, name, def string) string {
-	if v := e.getenv(name); v != "" {
-		return v
+// printSimBanner tells how to use the simulator: its URL, every
+// merchant's credentials (the simulator's own test keys, not secrets),
+// and where the control API, the metrics and the snapshot are.
+func printSimBanner(w io.Writer, base string, sim *vippstest.Simulator, f *simFlags) {
+	fmt.Fprintf(w, "Vipps simulator listening on %s\n", base)
+	for _, m := range sim.Merchants() {
+		var traits []string
+		if m.DirectCapture {
+			traits = append(traits, "direct capture")
+		}
+		if m.SkipLandingPageAllowed {
+			traits = append(traits, "may skip the landing page")
+		}
+		if m.NinAllowed {
+			traits = append(traits, "may ask for nin")
+		}
+		about := "MSN " + string(m.MSN)
+		if len(traits) > 0 {
+			about += "; " + strings.Join(traits, ", ")
+		}
+		fmt.Fprintf(w, "\n%s (%s):\n", m.Name, about)
+		fmt.Fprintf(w, "  VIPPS_BASE_URL=%s\n", base)
+		fmt.Fprintf(w, "  VIPPS_MSN=%s\n", m.MSN)
+		fmt.Fprintf(w, "  VIPPS_CLIENT_ID=%s\n", m.ClientID)
+		fmt.Fprintf(w, "  VIPPS_CLIENT_SECRET=%s\n", m.ClientSecret)
+		fmt.Fprintf(w, "  VIPPS_SUBSCRIPTION_KEY=%s\n", m.SubscriptionKey)
 	}
-	return def
-}
-
-func simBoolEnv(e *env, name string) (bool, error) {
-	v := e.getenv(name)
-	if v == "" {
-		return false, nil
+	fmt.Fprintf(w, "\nControl API: %s/_sim/payments, %s/_sim/requests, %s/_sim/callbacks\n", base, base, base)
+	fmt.Fprintf(w, "Metrics:     %s/metrics\n", base)
+	if f.snapshot == "" {
+		fmt.Fprintf(w, "Snapshot:    none; the state is lost when the simulator stops (-snapshot keeps it)\n")
+	} else {
+		fmt.Fprintf(w, "Snapshot:    %s (%d payments)\n", f.snapshot, len(sim.Payments()))
 	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		return false, fmt.Errorf("sim: %s=%q is not a boolean", name, v)
-	}
-	return b, nil
 }
