@@ -119,9 +119,9 @@ func problemReply(status int, title, detail string, params []vipps.InvalidParam)
 	if section != "" {
 		typ += "#section-" + section
 	}
-	rep := jsonReply(status, problem{Type: typ, Title: title, Detail: detail, Instance: traceParent(), InvalidParams: params})
-	rep.contentType = "application/problem+json;charset=UTF-8"
-	return rep
+	// Sent as application/json;charset=UTF-8 like every other answer:
+	// the Order Management spec declares its errors application/json.
+	return jsonReply(status, problem{Type: typ, Title: title, Detail: detail, Instance: traceParent(), InvalidParams: params})
 }
 
 func randomBytes(n int) []byte {
