@@ -12,8 +12,9 @@ package vipps_test
 // CI). Without them the test skips, unless CI is set, when it fails.
 //
 // The files are used as Vipps publishes them, with the known defects
-// (ecom-v2.md §0 and §14) worked around in memory; each workaround is
-// described where it is made, in loadContractSpecs and the fix* functions.
+// (ecom-v2.md §0 and §14) worked around in memory by internal/openapitest,
+// which the simulator's contract test (vippstest/contract_test.go) shares;
+// each workaround is described where it is made.
 
 import (
 	"bytes"
@@ -27,7 +28,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -38,23 +38,8 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/google/go-cmp/cmp"
 	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/internal/openapitest"
 )
-
-// contractSpecDir returns the directory holding the reference OpenAPI files.
-// It skips the test when they are missing, or fails it when CI is set.
-func contractSpecDir(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join("..", "shared", "reference")
-	for _, f := range []string{"ecom-v2-openapi.yaml", "ecom-v2-merchant-openapi.yaml", "order-management-openapi.yaml"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("reference spec %s is missing and CI is set: %v (shared/ must sit beside the checkout)", f, err)
-			}
-			t.Skipf("skipping: reference spec %s not found (shared/ is not beside the checkout): %v", f, err)
-		}
-	}
-	return dir
-}
 
 // contractSpecs holds the loaded and patched specs and their routers.
 type contractSpecs struct {
@@ -74,68 +59,26 @@ type contractSpecs struct {
 // against it; otherwise checkTokenRequest applies ecom-v2.md §4 by hand.
 const contractTokenOpID = "fetchAuthorizationTokenUsingPost"
 
+// loadContractSpecs loads the specs with openapitest.Load, which works
+// around their known defects (see there), and tightens them for checking
+// requests: a bearer token on every eCom call, closed request objects.
 func loadContractSpecs(t *testing.T) *contractSpecs {
 	t.Helper()
-	dir := contractSpecDir(t)
-
-	// Workaround (§0): ecom-v2-openapi.yaml refers to its merchant paths
-	// as 'ms_import.yaml#/paths/...', the name of the file in Vipps'
-	// repository. Stage a copy of the eCom spec next to a copy of
-	// ecom-v2-merchant-openapi.yaml named ms_import.yaml.
-	stage := t.TempDir()
-	for src, dst := range map[string]string{
-		"ecom-v2-openapi.yaml":          "ecom-v2-openapi.yaml",
-		"ecom-v2-merchant-openapi.yaml": "ms_import.yaml",
-	} {
-		b, err := os.ReadFile(filepath.Join(dir, src))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(stage, dst), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	load := func(path string) *openapi3.T {
-		l := openapi3.NewLoader()
-		l.IsExternalRefsAllowed = true
-		doc, err := l.LoadFromFile(path)
-		if err != nil {
-			t.Fatalf("load %s: %v", path, err)
-		}
-		return doc
-	}
-	s := &contractSpecs{
-		ecom: load(filepath.Join(stage, "ecom-v2-openapi.yaml")),
-		om:   load(filepath.Join(dir, "order-management-openapi.yaml")),
-	}
-	for _, doc := range []*openapi3.T{s.ecom, s.om} {
-		fixParameterSiblingPatterns(doc)
-		fixBrokenAddressTypePattern(doc)
-		fixJSONMediaTypes(doc)
-		fixNumericExamples(doc)
-	}
-	fixDuplicateCallbackOperationIDs(t, s.ecom)
+	specs := openapitest.Load(t)
+	s := &contractSpecs{ecom: specs.Ecom, om: specs.OM}
 	addBearerSecurity(s.ecom)
 	if item := s.ecom.Paths.Value("/accesstoken/get"); item != nil && item.Post != nil {
 		// The token request carries credentials, not a bearer token.
 		s.accessInSpec, s.accessOpID = true, item.Post.OperationID
 		item.Post.Security = &openapi3.SecurityRequirements{}
 	}
-
-	// Match requests whatever the host: the specs name Vipps' servers,
-	// the requests go to an httptest server. No servers means "any host,
-	// no base path" to the router; Order Management keeps its base path.
-	s.ecom.Servers = nil
-	s.om.Servers = openapi3.Servers{{URL: "/order-management"}}
-
-	for name, doc := range map[string]*openapi3.T{"eCom": s.ecom, "Order Management": s.om} {
-		if err := doc.Validate(context.Background(), openapi3.EnableMultiError()); err != nil {
-			t.Fatalf("%s spec is invalid after the workarounds: %v", name, err)
-		}
-		// After the document check, which validates the examples
-		// against the schemas as published.
-		closeRequestObjects(doc)
+	if err := s.ecom.Validate(context.Background(), openapi3.EnableMultiError()); err != nil {
+		t.Fatalf("eCom spec is invalid with the bearer scheme: %v", err)
 	}
+	// After the document check, which validates the examples against the
+	// schemas as published.
+	closeRequestObjects(s.ecom)
+	closeRequestObjects(s.om)
 
 	var err error
 	if s.ecomRouter, err = gorillamux.NewRouter(s.ecom); err != nil {
@@ -149,224 +92,17 @@ func loadContractSpecs(t *testing.T) *contractSpecs {
 }
 
 // operationIDs lists the operations of doc that Vipps serves, leaving out
-// the merchant endpoints (tag "Merchant Endpoints"), which Vipps calls.
+// the merchant endpoints, which Vipps calls.
 func operationIDs(doc *openapi3.T) map[string]bool {
 	ids := map[string]bool{}
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
-			if !slices.Contains(op.Tags, "Merchant Endpoints") {
+			if !slices.Contains(op.Tags, openapitest.MerchantTag) {
 				ids[op.OperationID] = true
 			}
 		}
 	}
 	return ids
-}
-
-// allOperations calls f for every operation of doc, including those inside
-// callbacks (the merchant endpoints).
-func allOperations(doc *openapi3.T, f func(op *openapi3.Operation)) {
-	var walk func(item *openapi3.PathItem)
-	walk = func(item *openapi3.PathItem) {
-		for _, op := range item.Operations() {
-			f(op)
-			for _, cb := range op.Callbacks {
-				if cb.Value == nil {
-					continue
-				}
-				for _, cbItem := range cb.Value.Map() {
-					walk(cbItem)
-				}
-			}
-		}
-	}
-	for _, item := range doc.Paths.Map() {
-		walk(item)
-	}
-}
-
-// allSchemas calls f once for every schema reachable from doc's components
-// and operations.
-func allSchemas(doc *openapi3.T, f func(s *openapi3.Schema)) {
-	seen := map[*openapi3.Schema]bool{}
-	var visit func(ref *openapi3.SchemaRef)
-	visit = func(ref *openapi3.SchemaRef) {
-		if ref == nil || ref.Value == nil || seen[ref.Value] {
-			return
-		}
-		s := ref.Value
-		seen[s] = true
-		f(s)
-		for _, p := range s.Properties {
-			visit(p)
-		}
-		visit(s.Items)
-		visit(s.AdditionalProperties.Schema)
-		visit(s.Not)
-		for _, l := range []openapi3.SchemaRefs{s.AllOf, s.AnyOf, s.OneOf} {
-			for _, r := range l {
-				visit(r)
-			}
-		}
-	}
-	visitContent := func(c openapi3.Content) {
-		for _, mt := range c {
-			visit(mt.Schema)
-		}
-	}
-	if doc.Components != nil {
-		for _, r := range doc.Components.Schemas {
-			visit(r)
-		}
-	}
-	allOperations(doc, func(op *openapi3.Operation) {
-		for _, p := range op.Parameters {
-			visit(p.Value.Schema)
-		}
-		if op.RequestBody != nil {
-			visitContent(op.RequestBody.Value.Content)
-		}
-		for _, r := range op.Responses.Map() {
-			if r.Value != nil {
-				visitContent(r.Value.Content)
-			}
-		}
-	})
-}
-
-// fixParameterSiblingPatterns works around parameters that carry `pattern`
-// next to `schema` instead of inside it (the orderId path parameter of the
-// merchant's callback and shippingDetails endpoints in ms_import.yaml), which
-// kin-openapi's document check rejects ("extra sibling fields: [pattern]").
-// The pattern is moved into the schema, where it was meant to be.
-func fixParameterSiblingPatterns(doc *openapi3.T) {
-	allOperations(doc, func(op *openapi3.Operation) {
-		for _, p := range op.Parameters {
-			pat, ok := p.Value.Extensions["pattern"].(string)
-			if !ok {
-				continue
-			}
-			delete(p.Value.Extensions, "pattern")
-			if p.Value.Schema != nil && p.Value.Schema.Value != nil && p.Value.Schema.Value.Pattern == "" {
-				p.Value.Schema.Value.Pattern = pat
-			}
-		}
-	})
-}
-
-// fixNumericExamples works around examples that do not match their string
-// schemas: CustomerInfo.mobileNumber's example is the number 91234567 and
-// the Merchant-Serial-Number header's example the number 123456 (YAML reads
-// unquoted digits as numbers). They become strings, so that the document
-// check can keep validating the examples.
-func fixNumericExamples(doc *openapi3.T) {
-	str := func(v any) any {
-		if f, ok := v.(float64); ok {
-			return strconv.FormatFloat(f, 'f', -1, 64)
-		}
-		return v
-	}
-	allSchemas(doc, func(s *openapi3.Schema) {
-		if s.Type.Is("string") {
-			s.Example = str(s.Example)
-		}
-	})
-	fixParam := func(p *openapi3.Parameter) {
-		if p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Type.Is("string") {
-			p.Example = str(p.Example)
-		}
-	}
-	allOperations(doc, func(op *openapi3.Operation) {
-		for _, p := range op.Parameters {
-			fixParam(p.Value)
-		}
-	})
-	if doc.Components != nil {
-		for _, p := range doc.Components.Parameters {
-			fixParam(p.Value)
-		}
-	}
-}
-
-// fixBrokenAddressTypePattern works around ShippingCostAndMethod.addressType
-// (§0, §14.21): its pattern '^\[A-Z]$' matches only the literal text "[A-Z]",
-// so it rejects its own enum values H, W and O (and its default, which makes
-// the document itself invalid). The enum says what is meant; the pattern is
-// dropped wherever it occurs.
-func fixBrokenAddressTypePattern(doc *openapi3.T) {
-	allSchemas(doc, func(s *openapi3.Schema) {
-		if s.Pattern == `^\[A-Z]$` {
-			s.Pattern = ""
-		}
-	})
-}
-
-// fixJSONMediaTypes works around the eCom spec declaring its bodies as
-// 'application/json;charset=UTF-8' while the guide (§2.9) says to send
-// Content-Type: application/json, which is what the client sends (JSON is
-// UTF-8 by definition, RFC 8259). kin-openapi does not match a request's
-// bare media type to a spec key with parameters, so such keys become plain
-// application/json. The Order Management spec already uses application/json.
-func fixJSONMediaTypes(doc *openapi3.T) {
-	fix := func(c openapi3.Content) {
-		for k, mt := range c {
-			base, _, hasParams := strings.Cut(k, ";")
-			if hasParams && strings.EqualFold(strings.TrimSpace(base), "application/json") {
-				delete(c, k)
-				c["application/json"] = mt
-			}
-		}
-	}
-	allOperations(doc, func(op *openapi3.Operation) {
-		if op.RequestBody != nil && op.RequestBody.Value != nil {
-			fix(op.RequestBody.Value.Content)
-		}
-		for _, r := range op.Responses.Map() {
-			if r.Value != nil {
-				fix(r.Value.Content)
-			}
-		}
-	})
-	if doc.Components != nil {
-		for _, rb := range doc.Components.RequestBodies {
-			fix(rb.Value.Content)
-		}
-		for _, r := range doc.Components.Responses {
-			fix(r.Value.Content)
-		}
-	}
-}
-
-// fixDuplicateCallbackOperationIDs works around the initiate operation's
-// callbacks block (§0, §14.22) using the operationId
-// InitiatePaymentTransactionUpdateCallbackForRegularPaymentUsingPOSTExpress
-// for both callbackExpress and callbackRegular. kin-openapi checks
-// uniqueness only among paths, so it does not complain, but strict linters
-// do; the regular one is renamed so that the document is valid OpenAPI.
-func fixDuplicateCallbackOperationIDs(t *testing.T, doc *openapi3.T) {
-	t.Helper()
-	seen := map[string]bool{}
-	for _, item := range doc.Paths.Map() {
-		for _, op := range item.Operations() {
-			seen[op.OperationID] = true
-		}
-	}
-	for _, item := range doc.Paths.Map() {
-		for _, op := range item.Operations() {
-			for name, cb := range op.Callbacks {
-				for _, cbItem := range cb.Value.Map() {
-					for _, cbOp := range cbItem.Operations() {
-						if cbOp.OperationID == "" {
-							continue
-						}
-						if seen[cbOp.OperationID] {
-							cbOp.OperationID += "-" + name
-						}
-						seen[cbOp.OperationID] = true
-					}
-				}
-			}
-		}
-	}
 }
 
 // addBearerSecurity gives the eCom spec what the Order Management spec
@@ -395,30 +131,13 @@ func addBearerSecurity(doc *openapi3.T) {
 // unnoticed. Only requests are validated, so response schemas sharing these
 // objects are unaffected.
 func closeRequestObjects(doc *openapi3.T) {
-	no := false
-	seen := map[*openapi3.Schema]bool{}
-	var close func(ref *openapi3.SchemaRef)
-	close = func(ref *openapi3.SchemaRef) {
-		if ref == nil || ref.Value == nil || seen[ref.Value] {
-			return
-		}
-		s := ref.Value
-		seen[s] = true
-		if len(s.Properties) > 0 && s.AdditionalProperties.Has == nil && s.AdditionalProperties.Schema == nil {
-			s.AdditionalProperties = openapi3.AdditionalProperties{Has: &no}
-		}
-		for _, p := range s.Properties {
-			close(p)
-		}
-		close(s.Items)
-	}
 	for _, item := range doc.Paths.Map() {
 		for _, op := range item.Operations() {
 			if op.RequestBody == nil || op.RequestBody.Value == nil {
 				continue
 			}
 			for _, mt := range op.RequestBody.Value.Content {
-				close(mt.Schema)
+				openapitest.Close(mt.Schema)
 			}
 		}
 	}
