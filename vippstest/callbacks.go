@@ -97,13 +97,26 @@ func (s *Simulator) sendCallbackLocked(p *payment, status vipps.CallbackStatus, 
 		s.recordCallbackLocked(cb, false)
 		return
 	}
-	s.pending++
-	go s.deliver(cb, p.order.authToken)
+	s.dispatchLocked(cb, p.order.authToken) // callbackfaults.go
 }
 
-// deliver makes the one attempt Vipps makes: a POST with a 3-second
-// timeout, redirects not followed.
+// deliver makes the one attempt Vipps makes and records it. It owns one
+// unit of s.pending.
 func (s *Simulator) deliver(cb Callback, authToken string) {
+	cb = s.post(cb, authToken)
+	s.mu.Lock()
+	s.recordCallbackLocked(cb, true)
+	s.releaseHeldLocked() // callbacks a reorder fault held back come after this one
+	s.pending--
+	if s.pending == 0 {
+		s.idle.Broadcast()
+	}
+	s.mu.Unlock()
+}
+
+// post sends cb: a POST with a 3-second timeout, redirects not followed. It
+// returns cb with the outcome.
+func (s *Simulator) post(cb Callback, authToken string) Callback {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), s.cbTimeout)
 	defer cancel()
@@ -135,12 +148,5 @@ func (s *Simulator) deliver(cb Callback, authToken string) {
 		slog.String("status", string(cb.Status)), slog.String("url", cb.URL),
 		slog.Int("http_status", cb.StatusCode), slog.String("error", cb.Err),
 		slog.Duration("duration", cb.Duration))
-
-	s.mu.Lock()
-	s.recordCallbackLocked(cb, true)
-	s.pending--
-	if s.pending == 0 {
-		s.idle.Broadcast()
-	}
-	s.mu.Unlock()
+	return cb
 }

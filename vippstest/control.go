@@ -36,6 +36,7 @@ func (s *Simulator) controlRoutes(mux *http.ServeMux) {
 	ctl("POST /_sim/payments/{orderId}/expire", s.ctlUser((*Simulator).expireLocked))
 	ctl("GET /_sim/requests", func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.requests)) })
 	ctl("GET /_sim/callbacks", func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.callbacks)) })
+	s.faultRoutes(ctl) // faults.go
 }
 
 func nonNil[T any](s []T) []T {

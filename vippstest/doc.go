@@ -40,6 +40,7 @@
 //	POST /_sim/payments/{orderId}/expire
 //	GET  /_sim/requests                     the request log (see Request)
 //	GET  /_sim/callbacks                    callback deliveries (see Callback)
+//	GET  /_sim/faults                       injected faults; more routes under Faults
 //	GET  /_sim/shipping-calls               shippingDetails calls (see ShippingCall)
 //	GET  /_sim/consent-removals             consent removals sent (see ConsentRemoval)
 //	POST /_sim/consents/{userId}/remove     ?msn= optional → the requests sent
@@ -200,12 +201,116 @@
 // the line and the JSON path of every bad entry ("merchants.json:3:
 // [1].clientId is required").
 //
+// # Rate limits
+//
+// Vipps' limits (reference §11) are on by default: per minute, initiate 2
+// and capture, cancel and refund 5 each per orderId and MSN; details and
+// status 120 each per orderId and subscription key. Config.RateLimits
+// turns them off or scales them. Each endpoint has its own counter, kept
+// on the simulator's clock in a sliding window: a request counts for one
+// window (a minute) after it was made, so Advance(time.Minute) frees
+// every counter; [Simulator.ResetRateLimits] (DELETE /_sim/rate-limits)
+// does so without moving the clock.
+//
+// Every request that passes the gateway's authentication (a valid
+// subscription key and access token of one merchant) counts, including
+// those the API then refuses (a duplicate orderId, a second cancel) and
+// idempotent replays: the gateway cannot tell them apart. Requests refused
+// with 401 do not count, nor do requests answered 429 (a client that keeps
+// retrying is not locked out for longer), requests a fault answers without
+// handling them, the control API, the landing page and the endpoints not
+// listed above.
+//
+// Vipps does not document the 429 body. The simulator answers as the
+// rate-limit policy of Azure API Management does, in the guide's gateway
+// object, with Retry-After in whole seconds (rounded up) until the oldest
+// counted request leaves the window:
+//
+//	HTTP/1.1 429 Too Many Requests
+//	Retry-After: 42
+//
+//	{"statusCode": 429, "message": "Rate limit is exceeded. Try again in 42 seconds."}
+//
+// On a frozen clock (Config.Now) no time passes for the simulator: a
+// client that honours Retry-After waits up to a minute and is refused
+// again. Tests that reach a limit on purpose use a client without retries
+// or Advance the clock; tests that make many calls on one order set
+// RateLimits.Disabled.
+//
+// # Faults
+//
+// [Simulator.InjectFault] makes API requests fail, to test what a client
+// does when Vipps fails. A [Fault] matches requests by op ([Request.Op]),
+// orderId (the path, or the body of initiate) and MSN (of the keys), each
+// optional, and hits Count of them (0: until removed); a request is hit by
+// at most one fault, the oldest that matches. The kinds:
+//
+//	server-error         500 VippsError 99 (Order Management: a problem document); nothing changes
+//	rate-limited         429 as the rate limiter answers, Retry-After from retryAfter; nothing changes
+//	timeout              held, not handled; dropped when the client gives up, delay passes or Close
+//	timeout-after-apply  handled (the change is made, an X-Request-Id remembered), then held like timeout
+//	drop                 the connection is closed at once; nothing changes
+//	drop-after-apply     handled, then the connection is closed at once
+//	delay                waits delay, then handled as usual (not at all if the client gives up first)
+//
+// A retry with the same X-Request-Id after timeout-after-apply gets the
+// idempotent replay of the answer the client never saw: that is how to
+// test "Vipps timed out after committing" (no double capture).
+//
+// Delays are real time, not the simulator's clock. A held request does
+// not hold the simulator's lock; it ends with its client's context, its
+// delay or Close, whichever comes first. No answer means the handler
+// aborts with http.ErrAbortHandler and the server closes the connection
+// (a caller of ServeHTTP without a net/http server sees that panic). The
+// request log names the fault (Fault, FaultID); status 0 means that no
+// answer was sent, and a warning says what happened, for the after-apply
+// kinds with the status that was not sent. Faults that answer without
+// handling the request do not count against the rate limits; delay and
+// the after-apply kinds do. The control API and the landing page are never
+// hit. Faults are not kept in snapshots.
+//
+// # Callback faults
+//
+// [Simulator.InjectCallbackFault] changes how transaction callbacks reach
+// the merchant. A [CallbackFault] matches callbacks by orderId, MSN and
+// status, each optional, Count times (0: until removed):
+//
+//	drop       not sent; recorded as "not sent: dropped by callback fault cf1"
+//	delay      sent after delay (real time); WaitCallbacks waits for it, Close does not
+//	duplicate  sent twice: again once the merchant has answered the first
+//	reorder    held back, then sent right after the next callback that is not held back
+//
+// Reorder makes a callback arrive after a later one. Several held
+// callbacks are sent one by one, newest first, so they arrive in reverse
+// order; [Simulator.ReleaseCallbacks] sends them without waiting for
+// another callback. Held callbacks are not in flight: WaitCallbacks does
+// not wait for them, and Close records them as not sent, as it does a
+// delayed callback (Close cancels the delay instead of waiting it out).
+// The callback log names the fault (Fault, FaultID).
+//
+// The control API for faults and rate limits:
+//
+//	GET    /_sim/faults                    the faults in force, with their hits
+//	POST   /_sim/faults                    {"kind": "timeout-after-apply", "op": "capture", "orderId": "...",
+//	                                        "merchantSerialNumber": "...", "count": 1, "delay": "2s",
+//	                                        "retryAfter": "1s"} → 201 and the fault with its id
+//	DELETE /_sim/faults                    remove every fault
+//	DELETE /_sim/faults/{id}               remove one (404 if there is none)
+//	GET    /_sim/callback-faults           the callback faults in force
+//	POST   /_sim/callback-faults           {"kind": "reorder", "orderId": "...", "status": "RESERVED",
+//	                                        "count": 1, "delay": "250ms"} → 201 and the fault with its id
+//	DELETE /_sim/callback-faults[/{id}]    remove every callback fault, or one
+//	POST   /_sim/callbacks/release         send the held callbacks → {"released": 2}
+//	DELETE /_sim/rate-limits               forget the requests counted so far
+//
+// Durations are Go duration strings; unknown fields and kinds are 400.
+//
 // # Where the simulator goes next
 //
 // Every route goes through one wrapper (handle in simulator.go) that takes
 // the lock, applies what is due on the clock, records the request and
-// writes the reply; rate limits and fault injection belong there, keyed on
-// the op names of [Request.Op]. The browser app (app.go) and the calls to
+// writes the reply; rate limits and faults apply there too (ratelimit.go,
+// faults.go), keyed on the op names of [Request.Op]. The browser app (app.go) and the calls to
 // merchants (shipping.go, consent.go) lock by themselves, so that no
 // network call holds the lock.
 //

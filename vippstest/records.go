@@ -33,8 +33,13 @@ type Request struct {
 	MSN       vipps.MSN     `json:"merchantSerialNumber,omitempty"`
 	OrderID   vipps.OrderID `json:"orderId,omitempty"`
 	RequestID string        `json:"requestId,omitempty"`
-	// Status is the HTTP status the simulator answered with.
+	// Status is the HTTP status the simulator answered with, 0 when it
+	// sent no answer (a timeout or drop fault).
 	Status int `json:"status"`
+	// Fault and FaultID name the injected fault that hit the request, if
+	// any (see [Simulator.InjectFault]).
+	Fault   FaultKind `json:"fault,omitempty"`
+	FaultID string    `json:"faultId,omitempty"`
 	// Warnings point out what a real integration must fix: what real
 	// Vipps would treat differently (an http callbackPrefix accepted
 	// because it points at loopback, a phone number repaired) and why an
@@ -62,6 +67,10 @@ type Callback struct {
 	Err string `json:"error,omitempty"`
 	// Duration is how long the delivery took, in real time.
 	Duration time.Duration `json:"duration"`
+	// Fault and FaultID name the callback fault that hit the delivery, if
+	// any (see [Simulator.InjectCallbackFault]).
+	Fault   CallbackFaultKind `json:"fault,omitempty"`
+	FaultID string            `json:"faultId,omitempty"`
 }
 
 // Delivered reports whether the merchant answered 2xx.

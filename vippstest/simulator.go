@@ -47,6 +47,11 @@ type Config struct {
 	// never follows redirects, as Vipps does.
 	HTTPClient *http.Client
 
+	// RateLimits are Vipps' per-order request limits, on by default; set
+	// RateLimits.Disabled to turn them off. See ratelimit.go and the
+	// package documentation.
+	RateLimits RateLimits
+
 	// SnapshotPath names a file that keeps the state across restarts
 	// (payments, access tokens, consents, Order Management, the clock
 	// offset): New loads it, or creates it when it does not exist; a
@@ -163,6 +168,8 @@ type Simulator struct {
 	om        map[omKey]*omOrder
 	images    map[vipps.MSN]map[string]bool
 	cbTimeout time.Duration
+	limiter   rateLimiter  // ratelimit.go
+	faults    faultState   // faults.go, callbackfaults.go
 	app       appState     // the browser app, shipping calls, consents (app.go)
 	metrics   *metrics     // metrics.go
 	snap      *snapshotter // snapshot.go; nil without Config.SnapshotPath
@@ -188,6 +195,7 @@ func New(cfg Config) (*Simulator, error) {
 	if cfg.TokenLifetime < time.Second {
 		problems = append(problems, fmt.Sprintf("Config.TokenLifetime %v must be at least a second", cfg.TokenLifetime))
 	}
+	problems = append(problems, cfg.RateLimits.problems()...)
 	s := &Simulator{
 		cfg:       cfg,
 		byMSN:     map[vipps.MSN]*Merchant{},
@@ -301,6 +309,7 @@ func (s *Simulator) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
+	s.closeFaultsLocked() // faults.go: release held requests and callbacks
 	for s.pending > 0 {
 		s.idle.Wait()
 	}
@@ -330,9 +339,17 @@ func (x *exchange) warn(format string, args ...any) {
 // due, runs h, records the request (when record is set) and writes the reply
 // after unlocking.
 func (s *Simulator) handle(op string, record bool, h func(*exchange) reply) http.Handler {
+	guarded := record && op != "" // API calls: faults and rate limits apply
+	if guarded {
+		s.guard(op)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		var sc *screening
+		if guarded && readErr == nil {
+			sc = s.screen(r, op, body) // faults.go; waits out a delay fault
+		}
 		s.mu.Lock()
 		x := &exchange{r: r, body: body, now: s.nowLocked()}
 		x.rec = &Request{
@@ -356,6 +373,8 @@ func (s *Simulator) handle(op string, record bool, h func(*exchange) reply) http
 			} else {
 				rep = gatewayReply(http.StatusBadRequest, "Could not read the request body.")
 			}
+		} else if sc != nil {
+			rep = s.guardedLocked(x, sc, h) // faults, rate limits, then h
 		} else {
 			rep = h(x)
 		}
@@ -366,7 +385,11 @@ func (s *Simulator) handle(op string, record bool, h func(*exchange) reply) http
 		}
 		s.mu.Unlock()
 
-		rep.write(w)
+		if sc.answered() {
+			sc.write(w, rep) // faults.go: with Retry-After on a 429
+		} else {
+			defer s.leave(r, sc) // faults.go: hold, then drop the connection
+		}
 		s.metrics.request(op, record, rep.status, time.Since(start))
 		if !record {
 			return
