@@ -40,10 +40,10 @@
 //	POST /_sim/payments/{orderId}/expire
 //	GET  /_sim/requests                     the request log (see Request)
 //	GET  /_sim/callbacks                    callback deliveries (see Callback)
-//	GET  /_sim/faults                       injected faults; more routes under Faults
 //	GET  /_sim/shipping-calls               shippingDetails calls (see ShippingCall)
 //	GET  /_sim/consent-removals             consent removals sent (see ConsentRemoval)
 //	POST /_sim/consents/{userId}/remove     ?msn= optional → the requests sent
+//	GET  /_sim/faults                       injected faults; more routes under Faults
 //
 // Errors are {"error": "..."} with 404 (no such payment), 409 (ambiguous
 // orderId, or the payment is past that point), 501 (not simulated yet),
@@ -310,9 +310,9 @@
 // Every route goes through one wrapper (handle in simulator.go) that takes
 // the lock, applies what is due on the clock, records the request and
 // writes the reply; rate limits and faults apply there too (ratelimit.go,
-// faults.go), keyed on the op names of [Request.Op]. The browser app (app.go) and the calls to
-// merchants (shipping.go, consent.go) lock by themselves, so that no
-// network call holds the lock.
+// faults.go), keyed on the op names of [Request.Op]. The browser app
+// (app.go) and the calls to merchants (shipping.go, consent.go) lock by
+// themselves, so that no network call holds the lock.
 //
 // # Decisions
 //

@@ -168,9 +168,9 @@ type Simulator struct {
 	om        map[omKey]*omOrder
 	images    map[vipps.MSN]map[string]bool
 	cbTimeout time.Duration
+	app       appState     // the browser app, shipping calls, consents (app.go)
 	limiter   rateLimiter  // ratelimit.go
 	faults    faultState   // faults.go, callbackfaults.go
-	app       appState     // the browser app, shipping calls, consents (app.go)
 	metrics   *metrics     // metrics.go
 	snap      *snapshotter // snapshot.go; nil without Config.SnapshotPath
 }
