@@ -147,12 +147,12 @@
 //	vippstest_snapshot_writes_total{result}    snapshot writes: ok or error
 //
 // op is [Request.Op], "control" for the control API and "unknown" for
-// unknown paths. A callback's outcome is delivered (2xx), rejected
-// (another HTTP status), failed (no answer) or not_sent (after Close).
-// The gauges are read when scraped; a payment whose timeout fell due
-// shows INITIATE until the next request or hook applies it.
-// Counters start at zero with every simulator; a snapshot does not carry
-// them.
+// unknown paths; code is "0" when a fault sent no answer. A callback's
+// outcome is delivered (2xx), rejected (another HTTP status), failed (no
+// answer) or not_sent (after Close, or dropped or held back by a callback
+// fault). The gauges are read when scraped; a payment whose timeout fell
+// due shows INITIATE until the next request or hook applies it. Counters
+// start at zero with every simulator; a snapshot does not carry them.
 //
 // # Snapshots
 //

@@ -196,3 +196,41 @@ func TestMetricsPerSimulator(t *testing.T) {
 		t.Errorf("GET /metrics = %d %.200s", rec.Code, rec.Body)
 	}
 }
+
+// TestMetricsFaults checks how injected faults count: with the status
+// answered, and code "0" when no answer was sent.
+func TestMetricsFaults(t *testing.T) {
+	srv := newServer(t)
+	r := newRaw(t, srv)
+	for _, f := range []vippstest.Fault{
+		{Kind: vippstest.FaultServerError, Op: "details", Count: 1},
+		{Kind: vippstest.FaultDrop, Op: "details", Count: 1},
+	} {
+		if _, err := srv.Sim.InjectFault(f); err != nil {
+			t.Fatalf("InjectFault(%+v) = %v", f, err)
+		}
+	}
+	if status, body := r.do("GET", "/ecomm/v2/payments/acme-1/details", ""); status != http.StatusInternalServerError {
+		t.Fatalf("details with a server-error fault = %d %s", status, body)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL+"/ecomm/v2/payments/acme-1/details", nil)
+	req.Header.Set("Authorization", "Bearer "+r.token)
+	req.Header.Set("Ocp-Apim-Subscription-Key", srv.Merchant.SubscriptionKey)
+	// A client of its own: net/http retries a GET whose reused connection
+	// drops.
+	fresh := &http.Client{Transport: &http.Transport{}}
+	defer fresh.CloseIdleConnections()
+	if resp, err := fresh.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("details with a drop fault = %d, want no answer", resp.StatusCode)
+	}
+	got := samples(scrape(t, srv.URL), "vippstest_requests_total")
+	want := map[string]float64{
+		`vippstest_requests_total{code="200",op="accesstoken"}`: 1,
+		`vippstest_requests_total{code="500",op="details"}`:     1,
+		`vippstest_requests_total{code="0",op="details"}`:       1,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("metrics (-want +got):\n%s", diff)
+	}
+}
