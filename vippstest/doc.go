@@ -305,7 +305,7 @@
 //
 // Durations are Go duration strings; unknown fields and kinds are 400.
 //
-// # Where the simulator goes next
+// # How it is built
 //
 // Every route goes through one wrapper (handle in simulator.go) that takes
 // the lock, applies what is due on the clock, records the request and
