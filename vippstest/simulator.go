@@ -428,9 +428,20 @@ func recordedBody(b []byte) string {
 	return string(b)
 }
 
+// appendBounded appends v to a log and drops the oldest entries beyond
+// maxRecords. The log is a window sliding along its backing array, so a
+// full log costs one copy every maxRecords appends, not one per append
+// (which made every request under the lock copy 10,000 entries).
 func appendBounded[T any](s []T, v T) []T {
-	if len(s) >= maxRecords {
-		s = append(s[:0:0], s[len(s)-maxRecords+1:]...)
+	for len(s) >= maxRecords {
+		var zero T
+		s[0] = zero // let go of what the dropped entry holds
+		s = s[1:]
+	}
+	if len(s) == cap(s) && len(s) >= maxRecords/2 {
+		grown := make([]T, len(s), 2*maxRecords)
+		copy(grown, s)
+		s = grown
 	}
 	return append(s, v)
 }
