@@ -108,7 +108,9 @@ type rateLimiter struct {
 	checks int                     // since the last full prune
 }
 
-// pruneEvery is how many checks pass between prunes of every counter.
+// pruneEvery is how many checks pass at least between prunes of every
+// counter; with more counters than that, a prune waits for as many checks
+// as there are counters, so that its cost per request stays constant.
 const pruneEvery = 1024
 
 // allowLocked counts a request by who for op at now, unless the limit is
@@ -124,7 +126,7 @@ func (s *Simulator) allowLocked(op string, who caller, now time.Time) (bool, tim
 		l.hits = map[rateKey][]time.Time{}
 	}
 	window := s.cfg.RateLimits.window()
-	if l.checks++; l.checks >= pruneEvery {
+	if l.checks++; l.checks >= max(pruneEvery, len(l.hits)) {
 		l.checks = 0
 		for k, ts := range l.hits {
 			if len(ts) == 0 || !ts[len(ts)-1].After(now.Add(-window)) {
