@@ -1,0 +1,51 @@
+package payment
+
+import (
+	"context"
+	"time"
+
+	"github.com/vippskit/vipps"
+)
+
+// Store keeps payments, their events and operations. Every method that
+// changes a payment appends its events in the same transaction, so that no
+// change is ever stored without its event or the other way round.
+// Implementations: internal/sqlite and internal/postgres, both held to
+// internal/storetest.
+type Store interface {
+	// Create stores a new payment with its first events. It fails with
+	// ErrExists when the orderId is taken. It sets p.Version to 1.
+	Create(ctx context.Context, p *Payment, events ...Event) error
+
+	// Get returns the payment, or ErrNotFound.
+	Get(ctx context.Context, id vipps.OrderID) (*Payment, error)
+
+	// Attempts returns the payments of a shop order reference, oldest
+	// attempt first.
+	Attempts(ctx context.Context, shopRef string) ([]*Payment, error)
+
+	// Update stores p if the stored version is still p.Version (else
+	// ErrConflict), appends events, and increments p.Version.
+	Update(ctx context.Context, p *Payment, events ...Event) error
+
+	// Events returns the payment's history, oldest first.
+	Events(ctx context.Context, id vipps.OrderID) ([]Event, error)
+
+	// Lease takes up to limit payments whose NextCheckAt is due at now and
+	// whose lease is free or expired, and leases them to owner until
+	// now+ttl, so that several replicas never check the same payment at
+	// once. It returns them with the lease set.
+	Lease(ctx context.Context, owner string, now time.Time, ttl time.Duration, limit int) ([]*Payment, error)
+
+	// AddOperation stores op as pending (setting op.ID) and appends events.
+	// When an operation with the same payment, kind and idempotency key
+	// exists, it returns that one and ErrExists.
+	AddOperation(ctx context.Context, op *Operation, events ...Event) (*Operation, error)
+
+	// UpdateOperation stores the operation's status and error.
+	UpdateOperation(ctx context.Context, op *Operation) error
+
+	// Operations returns the payment's operations, oldest first; with
+	// pendingOnly, only those still pending.
+	Operations(ctx context.Context, id vipps.OrderID, pendingOnly bool) ([]*Operation, error)
+}
