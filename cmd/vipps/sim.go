@@ -21,7 +21,11 @@ Run the Vipps simulator: a stateful stand-in for the Vipps eCom v2 test
 environment (access token, eCom, force approve, Userinfo, Order
 Management) that keeps payments and sends callbacks. Point a client's
 base URL at the address it prints and use the credentials it prints.
-Act as the user through the control API, for example
+Act as the user in a browser: open the URL that initiate returns (the
+simulator's Vipps app asks for the phone number, then lets you approve or
+reject; for express checkout, pick an address and shipping), and see a
+user's payments and receipts at <url>/_sim/users/<phone>. Or act through
+the control API, for example
 
 	curl -X POST <url>/_sim/payments/<order-id>/approve
 	curl -X POST <url>/_sim/clock/advance -d '{"duration":"10m"}'
