@@ -1,0 +1,18 @@
+// Package postgres is a [payment.Store] on PostgreSQL, for a service run as
+// several replicas on one database.
+//
+// [Open] connects with a pgx pool and applies the embedded numbered
+// migrations (migrations/NNNN_name.sql) that the database lacks, in order,
+// under a transaction-scoped advisory lock, so replicas starting at once
+// never race. Each applied migration is recorded in schema_migrations.
+//
+// [Store.Lease] takes due payments with SELECT ... FOR UPDATE SKIP LOCKED,
+// so replicas polling at once never get the same payment. [Store.Update]
+// refuses a stale Version with [payment.ErrConflict]. Transactions that fail
+// with a serialization failure or a deadlock are retried a few times.
+//
+// Times are stored as timestamptz and read back in UTC, at PostgreSQL's
+// microsecond precision; zero times and nil errors are stored as NULL. The
+// tables live in the first schema of the connection's search_path, which a
+// DSN may set (search_path=name).
+package postgres

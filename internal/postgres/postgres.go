@@ -1,0 +1,388 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/internal/payment"
+)
+
+// Store is a [payment.Store] on PostgreSQL. It is safe for concurrent use,
+// also by several processes on one database.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var _ payment.Store = (*Store)(nil)
+
+// Open connects to the database at dsn (a postgres:// URL or key=value
+// string, as pgx reads them), checks the connection and applies the
+// migrations the database lacks. Close the store when done.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.Migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	return s, nil
+}
+
+// Close closes the store's connections, waiting for queries in flight.
+func (s *Store) Close() { s.pool.Close() }
+
+const paymentColumns = `order_id, shop_ref, attempt, msn, kind, text, phone, return_url,
+	auth_token_hash, vipps_url, state, authorized, captured, refunded,
+	remaining_to_capture, remaining_to_refund, user_id, shipping, last_error,
+	created_at, updated_at, sent_at, next_check_at, lease_owner, lease_until, version`
+
+// paymentArgs are p's values for paymentColumns, except version.
+func paymentArgs(p *payment.Payment) ([]any, error) {
+	lastErr, err := errorJSON(p.LastError)
+	if err != nil {
+		return nil, err
+	}
+	a := p.Amounts
+	return []any{string(p.OrderID), p.ShopRef, p.Attempt, string(p.MSN), string(p.Kind), p.Text, p.Phone, p.ReturnURL,
+		p.AuthTokenHash, p.VippsURL, string(p.State), int64(a.Authorized), int64(a.Captured), int64(a.Refunded),
+		int64(a.RemainingToCapture), int64(a.RemainingToRefund), p.UserID, rawJSON(p.Shipping), lastErr,
+		timeArg(p.CreatedAt), timeArg(p.UpdatedAt), timeArg(p.SentAt), timeArg(p.NextCheckAt), p.LeaseOwner, timeArg(p.LeaseUntil)}, nil
+}
+
+func scanPayment(row pgx.Row) (*payment.Payment, error) {
+	var (
+		p                                             payment.Payment
+		id, msn, kind, state                          string
+		auth, capt, refd, remCapt, remRefd            int64
+		shipping, lastErr                             []byte
+		created, updated, sent, nextCheck, leaseUntil pgtype.Timestamptz
+	)
+	err := row.Scan(&id, &p.ShopRef, &p.Attempt, &msn, &kind, &p.Text, &p.Phone, &p.ReturnURL,
+		&p.AuthTokenHash, &p.VippsURL, &state, &auth, &capt, &refd,
+		&remCapt, &remRefd, &p.UserID, &shipping, &lastErr,
+		&created, &updated, &sent, &nextCheck, &p.LeaseOwner, &leaseUntil, &p.Version)
+	if err != nil {
+		return nil, err
+	}
+	p.OrderID, p.MSN, p.Kind, p.State = vipps.OrderID(id), vipps.MSN(msn), payment.Kind(kind), payment.State(state)
+	p.Amounts = payment.Amounts{Authorized: vipps.Amount(auth), Captured: vipps.Amount(capt), Refunded: vipps.Amount(refd),
+		RemainingToCapture: vipps.Amount(remCapt), RemainingToRefund: vipps.Amount(remRefd)}
+	if shipping != nil {
+		p.Shipping = json.RawMessage(shipping)
+	}
+	if p.LastError, err = parseError(lastErr); err != nil {
+		return nil, err
+	}
+	p.CreatedAt, p.UpdatedAt, p.SentAt = timeOf(created), timeOf(updated), timeOf(sent)
+	p.NextCheckAt, p.LeaseUntil = timeOf(nextCheck), timeOf(leaseUntil)
+	return &p, nil
+}
+
+// Create stores a new payment with its first events, or fails with
+// payment.ErrExists when the orderId is taken. It sets p.Version to 1.
+// Safe to retry: a retry after success fails with ErrExists.
+func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...payment.Event) error {
+	args, err := paymentArgs(p)
+	if err != nil {
+		return fmt.Errorf("create payment %s: %w", p.OrderID, err)
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO payments (`+paymentColumns+`)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,1)`, args...)
+		if sqlState(err) == codeUniqueViolation {
+			return payment.ErrExists
+		}
+		if err != nil {
+			return err
+		}
+		return appendEvents(ctx, tx, p.OrderID, events)
+	})
+	if err != nil {
+		return fmt.Errorf("create payment %s: %w", p.OrderID, err)
+	}
+	p.Version = 1
+	return nil
+}
+
+// Get returns the payment, or payment.ErrNotFound.
+func (s *Store) Get(ctx context.Context, id vipps.OrderID) (*payment.Payment, error) {
+	p, err := scanPayment(s.pool.QueryRow(ctx, `SELECT `+paymentColumns+` FROM payments WHERE order_id = $1`, string(id)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = payment.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get payment %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// Attempts returns the payments of a shop order reference, oldest attempt
+// first.
+func (s *Store) Attempts(ctx context.Context, shopRef string) ([]*payment.Payment, error) {
+	ps, err := queryPayments(ctx, s.pool, `SELECT `+paymentColumns+` FROM payments WHERE shop_ref = $1
+		ORDER BY attempt, created_at, order_id`, shopRef)
+	if err != nil {
+		return nil, fmt.Errorf("attempts of %q: %w", shopRef, err)
+	}
+	return ps, nil
+}
+
+// querier is what a pool and a transaction share.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func queryPayments(ctx context.Context, q querier, sql string, args ...any) ([]*payment.Payment, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (*payment.Payment, error) { return scanPayment(r) })
+}
+
+// Update stores p if the stored version is still p.Version, appends events
+// and increments p.Version. It fails with payment.ErrConflict when the row
+// changed since p was read, and payment.ErrNotFound when there is no such
+// payment. Not safe to retry blindly: read the payment again first.
+func (s *Store) Update(ctx context.Context, p *payment.Payment, events ...payment.Event) error {
+	args, err := paymentArgs(p)
+	if err != nil {
+		return fmt.Errorf("update payment %s: %w", p.OrderID, err)
+	}
+	args = append(args, p.Version)
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE payments SET
+			shop_ref = $2, attempt = $3, msn = $4, kind = $5, text = $6, phone = $7, return_url = $8,
+			auth_token_hash = $9, vipps_url = $10, state = $11, authorized = $12, captured = $13, refunded = $14,
+			remaining_to_capture = $15, remaining_to_refund = $16, user_id = $17, shipping = $18, last_error = $19,
+			created_at = $20, updated_at = $21, sent_at = $22, next_check_at = $23, lease_owner = $24, lease_until = $25,
+			version = version + 1
+			WHERE order_id = $1 AND version = $26`, args...)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			var exists bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM payments WHERE order_id = $1)`, string(p.OrderID)).Scan(&exists); err != nil {
+				return err
+			}
+			if exists {
+				return payment.ErrConflict
+			}
+			return payment.ErrNotFound
+		}
+		return appendEvents(ctx, tx, p.OrderID, events)
+	})
+	if err != nil {
+		return fmt.Errorf("update payment %s: %w", p.OrderID, err)
+	}
+	p.Version++
+	return nil
+}
+
+// appendEvents inserts events of the payment id, setting their OrderID and
+// Seq.
+func appendEvents(ctx context.Context, tx pgx.Tx, id vipps.OrderID, events []payment.Event) error {
+	for i := range events {
+		e := &events[i]
+		e.OrderID = id
+		err := tx.QueryRow(ctx, `INSERT INTO events (order_id, type, state, amount, data, at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
+			string(e.OrderID), string(e.Type), string(e.State), int64(e.Amount), rawJSON(e.Data), timeArg(e.At)).Scan(&e.Seq)
+		if err != nil {
+			return fmt.Errorf("event %s: %w", e.Type, err)
+		}
+	}
+	return nil
+}
+
+// Events returns the payment's history, oldest first.
+func (s *Store) Events(ctx context.Context, id vipps.OrderID) ([]payment.Event, error) {
+	rows, err := s.pool.Query(ctx, `SELECT seq, order_id, type, state, amount, data, at
+		FROM events WHERE order_id = $1 ORDER BY seq`, string(id))
+	if err != nil {
+		return nil, fmt.Errorf("events of %s: %w", id, err)
+	}
+	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (payment.Event, error) {
+		var (
+			e               payment.Event
+			oid, typ, state string
+			amount          int64
+			data            []byte
+			at              pgtype.Timestamptz
+		)
+		if err := r.Scan(&e.Seq, &oid, &typ, &state, &amount, &data, &at); err != nil {
+			return e, err
+		}
+		e.OrderID, e.Type, e.State, e.Amount, e.At = vipps.OrderID(oid), payment.EventType(typ), payment.State(state), vipps.Amount(amount), timeOf(at)
+		if data != nil {
+			e.Data = json.RawMessage(data)
+		}
+		return e, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("events of %s: %w", id, err)
+	}
+	return events, nil
+}
+
+// Lease takes up to limit payments whose NextCheckAt is due at now and whose
+// lease is free or expired (LeaseUntil before now), leases them to owner
+// until now+ttl and returns them, earliest due first. Several replicas may
+// lease at once: each due payment goes to one of them. A lease increments
+// the payment's Version.
+func (s *Store) Lease(ctx context.Context, owner string, now time.Time, ttl time.Duration, limit int) ([]*payment.Payment, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var ps []*payment.Payment
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		ps, err = queryPayments(ctx, tx, `WITH due AS (
+				SELECT order_id FROM payments
+				WHERE next_check_at IS NOT NULL AND next_check_at <= $1
+					AND (lease_until IS NULL OR lease_until < $1)
+				ORDER BY next_check_at, order_id
+				LIMIT $2
+				FOR UPDATE SKIP LOCKED
+			)
+			UPDATE payments AS p SET lease_owner = $3, lease_until = $4, version = p.version + 1
+			FROM due WHERE p.order_id = due.order_id
+			RETURNING `+qualified("p", paymentColumns),
+			now.UTC(), limit, owner, now.Add(ttl).UTC())
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lease for %s: %w", owner, err)
+	}
+	slices.SortFunc(ps, func(a, b *payment.Payment) int {
+		return cmp.Or(a.NextCheckAt.Compare(b.NextCheckAt), cmp.Compare(a.OrderID, b.OrderID))
+	})
+	return ps, nil
+}
+
+const operationColumns = `id, order_id, kind, idempotency_key, request_id, amount, text,
+	release_remaining, status, error, created_at, updated_at`
+
+func scanOperation(row pgx.Row) (*payment.Operation, error) {
+	var (
+		op                payment.Operation
+		oid, kind, status string
+		amount            int64
+		opErr             []byte
+		created, updated  pgtype.Timestamptz
+	)
+	err := row.Scan(&op.ID, &oid, &kind, &op.IdempotencyKey, &op.RequestID, &amount, &op.Text,
+		&op.ReleaseRemaining, &status, &opErr, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	op.OrderID, op.Kind, op.Status, op.Amount = vipps.OrderID(oid), payment.OpKind(kind), payment.OpStatus(status), vipps.Amount(amount)
+	op.CreatedAt, op.UpdatedAt = timeOf(created), timeOf(updated)
+	if op.Error, err = parseError(opErr); err != nil {
+		return nil, err
+	}
+	return &op, nil
+}
+
+// AddOperation stores op as pending, setting op.ID and op.Status, and
+// appends events. When the payment already has an operation of that kind
+// with that idempotency key, it returns that one and payment.ErrExists, and
+// appends nothing; when there is no such payment, payment.ErrNotFound. Safe
+// to retry.
+func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events ...payment.Event) (*payment.Operation, error) {
+	opErr, err := errorJSON(op.Error)
+	if err != nil {
+		return nil, fmt.Errorf("add %s operation to %s: %w", op.Kind, op.OrderID, err)
+	}
+	var (
+		id       int64
+		existing *payment.Operation
+	)
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		existing = nil
+		err := tx.QueryRow(ctx, `INSERT INTO operations (order_id, kind, idempotency_key, request_id, amount, text,
+				release_remaining, status, error, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (order_id, kind, idempotency_key) DO NOTHING
+			RETURNING id`,
+			string(op.OrderID), string(op.Kind), op.IdempotencyKey, op.RequestID, int64(op.Amount), op.Text,
+			op.ReleaseRemaining, string(payment.OpPending), opErr, timeArg(op.CreatedAt), timeArg(op.UpdatedAt)).Scan(&id)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			existing, err = scanOperation(tx.QueryRow(ctx, `SELECT `+operationColumns+` FROM operations
+				WHERE order_id = $1 AND kind = $2 AND idempotency_key = $3`, string(op.OrderID), string(op.Kind), op.IdempotencyKey))
+			if err != nil {
+				return err
+			}
+			return nil
+		case sqlState(err) == codeForeignKeyViolation:
+			return payment.ErrNotFound
+		case err != nil:
+			return err
+		}
+		return appendEvents(ctx, tx, op.OrderID, events)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("add %s operation to %s: %w", op.Kind, op.OrderID, err)
+	}
+	if existing != nil {
+		return existing, fmt.Errorf("add %s operation %q to %s: %w", op.Kind, op.IdempotencyKey, op.OrderID, payment.ErrExists)
+	}
+	op.ID, op.Status = id, payment.OpPending
+	return op, nil
+}
+
+// UpdateOperation stores the operation's status, error and UpdatedAt, or
+// fails with payment.ErrNotFound. Safe to retry.
+func (s *Store) UpdateOperation(ctx context.Context, op *payment.Operation) error {
+	opErr, err := errorJSON(op.Error)
+	if err != nil {
+		return fmt.Errorf("update operation %d: %w", op.ID, err)
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE operations SET status = $2, error = $3, updated_at = $4 WHERE id = $1`,
+		op.ID, string(op.Status), opErr, timeArg(op.UpdatedAt))
+	if err == nil && tag.RowsAffected() == 0 {
+		err = payment.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("update operation %d: %w", op.ID, err)
+	}
+	return nil
+}
+
+// Operations returns the payment's operations, oldest first; with
+// pendingOnly, only those still pending.
+func (s *Store) Operations(ctx context.Context, id vipps.OrderID, pendingOnly bool) ([]*payment.Operation, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+operationColumns+` FROM operations
+		WHERE order_id = $1 AND (NOT $2 OR status = 'pending') ORDER BY id`, string(id), pendingOnly)
+	if err != nil {
+		return nil, fmt.Errorf("operations of %s: %w", id, err)
+	}
+	ops, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*payment.Operation, error) { return scanOperation(r) })
+	if err != nil {
+		return nil, fmt.Errorf("operations of %s: %w", id, err)
+	}
+	return ops, nil
+}
