@@ -293,12 +293,13 @@ func testAttempts(t *testing.T, open func(t *testing.T) payment.Store) {
 		p.ShopRef, p.Attempt = ref, attempt
 		return p
 	}
-	// Stored out of order, so that insertion order is not enough.
+	// Stored out of order, and named out of order, so that neither order
+	// passes for the attempts' order.
 	for _, p := range []*payment.Payment{
-		mk("o1-b", "order-1", 1),
+		mk("o1-b", "order-1", 2),
 		mk("o2-a", "order-2", 0),
-		mk("o1-c", "order-1", 2),
-		mk("o1-a", "order-1", 0),
+		mk("o1-a", "order-1", 1),
+		mk("o1-c", "order-1", 0),
 		mk("none", "", 0),
 	} {
 		mustCreate(t, s, p)
@@ -307,7 +308,7 @@ func testAttempts(t *testing.T, open func(t *testing.T) payment.Store) {
 		ref  string
 		want []vipps.OrderID
 	}{
-		{"order-1", []vipps.OrderID{"o1-a", "o1-b", "o1-c"}},
+		{"order-1", []vipps.OrderID{"o1-c", "o1-a", "o1-b"}},
 		{"order-2", []vipps.OrderID{"o2-a"}},
 		{"order-3", nil},
 	}

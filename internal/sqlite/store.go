@@ -1,0 +1,436 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/internal/payment"
+)
+
+var _ payment.Store = (*Store)(nil)
+
+// paymentCols are the columns of payments in the order scanPayment reads.
+const paymentCols = `order_id, shop_ref, attempt, msn, kind, text, phone,
+	return_url, auth_token_hash, vipps_url, state,
+	authorized, captured, refunded, remaining_to_capture, remaining_to_refund,
+	user_id, shipping, last_error,
+	created_at, updated_at, sent_at, next_check_at, lease_owner, lease_until, version`
+
+// Create stores a new payment with its first events and sets p.Version to
+// 1. It fails with payment.ErrExists when the orderId is taken.
+func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...payment.Event) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		args, err := paymentArgs(p)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO payments (`+paymentCols+`)
+			VALUES (`+placeholders(26)+`)
+			ON CONFLICT (order_id) DO NOTHING`, append(args, int64(1))...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return payment.ErrExists
+		}
+		return addEvents(ctx, tx, p.OrderID, events)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: create order %s: %w", p.OrderID, err)
+	}
+	p.Version = 1
+	return nil
+}
+
+// Get returns the payment, or payment.ErrNotFound.
+func (s *Store) Get(ctx context.Context, id vipps.OrderID) (*payment.Payment, error) {
+	p, err := scanPayment(s.r.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM payments WHERE order_id = ?`, string(id)))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = payment.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get order %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// Attempts returns the payments of a shop order reference, oldest attempt
+// first.
+func (s *Store) Attempts(ctx context.Context, shopRef string) ([]*payment.Payment, error) {
+	ps, err := queryPayments(ctx, s.r, `SELECT `+paymentCols+` FROM payments
+		WHERE shop_ref = ? ORDER BY attempt, created_at, order_id`, shopRef)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: attempts of %q: %w", shopRef, err)
+	}
+	return ps, nil
+}
+
+// Update stores p if the stored version is still p.Version (else
+// payment.ErrConflict; payment.ErrNotFound if there is no such payment),
+// appends events, and increments p.Version.
+func (s *Store) Update(ctx context.Context, p *payment.Payment, events ...payment.Event) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		args, err := paymentArgs(p)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE payments SET
+			shop_ref = ?2, attempt = ?3, msn = ?4, kind = ?5, text = ?6, phone = ?7,
+			return_url = ?8, auth_token_hash = ?9, vipps_url = ?10, state = ?11,
+			authorized = ?12, captured = ?13, refunded = ?14,
+			remaining_to_capture = ?15, remaining_to_refund = ?16,
+			user_id = ?17, shipping = ?18, last_error = ?19,
+			created_at = ?20, updated_at = ?21, sent_at = ?22, next_check_at = ?23,
+			lease_owner = ?24, lease_until = ?25, version = version + 1
+			WHERE order_id = ?1 AND version = ?26`, append(args, p.Version)...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM payments WHERE order_id = ?`, string(p.OrderID)).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return payment.ErrNotFound
+			} else if err != nil {
+				return err
+			}
+			return fmt.Errorf("version %d: %w", p.Version, payment.ErrConflict)
+		}
+		return addEvents(ctx, tx, p.OrderID, events)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: update order %s: %w", p.OrderID, err)
+	}
+	p.Version++
+	return nil
+}
+
+// Events returns the payment's history, oldest first; none for an unknown
+// payment.
+func (s *Store) Events(ctx context.Context, id vipps.OrderID) ([]payment.Event, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, order_id, type, state, amount, data, at
+		FROM events WHERE order_id = ? ORDER BY seq`, string(id))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: events of order %s: %w", id, err)
+	}
+	defer rows.Close()
+	var evs []payment.Event
+	for rows.Next() {
+		var (
+			e    payment.Event
+			data sql.NullString
+			at   sql.NullInt64
+		)
+		if err := rows.Scan(&e.Seq, &e.OrderID, &e.Type, &e.State, &e.Amount, &data, &at); err != nil {
+			return nil, fmt.Errorf("sqlite: events of order %s: %w", id, err)
+		}
+		e.Data, e.At = rawJSON(data), fromMicros(at)
+		evs = append(evs, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: events of order %s: %w", id, err)
+	}
+	return evs, nil
+}
+
+// Lease takes up to limit payments whose NextCheckAt is set and due at now
+// and whose lease is free or ended before now, most overdue first, and
+// leases them to owner until now+ttl. Taking a lease is a change: it
+// increments the payments' versions, so that an update based on an older
+// read cannot undo the lease.
+func (s *Store) Lease(ctx context.Context, owner string, now time.Time, ttl time.Duration, limit int) ([]*payment.Payment, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var ps []*payment.Payment
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		ps, err = queryPayments(ctx, tx, `UPDATE payments
+			SET lease_owner = ?1, lease_until = ?2, version = version + 1
+			WHERE order_id IN (
+				SELECT order_id FROM payments
+				WHERE next_check_at IS NOT NULL AND next_check_at <= ?3
+					AND (lease_until IS NULL OR lease_until < ?3)
+				ORDER BY next_check_at, order_id
+				LIMIT ?4)
+			RETURNING `+paymentCols,
+			owner, toMicros(now.Add(ttl)), toMicros(now), limit)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: lease for %s: %w", owner, err)
+	}
+	slices.SortFunc(ps, func(a, b *payment.Payment) int {
+		if c := a.NextCheckAt.Compare(b.NextCheckAt); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.OrderID), string(b.OrderID))
+	})
+	return ps, nil
+}
+
+// opCols are the columns of operations in the order scanOperation reads.
+const opCols = `id, order_id, kind, idempotency_key, request_id, amount, text,
+	release_remaining, status, error, created_at, updated_at`
+
+// AddOperation stores op as pending, sets op.ID and appends events. When
+// an operation with the same payment, kind and idempotency key exists, it
+// returns that one and payment.ErrExists; for an unknown payment,
+// payment.ErrNotFound.
+func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events ...payment.Event) (*payment.Operation, error) {
+	var existing *payment.Operation
+	var id int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM payments WHERE order_id = ?`, string(op.OrderID)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return payment.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		opErr, err := toJSON(op.Error)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO operations (order_id, kind, idempotency_key,
+			request_id, amount, text, release_remaining, status, error, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (order_id, kind, idempotency_key) DO NOTHING`,
+			string(op.OrderID), string(op.Kind), op.IdempotencyKey, op.RequestID, int64(op.Amount), op.Text,
+			op.ReleaseRemaining, string(payment.OpPending), opErr, toMicros(op.CreatedAt), toMicros(op.UpdatedAt))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			existing, err = scanOperation(tx.QueryRowContext(ctx, `SELECT `+opCols+` FROM operations
+				WHERE order_id = ? AND kind = ? AND idempotency_key = ?`,
+				string(op.OrderID), string(op.Kind), op.IdempotencyKey))
+			if err != nil {
+				return err
+			}
+			return payment.ErrExists
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return addEvents(ctx, tx, op.OrderID, events)
+	})
+	if err != nil {
+		return existing, fmt.Errorf("sqlite: add %s of order %s (key %q): %w", op.Kind, op.OrderID, op.IdempotencyKey, err)
+	}
+	op.ID, op.Status = id, payment.OpPending
+	return op, nil
+}
+
+// UpdateOperation stores the operation's status, error and UpdatedAt, or
+// fails with payment.ErrNotFound.
+func (s *Store) UpdateOperation(ctx context.Context, op *payment.Operation) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		opErr, err := toJSON(op.Error)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE operations SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
+			string(op.Status), opErr, toMicros(op.UpdatedAt), op.ID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return payment.ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: update operation %d of order %s: %w", op.ID, op.OrderID, err)
+	}
+	return nil
+}
+
+// Operations returns the payment's operations, oldest first; with
+// pendingOnly, only those still pending.
+func (s *Store) Operations(ctx context.Context, id vipps.OrderID, pendingOnly bool) ([]*payment.Operation, error) {
+	q := `SELECT ` + opCols + ` FROM operations WHERE order_id = ?`
+	if pendingOnly {
+		q += ` AND status = 'pending'`
+	}
+	rows, err := s.r.QueryContext(ctx, q+` ORDER BY id`, string(id))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: operations of order %s: %w", id, err)
+	}
+	defer rows.Close()
+	var ops []*payment.Operation
+	for rows.Next() {
+		op, err := scanOperation(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: operations of order %s: %w", id, err)
+		}
+		ops = append(ops, op)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: operations of order %s: %w", id, err)
+	}
+	return ops, nil
+}
+
+// addEvents appends events to the payment's history; they are stored under
+// id whatever their OrderID says.
+func addEvents(ctx context.Context, tx *sql.Tx, id vipps.OrderID, events []payment.Event) error {
+	for _, e := range events {
+		data := sql.NullString{String: string(e.Data), Valid: len(e.Data) > 0}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (order_id, type, state, amount, data, at)
+			VALUES (?, ?, ?, ?, ?, ?)`,
+			string(id), string(e.Type), string(e.State), int64(e.Amount), data, toMicros(e.At)); err != nil {
+			return fmt.Errorf("event %s: %w", e.Type, err)
+		}
+	}
+	return nil
+}
+
+// paymentArgs are p's columns in paymentCols order, without version.
+func paymentArgs(p *payment.Payment) ([]any, error) {
+	lastErr, err := toJSON(p.LastError)
+	if err != nil {
+		return nil, err
+	}
+	shipping := sql.NullString{String: string(p.Shipping), Valid: len(p.Shipping) > 0}
+	return []any{
+		string(p.OrderID), p.ShopRef, p.Attempt, string(p.MSN), string(p.Kind), p.Text, p.Phone,
+		p.ReturnURL, p.AuthTokenHash, p.VippsURL, string(p.State),
+		int64(p.Amounts.Authorized), int64(p.Amounts.Captured), int64(p.Amounts.Refunded),
+		int64(p.Amounts.RemainingToCapture), int64(p.Amounts.RemainingToRefund),
+		p.UserID, shipping, lastErr,
+		toMicros(p.CreatedAt), toMicros(p.UpdatedAt), toMicros(p.SentAt), toMicros(p.NextCheckAt),
+		p.LeaseOwner, toMicros(p.LeaseUntil),
+	}, nil
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// querier is a *sql.DB or *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func queryPayments(ctx context.Context, q querier, query string, args ...any) ([]*payment.Payment, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ps []*payment.Payment
+	for rows.Next() {
+		p, err := scanPayment(rows)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, rows.Err()
+}
+
+func scanPayment(sc scanner) (*payment.Payment, error) {
+	var (
+		p                                        payment.Payment
+		shipping, lastErr                        sql.NullString
+		created, updated, sent, nextCheck, until sql.NullInt64
+	)
+	err := sc.Scan(&p.OrderID, &p.ShopRef, &p.Attempt, &p.MSN, &p.Kind, &p.Text, &p.Phone,
+		&p.ReturnURL, &p.AuthTokenHash, &p.VippsURL, &p.State,
+		&p.Amounts.Authorized, &p.Amounts.Captured, &p.Amounts.Refunded,
+		&p.Amounts.RemainingToCapture, &p.Amounts.RemainingToRefund,
+		&p.UserID, &shipping, &lastErr,
+		&created, &updated, &sent, &nextCheck, &p.LeaseOwner, &until, &p.Version)
+	if err != nil {
+		return nil, err
+	}
+	p.Shipping = rawJSON(shipping)
+	if p.LastError, err = fromJSON[payment.VippsError](lastErr); err != nil {
+		return nil, fmt.Errorf("order %s: last_error: %w", p.OrderID, err)
+	}
+	p.CreatedAt, p.UpdatedAt, p.SentAt = fromMicros(created), fromMicros(updated), fromMicros(sent)
+	p.NextCheckAt, p.LeaseUntil = fromMicros(nextCheck), fromMicros(until)
+	return &p, nil
+}
+
+func scanOperation(sc scanner) (*payment.Operation, error) {
+	var (
+		op               payment.Operation
+		opErr            sql.NullString
+		created, updated sql.NullInt64
+	)
+	err := sc.Scan(&op.ID, &op.OrderID, &op.Kind, &op.IdempotencyKey, &op.RequestID, &op.Amount, &op.Text,
+		&op.ReleaseRemaining, &op.Status, &opErr, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	if op.Error, err = fromJSON[payment.VippsError](opErr); err != nil {
+		return nil, fmt.Errorf("operation %d: error: %w", op.ID, err)
+	}
+	op.CreatedAt, op.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &op, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// toMicros is t as Unix microseconds, NULL for the zero time.
+func toMicros(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+// fromMicros is the UTC time of Unix microseconds, zero for NULL.
+func fromMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMicro(v.Int64).UTC()
+}
+
+func rawJSON(v sql.NullString) json.RawMessage {
+	if !v.Valid || v.String == "" {
+		return nil
+	}
+	return json.RawMessage(v.String)
+}
+
+func toJSON[T any](v *T) (sql.NullString, error) {
+	if v == nil {
+		return sql.NullString{}, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return sql.NullString{}, err
+	}
+	return sql.NullString{String: string(b), Valid: true}, nil
+}
+
+func fromJSON[T any](v sql.NullString) (*T, error) {
+	if !v.Valid {
+		return nil, nil
+	}
+	var t T
+	if err := json.Unmarshal([]byte(v.String), &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
