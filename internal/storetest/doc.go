@@ -17,6 +17,8 @@
 //   - UpdateOperation stores Status, Error and UpdatedAt.
 //   - Lease takes payments with a non-zero NextCheckAt <= now and no lease or
 //     one with LeaseUntil < now. The payments it returns carry the stored
-//     Version, so that an Update right after the lease succeeds.
+//     Version, so that an Update right after the lease succeeds; taking a
+//     lease is a change, so an Update based on a read from before the lease
+//     fails with ErrConflict instead of undoing the lease.
 //   - Events and Operations of an unknown payment are empty.
 package storetest

@@ -450,6 +450,53 @@ func testUpdate(t *testing.T, open func(t *testing.T) payment.Store) {
 		}
 	})
 
+	t.Run("concurrent writers", func(t *testing.T) {
+		// Each writer reads, adds one øre and retries on ErrConflict: no
+		// increment may be lost, and each has its event.
+		const writers, increments = 4, 10
+		s := open(t)
+		mustCreate(t, s, newPayment("acme-1"))
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Go(func() {
+				for i := range increments {
+					for try := 0; ; try++ {
+						if try == 1000 {
+							t.Errorf("writer %d: increment %d: still conflicting after %d tries", w, i, try)
+							return
+						}
+						p, err := s.Get(t.Context(), "acme-1")
+						if err != nil {
+							t.Errorf("writer %d: Get = %v", w, err)
+							return
+						}
+						p.Amounts.Captured++
+						err = s.Update(t.Context(), p, event("acme-1", payment.EventCaptured, t0))
+						if errors.Is(err, payment.ErrConflict) {
+							continue
+						}
+						if err != nil {
+							t.Errorf("writer %d: Update = %v, want nil or ErrConflict", w, err)
+							return
+						}
+						break
+					}
+				}
+			})
+		}
+		wg.Wait()
+		p := mustGet(t, s, "acme-1")
+		if p.Amounts.Captured != writers*increments || p.Version != 1+writers*increments {
+			t.Errorf("after concurrent updates: Captured = %d, Version = %d, want %d, %d",
+				p.Amounts.Captured, p.Version, writers*increments, 1+writers*increments)
+		}
+		evs := mustEvents(t, s, "acme-1")
+		if len(evs) != writers*increments {
+			t.Errorf("after concurrent updates: %d events, want %d", len(evs), writers*increments)
+		}
+		checkSeq(t, evs)
+	})
+
 	t.Run("unknown payment", func(t *testing.T) {
 		s := open(t)
 		p := newPayment("acme-1")
@@ -673,6 +720,22 @@ func testLease(t *testing.T, open func(t *testing.T) payment.Store) {
 		}
 		if got := mustLease(t, s, "b", t0.Add(time.Hour), ttl, 10); len(got) != 0 {
 			t.Errorf("Lease(b) of a payment never due = %v, want none", ids(got))
+		}
+	})
+
+	t.Run("older read conflicts", func(t *testing.T) {
+		s := open(t)
+		createFixtures(t, s, []leaseFixture{{id: "p1", nextCheckAt: t0.Add(-time.Minute)}})
+		stale := mustGet(t, s, "p1")
+		if got := mustLease(t, s, "a", t0, ttl, 10); len(got) != 1 {
+			t.Fatalf("Lease(a) = %v, want p1", ids(got))
+		}
+		stale.Text = "from before the lease"
+		if err := s.Update(t.Context(), stale); !errors.Is(err, payment.ErrConflict) {
+			t.Errorf("Update(read before Lease) = %v, want ErrConflict: it would undo the lease", err)
+		}
+		if got := mustGet(t, s, "p1"); got.LeaseOwner != "a" {
+			t.Errorf("Get after stale Update: LeaseOwner = %q, want a", got.LeaseOwner)
 		}
 	})
 
