@@ -447,7 +447,7 @@ func appendBounded[T any](s []T, v T) []T {
 }
 
 // routes registers every endpoint. One line per route; the op names are
-// what the request log and (later) fault injection key on.
+// what the request log, metrics, rate limits and fault injection key on.
 func (s *Simulator) routes() {
 	mux := http.NewServeMux()
 	api := func(pattern, op string, h func(*exchange) reply) { mux.Handle(pattern, s.handle(op, true, h)) }

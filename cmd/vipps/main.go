@@ -80,6 +80,7 @@ func commands() []command {
 		{"refund", "refund captured money, all or part of it", runRefund},
 		{"receipt", "add a receipt and a link to a payment (Order Management), or show them", runReceipt},
 		{"userinfo", "show the profile a user shared (Userinfo API)", runUserInfo},
+		{"migrate", "bring the payment service's database schema up to date", runMigrate},
 		{"sim", "run the Vipps simulator", runSim},
 	}
 }
