@@ -299,6 +299,39 @@ func (s *Simulator) orderCall(x *exchange) (*Merchant, vipps.OrderID, *reply) {
 	return m, id, nil
 }
 
+// actionCall authorizes a capture, refund or cancel and decodes its body
+// (with an amount for capture and refund).
+func (s *Simulator) actionCall(x *exchange, withAmount bool) (*Merchant, vipps.OrderID, actionRequest, *reply) {
+	m, id, rep := s.orderCall(x)
+	if rep != nil {
+		return nil, "", actionRequest{}, rep
+	}
+	f := newForm(x, s.cfg.Lenient)
+	var a actionRequest
+	if t := f.parse(x.body); t != nil {
+		a = f.action(t, withAmount)
+	}
+	if rep := f.result(); rep != nil {
+		return nil, "", actionRequest{}, rep
+	}
+	return m, id, a, nil
+}
+
+// paymentOf finds the merchant's payment; bodyMSN is the MSN the request
+// body names, which must be the merchant's own. Either miss is Merchant 35.
+func (s *Simulator) paymentOf(m *Merchant, id vipps.OrderID, bodyMSN vipps.MSN) (*payment, *reply) {
+	if bodyMSN != m.MSN {
+		rep := notFoundReply(id, bodyMSN)
+		return nil, &rep
+	}
+	p := s.payments[payKey{m.MSN, id}]
+	if p == nil {
+		rep := notFoundReply(id, m.MSN)
+		return nil, &rep
+	}
+	return p, nil
+}
+
 // requestID checks the X-Request-Id header.
 func requestIDOf(x *exchange) (string, *reply) {
 	id := x.r.Header.Get("X-Request-Id")
@@ -348,28 +381,17 @@ type refundResponse struct {
 }
 
 func (s *Simulator) moneyOp(x *exchange, op string) reply {
-	m, id, rep := s.orderCall(x)
+	m, id, a, rep := s.actionCall(x, true)
 	if rep != nil {
-		return *rep
-	}
-	f := newForm(x, s.cfg.Lenient)
-	var a actionRequest
-	if t := f.parse(x.body); t != nil {
-		a = f.action(t, true)
-	}
-	if rep := f.result(); rep != nil {
 		return *rep
 	}
 	requestID, rep := requestIDOf(x)
 	if rep != nil {
 		return *rep
 	}
-	if a.msn != m.MSN {
-		return notFoundReply(id, a.msn)
-	}
-	p := s.payments[payKey{m.MSN, id}]
-	if p == nil {
-		return notFoundReply(id, m.MSN)
+	p, rep := s.paymentOf(m, id, a.msn)
+	if rep != nil {
+		return *rep
 	}
 	fingerprint := fmt.Sprintf("%d|%q", a.amount, a.text)
 	if rep, ok := replayed(x, p, op, requestID, fingerprint); ok {
@@ -410,24 +432,13 @@ func (s *Simulator) moneyOp(x *exchange, op string) reply {
 
 // cancel serves PUT /ecomm/v2/payments/{orderId}/cancel.
 func (s *Simulator) cancel(x *exchange) reply {
-	m, id, rep := s.orderCall(x)
+	m, id, a, rep := s.actionCall(x, false)
 	if rep != nil {
 		return *rep
 	}
-	f := newForm(x, s.cfg.Lenient)
-	var a actionRequest
-	if t := f.parse(x.body); t != nil {
-		a = f.action(t, false)
-	}
-	if rep := f.result(); rep != nil {
+	p, rep := s.paymentOf(m, id, a.msn)
+	if rep != nil {
 		return *rep
-	}
-	if a.msn != m.MSN {
-		return notFoundReply(id, a.msn)
-	}
-	p := s.payments[payKey{m.MSN, id}]
-	if p == nil {
-		return notFoundReply(id, m.MSN)
 	}
 	txID := itoa(s.nextTx + 1)
 	if oe := p.cancel(a.release, a.text, txID, x.now); oe != nil {
@@ -451,9 +462,9 @@ func (s *Simulator) details(x *exchange) reply {
 	if rep != nil {
 		return *rep
 	}
-	p := s.payments[payKey{m.MSN, id}]
-	if p == nil {
-		return notFoundReply(id, m.MSN)
+	p, rep := s.paymentOf(m, id, m.MSN)
+	if rep != nil {
+		return *rep
 	}
 	return jsonReply(http.StatusOK, p.details(x.now))
 }
@@ -464,9 +475,9 @@ func (s *Simulator) status(x *exchange) reply {
 	if rep != nil {
 		return *rep
 	}
-	p := s.payments[payKey{m.MSN, id}]
-	if p == nil {
-		return notFoundReply(id, m.MSN)
+	p, rep := s.paymentOf(m, id, m.MSN)
+	if rep != nil {
+		return *rep
 	}
 	var out vipps.StatusResponse
 	out.OrderID = id
@@ -498,9 +509,9 @@ func (s *Simulator) forceApprove(x *exchange) reply {
 	if rep != nil {
 		return *rep
 	}
-	p := s.payments[payKey{m.MSN, id}]
-	if p == nil {
-		return notFoundReply(id, m.MSN)
+	p, rep := s.paymentOf(m, id, m.MSN)
+	if rep != nil {
+		return *rep
 	}
 	fingerprint := phone + "|" + token
 	if rep, ok := replayed(x, p, "approve", requestID, fingerprint); ok {

@@ -147,20 +147,30 @@ func (f *form) str(t tree, path, key string, required bool, max int) string {
 	return s
 }
 
-// integer returns t[key] as a whole number. A non-integer number makes real
-// Vipps answer 500.
-func (f *form) integer(t tree, path, key string, required bool) (int64, bool) {
+// numeric returns t[key] as a JSON number, recording what is wrong when it
+// is missing (and required) or not a number.
+func (f *form) numeric(t tree, path, key string, required bool) (json.Number, string, bool) {
 	field := join(path, key)
 	v, ok := t[key]
 	if !ok || v == nil {
 		if required {
 			f.bad(field, "%s is required.", field)
 		}
-		return 0, false
+		return "", field, false
 	}
 	n, ok := v.(json.Number)
 	if !ok {
 		f.bad(field, "%s must be a number.", field)
+		return "", field, false
+	}
+	return n, field, true
+}
+
+// integer returns t[key] as a whole number. A non-integer number makes real
+// Vipps answer 500.
+func (f *form) integer(t tree, path, key string, required bool) (int64, bool) {
+	n, field, ok := f.numeric(t, path, key, required)
+	if !ok {
 		return 0, false
 	}
 	i, err := n.Int64()
@@ -173,17 +183,8 @@ func (f *form) integer(t tree, path, key string, required bool) (int64, bool) {
 
 // number returns t[key] as a decimal number (shipping costs in NOK).
 func (f *form) number(t tree, path, key string, required bool) (float64, bool) {
-	field := join(path, key)
-	v, ok := t[key]
-	if !ok || v == nil {
-		if required {
-			f.bad(field, "%s is required.", field)
-		}
-		return 0, false
-	}
-	n, ok := v.(json.Number)
+	n, field, ok := f.numeric(t, path, key, required)
 	if !ok {
-		f.bad(field, "%s must be a number.", field)
 		return 0, false
 	}
 	x, err := n.Float64()
