@@ -44,10 +44,7 @@ func runApprove(ctx context.Context, e *env, args []string) error {
 	case token == "":
 		return v.usagef("missing -token (or -url, the URL initiate printed)")
 	}
-	if err := v.require("phone"); err != nil {
-		return err
-	}
-	client, err := v.newClient()
+	client, err := v.newClient("phone")
 	if err != nil {
 		return err
 	}

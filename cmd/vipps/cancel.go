@@ -30,10 +30,7 @@ func runCancel(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := v.require("text"); err != nil {
-		return err
-	}
-	client, err := v.newClient()
+	client, err := v.newClient("text")
 	if err != nil {
 		return err
 	}

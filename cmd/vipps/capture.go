@@ -46,10 +46,7 @@ func moveMoney(ctx context.Context, e *env, args []string, op, doc string) error
 	if len(requestID) > 40 {
 		return v.usagef("-request-id is %d characters; Vipps allows 40", len(requestID))
 	}
-	if err := v.require("text"); err != nil {
-		return err
-	}
-	client, err := v.newClient()
+	client, err := v.newClient("text")
 	if err != nil {
 		return err
 	}

@@ -32,9 +32,6 @@ func runDetails(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := v.require(); err != nil {
-		return err
-	}
 	client, err := v.newClient()
 	if err != nil {
 		return err

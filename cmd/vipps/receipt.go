@@ -79,9 +79,6 @@ func runReceipt(ctx context.Context, e *env, args []string) error {
 	case len(lines.lines) > 0:
 		receipt = &vipps.Receipt{OrderLines: lines.lines, BottomLine: vipps.BottomLine{Currency: currency}}
 	}
-	if err := v.require(); err != nil {
-		return err
-	}
 	client, err := v.newClient()
 	if err != nil {
 		return err

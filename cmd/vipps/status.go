@@ -24,9 +24,6 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := v.require(); err != nil {
-		return err
-	}
 	client, err := v.newClient()
 	if err != nil {
 		return err

@@ -28,9 +28,6 @@ func runToken(ctx context.Context, e *env, args []string) error {
 	if len(rest) > 0 {
 		return v.usagef("token takes no arguments")
 	}
-	if err := v.require(); err != nil {
-		return err
-	}
 	client, err := v.newClient()
 	if err != nil {
 		return err

@@ -37,9 +37,6 @@ func runUserInfo(ctx context.Context, e *env, args []string) error {
 			return v.usagef("-order: %v", err)
 		}
 	}
-	if err := v.require(); err != nil {
-		return err
-	}
 	client, err := v.newClient()
 	if err != nil {
 		return err

@@ -191,8 +191,12 @@ func (v *verb) require(flags ...string) error {
 	return nil
 }
 
-// newClient builds the client from the client flags. Call it after require.
-func (v *verb) newClient() (*vipps.Client, error) {
+// newClient checks that the credentials and the named flags are set (see
+// require), then builds the client from the client flags.
+func (v *verb) newClient(required ...string) (*vipps.Client, error) {
+	if err := v.require(required...); err != nil {
+		return nil, err
+	}
 	c := v.client
 	base := c.baseURL
 	switch strings.ToLower(base) {
