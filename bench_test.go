@@ -65,18 +65,7 @@ func newBenchFixture(b *testing.B) *benchFixture {
 	}))
 	b.Cleanup(srv.Close)
 	hc := srv.Client()
-	c, err := vipps.New(vipps.Config{
-		BaseURL:              srv.URL,
-		ClientID:             "fb492b5e-7907-4d83-ba20-c7fb60ca35de",
-		ClientSecret:         "Y8Kteew6GE2ZmeycEt6egg==",
-		SubscriptionKey:      "0f14ebcab0ec4b29ae0cb90d91b4a84a",
-		MerchantSerialNumber: "123456",
-		SystemName:           "acme",
-		SystemVersion:        "3.1.2",
-		PluginName:           "acme-webshop",
-		PluginVersion:        "4.5.6",
-		HTTPClient:           hc,
-	})
+	c, err := vipps.New(exampleConfig(srv.URL, hc))
 	if err != nil {
 		b.Fatal(err)
 	}

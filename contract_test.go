@@ -318,19 +318,9 @@ func newContractClient(t *testing.T, specs *contractSpecs) (*vipps.Client, *cont
 	cs := &contractServer{specs: specs}
 	srv := httptest.NewServer(cs)
 	t.Cleanup(srv.Close)
-	c, err := vipps.New(vipps.Config{
-		BaseURL:              srv.URL,
-		ClientID:             "fb492b5e-7907-4d83-ba20-c7fb60ca35de",
-		ClientSecret:         "Y8Kteew6GE2ZmeycEt6egg==",
-		SubscriptionKey:      "0f14ebcab0ec4b29ae0cb90d91b4a84a",
-		MerchantSerialNumber: "123456",
-		SystemName:           "acme",
-		SystemVersion:        "3.1.2",
-		PluginName:           "acme-webshop",
-		PluginVersion:        "4.5.6",
-		HTTPClient:           srv.Client(),
-		Retry:                vipps.RetryPolicy{MaxAttempts: 1},
-	})
+	cfg := exampleConfig(srv.URL, srv.Client())
+	cfg.Retry = vipps.RetryPolicy{MaxAttempts: 1}
+	c, err := vipps.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

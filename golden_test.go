@@ -107,16 +107,11 @@ func (s *exampleServer) requests() []exampleRequest {
 	return append([]exampleRequest(nil), s.reqs...)
 }
 
-// newExampleClient returns a client whose server answers every call with
-// status and body, and /accesstoken/get with the test environment's token
-// example (1.2). The client does not retry.
-func newExampleClient(t *testing.T, status int, body []byte) (*vipps.Client, *exampleServer) {
-	t.Helper()
-	s := &exampleServer{token: readExample(t, "token-response-test.json"), status: status, body: body}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	c, err := vipps.New(vipps.Config{
-		BaseURL:              srv.URL,
+// exampleConfig is a client configuration with the reference examples'
+// credentials and Vipps-System headers (ecom-v2-examples.md 1.1).
+func exampleConfig(baseURL string, hc *http.Client) vipps.Config {
+	return vipps.Config{
+		BaseURL:              baseURL,
 		ClientID:             "fb492b5e-7907-4d83-ba20-c7fb60ca35de",
 		ClientSecret:         "Y8Kteew6GE2ZmeycEt6egg==",
 		SubscriptionKey:      "0f14ebcab0ec4b29ae0cb90d91b4a84a",
@@ -125,9 +120,21 @@ func newExampleClient(t *testing.T, status int, body []byte) (*vipps.Client, *ex
 		SystemVersion:        "3.1.2",
 		PluginName:           "acme-webshop",
 		PluginVersion:        "4.5.6",
-		HTTPClient:           srv.Client(),
-		Retry:                vipps.RetryPolicy{MaxAttempts: 1},
-	})
+		HTTPClient:           hc,
+	}
+}
+
+// newExampleClient returns a client whose server answers every call with
+// status and body, and /accesstoken/get with the test environment's token
+// example (1.2). The client does not retry.
+func newExampleClient(t *testing.T, status int, body []byte) (*vipps.Client, *exampleServer) {
+	t.Helper()
+	s := &exampleServer{token: readExample(t, "token-response-test.json"), status: status, body: body}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	cfg := exampleConfig(srv.URL, srv.Client())
+	cfg.Retry = vipps.RetryPolicy{MaxAttempts: 1}
+	c, err := vipps.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
