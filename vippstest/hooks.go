@@ -195,24 +195,23 @@ func failedStatus(direct bool) vipps.CallbackStatus {
 }
 
 func (s *Simulator) rejectLocked(p *payment, now time.Time) error {
-	if p.phase != phaseInitiated {
-		return fmt.Errorf("%w: the payment is %s, not waiting for the user", ErrState, p.describe())
-	}
-	p.pendingUntil = time.Time{}
-	p.reject(now)
-	delete(s.open, p)
-	s.sendCallbackLocked(p, vipps.CallbackCancelled, nil, now)
-	return nil
+	return s.endByUserLocked(p, now, p.reject, vipps.CallbackCancelled)
 }
 
 func (s *Simulator) expireLocked(p *payment, now time.Time) error {
+	return s.endByUserLocked(p, now, p.timeout, vipps.CallbackRejected)
+}
+
+// endByUserLocked ends a payment that waits for the user without money:
+// end records the outcome, and the callback says status.
+func (s *Simulator) endByUserLocked(p *payment, now time.Time, end func(time.Time), status vipps.CallbackStatus) error {
 	if p.phase != phaseInitiated {
 		return fmt.Errorf("%w: the payment is %s, not waiting for the user", ErrState, p.describe())
 	}
 	p.pendingUntil = time.Time{}
-	p.timeout(now)
+	end(now)
 	delete(s.open, p)
-	s.sendCallbackLocked(p, vipps.CallbackRejected, nil, now)
+	s.sendCallbackLocked(p, status, nil, now)
 	return nil
 }
 
