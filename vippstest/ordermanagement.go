@@ -76,6 +76,20 @@ func (s *Simulator) omCall(x *exchange) (*Merchant, *reply) {
 }
 
 // omTarget reads {paymentType} (any casing) and {orderId} from the path.
+// omOrderCall authorizes an Order Management call about one order and
+// checks its paymentType and orderId.
+func (s *Simulator) omOrderCall(x *exchange) (*Merchant, omKey, *reply) {
+	m, rep := s.omCall(x)
+	if rep != nil {
+		return nil, omKey{}, rep
+	}
+	key, rep := omTarget(x, m)
+	if rep != nil {
+		return nil, omKey{}, rep
+	}
+	return m, key, nil
+}
+
 func omTarget(x *exchange, m *Merchant) (omKey, *reply) {
 	var params []vipps.InvalidParam
 	pt := vipps.OMPaymentType(strings.ToLower(x.r.PathValue("paymentType")))
@@ -152,11 +166,7 @@ func (f *form) checkImage(src string) {
 
 // omCategory serves PUT /order-management/v2/{paymentType}/categories/{orderId}.
 func (s *Simulator) omCategory(x *exchange) reply {
-	m, rep := s.omCall(x)
-	if rep != nil {
-		return *rep
-	}
-	key, rep := omTarget(x, m)
+	m, key, rep := s.omOrderCall(x)
 	if rep != nil {
 		return *rep
 	}
@@ -202,11 +212,7 @@ func (s *Simulator) omOrderLocked(k omKey) *omOrder {
 // omReceipt serves POST /order-management/v2/{paymentType}/receipts/{orderId}.
 // A receipt can be added once.
 func (s *Simulator) omReceipt(x *exchange) reply {
-	m, rep := s.omCall(x)
-	if rep != nil {
-		return *rep
-	}
-	key, rep := omTarget(x, m)
+	_, key, rep := s.omOrderCall(x)
 	if rep != nil {
 		return *rep
 	}
@@ -304,11 +310,7 @@ func (f *form) nonNegative(t tree, path, key string, required bool) {
 
 // omOrder serves GET /order-management/v2/{paymentType}/{orderId}.
 func (s *Simulator) omOrder(x *exchange) reply {
-	m, rep := s.omCall(x)
-	if rep != nil {
-		return *rep
-	}
-	key, rep := omTarget(x, m)
+	_, key, rep := s.omOrderCall(x)
 	if rep != nil {
 		return *rep
 	}
