@@ -60,6 +60,12 @@ type Payment struct {
 	Phone   string // 8 digits, or empty
 	// ReturnURL is the shop's page the customer is sent back to.
 	ReturnURL string
+	// OrderURL is the shop's page about the order, linked from the payment
+	// in the Vipps app (Order Management category); may be empty.
+	OrderURL string
+	// Receipt is the order lines sent to Order Management after the first
+	// capture; nil when the shop sent none.
+	Receipt *vipps.Receipt
 	// AuthTokenHash is the hash of the callback token (never the token).
 	AuthTokenHash string
 	// VippsURL is where the customer is sent; valid for 5 minutes.
@@ -109,7 +115,20 @@ const (
 	EventCallback        EventType = "callback_received"
 	EventVippsError      EventType = "vipps_error"
 	EventOperationQueued EventType = "operation_queued"
+	EventOperationFailed EventType = "operation_failed"
+	EventReceiptSent     EventType = "receipt_sent"
+	EventSuperseded      EventType = "superseded"
 )
+
+// Webhook reports whether the shop is told about events of type t.
+func (t EventType) Webhook() bool {
+	switch t {
+	case EventReserved, EventCaptured, EventRefunded, EventCancelled, EventVoided,
+		EventFailed, EventExpired, EventConsentRemoved:
+		return true
+	}
+	return false
+}
 
 // Event is one entry of a payment's history. Events are only ever
 // appended, in the same transaction as the change they describe.
@@ -121,6 +140,10 @@ type Event struct {
 	Amount  vipps.Amount // the money the event moved, if any
 	Data    json.RawMessage
 	At      time.Time
+	// Tasks are queued in the same transaction as the event (a transactional
+	// outbox), so that a webhook or a receipt is never lost. They are not
+	// read back with the event.
+	Tasks []Task
 }
 
 // OpKind is a merchant operation on a payment.

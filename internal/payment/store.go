@@ -38,8 +38,11 @@ type Store interface {
 	Lease(ctx context.Context, owner string, now time.Time, ttl time.Duration, limit int) ([]*Payment, error)
 
 	// AddOperation stores op as pending (setting op.ID) and appends events.
-	// When an operation with the same payment, kind and idempotency key
-	// exists, it returns that one and ErrExists.
+	// In the same transaction it makes the payment due for a check no later
+	// than op.CreatedAt+OpResumeAfter (bumping its Version), so that the
+	// poller sends a pending operation again after a crash. When an
+	// operation with the same payment, kind and idempotency key exists, it
+	// returns that one and ErrExists, and changes nothing.
 	AddOperation(ctx context.Context, op *Operation, events ...Event) (*Operation, error)
 
 	// UpdateOperation stores the operation's status and error.
@@ -48,4 +51,36 @@ type Store interface {
 	// Operations returns the payment's operations, oldest first; with
 	// pendingOnly, only those still pending.
 	Operations(ctx context.Context, id vipps.OrderID, pendingOnly bool) ([]*Operation, error)
+
+	// List returns payments newest first (CreatedAt, then OrderID, both
+	// descending), filtered.
+	List(ctx context.Context, f ListFilter) ([]*Payment, error)
+
+	// ByUser returns the payments whose UserID is userID, oldest first.
+	ByUser(ctx context.Context, userID string) ([]*Payment, error)
+
+	// Stats counts payments and tasks.
+	Stats(ctx context.Context) (Stats, error)
+
+	// LeaseTasks takes up to limit pending tasks due at now whose lease is
+	// free or expired, oldest NextAttemptAt first, and leases them to owner
+	// until now+ttl.
+	LeaseTasks(ctx context.Context, owner string, now time.Time, ttl time.Duration, limit int) ([]*Task, error)
+
+	// UpdateTask stores the task's Status, Attempts, NextAttemptAt and
+	// LastError, frees its lease, and appends attempt (if not nil) to its
+	// log, in one transaction. ErrNotFound for an unknown task.
+	UpdateTask(ctx context.Context, t *Task, attempt *TaskAttempt) error
+
+	// RetryTask makes a task pending and due at now again (staff asking for
+	// a redelivery); its attempts and log are kept. ErrNotFound for an
+	// unknown task.
+	RetryTask(ctx context.Context, id int64, now time.Time) error
+
+	// Tasks returns the payment's tasks, oldest first, each with its Log.
+	Tasks(ctx context.Context, id vipps.OrderID) ([]*Task, error)
 }
+
+// OpResumeAfter is how long an operation may stay pending before the poller
+// sends it again (with the same X-Request-Id).
+const OpResumeAfter = 30 * time.Second
