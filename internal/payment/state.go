@@ -164,13 +164,19 @@ func Observe(d *vipps.PaymentDetails) (Observation, error) {
 		return Observation{}, fmt.Errorf("observe order %s: inconsistent amounts (reserved %d, captured %d, refunded %d)", d.OrderID, reserved, a.Captured, a.Refunded)
 	}
 	o.Amounts = a
+	o.State = reservedState(a)
+	return o, nil
+}
+
+// reservedState is the state of a reserved payment with amounts a.
+func reservedState(a Amounts) State {
 	switch {
 	case a.Captured == 0 && a.RemainingToCapture == 0:
-		o.State = Voided
+		return Voided
 	case a.Captured > 0 && a.Refunded == a.Captured && a.RemainingToCapture == 0:
-		o.State = Refunded
+		return Refunded
 	case a.RemainingToCapture == 0:
-		o.State = Captured
+		return Captured
 	}
-	return o, nil
+	return Reserved
 }

@@ -1,0 +1,505 @@
+package payment
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/callback"
+)
+
+// ErrInvalid wraps a request that cannot be served as sent; its message says
+// what to fix.
+var ErrInvalid = errors.New("invalid request")
+
+// Vipps is what the service needs of the eCom v2 and Order Management APIs;
+// *vipps.Client has it, and so does a client of the simulator.
+type Vipps interface {
+	Initiate(ctx context.Context, req vipps.InitiateRequest) (*vipps.InitiateResponse, error)
+	Capture(ctx context.Context, id vipps.OrderID, req vipps.CaptureRequest) (*vipps.TransactionResponse, error)
+	Refund(ctx context.Context, id vipps.OrderID, req vipps.CaptureRequest) (*vipps.TransactionResponse, error)
+	Cancel(ctx context.Context, id vipps.OrderID, req vipps.CancelRequest) (*vipps.TransactionResponse, error)
+	Details(ctx context.Context, id vipps.OrderID) (*vipps.PaymentDetails, error)
+	PutCategory(ctx context.Context, pt vipps.OMPaymentType, orderID string, cat vipps.OrderCategory) (string, error)
+	AddReceipt(ctx context.Context, pt vipps.OMPaymentType, orderID string, r vipps.Receipt) (string, error)
+	MerchantSerialNumber() vipps.MSN
+}
+
+// Config configures a [Service]. Store, Vipps, PublicURL and ReturnKey are
+// required; every other zero value is a documented default.
+type Config struct {
+	Store Store
+	Vipps Vipps
+	// PublicURL is this service's base URL as Vipps and the customer's
+	// browser reach it, such as "https://pay.example.no". Vipps sends
+	// callbacks to PublicURL+CallbackPath and the customer back to
+	// PublicURL+"/return/{orderId}?t=...".
+	PublicURL string
+	// CallbackPath is where the callback handler is served; "" means
+	// "/vipps".
+	CallbackPath string
+	// ConsentPath is the consent-removal prefix; "" means CallbackPath.
+	// Give it a long random segment to keep strangers away.
+	ConsentPath string
+	// ReturnKey signs the return page links (at least 32 bytes).
+	ReturnKey []byte
+	// OrderIDPrefix starts every orderId, such as the shop's name; "" means
+	// "order".
+	OrderIDPrefix string
+	// Schedule is the polling schedule; the zero value is the guidelines'.
+	Schedule Schedule
+	// Shipping is the express checkout's shipping options: sent with
+	// initiate when ShopShipping is nil, else the fallback when the shop
+	// does not answer.
+	Shipping []vipps.ShippingOption
+	// ShopShipping asks the shop for the shipping options of an address;
+	// nil means static options. Vipps waits 10 s; the callback handler
+	// answers with Shipping when ShopShipping is slower or fails.
+	ShopShipping func(ctx context.Context, p *Payment, addr *vipps.ShippingDetailsRequest) ([]vipps.ShippingOption, error)
+	// Webhooks makes every state change queue a webhook to the shop.
+	Webhooks bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger gets one line per change and per Vipps error; nil discards.
+	Logger *slog.Logger
+}
+
+// Service runs payments: it initiates them at Vipps, follows them by
+// callbacks and polling, and carries out the shop's captures, refunds and
+// cancels exactly once. Its methods are safe for concurrent use, also by
+// several replicas on one database.
+type Service struct {
+	cfg   Config
+	store Store
+	vipps Vipps
+	sched Schedule
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// NewService checks cfg and returns a Service.
+func NewService(cfg Config) (*Service, error) {
+	var p []string
+	if cfg.Store == nil {
+		p = append(p, "Store is required")
+	}
+	if cfg.Vipps == nil {
+		p = append(p, "Vipps is required")
+	}
+	if u, err := url.Parse(cfg.PublicURL); err != nil || !u.IsAbs() || u.Host == "" {
+		p = append(p, fmt.Sprintf("PublicURL %q must be an absolute http(s) URL", cfg.PublicURL))
+	}
+	if len(cfg.ReturnKey) < 32 {
+		p = append(p, "ReturnKey must be at least 32 bytes")
+	}
+	if len(p) > 0 {
+		return nil, fmt.Errorf("payment service: %s", strings.Join(p, "; "))
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.CallbackPath == "" {
+		cfg.CallbackPath = "/vipps"
+	}
+	if cfg.ConsentPath == "" {
+		cfg.ConsentPath = cfg.CallbackPath
+	}
+	if cfg.OrderIDPrefix == "" {
+		cfg.OrderIDPrefix = "order"
+	}
+	s := &Service{cfg: cfg, store: cfg.Store, vipps: cfg.Vipps, sched: cfg.Schedule.withDefaults(), now: cfg.Now, log: cfg.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// Store returns the service's store, for reading.
+func (s *Service) Store() Store { return s.store }
+
+// Schedule returns the polling schedule in effect.
+func (s *Service) Schedule() Schedule { return s.sched }
+
+// CreateRequest is a new payment as the shop asks for it.
+type CreateRequest struct {
+	Amount vipps.Amount // øre, at least 100
+	Text   string       // shown in the Vipps app, at most 100 characters
+	// ShopRef is the shop's order reference: the orderId is derived from
+	// it, and a new payment for the same ShopRef is the next attempt.
+	ShopRef   string
+	Express   bool
+	Phone     string // 8 digits, optional
+	ReturnURL string // the shop's page to go back to (absolute URL)
+	OrderURL  string // the shop's order page, linked in the Vipps app
+	Receipt   *vipps.Receipt
+}
+
+func (r *CreateRequest) validate() error {
+	var p []string
+	if r.Amount < 100 {
+		p = append(p, fmt.Sprintf("amount must be at least 100 øre (1 NOK), got %d", r.Amount))
+	}
+	if strings.TrimSpace(r.Text) == "" {
+		p = append(p, "text is required: it is shown to the customer in the Vipps app")
+	} else if n := utf8.RuneCountInString(r.Text); n > 100 {
+		p = append(p, fmt.Sprintf("text is %d characters; Vipps allows 100", n))
+	}
+	if r.Phone != "" && !allDigits(r.Phone, 8) {
+		p = append(p, fmt.Sprintf("phone %q must be 8 digits without +47", r.Phone))
+	}
+	for _, f := range []struct{ name, v string }{{"returnUrl", r.ReturnURL}, {"orderUrl", r.OrderURL}} {
+		if f.v == "" {
+			continue
+		}
+		if u, err := url.Parse(f.v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			p = append(p, fmt.Sprintf("%s %q must be an absolute http(s) URL", f.name, f.v))
+		}
+	}
+	if len(r.ShopRef) > 100 {
+		p = append(p, "shopRef is longer than 100 characters")
+	}
+	if r.Receipt != nil {
+		if len(r.Receipt.OrderLines) == 0 {
+			p = append(p, "receipt needs at least one order line")
+		}
+		if r.Receipt.BottomLine.Currency == "" {
+			r.Receipt.BottomLine.Currency = "NOK"
+		}
+	}
+	if len(p) > 0 {
+		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(p, "; "))
+	}
+	return nil
+}
+
+func allDigits(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Create stores a new payment, initiates it at Vipps and returns it with the
+// URL to send the customer to (Payment.VippsURL). A ShopRef that already has
+// a payment gets the next attempt ("-1", "-2", ...); the earlier attempts are
+// cancelled should they still be approved. A ShopRef whose payment is
+// reserved or further is refused with ErrState: it is paid.
+//
+// When Vipps refuses the payment, it is stored as Failed and the error is
+// returned. When Vipps' answer is lost, the error wraps
+// vipps.ErrOutcomeUnknown and the payment stays Created: the poller finds out
+// what Vipps has. Create is not safe to retry: each call is a new attempt.
+func (s *Service) Create(ctx context.Context, req CreateRequest) (*Payment, error) {
+	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	id, attempt, err := s.newOrderID(ctx, req.ShopRef)
+	if err != nil {
+		return nil, err
+	}
+	token, hash, err := callback.NewAuthToken()
+	if err != nil {
+		return nil, fmt.Errorf("create payment: %w", err)
+	}
+	now := s.now()
+	p := &Payment{
+		OrderID: id, ShopRef: req.ShopRef, Attempt: attempt, MSN: s.vipps.MerchantSerialNumber(),
+		Kind: Regular, Text: req.Text, Phone: req.Phone, ReturnURL: req.ReturnURL, OrderURL: req.OrderURL,
+		Receipt: req.Receipt, AuthTokenHash: hash, State: Created,
+		Amounts:   Amounts{Authorized: req.Amount},
+		CreatedAt: now, UpdatedAt: now,
+		// Should the process stop before initiate is answered, the poller
+		// finds out what Vipps has.
+		NextCheckAt: now.Add(s.sched.FirstDelay),
+	}
+	if req.Express {
+		p.Kind = Express
+	}
+	if err := s.store.Create(ctx, p, Event{Type: EventCreated, State: Created, Amount: req.Amount, At: now}); err != nil {
+		return nil, fmt.Errorf("create payment %s: %w", id, err)
+	}
+	log := s.log.With("order_id", id)
+
+	resp, ierr := s.vipps.Initiate(ctx, s.initiateRequest(p, token))
+	for range 5 { // retried on a concurrent write only
+		now = s.now()
+		var ev []Event
+		switch {
+		case ierr == nil:
+			p.State, p.VippsURL, p.SentAt = Initiated, resp.URL, now
+			p.NextCheckAt, _ = s.sched.Next(Initiated, now, now)
+			ev = append(ev, Event{Type: EventInitiated, State: Initiated, Amount: p.Amounts.Authorized, At: now})
+		case errors.Is(ierr, vipps.ErrOutcomeUnknown):
+			// Vipps may have it: check soon.
+			p.LastError = vippsError("initiate", ierr, now)
+			p.SentAt = now
+			p.NextCheckAt = now.Add(s.sched.FirstDelay)
+			ev = append(ev, errorEvent(p, now))
+		default:
+			p.State, p.LastError, p.NextCheckAt = Failed, vippsError("initiate", ierr, now), time.Time{}
+			ev = append(ev, errorEvent(p, now), s.withTasks(p, Event{Type: EventFailed, State: Failed, At: now}))
+		}
+		p.UpdatedAt = now
+		err = s.store.Update(ctx, p, ev...)
+		if !errors.Is(err, ErrConflict) {
+			break
+		}
+		// The poller leased it meanwhile: apply the answer to the fresh row.
+		if p, err = s.store.Get(ctx, id); err != nil {
+			break
+		}
+		if p.State != Created {
+			err = nil
+			break
+		}
+	}
+	if ierr != nil {
+		log.Error("initiate failed", vippsAttrs(ierr)...)
+		return p, fmt.Errorf("create payment %s: %w", id, ierr)
+	}
+	if err != nil {
+		// Vipps has the payment, but it is stored as Created: the poller
+		// will move it on. The customer can still pay.
+		log.Error("storing the initiated payment failed; the poller will resume it", "err", err)
+		p.VippsURL = resp.URL
+	}
+	log.Info("payment initiated", "amount", int64(p.Amounts.Authorized), "kind", string(p.Kind), "attempt", attempt)
+	return p, nil
+}
+
+// newOrderID picks the orderId of a new payment of shopRef.
+func (s *Service) newOrderID(ctx context.Context, shopRef string) (vipps.OrderID, int, error) {
+	if shopRef == "" {
+		return vipps.NewOrderID(s.cfg.OrderIDPrefix), 0, nil
+	}
+	base, err := vipps.OrderIDFor(s.cfg.OrderIDPrefix, shopRef)
+	if err != nil {
+		return "", 0, fmt.Errorf("%w: shopRef: %v", ErrInvalid, err)
+	}
+	prev, err := s.store.Attempts(ctx, shopRef)
+	if err != nil {
+		return "", 0, fmt.Errorf("create payment for %q: %w", shopRef, err)
+	}
+	attempt := 0
+	for _, q := range prev {
+		switch q.State {
+		case Reserved, Captured, Refunded:
+			return "", 0, fmt.Errorf("create payment for %q: %w: payment %s is %s already", shopRef, ErrState, q.OrderID, q.State)
+		}
+		attempt = max(attempt, q.Attempt+1)
+	}
+	return base.Attempt(attempt), attempt, nil
+}
+
+func (s *Service) initiateRequest(p *Payment, token vipps.Secret) vipps.InitiateRequest {
+	req := vipps.InitiateRequest{
+		CustomerInfo: vipps.CustomerInfo{MobileNumber: p.Phone},
+		MerchantInfo: vipps.MerchantInfo{
+			CallbackPrefix: s.cfg.PublicURL + s.cfg.CallbackPath,
+			FallBack:       s.ReturnURL(p.OrderID),
+			AuthToken:      token,
+			PaymentType:    vipps.PaymentTypeRegular,
+		},
+		Transaction: vipps.InitiateTransaction{Amount: p.Amounts.Authorized, OrderID: p.OrderID, TransactionText: p.Text},
+	}
+	if p.Kind == Express {
+		m := &req.MerchantInfo
+		m.PaymentType = vipps.PaymentTypeExpress
+		m.ConsentRemovalPrefix = s.cfg.PublicURL + s.cfg.ConsentPath
+		if s.cfg.ShopShipping != nil || len(s.cfg.Shipping) == 0 {
+			m.ShippingDetailsPrefix = s.cfg.PublicURL + s.cfg.CallbackPath
+		} else {
+			m.StaticShippingDetails = s.cfg.Shipping
+		}
+	}
+	return req
+}
+
+// ReturnURL is the fallBack URL of a payment: the return page with a token
+// that proves the link came from this service, so that the page needs no
+// session and shows nothing to someone guessing orderIds.
+func (s *Service) ReturnURL(id vipps.OrderID) string {
+	return s.cfg.PublicURL + "/return/" + string(id) + "?t=" + s.ReturnToken(id)
+}
+
+// ReturnToken is the return page token of a payment.
+func (s *Service) ReturnToken(id vipps.OrderID) string {
+	m := hmac.New(sha256.New, s.cfg.ReturnKey)
+	m.Write([]byte("return\x00" + string(id)))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
+}
+
+// CheckReturnToken reports, in constant time, whether t is the return page
+// token of the payment.
+func (s *Service) CheckReturnToken(id vipps.OrderID, t string) bool {
+	return hmac.Equal([]byte(t), []byte(s.ReturnToken(id)))
+}
+
+// Get returns the stored payment.
+func (s *Service) Get(ctx context.Context, id vipps.OrderID) (*Payment, error) {
+	p, err := s.store.Get(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("payment %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// ExpressDetails is what an express checkout shared, stored in
+// Payment.Shipping until the customer removes the consent.
+type ExpressDetails struct {
+	Shipping *vipps.ShippingDetails `json:"shippingDetails,omitempty"`
+	User     *vipps.UserDetails     `json:"userDetails,omitempty"`
+}
+
+// ShippingOptions answers Vipps' express shippingDetails call for a payment:
+// the shop's options when it has a ShopShipping func that answers, else the
+// static ones.
+func (s *Service) ShippingOptions(ctx context.Context, id vipps.OrderID, addr *vipps.ShippingDetailsRequest) ([]vipps.ShippingOption, error) {
+	if s.cfg.ShopShipping == nil {
+		return s.cfg.Shipping, nil
+	}
+	p, err := s.store.Get(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("shipping options for %s: %w", id, err)
+	}
+	opts, err := s.cfg.ShopShipping(ctx, p, addr)
+	if err != nil || len(opts) == 0 {
+		s.log.Warn("the shop gave no shipping options; answering with the configured ones", "order_id", id, "err", err)
+		return s.cfg.Shipping, nil
+	}
+	return opts, nil
+}
+
+// FallbackShipping is what the callback handler answers when ShippingOptions
+// is too slow.
+func (s *Service) FallbackShipping() []vipps.ShippingOption { return s.cfg.Shipping }
+
+// RemoveConsent forgets what express checkout shared about a Vipps user:
+// every payment's user id, profile and address are cleared, and the shop is
+// told. Unknown user ids are ignored; repeats are harmless.
+func (s *Service) RemoveConsent(ctx context.Context, userID string) error {
+	ps, err := s.store.ByUser(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("remove consent: %w", err)
+	}
+	for _, p := range ps {
+		err := s.update(ctx, p.OrderID, func(p *Payment, now time.Time) ([]Event, error) {
+			if p.UserID != userID {
+				return nil, nil
+			}
+			p.UserID, p.Shipping = "", nil
+			return []Event{s.withTasks(p, Event{Type: EventConsentRemoved, State: p.State, At: now})}, nil
+		})
+		if err != nil {
+			return fmt.Errorf("remove consent: %w", err)
+		}
+		s.log.Info("consent removed: user details deleted", "order_id", p.OrderID)
+	}
+	return nil
+}
+
+// update reads the payment, lets change modify it, and stores it with the
+// events change returns; on a concurrent write it reads again and repeats.
+// A change that returns no events and leaves the state, next check, error
+// and user untouched is not stored.
+func (s *Service) update(ctx context.Context, id vipps.OrderID, change func(p *Payment, now time.Time) ([]Event, error)) error {
+	for i := 0; ; i++ {
+		p, err := s.store.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		before := *p
+		now := s.now()
+		ev, err := change(p, now)
+		if err != nil {
+			return err
+		}
+		if len(ev) == 0 && p.State == before.State && p.NextCheckAt.Equal(before.NextCheckAt) &&
+			p.LastError == before.LastError && p.UserID == before.UserID {
+			return nil
+		}
+		p.UpdatedAt = now
+		err = s.store.Update(ctx, p, ev...)
+		if !errors.Is(err, ErrConflict) || i == 9 {
+			return err
+		}
+	}
+}
+
+// WebhookEvent is the body of a webhook to the shop.
+type WebhookEvent struct {
+	// ID identifies the event: the same on every delivery of it.
+	ID      int64         `json:"id"`
+	Type    EventType     `json:"type"`
+	OrderID vipps.OrderID `json:"orderId"`
+	ShopRef string        `json:"shopRef,omitempty"`
+	State   State         `json:"state"`
+	// Amount is the money the event moved, in øre.
+	Amount  vipps.Amount `json:"amount"`
+	Amounts Amounts      `json:"amounts"`
+	At      time.Time    `json:"at"`
+}
+
+// withTasks adds the tasks an event queues: a webhook when the shop wants
+// them and the event is one it is told about.
+func (s *Service) withTasks(p *Payment, e Event) Event {
+	if s.cfg.Webhooks && e.Type.Webhook() {
+		b, _ := json.Marshal(WebhookEvent{Type: e.Type, OrderID: p.OrderID, ShopRef: p.ShopRef, State: e.State, Amount: e.Amount, Amounts: p.Amounts, At: e.At})
+		e.Tasks = append(e.Tasks, Task{Kind: TaskWebhook, Payload: b})
+	}
+	return e
+}
+
+// vippsError turns an error met calling Vipps into what is stored.
+func vippsError(op string, err error, now time.Time) *VippsError {
+	out := &VippsError{Op: op, Message: err.Error(), At: now}
+	var e *vipps.Error
+	if errors.As(err, &e) {
+		out.StatusCode, out.Group, out.Code, out.ContextID = e.StatusCode, string(e.Group), e.Code, e.ContextID
+		out.Message = e.MerchantMessage()
+		if e.Message != "" && e.Message != out.Message {
+			out.Message += " (Vipps: " + e.Message + ")"
+		}
+	}
+	return out
+}
+
+// vippsAttrs are the log attributes of an error met calling Vipps.
+func vippsAttrs(err error) []any {
+	attrs := []any{"err", err}
+	var e *vipps.Error
+	if errors.As(err, &e) {
+		attrs = append(attrs, "status", e.StatusCode, "group", string(e.Group), "code", e.Code, "context_id", e.ContextID)
+	}
+	return attrs
+}
+
+func errorEvent(p *Payment, now time.Time) Event {
+	b, _ := json.Marshal(p.LastError)
+	return Event{Type: EventVippsError, State: p.State, Data: b, At: now}
+}
+
+// CustomerMessage is what the return page tells the customer about an error.
+func (e *VippsError) CustomerMessage() string {
+	if e == nil {
+		return ""
+	}
+	ve := &vipps.Error{StatusCode: e.StatusCode, Group: vipps.ErrorGroup(e.Group), Code: e.Code}
+	return ve.CustomerMessage()
+}
