@@ -116,6 +116,7 @@ const (
 	EventVippsError      EventType = "vipps_error"
 	EventOperationQueued EventType = "operation_queued"
 	EventOperationFailed EventType = "operation_failed"
+	EventReceiptAdded    EventType = "receipt_added"
 	EventReceiptSent     EventType = "receipt_sent"
 	EventSuperseded      EventType = "superseded"
 )

@@ -503,3 +503,79 @@ func (e *VippsError) CustomerMessage() string {
 	ve := &vipps.Error{StatusCode: e.StatusCode, Group: vipps.ErrorGroup(e.Group), Code: e.Code}
 	return ve.CustomerMessage()
 }
+
+// Details returns what Vipps has for the payment now (its log newest
+// first), for staff and the shop; it changes nothing stored. Safe to retry.
+func (s *Service) Details(ctx context.Context, id vipps.OrderID) (*vipps.PaymentDetails, error) {
+	if _, err := s.Get(ctx, id); err != nil {
+		return nil, err
+	}
+	d, err := s.vipps.Details(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("details %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// SetReceipt stores the receipt lines of a payment. They go to Order
+// Management after the first capture, or now when something is captured
+// already. A receipt can be sent once: after that SetReceipt fails with
+// ErrState.
+func (s *Service) SetReceipt(ctx context.Context, id vipps.OrderID, r vipps.Receipt) error {
+	if len(r.OrderLines) == 0 {
+		return fmt.Errorf("%w: a receipt needs at least one order line", ErrInvalid)
+	}
+	if r.BottomLine.Currency == "" {
+		r.BottomLine.Currency = "NOK"
+	}
+	tasks, err := s.store.Tasks(ctx, id)
+	if err != nil {
+		return fmt.Errorf("receipt %s: %w", id, err)
+	}
+	for _, t := range tasks {
+		if t.Kind == TaskReceipt {
+			return fmt.Errorf("receipt %s: %w: the receipt is queued or sent already; Vipps keeps one receipt per payment", id, ErrState)
+		}
+	}
+	return s.update(ctx, id, func(p *Payment, now time.Time) ([]Event, error) {
+		if p.State.Final() && p.Amounts.Captured == 0 {
+			return nil, fmt.Errorf("receipt %s: %w: the payment is %s and nothing was captured", id, ErrState, p.State)
+		}
+		p.Receipt = &r
+		e := Event{Type: EventReceiptAdded, State: p.State, At: now}
+		if p.Amounts.Captured > 0 {
+			e.Tasks = []Task{{Kind: TaskReceipt}}
+		}
+		return []Event{e}, nil
+	})
+}
+
+// SendReceipt sends the payment's receipt to Order Management, with a link
+// to the shop's order page (OrderURL) when there is one. A receipt Vipps
+// has already (Conflict) counts as sent. The outbox calls it for a
+// TaskReceipt; an error means "try again later".
+func (s *Service) SendReceipt(ctx context.Context, id vipps.OrderID) error {
+	p, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if p.Receipt == nil {
+		return nil
+	}
+	if p.OrderURL != "" {
+		cat := vipps.OrderCategory{Category: vipps.CategoryOrderConfirmation, OrderDetailsURL: p.OrderURL}
+		if _, err := s.vipps.PutCategory(ctx, vipps.OMEcom, string(id), cat); err != nil {
+			return fmt.Errorf("receipt %s: category: %w", id, err)
+		}
+	}
+	if _, err := s.vipps.AddReceipt(ctx, vipps.OMEcom, string(id), *p.Receipt); err != nil {
+		var ve *vipps.Error
+		if !errors.As(err, &ve) || !ve.Conflict() {
+			return fmt.Errorf("receipt %s: %w", id, err)
+		}
+	}
+	s.log.Info("receipt sent to Order Management", "order_id", id)
+	return s.update(ctx, id, func(p *Payment, now time.Time) ([]Event, error) {
+		return []Event{{Type: EventReceiptSent, State: p.State, At: now}}, nil
+	})
+}
