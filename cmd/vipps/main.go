@@ -17,6 +17,8 @@
 //	refund     refund captured money, all or part of it
 //	receipt    add a receipt and a link to a payment (Order Management), or show them
 //	userinfo   show the profile a user shared (Userinfo API)
+//	migrate    bring the payment service's database schema up to date
+//	serve      run the payment service
 //	sim        run the Vipps simulator
 //
 // Every API command takes the client flags -base-url, -client-id,
@@ -81,6 +83,7 @@ func commands() []command {
 		{"receipt", "add a receipt and a link to a payment (Order Management), or show them", runReceipt},
 		{"userinfo", "show the profile a user shared (Userinfo API)", runUserInfo},
 		{"migrate", "bring the payment service's database schema up to date", runMigrate},
+		{"serve", "run the payment service (with a simulator and demo shop when no Vipps is configured)", runServe},
 		{"sim", "run the Vipps simulator", runSim},
 	}
 }

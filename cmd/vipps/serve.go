@@ -1,0 +1,619 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/internal/metrics"
+	"github.com/vippskit/vipps/internal/payment"
+	"github.com/vippskit/vipps/internal/poller"
+	"github.com/vippskit/vipps/internal/postgres"
+	"github.com/vippskit/vipps/internal/sqlite"
+	"github.com/vippskit/vipps/internal/web"
+	"github.com/vippskit/vipps/vippstest"
+)
+
+const serveDoc = `usage: vipps serve [flags]
+
+Run the payment service: a shop (in any language) creates payments through
+its JSON API, sends the customer to Vipps, and gets webhooks when payments
+change. The service follows every payment by callbacks and by polling
+/details, captures, refunds and cancels exactly once, sends receipts to
+Order Management, serves the customer's return page and an admin UI for
+customer service.
+
+With no -base-url it runs on its own: a Vipps simulator starts in the same
+process (say so on every page), a demo shop is served at /, and the API
+key and admin password are generated once and kept in <database>.secrets
+(the simulator's state in <database>.sim.json). Open the printed URL and
+pay with Vipps.
+
+With -base-url "test" or "production" it talks to Vipps: then
+-client-id, -client-secret, -subscription-key, -msn, -public-url (the https
+URL Vipps and customers reach this service at), -api-key, -admin-password
+and -secret-key are required.
+
+Every flag falls back to its environment variable; a flag wins.
+-print-config shows the effective configuration with secrets redacted.
+
+flags:
+`
+
+// serveFlags are the settings of the serve command.
+type serveFlags struct {
+	addr, database, publicURL                string
+	client                                   clientSettings
+	apiKey, adminUser, adminPassword, secret string
+	webhookURL, webhookSecret                string
+	shipping, shippingURL, orderIDPrefix     string
+	replica, logLevel, logFormat             string
+	demoShop, printConfig                    bool
+	grace                                    time.Duration
+	envs                                     map[string]string
+	simulated                                bool // no -base-url: in-process simulator
+	secretsFile, simSnapshot                 string
+}
+
+func parseServeFlags(e *env, args []string) (*serveFlags, error) {
+	f := &serveFlags{envs: map[string]string{}}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), serveDoc)
+		fs.VisitAll(func(fl *flag.Flag) {
+			name, usage := flag.UnquoteUsage(fl)
+			fmt.Fprintf(fs.Output(), "  -%s %s\n    \t%s (env %s)", fl.Name, name, usage, f.envs[fl.Name])
+			if fl.DefValue != "" && fl.DefValue != "false" {
+				fmt.Fprintf(fs.Output(), " (default %s)", fl.DefValue)
+			}
+			fmt.Fprintln(fs.Output())
+		})
+	}
+	str := func(p *string, name, env, def, usage string) {
+		fs.StringVar(p, name, def, usage)
+		f.envs[name] = env
+	}
+	str(&f.addr, "addr", "VIPPS_ADDR", "127.0.0.1:8080", "listen `address`")
+	str(&f.database, "database", "VIPPS_DATABASE", defaultDatabase, "SQLite `file` or PostgreSQL URL (postgres://...)")
+	str(&f.publicURL, "public-url", "VIPPS_PUBLIC_URL", "", "base `URL` Vipps and customers reach this service at (default http://<addr>)")
+	c := &f.client
+	str(&c.baseURL, "base-url", "VIPPS_BASE_URL", "", "Vipps environment: \"test\", \"production\" or a `URL`; empty runs the simulator in-process")
+	str(&c.clientID, "client-id", "VIPPS_CLIENT_ID", "", "client_id of the sales unit")
+	str(&c.clientSecret, "client-secret", "VIPPS_CLIENT_SECRET", "", "client_secret of the sales unit (use the environment)")
+	str(&c.subscriptionKey, "subscription-key", "VIPPS_SUBSCRIPTION_KEY", "", "Ocp-Apim-Subscription-Key (use the environment)")
+	str(&c.msn, "msn", "VIPPS_MSN", "", "merchant serial number")
+	str(&c.systemName, "system-name", "VIPPS_SYSTEM_NAME", "", "Vipps-System-Name header (default \"vippskit\")")
+	str(&c.systemVersion, "system-version", "VIPPS_SYSTEM_VERSION", "", "Vipps-System-Version header")
+	str(&c.pluginName, "plugin-name", "VIPPS_PLUGIN_NAME", "", "Vipps-System-Plugin-Name header")
+	str(&c.pluginVersion, "plugin-version", "VIPPS_PLUGIN_VERSION", "", "Vipps-System-Plugin-Version header")
+	str(&f.apiKey, "api-key", "VIPPS_API_KEY", "", "bearer `key` of the shop API, 16+ characters (use the environment)")
+	str(&f.adminUser, "admin-user", "VIPPS_ADMIN_USER", "admin", "admin UI `user`")
+	str(&f.adminPassword, "admin-password", "VIPPS_ADMIN_PASSWORD", "", "admin UI password, 12+ characters (use the environment)")
+	str(&f.secret, "secret-key", "VIPPS_SECRET_KEY", "", "`key` that signs return links and forms, 32+ characters; the same on every replica")
+	str(&f.webhookURL, "webhook-url", "VIPPS_WEBHOOK_URL", "", "shop `URL` that gets a signed POST on every payment change")
+	str(&f.webhookSecret, "webhook-secret", "VIPPS_WEBHOOK_SECRET", "", "HMAC `key` of the webhooks, 16+ characters")
+	str(&f.shipping, "shipping", "VIPPS_SHIPPING", "", "JSON `file` with the express checkout shipping options (default: two built-in options)")
+	str(&f.shippingURL, "shipping-url", "VIPPS_SHIPPING_URL", "", "shop `URL` asked for shipping options per address (falls back to -shipping)")
+	str(&f.orderIDPrefix, "order-id-prefix", "VIPPS_ORDER_ID_PREFIX", "order", "`prefix` of every orderId, such as the shop's name")
+	str(&f.replica, "replica-id", "VIPPS_REPLICA_ID", "", "name of this replica in leases (default host-pid)")
+	str(&f.logLevel, "log-level", "VIPPS_LOG_LEVEL", "info", "debug, info, warn or error")
+	str(&f.logFormat, "log-format", "VIPPS_LOG_FORMAT", "json", "json or text")
+	fs.BoolVar(&f.demoShop, "demo-shop", false, "serve the demo shop at / (always on with the simulator)")
+	f.envs["demo-shop"] = "VIPPS_DEMO_SHOP"
+	fs.DurationVar(&f.grace, "shutdown-timeout", 15*time.Second, "how long to let work in flight finish when stopping")
+	f.envs["shutdown-timeout"] = "VIPPS_SHUTDOWN_TIMEOUT"
+	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (secrets redacted) and exit")
+	f.envs["print-config"] = "VIPPS_PRINT_CONFIG"
+
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(e.stdout)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return nil, err
+	case err != nil:
+		return nil, &usageError{cmd: "serve", err: err}
+	case fs.NArg() > 0:
+		return nil, &usageError{cmd: "serve", err: fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+	given := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	var bad []string
+	fs.VisitAll(func(fl *flag.Flag) {
+		if given[fl.Name] {
+			return
+		}
+		if v := e.getenv(f.envs[fl.Name]); v != "" {
+			if err := fs.Set(fl.Name, v); err != nil {
+				bad = append(bad, fmt.Sprintf("invalid %s for -%s: %v", f.envs[fl.Name], fl.Name, err))
+			}
+		}
+	})
+	f.simulated = c.baseURL == ""
+	if f.simulated {
+		f.demoShop = true
+		if !isPostgres(f.database) {
+			f.secretsFile, f.simSnapshot = f.database+".secrets", f.database+".sim.json"
+		}
+	} else {
+		for _, r := range []struct{ name, v string }{
+			{"client-id", c.clientID}, {"client-secret", c.clientSecret}, {"subscription-key", c.subscriptionKey},
+			{"msn", c.msn}, {"public-url", f.publicURL}, {"api-key", f.apiKey}, {"admin-password", f.adminPassword},
+			{"secret-key", f.secret},
+		} {
+			if r.v == "" {
+				bad = append(bad, fmt.Sprintf("-%s (or %s) is required with -base-url", r.name, f.envs[r.name]))
+			}
+		}
+	}
+	if f.publicURL != "" {
+		if u, err := url.Parse(f.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad = append(bad, fmt.Sprintf("-public-url %q must be an absolute http(s) URL", f.publicURL))
+		}
+	}
+	if f.webhookURL != "" && len(f.webhookSecret) < 16 {
+		bad = append(bad, "-webhook-secret (or VIPPS_WEBHOOK_SECRET) of 16+ characters is required with -webhook-url")
+	}
+	if f.secret != "" && len(f.secret) < 32 {
+		bad = append(bad, "-secret-key must be at least 32 characters")
+	}
+	if f.apiKey != "" && len(f.apiKey) < 16 {
+		bad = append(bad, "-api-key must be at least 16 characters")
+	}
+	if f.adminPassword != "" && len(f.adminPassword) < 12 {
+		bad = append(bad, "-admin-password must be at least 12 characters")
+	}
+	if _, err := logLevel(f.logLevel); err != nil {
+		bad = append(bad, err.Error())
+	}
+	if f.logFormat != "json" && f.logFormat != "text" {
+		bad = append(bad, fmt.Sprintf("-log-format %q must be json or text", f.logFormat))
+	}
+	if len(bad) > 0 {
+		return nil, &usageError{cmd: "serve", err: errors.New(strings.Join(bad, "; "))}
+	}
+	if f.replica == "" {
+		host, _ := os.Hostname()
+		f.replica = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	return f, nil
+}
+
+func logLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("-log-level %q must be debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// printConfig writes the effective configuration, secrets redacted.
+func (f *serveFlags) print(w io.Writer) {
+	red := func(s string) string {
+		if s == "" {
+			return "(not set)"
+		}
+		return "[redacted]"
+	}
+	env := "simulator in this process"
+	if !f.simulated {
+		env = f.client.baseURL
+	}
+	public := f.publicURL
+	if public == "" {
+		public = "http://" + f.addr
+	}
+	table(w, [][]string{
+		{"addr", f.addr}, {"public-url", public}, {"database", redactDSN(f.database)},
+		{"vipps", env}, {"client-id", f.client.clientID}, {"client-secret", red(f.client.clientSecret)},
+		{"subscription-key", red(f.client.subscriptionKey)}, {"msn", f.client.msn},
+		{"system-name", f.client.systemName}, {"system-version", f.client.systemVersion},
+		{"api-key", red(f.apiKey)}, {"admin-user", f.adminUser}, {"admin-password", red(f.adminPassword)},
+		{"secret-key", red(f.secret)}, {"webhook-url", f.webhookURL}, {"webhook-secret", red(f.webhookSecret)},
+		{"shipping", f.shipping}, {"shipping-url", f.shippingURL}, {"order-id-prefix", f.orderIDPrefix},
+		{"replica-id", f.replica}, {"demo-shop", fmt.Sprint(f.demoShop)}, {"log", f.logFormat + " " + f.logLevel},
+		{"shutdown-timeout", f.grace.String()}, {"secrets-file", f.secretsFile}, {"sim-snapshot", f.simSnapshot},
+	})
+}
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	f, err := parseServeFlags(e, args)
+	if err != nil {
+		return err
+	}
+	if f.printConfig {
+		f.print(e.stdout)
+		return nil
+	}
+	level, _ := logLevel(f.logLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewJSONHandler(e.stderr, opts)
+	if f.logFormat == "text" {
+		h = slog.NewTextHandler(e.stderr, opts)
+	}
+	app, err := startServe(ctx, f, slog.New(h))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "vippskit payment service on %s\n", app.url)
+	if app.sim != nil {
+		fmt.Fprintf(e.stdout, "\n*** TEST MODE: payments go to the vippskit simulator at %s, not to Vipps. No real money moves. ***\n\n", app.simURL)
+		fmt.Fprintf(e.stdout, "Demo shop:  %s/\nAdmin UI:   %s/admin/ (user %q; the password is in %s)\nShop API:   %s/api/payments (bearer key in %s)\n",
+			app.url, app.url, f.adminUser, orMemory(f.secretsFile), app.url, orMemory(f.secretsFile))
+	}
+	return app.wait(ctx)
+}
+
+func orMemory(file string) string {
+	if file == "" {
+		return "the log (generated for this run)"
+	}
+	return file
+}
+
+// serveApp is a running payment service: what runServe starts and tests
+// drive end to end.
+type serveApp struct {
+	url, simURL string
+	log         *slog.Logger
+	store       interface{ Close() error }
+	svc         *payment.Service
+	web         *web.Server
+	metrics     *metrics.Metrics
+	sim         *vippstest.Simulator
+	simSrv      *http.Server
+	simTick     chan struct{} // closed to stop the simulator's clock ticks
+	srv         *http.Server
+	served      chan error
+	grace       time.Duration
+	stopWork    context.CancelFunc
+	workers     sync.WaitGroup
+}
+
+type pgCloser struct{ *postgres.Store }
+
+func (p pgCloser) Close() error { p.Store.Close(); return nil }
+
+// startServe opens the store, starts the simulator if there is no Vipps,
+// and serves until wait's ctx ends.
+func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (app *serveApp, err error) {
+	app = &serveApp{log: log, grace: f.grace, served: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			app.close()
+		}
+	}()
+	var st payment.Store
+	if isPostgres(f.database) {
+		pg, err := postgres.Open(ctx, f.database)
+		if err != nil {
+			return nil, fmt.Errorf("serve: database %s: %w", redactDSN(f.database), err)
+		}
+		st, app.store = pg, pgCloser{pg}
+	} else {
+		sq, err := sqlite.Open(ctx, f.database)
+		if err != nil {
+			return nil, fmt.Errorf("serve: database %s: %w", f.database, err)
+		}
+		st, app.store = sq, sq
+	}
+	if f.simulated {
+		if err := f.fillDemoSecrets(); err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		if err := app.startSim(f, log); err != nil {
+			return nil, err
+		}
+	}
+	app.metrics = metrics.New(st)
+
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	app.url = "http://" + ln.Addr().String()
+	public := f.publicURL
+	if public == "" {
+		public = app.url
+	}
+
+	client, err := app.newClient(f)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	shipping, err := loadShipping(f.shipping)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	key := []byte(f.secret)
+	derive := func(label string) []byte {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte(label))
+		return m.Sum(nil)
+	}
+	cfg := payment.Config{
+		Store: st, Vipps: client, PublicURL: public, ReturnKey: derive("return"),
+		ConsentPath:   "/vipps/consents-" + hex.EncodeToString(derive("consent"))[:20],
+		OrderIDPrefix: f.orderIDPrefix, Shipping: shipping, Webhooks: f.webhookURL != "", Logger: log,
+	}
+	if f.shippingURL != "" {
+		cfg.ShopShipping = shopShipping(f.shippingURL, vipps.Secret(f.webhookSecret))
+	}
+	if app.svc, err = payment.NewService(cfg); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	envText := ""
+	switch {
+	case app.sim != nil:
+		envText = "TEST MODE: payments go to the vippskit simulator (" + app.simURL + "), not to Vipps. No real money moves."
+	case strings.EqualFold(f.client.baseURL, "test") || strings.HasPrefix(f.client.baseURL, vipps.TestURL):
+		envText = "Vipps TEST environment: no real money moves."
+	}
+	app.web, err = web.New(web.Config{
+		Service: app.svc, APIKey: vipps.Secret(f.apiKey), AdminUser: f.adminUser, AdminPassword: vipps.Secret(f.adminPassword),
+		CSRFKey: derive("csrf"), Environment: envText, DemoShop: f.demoShop, ConsentPath: cfg.ConsentPath,
+		Metrics: app.metrics.Handler(), Logger: log,
+		Ready: func(ctx context.Context) error {
+			if _, err := st.Get(ctx, "readyz-probe"); err != nil && !errors.Is(err, payment.ErrNotFound) {
+				return fmt.Errorf("database: %w", err)
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	app.srv = &http.Server{
+		Handler:           app.metrics.Middleware("/vipps", app.web),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go func() { app.served <- app.srv.Serve(ln) }()
+
+	pl, err := poller.New(poller.Config{Service: app.svc, Owner: f.replica, Logger: log, Observe: app.metrics.Poll, Drain: f.grace})
+	if err != nil {
+		return nil, err
+	}
+	ob, err := poller.NewOutbox(poller.OutboxConfig{Store: st, Service: app.svc, Owner: f.replica, WebhookURL: f.webhookURL,
+		WebhookSecret: vipps.Secret(f.webhookSecret), Logger: log, Observe: app.metrics.TaskAttempt, Drain: f.grace})
+	if err != nil {
+		return nil, err
+	}
+	work, stop := context.WithCancel(context.WithoutCancel(ctx))
+	app.stopWork = stop
+	app.workers.Go(func() { pl.Run(work) })
+	app.workers.Go(func() { ob.Run(work) })
+	log.Info("payment service started", "url", app.url, "public_url", public, "database", redactDSN(f.database), "replica", f.replica, "simulated", app.sim != nil)
+	if app.sim != nil {
+		log.Warn("TEST MODE: the Vipps simulator runs in this process; no real payments are made", "sim_url", app.simURL)
+	}
+	return app, nil
+}
+
+// startSim starts the in-process simulator on a loopback port of its own.
+func (app *serveApp) startSim(f *serveFlags, log *slog.Logger) error {
+	sim, err := vippstest.New(vippstest.Config{SnapshotPath: f.simSnapshot, Logger: log.With("component", "simulator")})
+	if err != nil {
+		return fmt.Errorf("serve: simulator: %w", err)
+	}
+	app.sim = sim
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("serve: simulator: %w", err)
+	}
+	app.simURL = "http://" + ln.Addr().String()
+	app.simSrv = &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go app.simSrv.Serve(ln)
+	app.simTick = make(chan struct{})
+	go func() { // let payments time out on time with the real clock
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				sim.Advance(0)
+			case <-app.simTick:
+				return
+			}
+		}
+	}()
+	m := sim.Merchants()[0]
+	f.client = clientSettings{baseURL: app.simURL, clientID: m.ClientID, clientSecret: m.ClientSecret,
+		subscriptionKey: m.SubscriptionKey, msn: string(m.MSN),
+		systemName: f.client.systemName, systemVersion: f.client.systemVersion, pluginName: f.client.pluginName, pluginVersion: f.client.pluginVersion}
+	return nil
+}
+
+func (app *serveApp) newClient(f *serveFlags) (*vipps.Client, error) {
+	c := f.client
+	base := c.baseURL
+	switch strings.ToLower(base) {
+	case "test":
+		base = vipps.TestURL
+	case "production", "prod":
+		base = vipps.ProductionURL
+	}
+	client, err := vipps.New(vipps.Config{
+		BaseURL: base, ClientID: c.clientID, ClientSecret: vipps.Secret(c.clientSecret),
+		SubscriptionKey: vipps.Secret(c.subscriptionKey), MerchantSerialNumber: vipps.MSN(c.msn),
+		SystemName: c.systemName, SystemVersion: c.systemVersion, PluginName: c.pluginName, PluginVersion: c.pluginVersion,
+		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: app.metrics.Transport(http.DefaultTransport)},
+		Logger:     app.log.With("component", "vipps-client"),
+	})
+	if err != nil {
+		return nil, &usageError{cmd: "serve", err: err}
+	}
+	return client, nil
+}
+
+// demoSecrets are the credentials generated for a simulated run.
+type demoSecrets struct {
+	APIKey        string `json:"apiKey"`
+	AdminPassword string `json:"adminPassword"`
+	SecretKey     string `json:"secretKey"`
+}
+
+// fillDemoSecrets fills the secrets not configured for a simulated run:
+// from the secrets file (created 0600 on first use), so that return links,
+// the API key and the password survive restarts; in memory for PostgreSQL.
+func (f *serveFlags) fillDemoSecrets() error {
+	var s demoSecrets
+	if f.secretsFile != "" {
+		b, err := os.ReadFile(f.secretsFile)
+		switch {
+		case err == nil:
+			if err := json.Unmarshal(b, &s); err != nil {
+				return fmt.Errorf("secrets file %s: %w (delete it to generate new secrets)", f.secretsFile, err)
+			}
+		case !errors.Is(err, os.ErrNotExist):
+			return err
+		}
+	}
+	changed := false
+	for _, p := range []*string{&s.APIKey, &s.AdminPassword, &s.SecretKey} {
+		if *p == "" {
+			*p, changed = rand.Text(), true
+		}
+	}
+	if changed && f.secretsFile != "" {
+		b, _ := json.MarshalIndent(s, "", "  ")
+		if err := os.WriteFile(f.secretsFile, append(b, '\n'), 0o600); err != nil {
+			return fmt.Errorf("secrets file: %w", err)
+		}
+	}
+	if f.apiKey == "" {
+		f.apiKey = s.APIKey
+	}
+	if f.adminPassword == "" {
+		f.adminPassword = s.AdminPassword
+	}
+	if f.secret == "" {
+		f.secret = s.SecretKey + s.SecretKey
+	}
+	return nil
+}
+
+// defaultShipping is offered in express checkout without -shipping.
+var defaultShipping = []vipps.ShippingOption{
+	{IsDefault: true, Priority: 0, ShippingCost: 0, ShippingMethod: "Pick up in store", ShippingMethodID: "pickup"},
+	{Priority: 1, ShippingCost: 99, ShippingMethod: "Posten: home delivery", ShippingMethodID: "posten-home"},
+}
+
+func loadShipping(file string) ([]vipps.ShippingOption, error) {
+	if file == "" {
+		return defaultShipping, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("shipping options: %w", err)
+	}
+	var opts []vipps.ShippingOption
+	if err := json.Unmarshal(b, &opts); err != nil {
+		return nil, fmt.Errorf("shipping options %s: %w", file, err)
+	}
+	if len(opts) == 0 {
+		return nil, fmt.Errorf("shipping options %s: the list is empty", file)
+	}
+	return opts, nil
+}
+
+// shopShipping asks the shop's URL for the shipping options of an address:
+// a POST of {"orderId", "shopRef", "address"} signed like a webhook, which
+// answers a JSON array of Vipps shipping options.
+func shopShipping(shopURL string, secret vipps.Secret) func(ctx context.Context, p *payment.Payment, addr *vipps.ShippingDetailsRequest) ([]vipps.ShippingOption, error) {
+	client := &http.Client{Timeout: 5 * time.Second}
+	return func(ctx context.Context, p *payment.Payment, addr *vipps.ShippingDetailsRequest) ([]vipps.ShippingOption, error) {
+		body, _ := json.Marshal(map[string]any{"orderId": p.OrderID, "shopRef": p.ShopRef, "address": addr})
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, shopURL, strings.NewReader(string(body)))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if secret != "" {
+			req.Header.Set(poller.SignatureHeader, poller.Sign(secret, time.Now(), body))
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("shipping URL answered %s", resp.Status)
+		}
+		var opts []vipps.ShippingOption
+		if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&opts); err != nil {
+			return nil, fmt.Errorf("shipping URL: %w", err)
+		}
+		return opts, nil
+	}
+}
+
+// wait serves until ctx ends, then shuts down: the HTTP server stops taking
+// requests and finishes those in flight, callbacks in progress finish, the
+// poller and outbox finish their current work, all within the grace.
+func (app *serveApp) wait(ctx context.Context) error {
+	var err error
+	select {
+	case err = <-app.served:
+		err = fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	app.log.Info("shutting down", "grace", app.grace.String())
+	return errors.Join(err, app.close())
+}
+
+// close stops everything started, within the grace.
+func (app *serveApp) close() error {
+	sctx, cancel := context.WithTimeout(context.Background(), max(app.grace, time.Second))
+	defer cancel()
+	var errs []error
+	if app.srv != nil {
+		if err := app.srv.Shutdown(sctx); err != nil {
+			app.srv.Close()
+			errs = append(errs, err)
+		}
+	}
+	if app.web != nil {
+		errs = append(errs, app.web.Shutdown(sctx))
+	}
+	if app.stopWork != nil {
+		app.stopWork()
+		app.workers.Wait()
+	}
+	if app.simSrv != nil {
+		close(app.simTick)
+		errs = append(errs, app.simSrv.Shutdown(sctx))
+		errs = append(errs, app.sim.Close())
+	}
+	if app.store != nil {
+		errs = append(errs, app.store.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	app.log.Info("stopped")
+	return nil
+}

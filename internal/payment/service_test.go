@@ -1,0 +1,545 @@
+package payment_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/callback"
+	"github.com/vippskit/vipps/internal/payment"
+	"github.com/vippskit/vipps/internal/poller"
+	"github.com/vippskit/vipps/internal/sqlite"
+	"github.com/vippskit/vipps/vippstest"
+)
+
+// clock is the service's clock in tests: real time plus what Advance added,
+// so that the simulator (on real time) and the service agree until a test
+// jumps ahead.
+type clock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
+}
+
+// env is a service on a real SQLite store, talking to a simulator, with
+// Vipps' callbacks served on loopback.
+type env struct {
+	t      *testing.T
+	sim    *vippstest.Server
+	store  *sqlite.Store
+	svc    *payment.Service
+	clock  *clock
+	poller *poller.Poller
+}
+
+func newEnv(t *testing.T, opts ...func(*payment.Config)) *env {
+	t.Helper()
+	ctx := context.Background()
+	sim := vippstest.NewServer(t)
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vipps.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	var h http.Handler = http.NotFoundHandler()
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hh := h
+		mu.Unlock()
+		hh.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c := &clock{}
+	cfg := payment.Config{
+		Store: st, Vipps: sim.Client, PublicURL: srv.URL, ReturnKey: []byte(strings.Repeat("k", 32)),
+		OrderIDPrefix: "shop", Now: c.Now,
+		Shipping: []vipps.ShippingOption{{IsDefault: true, ShippingCost: 49, ShippingMethod: "Posten", ShippingMethodID: "posten"}},
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	svc, err := payment.NewService(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := callback.New(callback.Config{
+		Prefix: "/vipps",
+		Lookup: func(ctx context.Context, id vipps.OrderID) (string, error) {
+			p, err := st.Get(ctx, id)
+			if err != nil {
+				return "", callback.ErrUnknownOrder
+			}
+			return p.AuthTokenHash, nil
+		},
+		OnTransaction:           svc.OnCallback,
+		ShippingOptions:         svc.ShippingOptions,
+		FallbackShippingOptions: svc.FallbackShipping(),
+		OnConsentRemoved:        svc.RemoveConsent,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cb.Shutdown(context.Background()) })
+	mu.Lock()
+	h = cb
+	mu.Unlock()
+	pl, err := poller.New(poller.Config{Service: svc, Owner: "test", Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, sim: sim, store: st, svc: svc, clock: c, poller: pl}
+}
+
+func (e *env) create(req payment.CreateRequest) *payment.Payment {
+	e.t.Helper()
+	if req.Amount == 0 {
+		req.Amount = 1000
+	}
+	if req.Text == "" {
+		req.Text = "Test order"
+	}
+	p, err := e.svc.Create(context.Background(), req)
+	if err != nil {
+		e.t.Fatalf("Create(%+v) = %v", req, err)
+	}
+	return p
+}
+
+// waitState waits until the stored payment is in state want: callbacks are
+// handled after Vipps has been answered.
+func (e *env) waitState(id vipps.OrderID, want payment.State) *payment.Payment {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p, err := e.store.Get(context.Background(), id)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if p.State == want {
+			return p
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("payment %s is %s, want %s", id, p.State, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (e *env) poll() {
+	e.t.Helper()
+	if _, err := e.poller.Poll(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) eventTypes(id vipps.OrderID) []payment.EventType {
+	e.t.Helper()
+	evs, err := e.store.Events(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []payment.EventType
+	for _, ev := range evs {
+		out = append(out, ev.Type)
+	}
+	return out
+}
+
+// simOps counts the requests the simulator got for an order, by op.
+func (e *env) simOps(id vipps.OrderID) map[string]int {
+	n := map[string]int{}
+	for _, r := range e.sim.Sim.Requests() {
+		if strings.Contains(r.Path, string(id)) || strings.Contains(r.Body, string(id)) {
+			n[r.Op]++
+		}
+	}
+	return n
+}
+
+func (e *env) op(kind string, id vipps.OrderID, r payment.OpRequest) *payment.Operation {
+	e.t.Helper()
+	ctx := context.Background()
+	var (
+		op  *payment.Operation
+		err error
+	)
+	switch kind {
+	case "capture":
+		op, err = e.svc.Capture(ctx, id, r)
+	case "refund":
+		op, err = e.svc.Refund(ctx, id, r)
+	case "cancel":
+		op, err = e.svc.Cancel(ctx, id, r)
+	}
+	if err != nil {
+		e.t.Fatalf("%s(%s, %+v) = %v", kind, id, r, err)
+	}
+	return op
+}
+
+func TestRegularFlowToRefund(t *testing.T) {
+	e := newEnv(t)
+	p := e.create(payment.CreateRequest{Amount: 1000, ShopRef: "10042"})
+	if p.OrderID != "shop-10042" || p.State != payment.Initiated || p.VippsURL == "" {
+		t.Fatalf("Create = %s %s %q, want shop-10042 initiated with a URL", p.OrderID, p.State, p.VippsURL)
+	}
+	if err := e.sim.Sim.Approve(p.OrderID, ""); err != nil {
+		t.Fatal(err)
+	}
+	p = e.waitState(p.OrderID, payment.Reserved)
+	if !p.NextCheckAt.IsZero() {
+		t.Errorf("reserved payment NextCheckAt = %v, want none", p.NextCheckAt)
+	}
+	steps := []struct {
+		kind   string
+		amount vipps.Amount
+		state  payment.State
+	}{
+		{"capture", 300, payment.Reserved},
+		{"capture", 0, payment.Captured},
+		{"refund", 200, payment.Captured},
+		{"refund", 0, payment.Refunded},
+	}
+	for _, s := range steps {
+		op := e.op(s.kind, p.OrderID, payment.OpRequest{Amount: s.amount})
+		if op.Status != payment.OpSucceeded {
+			t.Fatalf("%s %d: status %s (%+v)", s.kind, s.amount, op.Status, op.Error)
+		}
+		if got, _ := e.svc.Get(context.Background(), p.OrderID); got.State != s.state {
+			t.Fatalf("after %s %d: state %s, want %s", s.kind, s.amount, got.State, s.state)
+		}
+	}
+	got, _ := e.svc.Get(context.Background(), p.OrderID)
+	want := payment.Amounts{Authorized: 1000, Captured: 1000, Refunded: 1000}
+	if diff := cmp.Diff(want, got.Amounts); diff != "" {
+		t.Errorf("amounts (-want +got):\n%s", diff)
+	}
+	wantEvents := []payment.EventType{"created", "initiated", "callback_received", "reserved",
+		"operation_queued", "captured", "operation_queued", "captured",
+		"operation_queued", "refunded", "operation_queued", "refunded"}
+	if diff := cmp.Diff(wantEvents, e.eventTypes(p.OrderID)); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	if n := e.simOps(p.OrderID); n["capture"] != 2 || n["refund"] != 2 || n["details"] != 1 {
+		t.Errorf("simulator requests = %v, want 2 captures, 2 refunds, 1 details", n)
+	}
+}
+
+func TestVoid(t *testing.T) {
+	e := newEnv(t)
+	p := e.create(payment.CreateRequest{})
+	e.sim.Sim.Approve(p.OrderID, "")
+	e.waitState(p.OrderID, payment.Reserved)
+	if op := e.op("cancel", p.OrderID, payment.OpRequest{}); op.Status != payment.OpSucceeded {
+		t.Fatalf("cancel: %s %+v", op.Status, op.Error)
+	}
+	got := e.waitState(p.OrderID, payment.Voided)
+	if !got.State.Final() || !got.NextCheckAt.IsZero() {
+		t.Errorf("voided payment: final %v, next check %v", got.State.Final(), got.NextCheckAt)
+	}
+	if _, err := e.svc.Capture(context.Background(), p.OrderID, payment.OpRequest{}); !errors.Is(err, payment.ErrState) {
+		t.Errorf("Capture(voided) = %v, want ErrState", err)
+	}
+}
+
+func TestCancelBeforeApproval(t *testing.T) {
+	e := newEnv(t)
+	p := e.create(payment.CreateRequest{})
+	if op := e.op("cancel", p.OrderID, payment.OpRequest{}); op.Status != payment.OpSucceeded {
+		t.Fatalf("cancel: %s %+v", op.Status, op.Error)
+	}
+	e.waitState(p.OrderID, payment.Cancelled)
+	if types := e.eventTypes(p.OrderID); types[len(types)-1] != payment.EventCancelled {
+		t.Errorf("events = %v, want the last cancelled", types)
+	}
+}
+
+func TestLostCallbackResolvedByPolling(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.sim.Sim.InjectCallbackFault(vippstest.CallbackFault{Kind: vippstest.CallbackDrop}); err != nil {
+		t.Fatal(err)
+	}
+	p := e.create(payment.CreateRequest{})
+	e.sim.Sim.Approve(p.OrderID, "")
+	e.sim.Sim.WaitCallbacks()
+	e.poll() // not due yet: nothing happens
+	if got, _ := e.svc.Get(context.Background(), p.OrderID); got.State != payment.Initiated {
+		t.Fatalf("before the first check: %s, want initiated", got.State)
+	}
+	e.clock.Advance(payment.DefaultSchedule.FirstDelay)
+	e.poll()
+	got := e.waitState(p.OrderID, payment.Reserved)
+	if got.LeaseOwner != "" {
+		t.Errorf("lease still held by %q", got.LeaseOwner)
+	}
+}
+
+func TestDuplicateAndLateCallbacks(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.sim.Sim.InjectCallbackFault(vippstest.CallbackFault{Kind: vippstest.CallbackDuplicate}); err != nil {
+		t.Fatal(err)
+	}
+	p := e.create(payment.CreateRequest{})
+	e.sim.Sim.Approve(p.OrderID, "")
+	e.sim.Sim.WaitCallbacks()
+	e.waitState(p.OrderID, payment.Reserved)
+	// The merchant captures before a late copy of the callback arrives.
+	e.op("capture", p.OrderID, payment.OpRequest{})
+	if err := e.svc.OnCallback(context.Background(), &vipps.TransactionCallback{OrderID: p.OrderID,
+		TransactionInfo: vipps.CallbackTransactionInfo{Status: vipps.CallbackReserved, Amount: 1000}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		types := e.eventTypes(p.OrderID)
+		n := map[payment.EventType]int{}
+		for _, ty := range types {
+			n[ty]++
+		}
+		if n[payment.EventCallback] == 3 {
+			if n[payment.EventReserved] != 1 || n[payment.EventCaptured] != 1 {
+				t.Errorf("events = %v, want one reserved and one captured", types)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("events = %v, want 3 callbacks recorded", types)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got, _ := e.svc.Get(context.Background(), p.OrderID); got.State != payment.Captured {
+		t.Errorf("state = %s after a late RESERVED callback, want captured", got.State)
+	}
+}
+
+func TestCaptureTimeoutAfterCommitIsNotRepeated(t *testing.T) {
+	e := newEnv(t)
+	p := e.create(payment.CreateRequest{Amount: 1000})
+	e.sim.Sim.Approve(p.OrderID, "")
+	e.waitState(p.OrderID, payment.Reserved)
+	if _, err := e.sim.Sim.InjectFault(vippstest.Fault{Kind: vippstest.FaultTimeoutAfterApply, Op: "capture", OrderID: p.OrderID}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	op, err := e.svc.Capture(ctx, p.OrderID, payment.OpRequest{Amount: 600, Key: "ship-1"})
+	cancel()
+	if err != nil || op.Status != payment.OpPending {
+		t.Fatalf("Capture under a timeout = %v, %v; want a pending operation", op, err)
+	}
+	e.sim.Sim.ClearFaults()
+	if sp, _ := e.sim.Sim.Payment(p.OrderID); sp.Summary.CapturedAmount != 600 {
+		t.Fatalf("simulator captured %d, want 600 (the capture was applied)", sp.Summary.CapturedAmount)
+	}
+	// The shop retries with the same key before the poller does: the same
+	// X-Request-Id goes to Vipps, which answers with the first result.
+	op2, err := e.svc.Capture(context.Background(), p.OrderID, payment.OpRequest{Amount: 600, Key: "ship-1"})
+	if err != nil || op2.Status != payment.OpSucceeded || op2.ID != op.ID || op2.RequestID != op.RequestID {
+		t.Fatalf("retry = %+v, %v; want the same operation, succeeded", op2, err)
+	}
+	if sp, _ := e.sim.Sim.Payment(p.OrderID); sp.Summary.CapturedAmount != 600 {
+		t.Errorf("simulator captured %d after the retry, want 600", sp.Summary.CapturedAmount)
+	}
+	got, _ := e.svc.Get(context.Background(), p.OrderID)
+	if got.Amounts.Captured != 600 || got.Amounts.RemainingToCapture != 400 {
+		t.Errorf("amounts = %+v, want 600 captured, 400 left", got.Amounts)
+	}
+	if _, err := e.svc.Capture(context.Background(), p.OrderID, payment.OpRequest{Amount: 500, Key: "ship-1"}); !errors.Is(err, payment.ErrIdempotencyMismatch) {
+		t.Errorf("same key, other amount = %v, want ErrIdempotencyMismatch", err)
+	}
+}
+
+func TestPendingOperationResentByPoller(t *testing.T) {
+	e := newEnv(t)
+	p := e.create(payment.CreateRequest{Amount: 1000})
+	e.sim.Sim.Approve(p.OrderID, "")
+	e.waitState(p.OrderID, payment.Reserved)
+	e.sim.Sim.InjectFault(vippstest.Fault{Kind: vippstest.FaultTimeoutAfterApply, Op: "capture", OrderID: p.OrderID})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	op, _ := e.svc.Capture(ctx, p.OrderID, payment.OpRequest{})
+	cancel()
+	e.sim.Sim.ClearFaults()
+	if op == nil || op.Status != payment.OpPending {
+		t.Fatalf("Capture = %+v, want pending", op)
+	}
+	stored, _ := e.svc.Get(context.Background(), p.OrderID)
+	if stored.NextCheckAt.IsZero() {
+		t.Fatal("a payment with a pending operation has no next check")
+	}
+	e.clock.Advance(payment.OpResumeAfter)
+	e.poll()
+	ops, _ := e.svc.Operations(context.Background(), p.OrderID)
+	if ops[0].Status != payment.OpSucceeded {
+		t.Fatalf("after the poller: %s, want succeeded", ops[0].Status)
+	}
+	got := e.waitState(p.OrderID, payment.Captured)
+	if sp, _ := e.sim.Sim.Payment(p.OrderID); sp.Summary.CapturedAmount != 1000 || got.Amounts.Captured != 1000 {
+		t.Errorf("captured: simulator %d, service %d; want 1000 both", sp.Summary.CapturedAmount, got.Amounts.Captured)
+	}
+	if !got.NextCheckAt.IsZero() {
+		t.Errorf("NextCheckAt = %v after the operation ended, want none", got.NextCheckAt)
+	}
+}
+
+func TestShopOrderAttempts(t *testing.T) {
+	e := newEnv(t)
+	first := e.create(payment.CreateRequest{ShopRef: "A-7"})
+	second := e.create(payment.CreateRequest{ShopRef: "A-7"})
+	if first.OrderID != "shop-A-7" || second.OrderID != "shop-A-7-1" || second.Attempt != 1 {
+		t.Fatalf("attempts = %s, %s (%d); want shop-A-7, shop-A-7-1 (1)", first.OrderID, second.OrderID, second.Attempt)
+	}
+	// The customer approves the old attempt after all: it is released.
+	e.sim.Sim.Approve(first.OrderID, "")
+	e.waitState(first.OrderID, payment.Voided)
+	if types := e.eventTypes(first.OrderID); !containsType(types, payment.EventSuperseded) {
+		t.Errorf("events = %v, want superseded", types)
+	}
+	e.sim.Sim.Approve(second.OrderID, "")
+	e.waitState(second.OrderID, payment.Reserved)
+	if _, err := e.svc.Create(context.Background(), payment.CreateRequest{Amount: 1000, Text: "x", ShopRef: "A-7"}); !errors.Is(err, payment.ErrState) {
+		t.Errorf("Create for a paid shop order = %v, want ErrState", err)
+	}
+}
+
+func containsType(ts []payment.EventType, t payment.EventType) bool {
+	for _, x := range ts {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+func TestStalePaymentIsCancelled(t *testing.T) {
+	e := newEnv(t)
+	p := e.create(payment.CreateRequest{})
+	e.clock.Advance(payment.DefaultSchedule.CustomerTimeLimit + payment.StaleAfter)
+	e.poll()
+	got := e.waitState(p.OrderID, payment.Cancelled)
+	if types := e.eventTypes(p.OrderID); types[len(types)-1] != payment.EventExpired {
+		t.Errorf("events = %v, want the last expired", types)
+	}
+	if !got.NextCheckAt.IsZero() {
+		t.Errorf("NextCheckAt = %v, want none", got.NextCheckAt)
+	}
+}
+
+func TestRejectedAndFailed(t *testing.T) {
+	e := newEnv(t)
+	p := e.create(payment.CreateRequest{})
+	e.sim.Sim.Reject(p.OrderID)
+	e.waitState(p.OrderID, payment.Cancelled)
+
+	// Vipps answers initiate with a 500: the payment may exist, so it stays
+	// created and is checked; Vipps never having it, it fails once the
+	// customer's time is up.
+	if _, err := e.sim.Sim.InjectFault(vippstest.Fault{Kind: vippstest.FaultServerError, Op: "initiate", Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	unsure, err := e.svc.Create(context.Background(), payment.CreateRequest{Amount: 1000, Text: "x"})
+	if !errors.Is(err, vipps.ErrOutcomeUnknown) {
+		t.Fatalf("Create under a Vipps 500 = %v, want ErrOutcomeUnknown", err)
+	}
+	got, _ := e.svc.Get(context.Background(), unsure.OrderID)
+	if got.State != payment.Created || got.LastError == nil || got.LastError.StatusCode != 500 || got.NextCheckAt.IsZero() {
+		t.Fatalf("stored: %s, error %+v, next check %v; want created with the 500 and a next check", got.State, got.LastError, got.NextCheckAt)
+	}
+	e.clock.Advance(payment.DefaultSchedule.FirstDelay)
+	e.poll()
+	if got, _ := e.svc.Get(context.Background(), unsure.OrderID); got.State != payment.Created {
+		t.Fatalf("after a check in time: %s, want created", got.State)
+	}
+	e.clock.Advance(payment.DefaultSchedule.CustomerTimeLimit)
+	e.poll()
+	got = e.waitState(unsure.OrderID, payment.Failed)
+	if !strings.Contains(got.LastError.Message, "never received") || !got.NextCheckAt.IsZero() {
+		t.Errorf("failed payment: error %q, next check %v", got.LastError.Message, got.NextCheckAt)
+	}
+}
+
+func TestExpressConsentRemoval(t *testing.T) {
+	e := newEnv(t, func(c *payment.Config) { c.Webhooks = true })
+	p := e.create(payment.CreateRequest{Express: true})
+	if err := e.sim.Sim.Approve(p.OrderID, ""); err != nil {
+		t.Fatal(err)
+	}
+	got := e.waitState(p.OrderID, payment.Reserved)
+	if got.UserID == "" || len(got.Shipping) == 0 {
+		t.Fatalf("express payment stored no user (%q) or shipping (%s)", got.UserID, got.Shipping)
+	}
+	if _, err := e.sim.Sim.RemoveConsent(context.Background(), e.sim.Merchant.MSN, got.UserID); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := e.svc.Get(context.Background(), p.OrderID)
+	if after.UserID != "" || after.Shipping != nil {
+		t.Errorf("after consent removal: user %q, shipping %s; want both gone", after.UserID, after.Shipping)
+	}
+	tasks, err := e.store.Tasks(context.Background(), p.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got2 []string
+	for _, tk := range tasks {
+		var ev payment.WebhookEvent
+		if err := json.Unmarshal(tk.Payload, &ev); err != nil {
+			t.Fatal(err)
+		}
+		got2 = append(got2, string(tk.Kind)+" "+string(ev.Type))
+	}
+	if diff := cmp.Diff([]string{"webhook reserved", "webhook consent_removed"}, got2); diff != "" {
+		t.Errorf("tasks (-want +got):\n%s", diff)
+	}
+}
+
+func TestReturnToken(t *testing.T) {
+	e := newEnv(t)
+	tok := e.svc.ReturnToken("shop-1")
+	if !e.svc.CheckReturnToken("shop-1", tok) || e.svc.CheckReturnToken("shop-2", tok) || e.svc.CheckReturnToken("shop-1", "") {
+		t.Error("CheckReturnToken accepts a token of another order or an empty one, or refuses the right one")
+	}
+	if u := e.svc.ReturnURL("shop-1"); !strings.HasSuffix(u, "/return/shop-1?t="+tok) {
+		t.Errorf("ReturnURL = %q", u)
+	}
+}
+
+func TestCreateValidation(t *testing.T) {
+	e := newEnv(t)
+	for _, tt := range []struct {
+		name string
+		req  payment.CreateRequest
+		want string
+	}{
+		{"small amount", payment.CreateRequest{Amount: 99, Text: "x"}, "at least 100 øre"},
+		{"no text", payment.CreateRequest{Amount: 100}, "text is required"},
+		{"phone", payment.CreateRequest{Amount: 100, Text: "x", Phone: "+4791234567"}, "8 digits"},
+		{"return url", payment.CreateRequest{Amount: 100, Text: "x", ReturnURL: "/relative"}, "returnUrl"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.svc.Create(context.Background(), tt.req)
+			if !errors.Is(err, payment.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Create = %v, want ErrInvalid mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
