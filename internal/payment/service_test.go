@@ -45,7 +45,7 @@ func (c *clock) Advance(d time.Duration) {
 // env is a service on a real SQLite store, talking to a simulator, with
 // Vipps' callbacks served on loopback.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	sim    *vippstest.Server
 	store  *sqlite.Store
 	svc    *payment.Service
@@ -53,7 +53,7 @@ type env struct {
 	poller *poller.Poller
 }
 
-func newEnv(t *testing.T, opts ...func(*payment.Config)) *env {
+func newEnv(t testing.TB, opts ...func(*payment.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	sim := vippstest.NewServer(t)
