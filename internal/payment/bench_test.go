@@ -190,4 +190,3 @@ func BenchmarkLostCallbacks(b *testing.B) {
 	b.ReportMetric(slowest[len(slowest)-1].Seconds(), "max-s-to-final")
 	b.ReportMetric(float64(counter.details.Load())/float64(n), "details/payment")
 }
-
