@@ -6,13 +6,16 @@
 // under a transaction-scoped advisory lock, so replicas starting at once
 // never race. Each applied migration is recorded in schema_migrations.
 //
-// [Store.Lease] takes due payments with SELECT ... FOR UPDATE SKIP LOCKED,
-// so replicas polling at once never get the same payment. [Store.Update]
+// [Store.Lease] takes due payments, and [Store.LeaseTasks] due tasks (the
+// webhooks and receipts queued with events), with SELECT ... FOR UPDATE
+// SKIP LOCKED, so replicas polling at once never get the same one. [Store.Update]
 // refuses a stale Version with [payment.ErrConflict]. Transactions that fail
 // with a serialization failure or a deadlock are retried a few times.
 //
 // Times are stored as timestamptz and read back in UTC, at PostgreSQL's
-// microsecond precision; zero times and nil errors are stored as NULL. The
-// tables live in the first schema of the connection's search_path, which a
-// DSN may set (search_path=name).
+// microsecond precision; zero times and nil errors and receipts are stored
+// as NULL, durations as microseconds. [Store.List] matches text with ILIKE,
+// so case is folded as the database's locale folds it (beyond ASCII in any
+// UTF-8 locale). The tables live in the first schema of the connection's
+// search_path, which a DSN may set (search_path=name).
 package postgres

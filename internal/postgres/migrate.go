@@ -67,7 +67,13 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	return s.migrate(ctx, ms)
+}
+
+// migrate applies those of ms, the migrations in order, that the database
+// lacks.
+func (s *Store) migrate(ctx context.Context, ms []migration) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, int32(migrationLockClass)); err != nil {
 			return err
 		}

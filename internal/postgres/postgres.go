@@ -55,7 +55,8 @@ func (s *Store) Close() { s.pool.Close() }
 const paymentColumns = `order_id, shop_ref, attempt, msn, kind, text, phone, return_url,
 	auth_token_hash, vipps_url, state, authorized, captured, refunded,
 	remaining_to_capture, remaining_to_refund, user_id, shipping, last_error,
-	created_at, updated_at, sent_at, next_check_at, lease_owner, lease_until, version`
+	created_at, updated_at, sent_at, next_check_at, lease_owner, lease_until,
+	order_url, receipt, version`
 
 // paymentArgs are p's values for paymentColumns, except version.
 func paymentArgs(p *payment.Payment) ([]any, error) {
@@ -63,11 +64,16 @@ func paymentArgs(p *payment.Payment) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	receipt, err := receiptJSON(p.Receipt)
+	if err != nil {
+		return nil, err
+	}
 	a := p.Amounts
 	return []any{string(p.OrderID), p.ShopRef, p.Attempt, string(p.MSN), string(p.Kind), p.Text, p.Phone, p.ReturnURL,
 		p.AuthTokenHash, p.VippsURL, string(p.State), int64(a.Authorized), int64(a.Captured), int64(a.Refunded),
 		int64(a.RemainingToCapture), int64(a.RemainingToRefund), p.UserID, rawJSON(p.Shipping), lastErr,
-		timeArg(p.CreatedAt), timeArg(p.UpdatedAt), timeArg(p.SentAt), timeArg(p.NextCheckAt), p.LeaseOwner, timeArg(p.LeaseUntil)}, nil
+		timeArg(p.CreatedAt), timeArg(p.UpdatedAt), timeArg(p.SentAt), timeArg(p.NextCheckAt), p.LeaseOwner, timeArg(p.LeaseUntil),
+		p.OrderURL, receipt}, nil
 }
 
 func scanPayment(row pgx.Row) (*payment.Payment, error) {
@@ -75,13 +81,14 @@ func scanPayment(row pgx.Row) (*payment.Payment, error) {
 		p                                             payment.Payment
 		id, msn, kind, state                          string
 		auth, capt, refd, remCapt, remRefd            int64
-		shipping, lastErr                             []byte
+		shipping, lastErr, receipt                    []byte
 		created, updated, sent, nextCheck, leaseUntil pgtype.Timestamptz
 	)
 	err := row.Scan(&id, &p.ShopRef, &p.Attempt, &msn, &kind, &p.Text, &p.Phone, &p.ReturnURL,
 		&p.AuthTokenHash, &p.VippsURL, &state, &auth, &capt, &refd,
 		&remCapt, &remRefd, &p.UserID, &shipping, &lastErr,
-		&created, &updated, &sent, &nextCheck, &p.LeaseOwner, &leaseUntil, &p.Version)
+		&created, &updated, &sent, &nextCheck, &p.LeaseOwner, &leaseUntil,
+		&p.OrderURL, &receipt, &p.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +100,9 @@ func scanPayment(row pgx.Row) (*payment.Payment, error) {
 	}
 	if p.LastError, err = parseError(lastErr); err != nil {
 		return nil, err
+	}
+	if p.Receipt, err = parseReceipt(receipt); err != nil {
+		return nil, fmt.Errorf("receipt of %s: %w", p.OrderID, err)
 	}
 	p.CreatedAt, p.UpdatedAt, p.SentAt = timeOf(created), timeOf(updated), timeOf(sent)
 	p.NextCheckAt, p.LeaseUntil = timeOf(nextCheck), timeOf(leaseUntil)
@@ -109,7 +119,7 @@ func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...paymen
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO payments (`+paymentColumns+`)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,1)`, args...)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,1)`, args...)
 		if sqlState(err) == codeUniqueViolation {
 			return payment.ErrExists
 		}
@@ -177,8 +187,8 @@ func (s *Store) Update(ctx context.Context, p *payment.Payment, events ...paymen
 			auth_token_hash = $9, vipps_url = $10, state = $11, authorized = $12, captured = $13, refunded = $14,
 			remaining_to_capture = $15, remaining_to_refund = $16, user_id = $17, shipping = $18, last_error = $19,
 			created_at = $20, updated_at = $21, sent_at = $22, next_check_at = $23, lease_owner = $24, lease_until = $25,
-			version = version + 1
-			WHERE order_id = $1 AND version = $26`, args...)
+			order_url = $26, receipt = $27, version = version + 1
+			WHERE order_id = $1 AND version = $28`, args...)
 		if err != nil {
 			return err
 		}
@@ -202,7 +212,7 @@ func (s *Store) Update(ctx context.Context, p *payment.Payment, events ...paymen
 }
 
 // appendEvents inserts events of the payment id, setting their OrderID and
-// Seq.
+// Seq, and queues their tasks.
 func appendEvents(ctx context.Context, tx pgx.Tx, id vipps.OrderID, events []payment.Event) error {
 	for i := range events {
 		e := &events[i]
@@ -211,6 +221,9 @@ func appendEvents(ctx context.Context, tx pgx.Tx, id vipps.OrderID, events []pay
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
 			string(e.OrderID), string(e.Type), string(e.State), int64(e.Amount), rawJSON(e.Data), timeArg(e.At)).Scan(&e.Seq)
 		if err != nil {
+			return fmt.Errorf("event %s: %w", e.Type, err)
+		}
+		if err := appendTasks(ctx, tx, e); err != nil {
 			return fmt.Errorf("event %s: %w", e.Type, err)
 		}
 	}
@@ -307,10 +320,12 @@ func scanOperation(row pgx.Row) (*payment.Operation, error) {
 }
 
 // AddOperation stores op as pending, setting op.ID and op.Status, and
-// appends events. When the payment already has an operation of that kind
-// with that idempotency key, it returns that one and payment.ErrExists, and
-// appends nothing; when there is no such payment, payment.ErrNotFound. Safe
-// to retry.
+// appends events. In the same transaction it makes the payment due for a
+// check no later than op.CreatedAt+payment.OpResumeAfter and increments its
+// version. When the payment already has an operation of that kind with that
+// idempotency key, it returns that one and payment.ErrExists, and changes
+// nothing; when there is no such payment, payment.ErrNotFound. Safe to
+// retry.
 func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events ...payment.Event) (*payment.Operation, error) {
 	opErr, err := errorJSON(op.Error)
 	if err != nil {
@@ -340,6 +355,13 @@ func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events 
 		case sqlState(err) == codeForeignKeyViolation:
 			return payment.ErrNotFound
 		case err != nil:
+			return err
+		}
+		// Due for a check no later than when the operation may be resumed;
+		// a change of the payment, so an update based on an older read
+		// cannot undo it.
+		if _, err := tx.Exec(ctx, `UPDATE payments SET next_check_at = LEAST(next_check_at, $2), version = version + 1
+			WHERE order_id = $1`, string(op.OrderID), op.CreatedAt.Add(payment.OpResumeAfter).UTC()); err != nil {
 			return err
 		}
 		return appendEvents(ctx, tx, op.OrderID, events)

@@ -294,3 +294,117 @@ func TestMigrateConcurrently(t *testing.T) {
 		t.Errorf("schema_migrations has %d rows for %d versions; want each version once", rows, versions)
 	}
 }
+
+// TestLeaseTasksReplicas has two stores on one schema, as two replicas of
+// the service, lease due tasks at once; every task must go to exactly one of
+// them.
+func TestLeaseTasksReplicas(t *testing.T) {
+	ctx := t.Context()
+	dsn := newSchema(t)
+	replicas := []*postgres.Store{open(t, dsn), open(t, dsn)}
+	const payments, perEvent = 100, 3
+	for i := range payments {
+		id := vipps.OrderID(fmt.Sprintf("acme-%03d", i))
+		e := payment.Event{Type: payment.EventCreated, State: payment.Created, At: t0.Add(time.Duration(i%7) * time.Millisecond)}
+		for range perEvent {
+			e.Tasks = append(e.Tasks, payment.Task{Kind: payment.TaskWebhook, Payload: json.RawMessage(`{}`)})
+		}
+		if err := replicas[i%2].Create(ctx, newPayment(id), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var (
+		mu   sync.Mutex
+		seen = map[int64]string{}
+		wg   sync.WaitGroup
+	)
+	for r, s := range replicas {
+		for w := range 4 {
+			owner := fmt.Sprintf("replica-%d-worker-%d", r, w)
+			wg.Go(func() {
+				for {
+					ts, err := s.LeaseTasks(ctx, owner, t0.Add(time.Second), time.Hour, 7)
+					if err != nil {
+						t.Errorf("LeaseTasks(%s) = %v", owner, err)
+						return
+					}
+					if len(ts) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, tk := range ts {
+						if prev, dup := seen[tk.ID]; dup {
+							t.Errorf("task %d leased to %s and %s", tk.ID, prev, owner)
+						}
+						seen[tk.ID] = owner
+					}
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if len(seen) != payments*perEvent {
+		t.Errorf("leased %d tasks, want %d", len(seen), payments*perEvent)
+	}
+}
+
+// TestMigrateUpgrade opens a database that an older program (migration 1
+// only) filled: its payments must read back, with the new fields empty, and
+// take the new fields and tasks.
+func TestMigrateUpgrade(t *testing.T) {
+	ctx := t.Context()
+	dsn := newSchema(t)
+	old, err := postgres.OpenVersion(ctx, dsn, 1)
+	if err != nil {
+		t.Fatalf("OpenVersion(1) = %v", err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		old.Close()
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(ctx, `INSERT INTO payments (order_id, shop_ref, msn, kind, text, state, authorized,
+		remaining_to_capture, user_id, created_at, updated_at, version)
+		VALUES ('old-1', 'ref-1', '123456', 'regular', 'Old socks', 'reserved', 1000, 1000, 'u1', $1, $1, 3)`, t0)
+	if err == nil {
+		_, err = conn.Exec(ctx, `INSERT INTO events (order_id, type, state, at) VALUES ('old-1', 'reserved', 'reserved', $1)`, t0)
+	}
+	old.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s := open(t, dsn)
+	want := &payment.Payment{
+		OrderID: "old-1", ShopRef: "ref-1", MSN: "123456", Kind: payment.Regular, Text: "Old socks",
+		State: payment.Reserved, Amounts: payment.Amounts{Authorized: 1000, RemainingToCapture: 1000},
+		UserID: "u1", CreatedAt: t0, UpdatedAt: t0, Version: 3,
+	}
+	got, err := s.Get(ctx, "old-1")
+	if err != nil {
+		t.Fatalf("Get(old-1) = %v", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Get(old-1) after upgrade mismatch (-want +got):\n%s", diff)
+	}
+
+	got.OrderURL = "https://shop.example/orders/ref-1"
+	got.Receipt = &vipps.Receipt{BottomLine: vipps.BottomLine{Currency: "NOK"}}
+	captured := payment.Event{Type: payment.EventCaptured, State: payment.Captured, At: t0.Add(time.Minute),
+		Tasks: []payment.Task{{Kind: payment.TaskReceipt}}}
+	if err := s.Update(ctx, got, captured); err != nil {
+		t.Fatalf("Update(old-1) = %v", err)
+	}
+	again, err := s.Get(ctx, "old-1")
+	if err != nil {
+		t.Fatalf("Get(old-1) = %v", err)
+	}
+	if diff := cmp.Diff(got, again); diff != "" {
+		t.Errorf("Get(old-1) after Update mismatch (-want +got):\n%s", diff)
+	}
+	if ts, err := s.Tasks(ctx, "old-1"); err != nil || len(ts) != 1 || ts[0].Kind != payment.TaskReceipt {
+		t.Errorf("Tasks(old-1) = %+v, %v; want one receipt task", ts, err)
+	}
+}

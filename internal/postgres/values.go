@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
 )
 
@@ -57,6 +58,32 @@ func parseError(b []byte) (*payment.VippsError, error) {
 		e.At = e.At.UTC()
 	}
 	return &e, nil
+}
+
+// receiptJSON encodes a payment's receipt; nil is NULL.
+func receiptJSON(r *vipps.Receipt) (any, error) {
+	if r == nil {
+		return nil, nil
+	}
+	return json.Marshal(r)
+}
+
+// parseReceipt decodes what receiptJSON stored.
+func parseReceipt(b []byte) (*vipps.Receipt, error) {
+	if b == nil {
+		return nil, nil
+	}
+	var r vipps.Receipt
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// likeEscape escapes the wildcards of LIKE in s, and its escape character
+// '\'.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // qualified prefixes each of the comma-separated columns with table.

@@ -13,7 +13,17 @@
 // failing with SQLITE_BUSY, and a write never has to upgrade a read lock.
 // Reads use a separate pool and run alongside the writer, as WAL allows.
 //
+// Tasks queued with events (webhooks, receipts) go into the tasks table in
+// the event's transaction; [Store.LeaseTasks] takes due ones in an
+// IMMEDIATE transaction, as [Store.Lease] takes due payments.
+//
 // Times are stored as Unix microseconds in UTC, NULL for the zero time, and
-// come back in UTC; JSON (shipping details, errors, event data) is stored as
-// text, NULL for nil.
+// come back in UTC; durations as microseconds. JSON (shipping details,
+// errors, receipts, event data, task payloads) is stored as text, NULL for
+// nil.
+//
+// The store opens its connections through a driver of its own, which adds
+// one SQL function, vipps_fold (lower case for all of Unicode, where
+// SQLite's lower and LIKE fold ASCII only), so that [Store.List] matches
+// "Blå" with "BLÅ".
 package sqlite

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -13,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	msqlite "modernc.org/sqlite"
 )
 
 //go:embed migrations/*.sql
@@ -37,10 +38,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("sqlite: open: want a file path, got %q", path)
 	}
-	w, err := sql.Open("sqlite", dsn(path, true))
+	drv, err := newDriver()
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+	w := sql.OpenDB(connector{drv, dsn(path, true)})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
@@ -50,11 +52,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", dsn(path, false))
-	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
+	r := sql.OpenDB(connector{drv, dsn(path, false)})
 	if err := r.PingContext(ctx); err != nil {
 		w.Close()
 		r.Close()
@@ -63,6 +61,42 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s.r = r
 	return s, nil
 }
+
+// foldFunc is the SQL function that folds text to lower case, all of
+// Unicode (SQLite's lower and LIKE fold ASCII only): List's Query matches
+// "Ærlig" with "ærl".
+const foldFunc = "vipps_fold"
+
+// newDriver returns a driver of the store's own, not the one registered as
+// "sqlite", so that its function reaches this store's connections only.
+func newDriver() (*msqlite.Driver, error) {
+	drv := &msqlite.Driver{}
+	err := drv.RegisterDeterministicScalarFunction(foldFunc, 1, func(_ *msqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		switch v := args[0].(type) {
+		case string:
+			return strings.ToLower(v), nil
+		case []byte:
+			return strings.ToLower(string(v)), nil
+		}
+		return args[0], nil
+	})
+	return drv, err
+}
+
+// connector opens connections to dsn through the store's driver.
+type connector struct {
+	drv *msqlite.Driver
+	dsn string
+}
+
+func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return c.drv.Open(c.dsn)
+}
+
+func (c connector) Driver() driver.Driver { return c.drv }
 
 // dsn is the driver's name for path: WAL, foreign keys and a busy timeout
 // on every connection; for the writer, IMMEDIATE transactions; for the
@@ -133,7 +167,13 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	return s.migrate(ctx, ms)
+}
+
+// migrate applies those of ms, the migrations in order, that the database
+// lacks.
+func (s *Store) migrate(ctx context.Context, ms []migration) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    INTEGER PRIMARY KEY,
 			name       TEXT NOT NULL,

@@ -2,11 +2,15 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
 	"github.com/vippskit/vipps/internal/storetest"
 )
@@ -124,3 +128,74 @@ func TestMigrate(t *testing.T) {
 		}
 	})
 }
+
+// TestMigrateUpgrade opens a database that an older program (migration 1
+// only) filled: its payments must read back, with the new fields empty, and
+// take the new fields and tasks.
+func TestMigrateUpgrade(t *testing.T) {
+	ctx := t.Context()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatalf("migrations() = %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "vipps.db")
+	drv, err := newDriver()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := sql.OpenDB(connector{drv, dsn(path, true)})
+	old := &Store{w: w}
+	err = old.migrate(ctx, ms[:1])
+	if err == nil {
+		_, err = w.ExecContext(ctx, `INSERT INTO payments (order_id, shop_ref, attempt, msn, kind, text, phone,
+			return_url, auth_token_hash, vipps_url, state, authorized, captured, refunded,
+			remaining_to_capture, remaining_to_refund, user_id, lease_owner, created_at, updated_at, version)
+			VALUES ('old-1', 'ref-1', 0, '123456', 'regular', 'Old socks', '', '', '', '', 'reserved',
+			1000, 0, 0, 1000, 0, 'u1', '', ?1, ?1, 3)`, t0.UnixMicro())
+	}
+	if err == nil {
+		_, err = w.ExecContext(ctx, `INSERT INTO events (order_id, type, state, amount, at)
+			VALUES ('old-1', 'reserved', 'reserved', 0, ?)`, t0.UnixMicro())
+	}
+	if err := errors.Join(err, w.Close()); err != nil {
+		t.Fatal(err)
+	}
+
+	s := open(t, path)
+	if got := appliedMigrations(t, s); len(got) != len(ms) {
+		t.Errorf("after upgrade: %d migrations applied, want %d", len(got), len(ms))
+	}
+	want := &payment.Payment{
+		OrderID: "old-1", ShopRef: "ref-1", MSN: "123456", Kind: payment.Regular, Text: "Old socks",
+		State: payment.Reserved, Amounts: payment.Amounts{Authorized: 1000, RemainingToCapture: 1000},
+		UserID: "u1", CreatedAt: t0, UpdatedAt: t0, Version: 3,
+	}
+	got, err := s.Get(ctx, "old-1")
+	if err != nil {
+		t.Fatalf("Get(old-1) = %v", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Get(old-1) after upgrade mismatch (-want +got):\n%s", diff)
+	}
+
+	got.OrderURL = "https://shop.example/orders/ref-1"
+	got.Receipt = &vipps.Receipt{BottomLine: vipps.BottomLine{Currency: "NOK"}}
+	captured := payment.Event{Type: payment.EventCaptured, State: payment.Captured, At: t0.Add(time.Minute),
+		Tasks: []payment.Task{{Kind: payment.TaskReceipt}}}
+	if err := s.Update(ctx, got, captured); err != nil {
+		t.Fatalf("Update(old-1) = %v", err)
+	}
+	again, err := s.Get(ctx, "old-1")
+	if err != nil {
+		t.Fatalf("Get(old-1) = %v", err)
+	}
+	if diff := cmp.Diff(got, again); diff != "" {
+		t.Errorf("Get(old-1) after Update mismatch (-want +got):\n%s", diff)
+	}
+	if ts, err := s.Tasks(ctx, "old-1"); err != nil || len(ts) != 1 || ts[0].Kind != payment.TaskReceipt {
+		t.Errorf("Tasks(old-1) = %+v, %v; want one receipt task", ts, err)
+	}
+}
+
+// t0 is a whole microsecond, as the store keeps times.
+var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)

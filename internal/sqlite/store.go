@@ -21,7 +21,8 @@ const paymentCols = `order_id, shop_ref, attempt, msn, kind, text, phone,
 	return_url, auth_token_hash, vipps_url, state,
 	authorized, captured, refunded, remaining_to_capture, remaining_to_refund,
 	user_id, shipping, last_error,
-	created_at, updated_at, sent_at, next_check_at, lease_owner, lease_until, version`
+	created_at, updated_at, sent_at, next_check_at, lease_owner, lease_until,
+	order_url, receipt, version`
 
 // Create stores a new payment with its first events and sets p.Version to
 // 1. It fails with payment.ErrExists when the orderId is taken.
@@ -32,7 +33,7 @@ func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...paymen
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO payments (`+paymentCols+`)
-			VALUES (`+placeholders(26)+`)
+			VALUES (`+placeholders(28)+`)
 			ON CONFLICT (order_id) DO NOTHING`, append(args, int64(1))...)
 		if err != nil {
 			return err
@@ -90,8 +91,9 @@ func (s *Store) Update(ctx context.Context, p *payment.Payment, events ...paymen
 			remaining_to_capture = ?15, remaining_to_refund = ?16,
 			user_id = ?17, shipping = ?18, last_error = ?19,
 			created_at = ?20, updated_at = ?21, sent_at = ?22, next_check_at = ?23,
-			lease_owner = ?24, lease_until = ?25, version = version + 1
-			WHERE order_id = ?1 AND version = ?26`, append(args, p.Version)...)
+			lease_owner = ?24, lease_until = ?25, order_url = ?26, receipt = ?27,
+			version = version + 1
+			WHERE order_id = ?1 AND version = ?28`, append(args, p.Version)...)
 		if err != nil {
 			return err
 		}
@@ -184,10 +186,12 @@ func (s *Store) Lease(ctx context.Context, owner string, now time.Time, ttl time
 const opCols = `id, order_id, kind, idempotency_key, request_id, amount, text,
 	release_remaining, status, error, created_at, updated_at`
 
-// AddOperation stores op as pending, sets op.ID and appends events. When
-// an operation with the same payment, kind and idempotency key exists, it
-// returns that one and payment.ErrExists; for an unknown payment,
-// payment.ErrNotFound.
+// AddOperation stores op as pending, sets op.ID and appends events. In the
+// same transaction it makes the payment due for a check no later than
+// op.CreatedAt+payment.OpResumeAfter and increments its version. When an
+// operation with the same payment, kind and idempotency key exists, it
+// returns that one and payment.ErrExists, and changes nothing; for an
+// unknown payment, payment.ErrNotFound.
 func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events ...payment.Event) (*payment.Operation, error) {
 	var existing *payment.Operation
 	var id int64
@@ -224,6 +228,15 @@ func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events 
 			return payment.ErrExists
 		}
 		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		// Due for a check no later than when the operation may be resumed;
+		// a change of the payment, so an update based on an older read
+		// cannot undo it.
+		if _, err := tx.ExecContext(ctx, `UPDATE payments
+			SET next_check_at = min(coalesce(next_check_at, ?2), ?2), version = version + 1
+			WHERE order_id = ?1`,
+			string(op.OrderID), toMicros(op.CreatedAt.Add(payment.OpResumeAfter))); err != nil {
 			return err
 		}
 		return addEvents(ctx, tx, op.OrderID, events)
@@ -287,14 +300,22 @@ func (s *Store) Operations(ctx context.Context, id vipps.OrderID, pendingOnly bo
 	return ops, nil
 }
 
-// addEvents appends events to the payment's history; they are stored under
-// id whatever their OrderID says.
+// addEvents appends events to the payment's history, and queues their
+// tasks; they are stored under id whatever their OrderID says.
 func addEvents(ctx context.Context, tx *sql.Tx, id vipps.OrderID, events []payment.Event) error {
 	for _, e := range events {
 		data := sql.NullString{String: string(e.Data), Valid: len(e.Data) > 0}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events (order_id, type, state, amount, data, at)
+		res, err := tx.ExecContext(ctx, `INSERT INTO events (order_id, type, state, amount, data, at)
 			VALUES (?, ?, ?, ?, ?, ?)`,
-			string(id), string(e.Type), string(e.State), int64(e.Amount), data, toMicros(e.At)); err != nil {
+			string(id), string(e.Type), string(e.State), int64(e.Amount), data, toMicros(e.At))
+		if err != nil {
+			return fmt.Errorf("event %s: %w", e.Type, err)
+		}
+		seq, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("event %s: %w", e.Type, err)
+		}
+		if err := addTasks(ctx, tx, id, seq, e); err != nil {
 			return fmt.Errorf("event %s: %w", e.Type, err)
 		}
 	}
@@ -307,6 +328,10 @@ func paymentArgs(p *payment.Payment) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	receipt, err := toJSON(p.Receipt)
+	if err != nil {
+		return nil, err
+	}
 	shipping := sql.NullString{String: string(p.Shipping), Valid: len(p.Shipping) > 0}
 	return []any{
 		string(p.OrderID), p.ShopRef, p.Attempt, string(p.MSN), string(p.Kind), p.Text, p.Phone,
@@ -316,6 +341,7 @@ func paymentArgs(p *payment.Payment) ([]any, error) {
 		p.UserID, shipping, lastErr,
 		toMicros(p.CreatedAt), toMicros(p.UpdatedAt), toMicros(p.SentAt), toMicros(p.NextCheckAt),
 		p.LeaseOwner, toMicros(p.LeaseUntil),
+		p.OrderURL, receipt,
 	}, nil
 }
 
@@ -347,7 +373,7 @@ func queryPayments(ctx context.Context, q querier, query string, args ...any) ([
 func scanPayment(sc scanner) (*payment.Payment, error) {
 	var (
 		p                                        payment.Payment
-		shipping, lastErr                        sql.NullString
+		shipping, lastErr, receipt               sql.NullString
 		created, updated, sent, nextCheck, until sql.NullInt64
 	)
 	err := sc.Scan(&p.OrderID, &p.ShopRef, &p.Attempt, &p.MSN, &p.Kind, &p.Text, &p.Phone,
@@ -355,13 +381,17 @@ func scanPayment(sc scanner) (*payment.Payment, error) {
 		&p.Amounts.Authorized, &p.Amounts.Captured, &p.Amounts.Refunded,
 		&p.Amounts.RemainingToCapture, &p.Amounts.RemainingToRefund,
 		&p.UserID, &shipping, &lastErr,
-		&created, &updated, &sent, &nextCheck, &p.LeaseOwner, &until, &p.Version)
+		&created, &updated, &sent, &nextCheck, &p.LeaseOwner, &until,
+		&p.OrderURL, &receipt, &p.Version)
 	if err != nil {
 		return nil, err
 	}
 	p.Shipping = rawJSON(shipping)
 	if p.LastError, err = fromJSON[payment.VippsError](lastErr); err != nil {
 		return nil, fmt.Errorf("order %s: last_error: %w", p.OrderID, err)
+	}
+	if p.Receipt, err = fromJSON[vipps.Receipt](receipt); err != nil {
+		return nil, fmt.Errorf("order %s: receipt: %w", p.OrderID, err)
 	}
 	p.CreatedAt, p.UpdatedAt, p.SentAt = fromMicros(created), fromMicros(updated), fromMicros(sent)
 	p.NextCheckAt, p.LeaseUntil = fromMicros(nextCheck), fromMicros(until)
@@ -433,4 +463,126 @@ func fromJSON[T any](v sql.NullString) (*T, error) {
 		return nil, err
 	}
 	return &t, nil
+}
+
+// List page sizes.
+const (
+	defaultListLimit = 50
+	maxListLimit     = 500
+)
+
+// List returns payments newest first (CreatedAt, then OrderID, both
+// descending; a payment without CreatedAt counts as the oldest), filtered
+// by f. A Limit of 0 or less means 50; more than 500 means 500.
+func (s *Store) List(ctx context.Context, f payment.ListFilter) ([]*payment.Payment, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.State != "" {
+		where = append(where, `state = ?`)
+		args = append(args, string(f.State))
+	}
+	if f.Query != "" {
+		q := likeEscape(strings.ToLower(f.Query))
+		where = append(where, `(`+foldFunc+`(order_id) LIKE ? ESCAPE '\' OR `+foldFunc+`(shop_ref) LIKE ? ESCAPE '\'
+			OR `+foldFunc+`(text) LIKE ? ESCAPE '\')`)
+		args = append(args, q+"%", q+"%", "%"+q+"%")
+	}
+	if c := f.Before; c != nil {
+		if at := toMicros(c.CreatedAt); at.Valid {
+			where = append(where, `(created_at IS NULL OR created_at < ? OR (created_at = ? AND order_id < ?))`)
+			args = append(args, at, at, string(c.OrderID))
+		} else {
+			where = append(where, `(created_at IS NULL AND order_id < ?)`)
+			args = append(args, string(c.OrderID))
+		}
+	}
+	query := `SELECT ` + paymentCols + ` FROM payments`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	query += ` ORDER BY created_at DESC, order_id DESC LIMIT ?`
+	args = append(args, listLimit(f.Limit))
+	ps, err := queryPayments(ctx, s.r, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list payments: %w", err)
+	}
+	return ps, nil
+}
+
+// listLimit is List's page size for the filter's Limit.
+func listLimit(n int) int {
+	if n <= 0 {
+		return defaultListLimit
+	}
+	return min(n, maxListLimit)
+}
+
+// likeEscape escapes LIKE's wildcards in s, and the escape character '\'.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// ByUser returns the payments whose UserID is userID, oldest first; none
+// for the empty userID.
+func (s *Store) ByUser(ctx context.Context, userID string) ([]*payment.Payment, error) {
+	ps, err := queryPayments(ctx, s.r, `SELECT `+paymentCols+` FROM payments
+		WHERE user_id = ? AND user_id <> '' ORDER BY created_at, order_id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: payments of user %q: %w", userID, err)
+	}
+	return ps, nil
+}
+
+// Stats counts payments by state and tasks by kind and status.
+func (s *Store) Stats(ctx context.Context) (payment.Stats, error) {
+	st := payment.Stats{
+		Payments: map[payment.State]int{},
+		Tasks:    map[payment.TaskKind]map[payment.TaskStatus]int{},
+	}
+	err := func() error {
+		rows, err := s.r.QueryContext(ctx, `SELECT state, count(*) FROM payments GROUP BY state`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				state payment.State
+				n     int
+			)
+			if err := rows.Scan(&state, &n); err != nil {
+				return err
+			}
+			st.Payments[state] = n
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = s.r.QueryContext(ctx, `SELECT kind, status, count(*) FROM tasks GROUP BY kind, status`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				kind   payment.TaskKind
+				status payment.TaskStatus
+				n      int
+			)
+			if err := rows.Scan(&kind, &status, &n); err != nil {
+				return err
+			}
+			if st.Tasks[kind] == nil {
+				st.Tasks[kind] = map[payment.TaskStatus]int{}
+			}
+			st.Tasks[kind][status] = n
+		}
+		return rows.Err()
+	}()
+	if err != nil {
+		return payment.Stats{}, fmt.Errorf("sqlite: stats: %w", err)
+	}
+	return st, nil
 }

@@ -21,4 +21,26 @@
 //     lease is a change, so an Update based on a read from before the lease
 //     fails with ErrConflict instead of undoing the lease.
 //   - Events and Operations of an unknown payment are empty.
+//   - Payment.Receipt comes back equal as a value; nil stays nil, and a
+//     non-nil empty receipt stays non-nil.
+//   - AddOperation increments the payment's Version whether or not it moves
+//     NextCheckAt; with ErrExists it changes nothing, also not the Version.
+//   - A task is stored under the payment its event belongs to, whatever its
+//     OrderID says, as pending with no attempts, error or lease, whatever
+//     the queued Task says. Store.Tasks lists tasks in the order they were
+//     queued. A task whose NextAttemptAt is zero (an event without At) is
+//     due at once.
+//   - List's Query matches case-insensitively also beyond ASCII (æøå), and
+//     takes % and _ literally. A payment without CreatedAt counts as the
+//     oldest. A Limit below 0 means the default, as 0 does. ByUser("")
+//     returns no payments.
+//   - Stats counts only what exists: no zero entries, maps never nil.
+//   - LeaseTasks takes a task whose LeaseUntil < now, as Lease does, and
+//     returns the tasks without Log.
+//   - UpdateTask sets UpdatedAt to attempt.At, or to the current time when
+//     there is no attempt (or it has no At), in the store and in the task it
+//     is given, whose lease it clears too. An attempt's Duration may come back
+//     rounded to the microsecond. UpdateTask does not check the lease owner.
+//   - RetryTask keeps Attempts and LastError, and sets UpdatedAt to now.
+//   - A task's Log may come back nil or empty when it has no attempts.
 package storetest

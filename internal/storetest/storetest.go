@@ -27,6 +27,14 @@ func Run(t *testing.T, open func(t *testing.T) payment.Store) {
 	t.Run("Events", func(t *testing.T) { testEvents(t, open) })
 	t.Run("Lease", func(t *testing.T) { testLease(t, open) })
 	t.Run("Operations", func(t *testing.T) { testOperations(t, open) })
+	t.Run("AddOperation schedules a check", func(t *testing.T) { testAddOperationCheck(t, open) })
+	t.Run("List", func(t *testing.T) { testList(t, open) })
+	t.Run("ByUser", func(t *testing.T) { testByUser(t, open) })
+	t.Run("Stats", func(t *testing.T) { testStats(t, open) })
+	t.Run("Tasks", func(t *testing.T) { testTasks(t, open) })
+	t.Run("LeaseTasks", func(t *testing.T) { testLeaseTasks(t, open) })
+	t.Run("UpdateTask", func(t *testing.T) { testUpdateTask(t, open) })
+	t.Run("RetryTask", func(t *testing.T) { testRetryTask(t, open) })
 }
 
 // t0 is the suite's clock: a fixed instant with nanoseconds, so that stores
@@ -41,6 +49,14 @@ var oslo = time.FixedZone("CET", 3600)
 var opts = cmp.Options{
 	cmpopts.EquateApproxTime(time.Microsecond),
 	cmp.Comparer(equalJSON),
+	cmp.Comparer(equalMicros),
+}
+
+// equalMicros compares durations (of task attempts) as stores keep them:
+// to the microsecond.
+func equalMicros(a, b time.Duration) bool {
+	d := a - b
+	return d > -time.Microsecond && d < time.Microsecond
 }
 
 // equalJSON compares JSON by value; empty equals empty.
@@ -93,6 +109,8 @@ func fullPayment(id string) *payment.Payment {
 			RemainingToCapture: 15000,
 			RemainingToRefund:  7500,
 		},
+		OrderURL: "https://shop.example/orders/" + id,
+		Receipt:  fullReceipt(),
 		UserID:   "user-42",
 		Shipping: json.RawMessage(`{"address":{"city":"Oslo","postCode":"0150"},"shippingCost":49.5,"shippingMethodId":"posten"}`),
 		LastError: &payment.VippsError{
@@ -110,6 +128,33 @@ func fullPayment(id string) *payment.Payment {
 		NextCheckAt: t0.Add(10 * time.Minute),
 		LeaseOwner:  "replica-1",
 		LeaseUntil:  t0.Add(6 * time.Minute),
+	}
+}
+
+// fullReceipt returns a receipt with every field set somewhere.
+func fullReceipt() *vipps.Receipt {
+	return &vipps.Receipt{
+		OrderLines: []vipps.OrderLine{
+			{
+				Name: "Mug, blå", ID: "mug-1", TotalAmount: 20000, TotalAmountExcludingTax: 16000,
+				TotalTaxAmount: 4000, TaxPercentage: 25,
+				UnitInfo:   &vipps.UnitInfo{UnitPrice: 10000, Quantity: "2", QuantityUnit: "PCS"},
+				Discount:   500,
+				ProductURL: "https://shop.example/mug",
+			},
+			{Name: "Returned mug", ID: "mug-2", TotalAmount: -10000, TotalAmountExcludingTax: -8000,
+				TotalTaxAmount: -2000, TaxPercentage: 25, IsReturn: true},
+			{Name: "Posten", ID: "ship", TotalAmount: 4950, TotalAmountExcludingTax: 3960,
+				TotalTaxAmount: 990, TaxPercentage: 25, IsShipping: true},
+		},
+		BottomLine: vipps.BottomLine{
+			Currency:       "NOK",
+			TipAmount:      1000,
+			PosID:          "pos-1",
+			ReceiptNumber:  "R-0042",
+			PaymentSources: &vipps.PaymentSources{GiftCard: 1000, Card: 13950},
+			Barcode:        &vipps.Barcode{Format: "EAN-13", Data: "5901234123457"},
+		},
 	}
 }
 
@@ -243,6 +288,9 @@ func testGet(t *testing.T, open func(t *testing.T) payment.Store) {
 	big := fullPayment("acme-6")
 	big.Amounts = payment.Amounts{Authorized: 1 << 40, RemainingToCapture: 1 << 40}
 	big.Attempt = 1000
+	emptyReceipt := newPayment("acme-7")
+	emptyReceipt.Receipt = &vipps.Receipt{} // not nil: the shop sent one, with no lines
+	emptyReceipt.OrderURL = "https://shop.example/o?id=7&x=%20"
 
 	tests := []struct {
 		name string
@@ -254,6 +302,7 @@ func testGet(t *testing.T, open func(t *testing.T) payment.Store) {
 		{"error with zero fields", errOnly},
 		{"empty JSON object", emptyJSON},
 		{"large amounts", big},
+		{"empty receipt", emptyReceipt},
 	}
 	for _, tt := range tests {
 		t.Run("round trip/"+tt.name, func(t *testing.T) {
@@ -267,6 +316,9 @@ func testGet(t *testing.T, open func(t *testing.T) payment.Store) {
 			}
 			if got.LastError == nil != (want.LastError == nil) {
 				t.Errorf("Get(%s).LastError = %v, want %v", tt.p.OrderID, got.LastError, want.LastError)
+			}
+			if got.Receipt == nil != (want.Receipt == nil) {
+				t.Errorf("Get(%s).Receipt = %v, want %v", tt.p.OrderID, got.Receipt, want.Receipt)
 			}
 			zeros := []struct {
 				name      string
@@ -361,6 +413,8 @@ func testUpdate(t *testing.T, open func(t *testing.T) payment.Store) {
 			change: func(p *payment.Payment) {
 				p.LastError = nil
 				p.Shipping = nil
+				p.Receipt = nil
+				p.OrderURL = ""
 				p.UserID = ""
 				p.NextCheckAt = time.Time{}
 				p.LeaseOwner, p.LeaseUntil = "", time.Time{}

@@ -1,0 +1,30 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// OpenVersion opens a store on dsn with only the first n migrations
+// applied, as an older program would have left the database.
+func OpenVersion(ctx context.Context, dsn string, n int) (*Store, error) {
+	ms, err := migrations()
+	if err != nil {
+		return nil, err
+	}
+	if n > len(ms) {
+		return nil, fmt.Errorf("%d migrations, want at least %d", len(ms), n)
+	}
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{pool: pool}
+	if err := s.migrate(ctx, ms[:n]); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}

@@ -1,0 +1,122 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/vippskit/vipps/internal/payment"
+)
+
+// List page sizes.
+const (
+	defaultListLimit = 50
+	maxListLimit     = 500
+)
+
+// listLimit is List's page size for the filter's Limit.
+func listLimit(n int) int {
+	if n <= 0 {
+		return defaultListLimit
+	}
+	return min(n, maxListLimit)
+}
+
+// List returns payments newest first (CreatedAt, then OrderID, both
+// descending; a payment without CreatedAt counts as the oldest), filtered
+// by f. Query matches case-insensitively as the database's locale folds
+// case. A Limit of 0 or less means 50; more than 500 means 500. Safe to
+// retry.
+func (s *Store) List(ctx context.Context, f payment.ListFilter) ([]*payment.Payment, error) {
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.State != "" {
+		where = append(where, `state = `+arg(string(f.State)))
+	}
+	if f.Query != "" {
+		q := likeEscape(f.Query)
+		prefix, contains := arg(q+"%"), arg("%"+q+"%")
+		where = append(where, `(order_id ILIKE `+prefix+` ESCAPE '\' OR shop_ref ILIKE `+prefix+` ESCAPE '\'
+			OR text ILIKE `+contains+` ESCAPE '\')`)
+	}
+	if c := f.Before; c != nil {
+		id := arg(string(c.OrderID))
+		if at := timeArg(c.CreatedAt); at != nil {
+			at := arg(at)
+			where = append(where, `(created_at IS NULL OR created_at < `+at+` OR (created_at = `+at+` AND order_id < `+id+`))`)
+		} else {
+			where = append(where, `(created_at IS NULL AND order_id < `+id+`)`)
+		}
+	}
+	query := `SELECT ` + paymentColumns + ` FROM payments`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	query += ` ORDER BY created_at DESC NULLS LAST, order_id DESC LIMIT ` + arg(listLimit(f.Limit))
+	ps, err := queryPayments(ctx, s.pool, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list payments: %w", err)
+	}
+	return ps, nil
+}
+
+// ByUser returns the payments whose UserID is userID, oldest first; none
+// for the empty userID. Safe to retry.
+func (s *Store) ByUser(ctx context.Context, userID string) ([]*payment.Payment, error) {
+	ps, err := queryPayments(ctx, s.pool, `SELECT `+paymentColumns+` FROM payments
+		WHERE user_id = $1 AND user_id <> '' ORDER BY created_at NULLS FIRST, order_id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("payments of user %q: %w", userID, err)
+	}
+	return ps, nil
+}
+
+// Stats counts payments by state and tasks by kind and status. Safe to
+// retry.
+func (s *Store) Stats(ctx context.Context) (payment.Stats, error) {
+	st := payment.Stats{
+		Payments: map[payment.State]int{},
+		Tasks:    map[payment.TaskKind]map[payment.TaskStatus]int{},
+	}
+	rows, err := s.pool.Query(ctx, `SELECT state, count(*) FROM payments GROUP BY state`)
+	if err != nil {
+		return payment.Stats{}, fmt.Errorf("stats: %w", err)
+	}
+	var (
+		state string
+		n     int
+	)
+	_, err = pgx.ForEachRow(rows, []any{&state, &n}, func() error {
+		st.Payments[payment.State(state)] = n
+		return nil
+	})
+	if err != nil {
+		return payment.Stats{}, fmt.Errorf("stats: %w", err)
+	}
+	rows, err = s.pool.Query(ctx, `SELECT kind, status, count(*) FROM tasks GROUP BY kind, status`)
+	if err != nil {
+		return payment.Stats{}, fmt.Errorf("stats: %w", err)
+	}
+	var kind, status string
+	_, err = pgx.ForEachRow(rows, []any{&kind, &status, &n}, func() error {
+		k := payment.TaskKind(kind)
+		if st.Tasks[k] == nil {
+			st.Tasks[k] = map[payment.TaskStatus]int{}
+		}
+		st.Tasks[k][payment.TaskStatus(status)] = n
+		return nil
+	})
+	if err != nil {
+		return payment.Stats{}, fmt.Errorf("stats: %w", err)
+	}
+	return st, nil
+}

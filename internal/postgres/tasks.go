@@ -1,0 +1,196 @@
+package postgres
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/internal/payment"
+)
+
+const taskColumns = `id, kind, order_id, event_seq, payload, status, attempts,
+	next_attempt_at, last_error, lease_owner, lease_until, created_at, updated_at`
+
+// appendTasks queues the tasks of the stored event e: pending, never
+// attempted, due at their NextAttemptAt or else at e.At.
+func appendTasks(ctx context.Context, tx pgx.Tx, e *payment.Event) error {
+	for _, t := range e.Tasks {
+		next := t.NextAttemptAt
+		if next.IsZero() {
+			next = e.At
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO tasks (kind, order_id, event_seq, payload, status, attempts,
+				next_attempt_at, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $7)`,
+			string(t.Kind), string(e.OrderID), e.Seq, rawJSON(t.Payload), string(payment.TaskPending),
+			timeArg(next), timeArg(e.At)); err != nil {
+			return fmt.Errorf("task %s: %w", t.Kind, err)
+		}
+	}
+	return nil
+}
+
+// scanTask reads the taskColumns of a row, and then into more, if any.
+func scanTask(row pgx.Row, more ...any) (*payment.Task, error) {
+	var (
+		t                                  payment.Task
+		kind, oid, status                  string
+		payload                            []byte
+		next, leaseUntil, created, updated pgtype.Timestamptz
+	)
+	dest := append([]any{&t.ID, &kind, &oid, &t.EventSeq, &payload, &status, &t.Attempts,
+		&next, &t.LastError, &t.LeaseOwner, &leaseUntil, &created, &updated}, more...)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	t.Kind, t.OrderID, t.Status = payment.TaskKind(kind), vipps.OrderID(oid), payment.TaskStatus(status)
+	if payload != nil {
+		t.Payload = json.RawMessage(payload)
+	}
+	t.NextAttemptAt, t.LeaseUntil = timeOf(next), timeOf(leaseUntil)
+	t.CreatedAt, t.UpdatedAt = timeOf(created), timeOf(updated)
+	return &t, nil
+}
+
+// LeaseTasks takes up to limit pending tasks due at now (a task without
+// NextAttemptAt is due at once) whose lease is free or ended before now,
+// and leases them to owner until now+ttl; it returns them oldest
+// NextAttemptAt first. Several replicas may lease at once: each task goes
+// to one of them.
+func (s *Store) LeaseTasks(ctx context.Context, owner string, now time.Time, ttl time.Duration, limit int) ([]*payment.Task, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var ts []*payment.Task
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `WITH due AS (
+				SELECT id FROM tasks
+				WHERE status = 'pending'
+					AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
+					AND (lease_until IS NULL OR lease_until < $1)
+				ORDER BY next_attempt_at NULLS FIRST, id
+				LIMIT $2
+				FOR UPDATE SKIP LOCKED
+			)
+			UPDATE tasks AS t SET lease_owner = $3, lease_until = $4
+			FROM due WHERE t.id = due.id
+			RETURNING `+qualified("t", taskColumns),
+			now.UTC(), limit, owner, now.Add(ttl).UTC())
+		if err != nil {
+			return err
+		}
+		ts, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*payment.Task, error) { return scanTask(r) })
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lease tasks for %s: %w", owner, err)
+	}
+	slices.SortFunc(ts, func(a, b *payment.Task) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+	})
+	return ts, nil
+}
+
+// UpdateTask stores the task's Status, Attempts, NextAttemptAt and
+// LastError, frees its lease, and appends attempt (if not nil) to its log,
+// in one transaction. It sets UpdatedAt, stored and in t, to attempt.At, or
+// to the current time without an attempt, and clears t's lease. It fails
+// with payment.ErrNotFound for an unknown task. Not safe to retry with an
+// attempt: the log would have it twice.
+func (s *Store) UpdateTask(ctx context.Context, t *payment.Task, attempt *payment.TaskAttempt) error {
+	now := time.Now()
+	if attempt != nil && !attempt.At.IsZero() {
+		now = attempt.At
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE tasks SET status = $2, attempts = $3, next_attempt_at = $4,
+			last_error = $5, lease_owner = '', lease_until = NULL, updated_at = $6
+			WHERE id = $1`,
+			t.ID, string(t.Status), t.Attempts, timeArg(t.NextAttemptAt), t.LastError, timeArg(now))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return payment.ErrNotFound
+		}
+		if attempt == nil {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO task_attempts (task_id, at, duration_us, status_code, error)
+			VALUES ($1, $2, $3, $4, $5)`,
+			t.ID, timeArg(attempt.At), attempt.Duration.Microseconds(), attempt.StatusCode, attempt.Error)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("update task %d: %w", t.ID, err)
+	}
+	t.UpdatedAt, t.LeaseOwner, t.LeaseUntil = now, "", time.Time{}
+	return nil
+}
+
+// RetryTask makes a task pending and due at now again, with its lease
+// freed, keeping its attempts, last error and log. It fails with
+// payment.ErrNotFound for an unknown task. Safe to retry.
+func (s *Store) RetryTask(ctx context.Context, id int64, now time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE tasks SET status = $2, next_attempt_at = $3,
+		lease_owner = '', lease_until = NULL, updated_at = $3
+		WHERE id = $1`, id, string(payment.TaskPending), timeArg(now))
+	if err == nil && tag.RowsAffected() == 0 {
+		err = payment.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("retry task %d: %w", id, err)
+	}
+	return nil
+}
+
+// Tasks returns the payment's tasks, oldest first, each with its log,
+// oldest attempt first; none for an unknown payment. Safe to retry.
+func (s *Store) Tasks(ctx context.Context, id vipps.OrderID) ([]*payment.Task, error) {
+	// One query, so that tasks and logs are of one snapshot.
+	rows, err := s.pool.Query(ctx, `SELECT `+qualified("t", taskColumns)+`,
+			a.id, a.at, a.duration_us, a.status_code, a.error
+		FROM tasks AS t LEFT JOIN task_attempts AS a ON a.task_id = t.id
+		WHERE t.order_id = $1
+		ORDER BY t.id, a.id`, string(id))
+	if err != nil {
+		return nil, fmt.Errorf("tasks of %s: %w", id, err)
+	}
+	var ts []*payment.Task
+	_, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
+		var (
+			attemptID, durationUS pgtype.Int8
+			at                    pgtype.Timestamptz
+			statusCode            pgtype.Int4
+			errText               pgtype.Text
+		)
+		t, err := scanTask(r, &attemptID, &at, &durationUS, &statusCode, &errText)
+		if err != nil {
+			return struct{}{}, err
+		}
+		if n := len(ts); n == 0 || ts[n-1].ID != t.ID {
+			ts = append(ts, t)
+		}
+		if attemptID.Valid {
+			last := ts[len(ts)-1]
+			last.Log = append(last.Log, payment.TaskAttempt{
+				At:         timeOf(at),
+				Duration:   time.Duration(durationUS.Int64) * time.Microsecond,
+				StatusCode: int(statusCode.Int32),
+				Error:      errText.String,
+			})
+		}
+		return struct{}{}, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tasks of %s: %w", id, err)
+	}
+	return ts, nil
+}
