@@ -285,6 +285,8 @@ type serveApp struct {
 	grace       time.Duration
 	stopWork    context.CancelFunc
 	workers     sync.WaitGroup
+	closeOnce   sync.Once
+	closeErr    error
 }
 
 type pgCloser struct{ *postgres.Store }
@@ -585,8 +587,14 @@ func (app *serveApp) wait(ctx context.Context) error {
 	return errors.Join(err, app.close())
 }
 
-// close stops everything started, within the grace.
+// close stops everything started, within the grace; later calls return
+// the first call's result.
 func (app *serveApp) close() error {
+	app.closeOnce.Do(func() { app.closeErr = app.shutdown() })
+	return app.closeErr
+}
+
+func (app *serveApp) shutdown() error {
 	sctx, cancel := context.WithTimeout(context.Background(), max(app.grace, time.Second))
 	defer cancel()
 	var errs []error
