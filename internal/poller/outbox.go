@@ -78,7 +78,8 @@ type OutboxConfig struct {
 	// WebhookURL receives a POST per event; WebhookSecret signs it.
 	WebhookURL    string
 	WebhookSecret vipps.Secret
-	// HTTPClient sends webhooks; nil means a client with a 10 s timeout.
+	// HTTPClient sends webhooks; nil means a client with a 10 s timeout
+	// that does not follow redirects (a 3xx answer is a failed delivery).
 	HTTPClient *http.Client
 	// MaxAttempts is how many times a task is tried before it is dead
 	// (staff can retry it); 0 means 20: about 1.5 days of backoff.
@@ -113,7 +114,12 @@ func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
 		return nil, fmt.Errorf("outbox: a WebhookSecret of at least 16 characters is required with a WebhookURL")
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		cfg.HTTPClient = &http.Client{
+			Timeout: 10 * time.Second,
+			// Following a redirect would turn the POST into a GET without
+			// the event, and count the page redirected to as a delivery.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	cfg.MaxAttempts = or(cfg.MaxAttempts, 20)
 	cfg.Backoff = or(cfg.Backoff, 5*time.Second)
@@ -252,6 +258,9 @@ func (o *Outbox) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		}
+		if ctx.Err() != nil { // see Poller.Run
+			return nil
 		}
 		n, err := o.Poll(work)
 		if err != nil {

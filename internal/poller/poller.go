@@ -113,6 +113,11 @@ func (p *Poller) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
+		// select picks at random when the timer is ready too: start no
+		// poll once ctx has ended.
+		if ctx.Err() != nil {
+			return nil
+		}
 		n, err := p.Poll(work)
 		if err != nil {
 			p.log.Error("poller", "err", err)
