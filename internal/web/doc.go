@@ -1,0 +1,86 @@
+// Package web serves the payment service over HTTP: the shop's JSON API,
+// Vipps' callbacks, the customer's return page, the staff's admin UI, a
+// demo shop and the operations endpoints. routes.go lists every route;
+// [New] wires them to a [payment.Service]. Errors map to HTTP statuses in
+// one function, statusOf (errors.go).
+//
+// # The shop's API
+//
+// Every request under /api/ needs "Authorization: Bearer <Config.APIKey>"
+// (compared in constant time; else 401 with WWW-Authenticate). Bodies are
+// JSON objects of at most 64 KiB (else 413); unknown fields, data after
+// the object and wrong types are 400 naming the field. Names are
+// camelCase; amounts are integer øre; times are RFC 3339.
+//
+//	POST /api/payments                      {amount, text, shopRef?, express?, phone?, returnUrl?, orderUrl?, receipt?}
+//	                                        → 201 {orderId, url, returnUrl, payment}
+//	GET  /api/payments/{orderId}            → 200 payment; ?vipps=1 adds vippsLog (Vipps' /details log, newest first)
+//	POST /api/payments/{orderId}/capture    {amount?, text?, idempotencyKey?} → operation answer
+//	POST /api/payments/{orderId}/refund     {amount?, text?, idempotencyKey?} → operation answer
+//	POST /api/payments/{orderId}/cancel     {text?, releaseRemaining?, idempotencyKey?} → operation answer
+//	PUT  /api/payments/{orderId}/receipt    vipps.Receipt {orderLines, bottomLine} → 200 payment
+//	POST /api/payments/{orderId}/check      → 200 payment, after asking Vipps
+//
+// Create answers url, where to send the customer (Vipps' landing page or
+// app), and returnUrl, the service's return page that Vipps sends the
+// customer back to; payment.returnUrl is the shop's own page given at
+// create. Create is not idempotent: every call is a new payment, and with
+// a shopRef the next attempt of that order ("-1", "-2", ...). When Vipps
+// refuses the payment (422) or does not answer (504), the error answer
+// carries the stored payment too.
+//
+// A payment:
+//
+//	{"orderId", "shopRef", "attempt", "kind": "regular"|"express", "text",
+//	 "state": "created"|"initiated"|"reserved"|"captured"|"refunded"|"cancelled"|"voided"|"failed",
+//	 "amounts": {"authorized", "captured", "refunded", "remainingToCapture", "remainingToRefund"},
+//	 "returnUrl", "orderUrl", "vippsUrl", "receipt", "createdAt", "updatedAt", "nextCheckAt",
+//	 "lastError": {"op", "statusCode", "group", "code", "message", "contextId", "at"},
+//	 "express": {"shippingDetails", "userDetails"},
+//	 "events": [{"seq", "type", "state", "amount", "data", "at"}],
+//	 "operations": [operation],
+//	 "vippsLog": [{"operation", "amount", "operationSuccess", "transactionText", "transactionId", "timeStamp", "requestId"}]}
+//
+// shopRef, returnUrl, orderUrl, vippsUrl, receipt, nextCheckAt, lastError,
+// express, vippsLog and an event's data are left out when empty. The
+// callback token's hash and the poller's lease are never shown.
+//
+// Capture and refund take all that remains when amount is 0 or absent.
+// The idempotency key comes from the body or the Idempotency-Key header
+// (both: they must agree, else 400). The same key with the same body
+// returns the first operation and does nothing again; with another body it
+// is 409. Without a key every request is a new operation. The operation
+// answer is
+//
+//	{"operation": {"id", "kind", "idempotencyKey", "requestId", "amount", "text",
+//	               "releaseRemaining", "status": "pending"|"succeeded"|"failed",
+//	               "error", "createdAt", "updatedAt"},
+//	 "payment": payment,
+//	 "error": error object}
+//
+// with status 200 when Vipps did it, 202 when Vipps' answer was lost (the
+// operation stays pending and is sent again with the same X-Request-Id,
+// by the poller or by the shop's retry with the same key), and 422 with
+// "error" when Vipps refused it.
+//
+// Every failure answers
+//
+//	{"error": {"status", "message", "group"?, "code"?, "contextId"?, "requestId"}}
+//
+// where message says what to fix; group, code and contextId are Vipps'
+// when Vipps refused (message is then the merchant text of the Vipps
+// error). A 5xx never shows internals: "internal error; see the service
+// log (request id …)", and the log line has the same request id, which is
+// also the X-Request-Id header of every answer. An unknown route is 404
+// with "routes", the list above; a known path with another method is 405
+// with Allow.
+//
+// # Operations
+//
+// GET /healthz answers 200 "ok" while the process serves; GET /readyz
+// answers 200 "ok" when Config.Ready reports within 2 s that the service
+// can take payments, else 503 "not ready: <reason>". Every request gets a
+// debug log line (an error line when it ends 5xx) with method, path (never
+// the query), status, duration, request_id and order_id when the path
+// names one; never a header or a body.
+package web
