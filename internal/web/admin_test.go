@@ -1,0 +1,926 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/internal/payment"
+	"github.com/vippskit/vipps/vippstest"
+)
+
+// adminEnv is the shared testEnv with the helpers of the admin tests, which
+// take the (sub)test to fail explicitly.
+type adminEnv struct{ *testEnv }
+
+// newAdminEnv starts a testEnv for admin tests.
+func newAdminEnv(t *testing.T, opts ...func(*envConfig)) *adminEnv {
+	t.Helper()
+	return &adminEnv{newTestEnv(t, opts...)}
+}
+
+// do sends a request as a signed-in member of staff would from the admin
+// page (same origin), and returns the status, the body and the response.
+func (e *adminEnv) send(t *testing.T, method, path string, form url.Values) (int, string, *http.Response) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, e.url+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(testAdminUser, testAdminPassword)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", e.url)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b), resp
+}
+
+// get fetches an admin page and fails the test unless it is 200.
+func (e *adminEnv) get(t *testing.T, path string) string {
+	t.Helper()
+	status, body, _ := e.send(t, http.MethodGet, path, nil)
+	if status != http.StatusOK {
+		t.Fatalf("GET %s = %d, want 200\n%s", path, status, body)
+	}
+	return body
+}
+
+var (
+	adminFormRE   = regexp.MustCompile(`(?s)<form[^>]*method="post" action="([^"]+)">(.*?)</form>`)
+	adminHiddenRE = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+)
+
+// forms returns the post forms of a page by action, with their hidden
+// fields, as a browser would send them.
+func adminForms(page string) map[string]url.Values {
+	out := map[string]url.Values{}
+	for _, m := range adminFormRE.FindAllStringSubmatch(page, -1) {
+		v := url.Values{}
+		for _, h := range adminHiddenRE.FindAllStringSubmatch(m[2], -1) {
+			v.Set(h[1], html.UnescapeString(h[2]))
+		}
+		out[html.UnescapeString(m[1])] = v
+	}
+	return out
+}
+
+// submit loads the payment page, fills in the form posting to action with
+// fields, and sends it. It returns the flash kind and message of the
+// redirect.
+func (e *adminEnv) submit(t *testing.T, id vipps.OrderID, action string, fields url.Values) (kind, msg string) {
+	t.Helper()
+	form := e.form(t, id, action)
+	for k, v := range fields {
+		form[k] = v
+	}
+	return e.post(t, adminPaymentURL(id)+action, form)
+}
+
+// form returns the hidden fields of the payment page's form posting to
+// action (such as "/capture"), failing when the page has none.
+func (e *adminEnv) form(t *testing.T, id vipps.OrderID, action string) url.Values {
+	t.Helper()
+	forms := adminForms(e.get(t, adminPaymentURL(id)))
+	f, ok := forms[adminPaymentURL(id)+action]
+	if !ok {
+		t.Fatalf("payment page of %s has no form posting to %s; it has %v", id, action, slices.Sorted(maps.Keys(forms)))
+	}
+	return f
+}
+
+// post sends a form and returns the flash of the 303 it must answer.
+func (e *adminEnv) post(t *testing.T, path string, form url.Values) (kind, msg string) {
+	t.Helper()
+	status, body, resp := e.send(t, http.MethodPost, path, form)
+	if status != http.StatusSeeOther {
+		t.Fatalf("POST %s = %d, want 303\n%s", path, status, body)
+	}
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := loc.Query()
+	if q.Get("sig") == "" {
+		t.Errorf("POST %s: redirect %s has no signed message", path, loc)
+	}
+	// The page it leads to shows the message.
+	if page := e.get(t, loc.RequestURI()); !strings.Contains(page, html.EscapeString(q.Get("msg"))) {
+		t.Errorf("GET %s does not show the message %q", loc, q.Get("msg"))
+	}
+	return q.Get("kind"), q.Get("msg")
+}
+
+// create makes a payment of amount øre that waits for the customer.
+func (e *adminEnv) create(t *testing.T, amount vipps.Amount, shopRef string, express bool) vipps.OrderID {
+	t.Helper()
+	p, err := e.svc.Create(context.Background(), payment.CreateRequest{
+		Amount: amount, Text: "Two mugs", ShopRef: shopRef, Express: express, ReturnURL: "https://shop.example/done",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.OrderID
+}
+
+// reserve makes a payment of amount øre that the customer approved.
+func (e *adminEnv) reserve(t *testing.T, amount vipps.Amount) vipps.OrderID {
+	t.Helper()
+	id := e.create(t, amount, "", false)
+	e.in(t).approve(id)
+	return id
+}
+
+// stored returns the stored payment.
+func (e *adminEnv) stored(t *testing.T, id vipps.OrderID) *payment.Payment {
+	t.Helper()
+	p, err := e.store.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// simSummary is what the simulator says was captured, refunded and
+// released.
+func (e *adminEnv) simSummary(t *testing.T, id vipps.OrderID) [3]vipps.Amount {
+	t.Helper()
+	p, err := e.sim.Sim.Payment(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return [3]vipps.Amount{p.Summary.CapturedAmount, p.Summary.RefundedAmount, p.Released}
+}
+
+func TestAdminAuth(t *testing.T) {
+	e := newAdminEnv(t)
+	routes := []struct{ method, path string }{
+		{"GET", "/admin/"},
+		{"GET", "/admin/payments/x-1"},
+		{"POST", "/admin/payments/x-1/capture"},
+		{"POST", "/admin/payments/x-1/refund"},
+		{"POST", "/admin/payments/x-1/cancel"},
+		{"POST", "/admin/payments/x-1/check"},
+		{"POST", "/admin/tasks/1/retry"},
+	}
+	creds := []struct {
+		name       string
+		user, pass string
+		send       bool
+	}{
+		{"no credentials", "", "", false},
+		{"wrong password", testAdminUser, testAdminPassword + "x", true},
+		{"wrong user", "staff", testAdminPassword, true},
+		{"empty password", testAdminUser, "", true},
+		{"password as user", testAdminPassword, testAdminUser, true},
+	}
+	for _, rt := range routes {
+		for _, c := range creds {
+			t.Run(rt.method+" "+rt.path+"/"+c.name, func(t *testing.T) {
+				req, err := http.NewRequest(rt.method, e.url+rt.path, strings.NewReader("csrf="+url.QueryEscape(e.server.csrfToken(testAdminUser))))
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				if c.send {
+					req.SetBasicAuth(c.user, c.pass)
+				}
+				resp, err := e.client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusUnauthorized {
+					t.Errorf("%s %s = %d, want 401", rt.method, rt.path, resp.StatusCode)
+				}
+				if got, want := resp.Header.Get("WWW-Authenticate"), `Basic realm="vippskit admin", charset="UTF-8"`; got != want {
+					t.Errorf("WWW-Authenticate = %q, want %q", got, want)
+				}
+			})
+		}
+	}
+
+	t.Run("signed in", func(t *testing.T) {
+		status, _, resp := e.send(t, "GET", "/admin/", nil)
+		if status != http.StatusOK {
+			t.Fatalf("GET /admin/ = %d, want 200", status)
+		}
+		want := map[string]string{
+			"Cache-Control":   "no-store",
+			"X-Frame-Options": "DENY",
+			"Referrer-Policy": "same-origin",
+			"Content-Type":    "text/html; charset=utf-8",
+		}
+		got := map[string]string{}
+		for k := range want {
+			got[k] = resp.Header.Get(k)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("GET /admin/ headers (-want +got):\n%s", diff)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Errorf("Content-Security-Policy = %q, want frame-ancestors 'none'", csp)
+		}
+	})
+}
+
+var (
+	adminRowRE  = regexp.MustCompile(`<th scope="row"><a href="/admin/payments/([^"]+)">`)
+	adminNextRE = regexp.MustCompile(`<a href="([^"]+)" rel="next">`)
+)
+
+func TestAdminList(t *testing.T) {
+	e := newAdminEnv(t)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	// Six payments, a minute apart; p3 and p4 at the same time, so that the
+	// cursor must use the orderId too.
+	seed := []struct {
+		id      vipps.OrderID
+		shopRef string
+		text    string
+		state   payment.State
+		at      time.Duration
+		amounts payment.Amounts
+	}{
+		{"shop-1-0", "A-100", "Blue mug", payment.Reserved, 0, payment.Amounts{Authorized: 12345, RemainingToCapture: 12345}},
+		{"shop-2-0", "A-101", "Red teapot", payment.Captured, time.Minute, payment.Amounts{Authorized: 123450, Captured: 123450, RemainingToRefund: 123450}},
+		{"shop-3-0", "B-200", "Blue teapot", payment.Reserved, 2 * time.Minute, payment.Amounts{Authorized: 5000, RemainingToCapture: 5000}},
+		{"shop-4-0", "B-201", "Green cup", payment.Cancelled, 2 * time.Minute, payment.Amounts{Authorized: 7000}},
+		{"shop-5-0", "", "Socks", payment.Refunded, 4 * time.Minute, payment.Amounts{Authorized: 9900, Captured: 9900, Refunded: 9900}},
+		{"shop-6-0", "A-102", "Blue socks", payment.Initiated, 5 * time.Minute, payment.Amounts{Authorized: 100}},
+	}
+	for _, s := range seed {
+		at := t0.Add(s.at)
+		p := &payment.Payment{OrderID: s.id, ShopRef: s.shopRef, MSN: "123456", Kind: payment.Regular, Text: s.text,
+			State: s.state, Amounts: s.amounts, CreatedAt: at, UpdatedAt: at}
+		if err := e.store.Create(ctx, p, payment.Event{Type: payment.EventCreated, State: s.state, At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(body string) []string {
+		var out []string
+		for _, m := range adminRowRE.FindAllStringSubmatch(body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+
+	tests := []struct {
+		name  string
+		query string
+		want  []string
+	}{
+		{"everything, newest first", "", []string{"shop-6-0", "shop-5-0", "shop-4-0", "shop-3-0", "shop-2-0", "shop-1-0"}},
+		{"by state", "state=reserved", []string{"shop-3-0", "shop-1-0"}},
+		{"by orderId", "q=shop-2", []string{"shop-2-0"}},
+		{"by shop reference", "q=a-10", []string{"shop-6-0", "shop-2-0", "shop-1-0"}},
+		{"by text", "q=teapot", []string{"shop-3-0", "shop-2-0"}},
+		{"by text and state", "q=blue&state=reserved", []string{"shop-3-0", "shop-1-0"}},
+		{"nothing matches", "q=kettle", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := e.get(t, "/admin/?"+tt.query)
+			if diff := cmp.Diff(tt.want, ids(body)); diff != "" {
+				t.Errorf("GET /admin/?%s rows (-want +got):\n%s", tt.query, diff)
+			}
+		})
+	}
+
+	t.Run("pages", func(t *testing.T) {
+		var got [][]string
+		path := "/admin/?limit=2"
+		for range 5 {
+			body := e.get(t, path)
+			got = append(got, ids(body))
+			m := adminNextRE.FindStringSubmatch(body)
+			if m == nil {
+				break
+			}
+			path = html.UnescapeString(m[1])
+		}
+		want := [][]string{{"shop-6-0", "shop-5-0"}, {"shop-4-0", "shop-3-0"}, {"shop-2-0", "shop-1-0"}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("pages of 2 (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("pages keep the filter", func(t *testing.T) {
+		body := e.get(t, "/admin/?limit=1&q=blue")
+		m := adminNextRE.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatal("first page of 1 has no next link")
+		}
+		next, _ := url.Parse(html.UnescapeString(m[1]))
+		if got := next.Query().Get("q"); got != "blue" {
+			t.Errorf("next link %s has q=%q, want blue", next, got)
+		}
+		if diff := cmp.Diff([]string{"shop-3-0"}, ids(e.get(t, next.RequestURI()))); diff != "" {
+			t.Errorf("second page of blue (-want +got):\n%s", diff)
+		}
+	})
+
+	t.Run("cells", func(t *testing.T) {
+		body := e.get(t, "/admin/?q=shop-2")
+		for _, want := range []string{
+			"kr\u00a01\u00a0234,50", // amount and captured
+			"A-101", "Red teapot",
+			`<span class="admin-badge admin-state-captured">Captured</span>`,
+			`<time datetime="2026-11-24T09:01:00Z">24.11.2026 10:01</time>`, // Oslo time
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("GET /admin/?q=shop-2 lacks %q", want)
+			}
+		}
+	})
+
+	t.Run("counts", func(t *testing.T) {
+		body := e.get(t, "/admin/")
+		for _, want := range []string{"Every state (6)", "Reserved (2)", "Captured (1)", "Failed (0)"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("GET /admin/ lacks count %q", want)
+			}
+		}
+	})
+
+	for _, bad := range []string{"state=paid", "limit=0", "limit=x", "before=yesterday&before_id=shop-1-0", "before_id=no%20such"} {
+		t.Run("bad link "+bad, func(t *testing.T) {
+			status, body, _ := e.send(t, "GET", "/admin/?"+bad, nil)
+			if status != http.StatusBadRequest {
+				t.Errorf("GET /admin/?%s = %d, want 400", bad, status)
+			}
+			if !strings.Contains(body, `role="alert"`) {
+				t.Errorf("GET /admin/?%s does not say what is wrong", bad)
+			}
+		})
+	}
+}
+
+// TestAdminCapture captures through the form: once, even when the same
+// form is sent twice, and never without the CSRF token.
+func TestAdminCapture(t *testing.T) {
+	e := newAdminEnv(t)
+	id := e.reserve(t, 20000)
+
+	form := e.form(t, id, "/capture")
+	if form.Get("csrf") == "" || !strings.HasPrefix(form.Get("key"), "admin-") {
+		t.Fatalf("capture form hidden fields = %v, want csrf and an admin- key", form)
+	}
+	form.Set("amount", "50,00")
+	form.Set("text", "First parcel")
+
+	t.Run("refused without CSRF token", func(t *testing.T) {
+		for name, f := range map[string]url.Values{
+			"missing": {"key": form["key"], "amount": {"50"}},
+			"forged":  {"key": form["key"], "amount": {"50"}, "csrf": {"1." + strings.Repeat("A", 43)}},
+		} {
+			status, _, _ := e.send(t, "POST", adminPaymentURL(id)+"/capture", f)
+			if status != http.StatusForbidden {
+				t.Errorf("POST capture with %s CSRF token = %d, want 403", name, status)
+			}
+		}
+		if got := e.simSummary(t, id); got != [3]vipps.Amount{} {
+			t.Errorf("after refused posts, simulator summary = %v, want nothing captured", got)
+		}
+	})
+
+	t.Run("refused cross-site", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", e.url+adminPaymentURL(id)+"/capture", strings.NewReader(form.Encode()))
+		req.SetBasicAuth(testAdminUser, testAdminPassword)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		resp, err := e.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("cross-site POST capture = %d, want 403", resp.StatusCode)
+		}
+	})
+
+	kind, msg := e.post(t, adminPaymentURL(id)+"/capture", form)
+	if kind != adminOK || msg != "Captured kr\u00a050,00." {
+		t.Errorf("capture 50,00 = %s %q, want ok %q", kind, msg, "Captured kr\u00a050,00.")
+	}
+	// A double click, or the form sent again from the browser's history.
+	kind, msg = e.post(t, adminPaymentURL(id)+"/capture", form)
+	if kind != adminOK || !strings.HasPrefix(msg, "This form was sent before") {
+		t.Errorf("the same capture again = %s %q, want ok, sent before", kind, msg)
+	}
+	if got, want := e.simSummary(t, id), [3]vipps.Amount{5000, 0, 0}; got != want {
+		t.Errorf("simulator summary after the same form twice = %v, want %v", got, want)
+	}
+	ops, err := e.svc.Operations(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != 1 || ops[0].Amount != 5000 || ops[0].Text != "First parcel" || ops[0].IdempotencyKey != form.Get("key") {
+		t.Errorf("operations after the same form twice = %+v, want one capture of 5000 with the form's key", ops)
+	}
+
+	// The page shows the operation and the history.
+	page := e.get(t, adminPaymentURL(id))
+	for _, want := range []string{
+		ops[0].RequestID, "First parcel", "Done",
+		"Customer approved; money reserved", "Money captured", "Operation requested",
+		"kr\u00a0150,00", // left to capture
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("payment page after capture lacks %q", want)
+		}
+	}
+
+	// A new rendering has a new key: the rest is captured.
+	kind, msg = e.submit(t, id, "/capture", url.Values{"amount": {""}})
+	if kind != adminOK || msg != "Captured kr\u00a0150,00." {
+		t.Errorf("capture the rest = %s %q, want ok, captured kr 150,00", kind, msg)
+	}
+	if got, want := e.simSummary(t, id), [3]vipps.Amount{20000, 0, 0}; got != want {
+		t.Errorf("simulator summary after capturing the rest = %v, want %v", got, want)
+	}
+	if p := e.stored(t, id); p.State != payment.Captured {
+		t.Errorf("state after capturing everything = %s, want captured", p.State)
+	}
+}
+
+// TestAdminCaptureClickedAtOnce sends one capture form several times at
+// once, as an impatient double click does: Vipps captures once.
+func TestAdminCaptureClickedAtOnce(t *testing.T) {
+	e := newAdminEnv(t)
+	id := e.reserve(t, 20000)
+	form := e.form(t, id, "/capture")
+	form.Set("amount", "70")
+
+	const clicks = 4
+	var wg sync.WaitGroup
+	statuses := make([]int, clicks)
+	for i := range clicks {
+		wg.Go(func() {
+			req, err := http.NewRequest("POST", e.url+adminPaymentURL(id)+"/capture", strings.NewReader(form.Encode()))
+			if err != nil {
+				return
+			}
+			req.SetBasicAuth(testAdminUser, testAdminPassword)
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			resp, err := e.client.Do(req)
+			if err != nil {
+				return
+			}
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	want := []int{303, 303, 303, 303}
+	if diff := cmp.Diff(want, statuses); diff != "" {
+		t.Errorf("statuses of %d clicks (-want +got):\n%s", clicks, diff)
+	}
+	if got, want := e.simSummary(t, id), [3]vipps.Amount{7000, 0, 0}; got != want {
+		t.Errorf("simulator summary after %d clicks = %v, want %v", clicks, got, want)
+	}
+	p, err := e.sim.Sim.Payment(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	captures := 0
+	for _, l := range p.Log {
+		if l.Operation == vipps.OperationCapture {
+			captures++
+		}
+	}
+	if captures != 1 {
+		t.Errorf("simulator log has %d captures after %d clicks, want 1", captures, clicks)
+	}
+}
+
+func TestAdminCaptureRefused(t *testing.T) {
+	e := newAdminEnv(t)
+	id := e.reserve(t, 20000)
+	form := e.form(t, id, "/capture")
+
+	tests := []struct {
+		name, amount, text string
+		want               string
+	}{
+		{"garbage", "fifty", "", `Nothing was done: the amount "fifty" is not an amount in kroner`},
+		{"negative", "-5", "", "is negative"},
+		{"three decimals", "5,005", "", "more than two decimals"},
+		{"more than reserved", "200,01", "", "kr\u00a0200,01 is more than the kr\u00a0200,00 left to capture. Nothing was done."},
+		{"text too long", "1", strings.Repeat("x", 101), "The text is 101 characters; Vipps takes at most 100."},
+		{"no key", "1", "", "no request key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := url.Values{"csrf": form["csrf"], "key": form["key"], "amount": {tt.amount}, "text": {tt.text}}
+			if tt.name == "no key" {
+				f.Del("key")
+			}
+			kind, msg := e.post(t, adminPaymentURL(id)+"/capture", f)
+			if kind != adminError || !strings.Contains(msg, tt.want) {
+				t.Errorf("capture %q = %s %q, want error containing %q", tt.amount, kind, msg, tt.want)
+			}
+		})
+	}
+	if got := e.simSummary(t, id); got != [3]vipps.Amount{} {
+		t.Errorf("simulator summary after refused captures = %v, want nothing captured", got)
+	}
+
+	t.Run("refused by Vipps", func(t *testing.T) {
+		// Captured behind the service's back: Vipps refuses the next one.
+		if _, err := e.sim.Client.Capture(context.Background(), id, vipps.CaptureRequest{TransactionText: "elsewhere"}); err != nil {
+			t.Fatal(err)
+		}
+		kind, msg := e.submit(t, id, "/capture", url.Values{"amount": {"10"}})
+		if kind != adminError || !strings.HasPrefix(msg, "Vipps refused the capture: ") {
+			t.Errorf("capture refused by Vipps = %s %q, want error, Vipps refused", kind, msg)
+		}
+		p := e.stored(t, id)
+		if p.LastError == nil || p.LastError.Group != "Payment" {
+			t.Fatalf("LastError = %+v, want a Payment error", p.LastError)
+		}
+		page := e.get(t, adminPaymentURL(id))
+		for _, want := range []string{"Latest problem", html.EscapeString(p.LastError.Message), html.EscapeString(p.LastError.CustomerMessage()),
+			"errorGroup <code>Payment</code>", "errorCode <code>" + p.LastError.Code + "</code>", "Refused"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("payment page after a refusal lacks %q", want)
+			}
+		}
+		if p.LastError.ContextID != "" && !strings.Contains(page, p.LastError.ContextID) {
+			t.Errorf("payment page lacks the contextId %s", p.LastError.ContextID)
+		}
+	})
+}
+
+func TestAdminCapturePending(t *testing.T) {
+	e := newAdminEnv(t)
+	id := e.reserve(t, 20000)
+	fid, err := e.sim.Sim.InjectFault(vippstest.Fault{Kind: vippstest.FaultDrop, Op: "capture"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kind, msg := e.submit(t, id, "/capture", url.Values{"amount": {"10"}})
+	want := "Vipps did not answer in time; the service will retry with the same request id. Refresh in a minute."
+	if kind != adminWarn || msg != want {
+		t.Errorf("capture without an answer = %s %q, want warn %q", kind, msg, want)
+	}
+	e.sim.Sim.RemoveFault(fid)
+	page := e.get(t, adminPaymentURL(id))
+	if !strings.Contains(page, "Waiting for Vipps to answer") {
+		t.Error("payment page does not say that a capture waits for Vipps")
+	}
+	if _, ok := adminForms(page)[adminPaymentURL(id)+"/capture"]; ok {
+		t.Error("payment page offers a second capture while one is pending")
+	}
+}
+
+func TestAdminRefund(t *testing.T) {
+	e := newAdminEnv(t)
+	id := e.reserve(t, 20000)
+	if _, ok := adminForms(e.get(t, adminPaymentURL(id)))[adminPaymentURL(id)+"/refund"]; ok {
+		t.Error("payment page offers a refund before anything is captured")
+	}
+	if kind, msg := e.submit(t, id, "/capture", nil); kind != adminOK {
+		t.Fatalf("capture = %s %q", kind, msg)
+	}
+
+	kind, msg := e.submit(t, id, "/refund", url.Values{"amount": {"1 000,01"}})
+	if kind != adminError || !strings.Contains(msg, "more than the kr\u00a0200,00 that can still be refunded") {
+		t.Errorf("refund of too much = %s %q, want error", kind, msg)
+	}
+	kind, msg = e.submit(t, id, "/refund", url.Values{"amount": {"20.5"}, "text": {"Broken handle"}})
+	if kind != adminOK || !strings.HasPrefix(msg, "Refunded kr\u00a020,50 to the customer.") {
+		t.Errorf("refund 20.5 = %s %q, want ok", kind, msg)
+	}
+	if got, want := e.simSummary(t, id), [3]vipps.Amount{20000, 2050, 0}; got != want {
+		t.Errorf("simulator summary after refund = %v, want %v", got, want)
+	}
+	kind, msg = e.submit(t, id, "/refund", nil)
+	if kind != adminOK || !strings.HasPrefix(msg, "Refunded kr\u00a0179,50") {
+		t.Errorf("refund the rest = %s %q, want ok", kind, msg)
+	}
+	p := e.stored(t, id)
+	if p.State != payment.Refunded {
+		t.Errorf("state after refunding everything = %s, want refunded", p.State)
+	}
+	page := e.get(t, adminPaymentURL(id))
+	forms := adminForms(page)
+	if got, want := slices.Sorted(maps.Keys(forms)), []string{adminPaymentURL(id) + "/check"}; !slices.Equal(got, want) {
+		t.Errorf("forms of a refunded payment = %v, want %v", got, want)
+	}
+	if !strings.Contains(page, "Broken handle") {
+		t.Error("payment page lacks the refund's text")
+	}
+}
+
+func TestAdminCancel(t *testing.T) {
+	e := newAdminEnv(t)
+	ctx := context.Background()
+
+	t.Run("waiting for the customer", func(t *testing.T) {
+		id := e.create(t, 10000, "", false)
+		page := e.get(t, adminPaymentURL(id))
+		forms := adminForms(page)
+		if got, want := slices.Sorted(maps.Keys(forms)), []string{adminPaymentURL(id) + "/cancel", adminPaymentURL(id) + "/check"}; !slices.Equal(got, want) {
+			t.Errorf("forms of a waiting payment = %v, want %v", got, want)
+		}
+		kind, msg := e.submit(t, id, "/cancel", nil)
+		if kind != adminOK || !strings.Contains(msg, "can no longer pay") {
+			t.Errorf("cancel = %s %q, want ok", kind, msg)
+		}
+		if p := e.stored(t, id); p.State != payment.Cancelled {
+			t.Errorf("state after cancel = %s, want cancelled", p.State)
+		}
+	})
+
+	t.Run("reserved", func(t *testing.T) {
+		id := e.reserve(t, 10000)
+		kind, msg := e.submit(t, id, "/cancel", nil)
+		if kind != adminOK || !strings.Contains(msg, "reservation is released") {
+			t.Errorf("cancel = %s %q, want ok", kind, msg)
+		}
+		if p := e.stored(t, id); p.State != payment.Voided {
+			t.Errorf("state after cancel = %s, want voided", p.State)
+		}
+		if got, want := e.simSummary(t, id), [3]vipps.Amount{0, 0, 10000}; got != want {
+			t.Errorf("simulator summary after cancel = %v, want %v", got, want)
+		}
+	})
+
+	t.Run("partly captured", func(t *testing.T) {
+		id := e.reserve(t, 10000)
+		if kind, msg := e.submit(t, id, "/capture", url.Values{"amount": {"30"}}); kind != adminOK {
+			t.Fatalf("capture = %s %q", kind, msg)
+		}
+		if page := e.get(t, adminPaymentURL(id)); !strings.Contains(page, `name="release" type="checkbox"`) {
+			t.Error("cancel form of a partly captured payment has no release checkbox")
+		}
+		kind, msg := e.submit(t, id, "/cancel", nil)
+		if kind != adminError || !strings.Contains(msg, "tick the box") {
+			t.Errorf("cancel without release = %s %q, want error", kind, msg)
+		}
+		kind, msg = e.submit(t, id, "/cancel", url.Values{"release": {"1"}})
+		if kind != adminOK || !strings.Contains(msg, "Released what was still reserved") {
+			t.Errorf("cancel with release = %s %q, want ok", kind, msg)
+		}
+		if got, want := e.simSummary(t, id), [3]vipps.Amount{3000, 0, 7000}; got != want {
+			t.Errorf("simulator summary after release = %v, want %v", got, want)
+		}
+		p := e.stored(t, id)
+		if p.State != payment.Captured {
+			t.Errorf("state after release = %s, want captured", p.State)
+		}
+		forms := adminForms(e.get(t, adminPaymentURL(id)))
+		if got, want := slices.Sorted(maps.Keys(forms)), []string{adminPaymentURL(id) + "/check", adminPaymentURL(id) + "/refund"}; !slices.Equal(got, want) {
+			t.Errorf("forms after release = %v, want %v", got, want)
+		}
+	})
+
+	t.Run("cancelled already", func(t *testing.T) {
+		id := e.create(t, 10000, "", false)
+		form := e.form(t, id, "/cancel")
+		if _, err := e.svc.Cancel(ctx, id, payment.OpRequest{}); err != nil {
+			t.Fatal(err)
+		}
+		kind, msg := e.post(t, adminPaymentURL(id)+"/cancel", form)
+		if kind != adminError || !strings.Contains(msg, "cannot be cancelled") {
+			t.Errorf("cancel of a cancelled payment = %s %q, want error", kind, msg)
+		}
+	})
+}
+
+func TestAdminCheck(t *testing.T) {
+	e := newAdminEnv(t)
+	id := e.create(t, 10000, "", false)
+	if err := e.sim.Sim.Approve(id, ""); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.Sim.WaitCallbacks()
+	kind, msg := e.submit(t, id, "/check", nil)
+	if kind != adminOK || msg != "Checked with Vipps: the payment is reserved." {
+		t.Errorf("check = %s %q, want ok, reserved", kind, msg)
+	}
+
+	fid, err := e.sim.Sim.InjectFault(vippstest.Fault{Kind: vippstest.FaultServerError, Op: "details"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.sim.Sim.RemoveFault(fid)
+	kind, msg = e.submit(t, id, "/check", nil)
+	if kind != adminError || !strings.HasPrefix(msg, "Could not check with Vipps: ") {
+		t.Errorf("check while Vipps fails = %s %q, want error", kind, msg)
+	}
+}
+
+func TestAdminPaymentPage(t *testing.T) {
+	e := newAdminEnv(t) // with a static express shipping option: Posten, 49 kr
+	ctx := context.Background()
+
+	t.Run("not found", func(t *testing.T) {
+		status, body, _ := e.send(t, "GET", "/admin/payments/nope-1", nil)
+		if status != http.StatusNotFound || !strings.Contains(body, "There is no payment with that orderId") {
+			t.Errorf("GET /admin/payments/nope-1 = %d, want 404 saying so\n%s", status, body)
+		}
+	})
+
+	id := e.create(t, 25000, "B-42", true)
+	e.in(t).approve(id)
+	p := e.stored(t, id)
+	if p.UserID == "" {
+		t.Fatal("express payment has no user after approval")
+	}
+	page := e.get(t, adminPaymentURL(id))
+	for _, want := range []string{
+		"Express checkout", "B-42", "Two mugs", "kr\u00a0250,00",
+		html.EscapeString(e.svc.ReturnURL(id)),
+		"Customer and delivery", "Posten (kr\u00a049,00)", "<address>",
+		"Payment created", "Sent to Vipps; waiting for the customer", "Customer approved; money reserved",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("express payment page lacks %q", want)
+		}
+	}
+
+	if err := e.svc.RemoveConsent(ctx, p.UserID); err != nil {
+		t.Fatal(err)
+	}
+	page = e.get(t, adminPaymentURL(id))
+	if strings.Contains(page, "<address>") || !strings.Contains(page, "withdrew their consent") {
+		t.Error("payment page after consent removal shows the address, or does not say it was deleted")
+	}
+
+	t.Run("receipt", func(t *testing.T) {
+		p, err := e.svc.Create(ctx, payment.CreateRequest{
+			Amount: 29800, Text: "Mugs", ReturnURL: "https://shop.example/done",
+			Receipt: &vipps.Receipt{OrderLines: []vipps.OrderLine{
+				{Name: "Mug", ID: "mug-1", TotalAmount: 24900, TotalAmountExcludingTax: 19920, TotalTaxAmount: 4980, TaxPercentage: 25,
+					UnitInfo: &vipps.UnitInfo{UnitPrice: 12450, Quantity: "2"}},
+				{Name: "Posten", ID: "ship", TotalAmount: 4900, TotalAmountExcludingTax: 3920, TotalTaxAmount: 980, TaxPercentage: 25, IsShipping: true},
+			}, BottomLine: vipps.BottomLine{ReceiptNumber: "R-1"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := e.get(t, adminPaymentURL(p.OrderID))
+		for _, want := range []string{"Receipt R-1", "Mug", "mug-1", "kr\u00a0124,50", "kr\u00a0249,00", "25\u00a0%", "shipping", "kr\u00a0298,00"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("payment page with a receipt lacks %q", want)
+			}
+		}
+	})
+
+	t.Run("flash must be signed", func(t *testing.T) {
+		page := e.get(t, adminPaymentURL(id)+"?kind=ok&msg=Call+us+on+12345678")
+		if strings.Contains(page, "12345678") {
+			t.Error("payment page shows an unsigned message from the link")
+		}
+	})
+}
+
+func TestAdminRetryTask(t *testing.T) {
+	e := newAdminEnv(t, func(c *envConfig) { c.payment.Webhooks = true })
+	ctx := context.Background()
+	id := e.reserve(t, 10000)
+
+	// The delivery worker gives up on the webhook.
+	tasks, err := e.store.LeaseTasks(ctx, "test", time.Now().Add(time.Hour), time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tasks) == 0 {
+		t.Fatal("no webhook queued for the reservation")
+	}
+	task := tasks[0]
+	task.Status, task.Attempts, task.LastError = payment.TaskDead, 8, "the shop answered 500"
+	if err := e.store.UpdateTask(ctx, task, &payment.TaskAttempt{At: time.Now(), Duration: 120 * time.Millisecond, StatusCode: 500, Error: "the shop answered 500"}); err != nil {
+		t.Fatal(err)
+	}
+
+	page := e.get(t, adminPaymentURL(id))
+	for _, want := range []string{"Notification to the shop", "Gave up", "the shop answered 500", "120ms"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("payment page with a dead task lacks %q", want)
+		}
+	}
+	action := fmt.Sprintf("/admin/tasks/%d/retry", task.ID)
+	form, ok := adminForms(page)[action]
+	if !ok {
+		t.Fatalf("payment page has no form posting to %s", action)
+	}
+	kind, msg := e.post(t, action, form)
+	if kind != adminOK || !strings.Contains(msg, "queued again") {
+		t.Errorf("retry = %s %q, want ok", kind, msg)
+	}
+	got, err := e.store.Tasks(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(got, func(x *payment.Task) bool { return x.ID == task.ID })
+	if i < 0 || got[i].Status != payment.TaskPending || len(got[i].Log) != 1 {
+		t.Errorf("task after retry = %+v, want pending with its log kept", got[i])
+	}
+
+	t.Run("another payment's task", func(t *testing.T) {
+		other := e.create(t, 10000, "", false)
+		f := url.Values{"csrf": form["csrf"], "orderId": {string(other)}}
+		kind, msg := e.post(t, action, f)
+		if kind != adminError || !strings.Contains(msg, "has no delivery") {
+			t.Errorf("retry of another payment's task = %s %q, want error", kind, msg)
+		}
+	})
+}
+
+func TestAdminParseAmount(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    vipps.Amount
+		wantErr string
+	}{
+		{"", 0, ""},
+		{"  ", 0, ""},
+		{"123", 12300, ""},
+		{"123,45", 12345, ""},
+		{"123.45", 12345, ""},
+		{"123,4", 12340, ""},
+		{"0,01", 1, ""},
+		{" 149,50 ", 14950, ""},
+		{"1 234,50", 123450, ""},
+		{"1\u00a0234,50", 123450, ""},
+		{"12 345 678", 1234567800, ""},
+		{"kr 149,50", 14950, ""},
+		{"149,50 kr", 14950, ""},
+		{"149 NOK", 14900, ""},
+		{"149,-", 14900, ""},
+		{"-5", 0, "negative"},
+		{"-0,50", 0, "negative"},
+		{"1,234", 0, "more than two decimals"},
+		{"1.005", 0, "more than two decimals"},
+		{"1.234,50", 0, "more than one decimal mark"},
+		{"1,2,3", 0, "more than one decimal mark"},
+		{"12,", 0, "not an amount"},
+		{",5", 0, "not an amount"},
+		{"abc", 0, "not an amount"},
+		{"12a", 0, "not an amount"},
+		{"+5", 0, "not an amount"},
+		{"1e3", 0, "not an amount"},
+		{"12 34", 0, "not an amount"},
+		{"1234 567", 0, "not an amount"},
+		{"0", 0, "leave the field empty"},
+		{"0,00", 0, "leave the field empty"},
+		{"1234567890", 0, "too large"},
+	}
+	for _, tt := range tests {
+		got, err := adminParseAmount(tt.in)
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("adminParseAmount(%q) = %v, want %d", tt.in, err, tt.want)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("adminParseAmount(%q) = %d, %v, want error containing %q", tt.in, got, err, tt.wantErr)
+		case err == nil && got != tt.want:
+			t.Errorf("adminParseAmount(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestAdminKroner(t *testing.T) {
+	for in, want := range map[vipps.Amount]string{
+		0:         "kr\u00a00,00",
+		5:         "kr\u00a00,05",
+		12345:     "kr\u00a0123,45",
+		123450:    "kr\u00a01\u00a0234,50",
+		100000000: "kr\u00a01\u00a0000\u00a0000,00",
+		-150:      "kr\u00a0-1,50",
+	} {
+		if got := adminKroner(in); got != want {
+			t.Errorf("adminKroner(%d) = %q, want %q", in, got, want)
+		}
+	}
+}
