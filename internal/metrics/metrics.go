@@ -101,11 +101,11 @@ func Endpoint(method, path string) string {
 		return "initiate"
 	case strings.HasPrefix(p, "ecomm/v2/payments/"):
 		parts := strings.Split(p, "/")
-		switch last := parts[len(parts)-1]; {
-		case len(parts) == 5 && (last == "capture" || last == "refund" || last == "cancel" || last == "details" || last == "approve"):
-			return last
-		case len(parts) == 4:
-			return "status"
+		switch last := parts[len(parts)-1]; last {
+		case "capture", "refund", "cancel", "details", "status":
+			if len(parts) == 5 {
+				return last
+			}
 		}
 	case strings.HasPrefix(p, "order-management/"):
 		switch {
