@@ -1,0 +1,177 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/internal/payment"
+)
+
+// returnCheckTimeout bounds the return page's call to Vipps: a customer
+// waits no longer than this for the page, and sees the stored state when
+// Vipps is slower.
+const returnCheckTimeout = 3 * time.Second
+
+// The return page is the fallBack URL Vipps sends the customer to, for
+// success and failure alike, in whatever browser the phone opens: it needs
+// no session or cookie. The orderId and a token (payment.Service.ReturnURL)
+// in the link are all it has. It never believes the redirect: it asks Vipps
+// (payment.Service.Check) while the payment is waiting, and shows what
+// Vipps says. Without JavaScript, a waiting page reloads itself every 2
+// seconds (meta refresh); with it, static/return.js asks
+// /return/{orderId}/status instead and reloads once the outcome is known.
+
+// errNoReturnPage is a return page link with a missing or wrong token.
+var errNoReturnPage = fmt.Errorf("return page: %w", payment.ErrNotFound)
+
+// returnPayment checks the link's token and returns the payment as Vipps
+// has it now. A payment past waiting is not checked again: its stored state
+// was derived from Vipps' /details already. When Vipps is slow or
+// unreachable, the stored state is returned.
+func (s *Server) returnPayment(r *http.Request) (*payment.Payment, error) {
+	ctx := r.Context()
+	id := vipps.OrderID(r.PathValue("orderId"))
+	t := r.URL.Query().Get("t")
+	if t == "" || !s.svc.CheckReturnToken(id, t) {
+		return nil, errNoReturnPage
+	}
+	p, err := s.svc.Get(ctx, id)
+	if err != nil || !p.State.WaitingForCustomer() {
+		return p, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, returnCheckTimeout)
+	defer cancel()
+	q, err := s.svc.Check(cctx, id)
+	if err != nil {
+		s.log.Warn("return page: checking the payment failed; showing the stored state", "order_id", id, "err", err)
+		return p, nil
+	}
+	return q, nil
+}
+
+// outcome is what a customer is told about a payment.
+type outcome struct {
+	// Key is approved, waiting, cancelled, failed or refunded: the
+	// status endpoint's "outcome" and the page's CSS class.
+	Key     string
+	Heading string
+	Text    string
+}
+
+// outcomeOf says where p is in words a customer understands.
+func outcomeOf(p *payment.Payment) outcome {
+	switch p.State {
+	case payment.Reserved, payment.Captured:
+		return outcome{"approved", "Payment approved — thank you", "We have your payment of " + nok(p.Amounts.Authorized) + "."}
+	case payment.Refunded:
+		return outcome{"refunded", "Payment refunded", "The payment of " + nok(p.Amounts.Refunded) + " has been refunded to you."}
+	case payment.Cancelled, payment.Voided:
+		return outcome{"cancelled", "Payment cancelled", "The payment was cancelled. No money has been taken."}
+	case payment.Failed:
+		text := p.LastError.CustomerMessage()
+		if text == "" {
+			text = "The payment could not be completed. No money has been taken. Please try again, or choose another payment method."
+		}
+		return outcome{"failed", "Payment failed", text}
+	}
+	return outcome{"waiting", "Waiting for Vipps…", "Approve the payment in the Vipps app. This page updates by itself."}
+}
+
+// returnView is the data of return.html.
+type returnView struct {
+	page
+	outcome
+	Waiting bool
+	Amount  string
+	OrderID vipps.OrderID
+	What    string // the transaction text
+	// Back is the link back to the shop, and BackText its label; "" for
+	// none.
+	Back, BackText string
+	// StatusURL is what return.js asks while the payment is waiting.
+	StatusURL string
+}
+
+// returnPage serves GET /return/{orderId}?t=...: the payment's outcome.
+func (s *Server) returnPage(w http.ResponseWriter, r *http.Request) {
+	p, err := s.returnPayment(r)
+	if errors.Is(err, payment.ErrNotFound) {
+		s.notFoundPage(w)
+		return
+	}
+	v := returnView{page: page{Environment: s.cfg.Environment}}
+	status := http.StatusOK
+	if err != nil {
+		// The database failed: say so, and try again shortly.
+		s.log.Error("return page: reading the payment failed", "order_id", r.PathValue("orderId"), "err", err)
+		status = http.StatusServiceUnavailable
+		v.outcome = outcome{"waiting", "We could not look up your payment just now", "This page tries again by itself in a moment."}
+		v.Waiting = true
+	} else {
+		v.outcome = outcomeOf(p)
+		v.Waiting = p.State.WaitingForCustomer()
+		v.Amount, v.OrderID, v.What = nok(p.Amounts.Authorized), p.OrderID, p.Text
+		v.Back, v.BackText = s.backToShop(p)
+	}
+	v.Title = v.Heading
+	if v.Waiting {
+		v.StatusURL = "/return/" + url.PathEscape(r.PathValue("orderId")) + "/status?t=" + url.QueryEscape(r.URL.Query().Get("t"))
+	}
+	customerHeaders(w, cspPoll)
+	s.writePage(w, status, "return.html", v)
+}
+
+// returnStatusBody is the JSON of GET /return/{orderId}/status.
+type returnStatusBody struct {
+	// Outcome is approved, waiting, cancelled, failed or refunded.
+	Outcome string        `json:"outcome"`
+	State   payment.State `json:"state"`
+	Waiting bool          `json:"waiting"`
+}
+
+// returnStatus serves GET /return/{orderId}/status?t=...: the outcome as
+// JSON, for return.js. It checks Vipps just as the page does.
+func (s *Server) returnStatus(w http.ResponseWriter, r *http.Request) {
+	p, err := s.returnPayment(r)
+	customerHeaders(w, "default-src 'none'; frame-ancestors 'none'")
+	switch {
+	case errors.Is(err, payment.ErrNotFound):
+		s.writeJSON(w, http.StatusNotFound, errorBody{Error: apiError{Status: http.StatusNotFound, Message: "not found", RequestID: requestID(r.Context())}})
+	case err != nil:
+		s.log.Error("return status: reading the payment failed", "order_id", r.PathValue("orderId"), "err", err)
+		s.writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: apiError{Status: http.StatusServiceUnavailable, Message: "try again shortly", RequestID: requestID(r.Context())}})
+	default:
+		s.writeJSON(w, http.StatusOK, returnStatusBody{Outcome: outcomeOf(p).Key, State: p.State, Waiting: p.State.WaitingForCustomer()})
+	}
+}
+
+// backToShop is the link from the return page to the shop: the payment's
+// ReturnURL with orderId and status added (the shop must still ask the API
+// before it ships anything), else the demo shop's order page or front page
+// when the demo shop is on, else none.
+func (s *Server) backToShop(p *payment.Payment) (href, label string) {
+	if p.ReturnURL != "" {
+		u, err := url.Parse(p.ReturnURL)
+		if err != nil {
+			return "", ""
+		}
+		add := url.Values{"orderId": {string(p.OrderID)}, "status": {string(p.State)}}.Encode()
+		if u.RawQuery != "" {
+			u.RawQuery += "&"
+		}
+		u.RawQuery += add
+		return u.String(), "Back to the shop"
+	}
+	if !s.cfg.DemoShop {
+		return "", ""
+	}
+	if demoRef(p.ShopRef) {
+		return "/shop/orders/" + p.ShopRef, "See your order"
+	}
+	return "/", "Back to the shop"
+}

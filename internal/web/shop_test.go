@@ -1,0 +1,448 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/internal/payment"
+	"github.com/vippskit/vipps/vippstest"
+)
+
+// shopEnv is newTestEnv's service as a customer's browser meets it. Its
+// helpers send no cookies (the client has no jar) and fail the test if a
+// page sets one: no customer page needs a session.
+type shopEnv struct{ *testEnv }
+
+func newShopEnv(t *testing.T, opts ...func(*envConfig)) *shopEnv {
+	t.Helper()
+	return &shopEnv{newTestEnv(t, opts...)}
+}
+
+// response is an answer, read.
+type response struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+// fetch sends req and returns the answer.
+func (e *shopEnv) fetch(req *http.Request) response {
+	e.t.Helper()
+	res, b := e.do(req)
+	if c := res.Header.Values("Set-Cookie"); len(c) > 0 {
+		e.t.Errorf("%s %s sets cookies %q; customer pages need no session", req.Method, req.URL.Path, c)
+	}
+	return response{Status: res.StatusCode, Header: res.Header, Body: string(b)}
+}
+
+// get fetches path (or an absolute URL).
+func (e *shopEnv) get(path string) response {
+	e.t.Helper()
+	if !strings.HasPrefix(path, "http") {
+		path = e.url + path
+	}
+	req, err := http.NewRequestWithContext(e.t.Context(), "GET", path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.fetch(req)
+}
+
+// post sends a form as a browser on the service's own page does, with
+// extra headers set (or removed, when the value is "").
+func (e *shopEnv) post(path string, form url.Values, headers map[string]string) response {
+	e.t.Helper()
+	req := e.newRequest("POST", path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", e.url)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	for k, v := range headers {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	return e.fetch(req)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// csrf returns the form token of the page at path.
+func (e *shopEnv) csrf(path string) string {
+	e.t.Helper()
+	res := e.get(path)
+	m := csrfField.FindStringSubmatch(res.Body)
+	if m == nil {
+		e.t.Fatalf("GET %s: no csrf field in\n%s", path, res.Body)
+	}
+	return m[1]
+}
+
+// buy buys from the demo shop and returns the new payment, after checking
+// that the browser is sent to Vipps.
+func (e *shopEnv) buy(form url.Values) *payment.Payment {
+	e.t.Helper()
+	form.Set("csrf", e.csrf("/"))
+	before := len(e.sim.Sim.Payments())
+	res := e.post("/shop/buy", form, nil)
+	if res.Status != http.StatusSeeOther {
+		e.t.Fatalf("POST /shop/buy = %d, want 303; body:\n%s", res.Status, res.Body)
+	}
+	ps := e.sim.Sim.Payments()
+	if len(ps) != before+1 {
+		e.t.Fatalf("the simulator has %d payments after buying, want %d", len(ps), before+1)
+	}
+	p, err := e.svc.Get(e.t.Context(), ps[len(ps)-1].OrderID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if loc := res.Header.Get("Location"); loc != p.VippsURL || !strings.HasPrefix(loc, e.sim.URL+"/") {
+		e.t.Fatalf("POST /shop/buy redirects to %q, want the payment's Vipps URL %q at the simulator", loc, p.VippsURL)
+	}
+	return p
+}
+
+func mustContain(t *testing.T, what, body string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("%s lacks %q; body:\n%s", what, w, body)
+		}
+	}
+}
+
+func mustNotContain(t *testing.T, what, body string, unwanted ...string) {
+	t.Helper()
+	for _, u := range unwanted {
+		if strings.Contains(body, u) {
+			t.Errorf("%s has %q; body:\n%s", what, u, body)
+		}
+	}
+}
+
+// externalResource matches anything a page loads from elsewhere.
+var externalResource = regexp.MustCompile(`(?i)(src|href)="(https?:)?//|@import|url\(\s*['"]?(https?:)?//`)
+
+func TestShopDemoFlow(t *testing.T) {
+	e := newShopEnv(t)
+	ctx := t.Context()
+
+	home := e.get("/")
+	if home.Status != http.StatusOK {
+		t.Fatalf("GET / = %d, want 200", home.Status)
+	}
+	p := e.buy(url.Values{"product": {"kaffe-1kg"}, "quantity": {"2"}, "kind": {"regular"}, "phone": {"+47 912 34 567"}})
+
+	want := payment.CreateRequest{Amount: 298_00, Text: "Demo shop: 2 × Kaffe 1 kg", Phone: "91234567"}
+	got := payment.CreateRequest{Amount: p.Amounts.Authorized, Text: p.Text, Phone: p.Phone, ReturnURL: p.ReturnURL}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the payment differs (-want +got):\n%s", diff)
+	}
+	if !demoRef(p.ShopRef) || p.Kind != payment.Regular || p.State != payment.Initiated {
+		t.Errorf("payment ShopRef, Kind, State = %q, %s, %s; want demo-xxxxxx, regular, initiated", p.ShopRef, p.Kind, p.State)
+	}
+	if p.Receipt == nil || len(p.Receipt.OrderLines) != 1 || p.Receipt.OrderLines[0].TotalAmount != 298_00 {
+		t.Errorf("payment receipt = %+v, want one line of 298 kr", p.Receipt)
+	}
+
+	// The browser opens Vipps (the simulator's landing page).
+	if res := e.get(p.VippsURL); res.Status != http.StatusOK {
+		t.Fatalf("GET %s = %d, want the simulator's landing page", p.VippsURL, res.Status)
+	}
+	// The callback is lost: the return page must find out by itself.
+	if _, err := e.sim.Sim.InjectCallbackFault(vippstest.CallbackFault{Kind: vippstest.CallbackDrop, OrderID: p.OrderID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.Sim.Approve(p.OrderID, ""); err != nil {
+		t.Fatalf("Approve: %v", err)
+	}
+	e.sim.Sim.WaitCallbacks()
+
+	ret := e.get(e.svc.ReturnURL(p.OrderID))
+	if ret.Status != http.StatusOK {
+		t.Fatalf("GET the return page = %d, want 200; body:\n%s", ret.Status, ret.Body)
+	}
+	mustContain(t, "the return page", ret.Body, "Payment approved — thank you", "kr 298,00", "TEST: simulated Vipps",
+		`href="/shop/orders/`+p.ShopRef+`"`)
+	mustNotContain(t, "the approved return page", ret.Body, `http-equiv="refresh"`, "return.js")
+
+	stored, err := e.svc.Get(ctx, p.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.State != payment.Reserved {
+		t.Errorf("after the return page, the payment is %s, want reserved", stored.State)
+	}
+
+	order := e.get("/shop/orders/" + p.ShopRef)
+	if order.Status != http.StatusOK {
+		t.Fatalf("GET the order page = %d, want 200", order.Status)
+	}
+	mustContain(t, "the order page", order.Body, "Payment approved — thank you", "Kaffe 1 kg", "kr 298,00")
+	mustNotContain(t, "the paid order page", order.Body, "Try again", `action="/shop/buy"`)
+}
+
+func TestShopPage(t *testing.T) {
+	e := newShopEnv(t)
+	res := e.get("/")
+	if res.Status != http.StatusOK {
+		t.Fatalf("GET / = %d, want 200", res.Status)
+	}
+	mustContain(t, "the shop page", res.Body,
+		`<div class="env" role="note" aria-label="Environment">TEST: simulated Vipps</div>`,
+		"Kaffe 1 kg", "kr 149,00", "kr 89,50", "kr 1 234,50",
+		`<label for="phone">`, `name="kind" value="express"`, "Vipps Express Checkout",
+		`<button type="submit" class="vipps-button">Pay with <span class="wordmark">Vipps</span></button>`,
+		`name="csrf" value="`)
+	if m := externalResource.FindString(res.Body); m != "" {
+		t.Errorf("the shop page loads %q from elsewhere", m)
+	}
+	for k, want := range map[string]string{"Cache-Control": "no-store", "X-Frame-Options": "DENY"} {
+		if got := res.Header.Get(k); got != want {
+			t.Errorf("GET / %s = %q, want %q", k, got, want)
+		}
+	}
+	css := e.get("/static/style.css")
+	if css.Status != http.StatusOK || externalResource.MatchString(css.Body) {
+		t.Errorf("GET /static/style.css = %d (external resources: %q)", css.Status, externalResource.FindString(css.Body))
+	}
+	mustContain(t, "style.css", css.Body, "#ff5b24")
+}
+
+func TestShopOff(t *testing.T) {
+	e := newShopEnv(t, func(c *envConfig) { c.web.DemoShop = false })
+	for _, path := range []string{"/", "/shop/orders/demo-abcdef"} {
+		if res := e.get(path); res.Status != http.StatusNotFound {
+			t.Errorf("GET %s without the demo shop = %d, want 404", path, res.Status)
+		}
+	}
+	if res := e.post("/shop/buy", url.Values{"product": {"kaffe-1kg"}}, nil); res.Status != http.StatusNotFound && res.Status != http.StatusMethodNotAllowed {
+		t.Errorf("POST /shop/buy without the demo shop = %d, want 404 or 405", res.Status)
+	}
+}
+
+func TestShopBuyRefused(t *testing.T) {
+	e := newShopEnv(t)
+	valid := e.csrf("/")
+	old := strconv.FormatInt(time.Now().Add(-13*time.Hour).Unix(), 10)
+	tests := []struct {
+		name    string
+		csrf    string
+		headers map[string]string
+		body    string // replaces the form when set
+		status  int
+		text    string
+	}{
+		{name: "no token", status: http.StatusForbidden, text: "The form has expired"},
+		{name: "bad token", csrf: "1700000000.bm90IGEgbWFj", status: http.StatusForbidden, text: "The form has expired"},
+		{name: "garbage token", csrf: "garbage", status: http.StatusForbidden, text: "The form has expired"},
+		{name: "admin token", csrf: e.server.csrfToken(e.server.cfg.AdminUser), status: http.StatusForbidden, text: "The form has expired"},
+		{name: "expired token", csrf: old + "." + e.server.csrfMAC("shop", old), status: http.StatusForbidden, text: "The form has expired"},
+		{name: "cross-site", csrf: valid, headers: map[string]string{"Sec-Fetch-Site": "cross-site"}, status: http.StatusForbidden, text: "another website"},
+		{name: "foreign origin", csrf: valid, headers: map[string]string{"Sec-Fetch-Site": "", "Origin": "https://evil.example"}, status: http.StatusForbidden, text: "another website"},
+		{name: "too large", body: "product=kaffe-1kg&pad=" + strings.Repeat("x", maxFormBytes), status: http.StatusRequestEntityTooLarge, text: "could not be read"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(e.sim.Sim.Payments())
+			var res response
+			if tt.body != "" {
+				req := e.newRequest("POST", "/shop/buy", strings.NewReader(tt.body))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				res = e.fetch(req)
+			} else {
+				form := url.Values{"product": {"kaffe-1kg"}, "quantity": {"1"}}
+				if tt.csrf != "" {
+					form.Set("csrf", tt.csrf)
+				}
+				res = e.post("/shop/buy", form, tt.headers)
+			}
+			if res.Status != tt.status {
+				t.Errorf("POST /shop/buy = %d, want %d; body:\n%s", res.Status, tt.status, res.Body)
+			}
+			mustContain(t, "the refusal", res.Body, tt.text, "TEST: simulated Vipps")
+			if n := len(e.sim.Sim.Payments()); n != before {
+				t.Errorf("a refused form created %d payments", n-before)
+			}
+		})
+	}
+	t.Run("same origin without Sec-Fetch-Site", func(t *testing.T) {
+		res := e.post("/shop/buy", url.Values{"product": {"kaffe-1kg"}, "quantity": {"1"}, "csrf": {valid}}, map[string]string{"Sec-Fetch-Site": ""})
+		if res.Status != http.StatusSeeOther {
+			t.Errorf("POST /shop/buy = %d, want 303; body:\n%s", res.Status, res.Body)
+		}
+	})
+}
+
+func TestShopBuyInvalidForm(t *testing.T) {
+	e := newShopEnv(t)
+	tests := []struct {
+		name string
+		form url.Values
+		text string
+	}{
+		{"bad phone", url.Values{"product": {"kaffe-1kg"}, "quantity": {"1"}, "phone": {"12345"}}, "8 digits, such as 912 34 567"},
+		{"unknown product", url.Values{"product": {"te"}, "quantity": {"1"}}, "Choose a product."},
+		{"no quantity", url.Values{"product": {"kaffe-1kg"}}, "Choose a quantity from 1 to 10."},
+		{"too many", url.Values{"product": {"kaffe-1kg"}, "quantity": {"11"}}, "Choose a quantity from 1 to 10."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.form.Set("csrf", e.csrf("/"))
+			res := e.post("/shop/buy", tt.form, nil)
+			if res.Status != http.StatusBadRequest {
+				t.Errorf("POST /shop/buy = %d, want 400", res.Status)
+			}
+			mustContain(t, "the shop page", res.Body, `role="alert"`, tt.text, `name="csrf"`)
+		})
+	}
+	if n := len(e.sim.Sim.Payments()); n != 0 {
+		t.Errorf("invalid forms created %d payments", n)
+	}
+}
+
+func TestShopBuyVippsFails(t *testing.T) {
+	e := newShopEnv(t)
+	if _, err := e.sim.Sim.InjectFault(vippstest.Fault{Kind: vippstest.FaultServerError, Op: "initiate"}); err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"product": {"kaffekvern"}, "quantity": {"1"}, "csrf": {e.csrf("/")}}
+	res := e.post("/shop/buy", form, nil)
+	if res.Status < 500 {
+		t.Errorf("POST /shop/buy while Vipps fails = %d, want a 5xx", res.Status)
+	}
+	mustContain(t, "the shop page", res.Body, `role="alert"`, "No money has been taken", `value="kaffekvern" checked`)
+}
+
+func TestShopOrderTryAgain(t *testing.T) {
+	e := newShopEnv(t)
+	ctx := t.Context()
+	p := e.buy(url.Values{"product": {"kaffekopp"}, "quantity": {"3"}, "kind": {"express"}})
+	if err := e.sim.Sim.Reject(p.OrderID); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.Sim.WaitCallbacks()
+	if _, err := e.svc.Check(ctx, p.OrderID); err != nil {
+		t.Fatal(err)
+	}
+
+	page := "/shop/orders/" + p.ShopRef
+	order := e.get(page)
+	mustContain(t, "the order page", order.Body, "Payment cancelled", "No money has been taken", "Try again",
+		`name="ref" value="`+p.ShopRef+`"`, "Kaffekopp", "kr 268,50")
+
+	csrf := csrfField.FindStringSubmatch(order.Body)
+	if csrf == nil {
+		t.Fatal("the order page has no csrf token")
+	}
+	res := e.post("/shop/buy", url.Values{"ref": {p.ShopRef}, "csrf": {csrf[1]}}, nil)
+	if res.Status != http.StatusSeeOther {
+		t.Fatalf("POST /shop/buy (try again) = %d, want 303; body:\n%s", res.Status, res.Body)
+	}
+	attempts, err := e.store.Attempts(ctx, p.ShopRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(attempts) != 2 {
+		t.Fatalf("the order has %d attempts, want 2", len(attempts))
+	}
+	again := attempts[1]
+	got := []any{again.OrderID, again.Amounts.Authorized, again.Kind, again.Text, res.Header.Get("Location")}
+	want := []any{p.OrderID.Attempt(1), vipps.Amount(268_50), payment.Express, p.Text, again.VippsURL}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the new attempt differs (-want +got):\n%s", diff)
+	}
+	waiting := e.get(page)
+	mustContain(t, "the order page while waiting", waiting.Body, "Waiting for Vipps", `http-equiv="refresh"`)
+}
+
+func TestShopOrderNotFound(t *testing.T) {
+	e := newShopEnv(t)
+	// A real shop's payment is never shown by the demo shop.
+	if _, err := e.svc.Create(t.Context(), payment.CreateRequest{Amount: 100_00, Text: "Real order", ShopRef: "10042"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"demo-zzzzzz", "10042", "demo-", "x"} {
+		res := e.get("/shop/orders/" + ref)
+		if res.Status != http.StatusNotFound {
+			t.Errorf("GET /shop/orders/%s = %d, want 404", ref, res.Status)
+		}
+		mustNotContain(t, "the 404 page", res.Body, "Real order")
+	}
+	form := url.Values{"ref": {"10042"}, "csrf": {e.csrf("/")}}
+	if res := e.post("/shop/buy", form, nil); res.Status != http.StatusNotFound {
+		t.Errorf("POST /shop/buy with a real shop's ref = %d, want 404", res.Status)
+	}
+}
+
+func TestNOK(t *testing.T) {
+	tests := []struct {
+		in   vipps.Amount
+		want string
+	}{
+		{0, "kr 0,00"},
+		{5, "kr 0,05"},
+		{149_00, "kr 149,00"},
+		{999_99, "kr 999,99"},
+		{1000_00, "kr 1 000,00"},
+		{1234_50, "kr 1 234,50"},
+		{1234567_89, "kr 1 234 567,89"},
+		{-1_50, "kr -1,50"},
+	}
+	for _, tt := range tests {
+		if got := nok(tt.in); got != tt.want {
+			t.Errorf("nok(%d) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestNorwegianMobile(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+		ok   bool
+	}{
+		{"91234567", "91234567", true},
+		{"912 34 567", "91234567", true},
+		{"+47 912 34 567", "91234567", true},
+		{"0047-91234567", "91234567", true},
+		{"4791234567", "", false},
+		{"1234567", "", false},
+		{"9123456a", "", false},
+		{"+4791234", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := norwegianMobile(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("norwegianMobile(%q) = %q, %v, want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestDemoReceipt(t *testing.T) {
+	for _, p := range products {
+		for _, q := range []int{1, 3, maxQuantity} {
+			r := demoReceipt(p, q, "demo-abcdef")
+			l := r.OrderLines[0]
+			total := p.Price * vipps.Amount(q)
+			if l.TotalAmount != total || l.TotalAmountExcludingTax+l.TotalTaxAmount != total || l.TaxPercentage != 25 {
+				t.Errorf("demoReceipt(%s, %d) line = %+v, want total %d = excl + tax", p.ID, q, l, total)
+			}
+			// 25% VAT on the amount excluding tax, to the øre.
+			if d := l.TotalAmountExcludingTax/4 - l.TotalTaxAmount; d < -1 || d > 1 {
+				t.Errorf("demoReceipt(%s, %d): tax %d is not 25%% of %d", p.ID, q, l.TotalTaxAmount, l.TotalAmountExcludingTax)
+			}
+			if r.BottomLine.Currency != "NOK" || l.UnitInfo.Quantity != strconv.Itoa(q) {
+				t.Errorf("demoReceipt(%s, %d) = %+v", p.ID, q, r)
+			}
+		}
+	}
+}
