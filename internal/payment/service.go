@@ -125,6 +125,9 @@ func NewService(cfg Config) (*Service, error) {
 	return s, nil
 }
 
+// PublicURL is the base URL Vipps and customers reach the service at.
+func (s *Service) PublicURL() string { return s.cfg.PublicURL }
+
 // Store returns the service's store, for reading.
 func (s *Service) Store() Store { return s.store }
 

@@ -123,7 +123,7 @@ func (s *Server) shopBuy(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		req = payment.CreateRequest{Amount: prev.Amounts.Authorized, Text: prev.Text, ShopRef: ref,
-			Express: prev.Kind == payment.Express, Receipt: prev.Receipt}
+			Express: prev.Kind == payment.Express, Receipt: prev.Receipt, OrderURL: prev.OrderURL}
 	} else {
 		if problem != "" {
 			s.renderShop(w, r, http.StatusBadRequest, f, problem)
@@ -135,8 +135,10 @@ func (s *Server) shopBuy(w http.ResponseWriter, r *http.Request) {
 		req = payment.CreateRequest{
 			Amount: total, Text: fmt.Sprintf("Demo shop: %d × %s", f.Quantity, p.Name),
 			ShopRef: ref, Express: f.Express, Phone: f.Phone, Receipt: demoReceipt(p, f.Quantity, ref),
-			// ReturnURL stays empty: the return page links to the
+			// The order page is linked from the payment in the Vipps
+			// app. ReturnURL stays empty: the return page links to the
 			// demo order page instead (see backToShop).
+			OrderURL: s.svc.PublicURL() + "/shop/orders/" + ref,
 		}
 	}
 	p, err := s.svc.Create(r.Context(), req)
