@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/vippskit/vipps"
@@ -145,16 +144,7 @@ func (o *Outbox) Poll(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("outbox: %w", err)
 	}
-	sem := make(chan struct{}, o.cfg.Workers)
-	var wg sync.WaitGroup
-	for _, t := range due {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			o.attempt(ctx, t)
-		})
-	}
-	wg.Wait()
+	each(due, o.cfg.Workers, func(t *payment.Task) { o.attempt(ctx, t) })
 	return len(due), nil
 }
 
@@ -248,28 +238,6 @@ func (o *Outbox) deliver(ctx context.Context, t *payment.Task) (int, error) {
 // Run delivers until ctx ends, then lets the attempts in flight finish (at
 // most Drain) and returns.
 func (o *Outbox) Run(ctx context.Context) error {
-	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
-	defer context.AfterFunc(ctx, func() { time.AfterFunc(o.cfg.Drain, cancel) })()
-	t := time.NewTimer(0)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-		if ctx.Err() != nil { // see Poller.Run
-			return nil
-		}
-		n, err := o.Poll(work)
-		if err != nil {
-			o.log.Error("outbox", "err", err)
-		}
-		if n < o.cfg.Batch {
-			t.Reset(o.cfg.Interval)
-		} else {
-			t.Reset(0)
-		}
-	}
+	loop(ctx, o.cfg.Drain, o.cfg.Interval, o.cfg.Batch, o.Poll, o.log.With("component", "outbox"))
+	return nil
 }

@@ -79,51 +79,65 @@ func (p *Poller) Poll(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("poll: %w", err)
 	}
-	sem := make(chan struct{}, p.cfg.Workers)
-	var wg sync.WaitGroup
-	for _, pay := range due {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			err := p.cfg.Service.Poll(ctx, pay, p.cfg.Owner)
-			if err != nil {
-				p.log.Error("checking payment failed", "order_id", pay.OrderID, "err", err)
-			}
-			if p.cfg.Observe != nil {
-				p.cfg.Observe(err)
-			}
-		})
-	}
-	wg.Wait()
+	each(due, p.cfg.Workers, func(pay *payment.Payment) {
+		err := p.cfg.Service.Poll(ctx, pay, p.cfg.Owner)
+		if err != nil {
+			p.log.Error("checking payment failed", "order_id", pay.OrderID, "err", err)
+		}
+		if p.cfg.Observe != nil {
+			p.cfg.Observe(err)
+		}
+	})
 	return len(due), nil
 }
 
 // Run polls until ctx ends, then lets the checks in flight finish (at most
 // Config.Drain) and returns.
 func (p *Poller) Run(ctx context.Context) error {
+	loop(ctx, p.cfg.Drain, p.cfg.Interval, p.cfg.Batch, p.Poll, p.log.With("component", "poller"))
+	return nil
+}
+
+// each runs f on every item, at most workers at once, and waits for all.
+func each[T any](items []T, workers int, f func(T)) {
+	sem := make(chan struct{}, workers)
+	var wg sync.WaitGroup
+	for _, it := range items {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			f(it)
+		})
+	}
+	wg.Wait()
+}
+
+// loop calls poll until ctx ends: again at once after a full batch, after
+// interval otherwise. The work in flight when ctx ends gets drain more to
+// finish; its context ends then.
+func loop(ctx context.Context, drain, interval time.Duration, batch int, poll func(context.Context) (int, error), log *slog.Logger) {
 	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	// When ctx ends, the checks in flight get Drain more to finish.
-	defer context.AfterFunc(ctx, func() { time.AfterFunc(p.cfg.Drain, cancel) })()
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(drain, cancel) })()
 	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-t.C:
 		}
 		// select picks at random when the timer is ready too: start no
 		// poll once ctx has ended.
 		if ctx.Err() != nil {
-			return nil
+			return
 		}
-		n, err := p.Poll(work)
+		n, err := poll(work)
 		if err != nil {
-			p.log.Error("poller", "err", err)
+			log.Error("poll failed", "err", err)
 		}
-		if n < p.cfg.Batch {
-			t.Reset(p.cfg.Interval)
+		if n < batch {
+			t.Reset(interval)
 		} else {
 			t.Reset(0)
 		}
