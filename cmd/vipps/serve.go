@@ -133,19 +133,7 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 	case fs.NArg() > 0:
 		return nil, &usageError{cmd: "serve", err: fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
-	given := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
-	var bad []string
-	fs.VisitAll(func(fl *flag.Flag) {
-		if given[fl.Name] {
-			return
-		}
-		if v := e.getenv(f.envs[fl.Name]); v != "" {
-			if err := fs.Set(fl.Name, v); err != nil {
-				bad = append(bad, fmt.Sprintf("invalid %s for -%s: %v", f.envs[fl.Name], fl.Name, err))
-			}
-		}
-	})
+	bad := fillFromEnv(fs, f.envs, e.getenv)
 	f.simulated = c.baseURL == ""
 	if f.simulated {
 		f.demoShop = true

@@ -111,20 +111,7 @@ func parseSimFlags(e *env, args []string) (*simFlags, error) {
 	case fs.NArg() > 0:
 		return nil, &usageError{cmd: "sim", err: fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
-	given := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
-	var bad []string
-	fs.VisitAll(func(fl *flag.Flag) {
-		envVar := envs[fl.Name]
-		if given[fl.Name] || envVar == "" {
-			return
-		}
-		if v := e.getenv(envVar); v != "" {
-			if err := fs.Set(fl.Name, v); err != nil {
-				bad = append(bad, fmt.Sprintf("invalid %s for -%s: %v", envVar, fl.Name, err))
-			}
-		}
-	})
+	bad := fillFromEnv(fs, envs, e.getenv)
 	if len(bad) > 0 { // a failed Set may have left a flag at zero
 		return nil, &usageError{cmd: "sim", err: errors.New(strings.Join(bad, "; "))}
 	}
@@ -140,6 +127,27 @@ func parseSimFlags(e *env, args []string) (*simFlags, error) {
 		return nil, &usageError{cmd: "sim", err: errors.New(bad[0])}
 	}
 	return &f, nil
+}
+
+// fillFromEnv sets every flag of fs not given on the command line from its
+// environment variable in envs (flag name to variable), and returns a
+// problem for each value the flag refuses.
+func fillFromEnv(fs *flag.FlagSet, envs map[string]string, getenv func(string) string) []string {
+	given := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	var bad []string
+	fs.VisitAll(func(fl *flag.Flag) {
+		envVar := envs[fl.Name]
+		if given[fl.Name] || envVar == "" {
+			return
+		}
+		if v := getenv(envVar); v != "" {
+			if err := fs.Set(fl.Name, v); err != nil {
+				bad = append(bad, fmt.Sprintf("invalid %s for -%s: %v", envVar, fl.Name, err))
+			}
+		}
+	})
+	return bad
 }
 
 // runSim runs the simulator until ctx ends.
