@@ -914,3 +914,50 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		t.Error("Reveal() lost the value")
 	}
 }
+
+// TestDefaultTransportReusesConnections: concurrent calls to the one API
+// host reuse their connections (a default transport would keep two idle
+// and open most of them again each round).
+func TestDefaultTransportReusesConnections(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /accesstoken/get", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"access_token":"tok","expires_in":"3600"}`)
+	})
+	mux.HandleFunc("GET /ecomm/v2/payments/{orderId}/details", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(5 * time.Millisecond) // so that the calls overlap
+		io.WriteString(w, `{"orderId":"o-1","transactionLogHistory":[]}`)
+	})
+	srv := httptest.NewUnstartedServer(mux)
+	var opened atomic.Int32
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	cfg := testConfig(srv.URL)
+	cfg.HTTPClient = nil
+	c, err := vipps.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const calls, rounds = 16, 5
+	for range rounds {
+		var wg sync.WaitGroup
+		for range calls {
+			wg.Go(func() {
+				if _, err := c.Details(t.Context(), "o-1"); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if n := opened.Load(); n > 2*calls {
+		t.Errorf("%d rounds of %d concurrent calls opened %d connections, want at most %d", rounds, calls, n, 2*calls)
+	}
+	if got := vipps.NewTransport().MaxIdleConnsPerHost; got != vipps.MaxIdleConnsPerHost {
+		t.Errorf("NewTransport().MaxIdleConnsPerHost = %d, want %d", got, vipps.MaxIdleConnsPerHost)
+	}
+}

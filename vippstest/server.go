@@ -53,6 +53,8 @@ func NewServer(t testing.TB, opts ...func(*Config)) *Server {
 		t.Fatalf("vippstest.NewServer: %v", err)
 	}
 	srv := httptest.NewServer(sim)
+	// Concurrent tests call one host: keep connections for reuse.
+	srv.Client().Transport.(*http.Transport).MaxIdleConnsPerHost = vipps.MaxIdleConnsPerHost
 	s := &Server{URL: srv.URL, Sim: sim, Merchant: sim.Merchants()[0], t: t, srv: srv}
 	t.Cleanup(s.Close)
 	s.Client = s.NewClient(s.Merchant)
@@ -94,7 +96,7 @@ func (s *Server) Close() {
 // only (localhost, 127.0.0.0/8, ::1) and refuses every other host before
 // looking it up. NewServer sends callbacks with it.
 func LoopbackClient() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr := vipps.NewTransport()
 	dial := tr.DialContext
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		host, _, err := net.SplitHostPort(addr)

@@ -42,8 +42,8 @@ type Config struct {
 	// that real Vipps would treat differently. nil discards them.
 	Logger *slog.Logger
 
-	// HTTPClient sends the callbacks to merchants. nil means a plain
-	// client. Either way the simulator applies the 3-second timeout and
+	// HTTPClient sends the callbacks to merchants. nil means a client on
+	// a [vipps.NewTransport]. Either way the simulator applies the 3-second timeout and
 	// never follows redirects, as Vipps does.
 	HTTPClient *http.Client
 
@@ -239,7 +239,8 @@ func New(cfg Config) (*Simulator, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	hc := http.Client{}
+	// Callbacks of concurrent payments go to one merchant host.
+	hc := http.Client{Transport: vipps.NewTransport()}
 	if cfg.HTTPClient != nil {
 		hc = *cfg.HTTPClient
 	}

@@ -450,7 +450,7 @@ func (app *serveApp) newClient(f *serveFlags) (*vipps.Client, error) {
 		BaseURL: base, ClientID: c.clientID, ClientSecret: vipps.Secret(c.clientSecret),
 		SubscriptionKey: vipps.Secret(c.subscriptionKey), MerchantSerialNumber: vipps.MSN(c.msn),
 		SystemName: c.systemName, SystemVersion: c.systemVersion, PluginName: c.pluginName, PluginVersion: c.pluginVersion,
-		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: app.metrics.Transport(http.DefaultTransport)},
+		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: app.metrics.Transport(vipps.NewTransport())},
 		Logger:     app.log.With("component", "vipps-client"),
 	})
 	if err != nil {

@@ -31,8 +31,9 @@ const readers = 16
 // Store is a [payment.Store] on one SQLite database file. It is safe for
 // concurrent use.
 type Store struct {
-	w *sql.DB // one connection: all writes, in IMMEDIATE transactions
-	r *sql.DB // reads
+	w  *sql.DB // one connection: all writes, in IMMEDIATE transactions
+	ws *stmts  // the writer's prepared statements
+	r  readPool
 }
 
 // Open opens (creating if need be) the database file at path and applies
@@ -51,7 +52,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{w: w}
+	s := &Store{w: w, ws: newStmts(w)}
 	if err := s.Migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -66,7 +67,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	s.r = r
+	s.r = readPool{r, newStmts(r)}
 	return s, nil
 }
 
@@ -125,11 +126,11 @@ func dsn(path string, writer bool) string {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	var err error
-	if s.r != nil {
-		err = s.r.Close()
+	var errs []error
+	if s.r.DB != nil {
+		errs = append(errs, s.r.stmts.close(), s.r.Close())
 	}
-	return errors.Join(err, s.w.Close())
+	return errors.Join(append(errs, s.ws.close(), s.w.Close())...)
 }
 
 // migration is one numbered file of migrations/.
@@ -181,8 +182,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 // migrate applies those of ms, the migrations in order, that the database
 // lacks.
 func (s *Store) migrate(ctx context.Context, ms []migration) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	err := s.tx(ctx, func(tx writeTx) error {
+		// Migrations run unprepared (tx.Tx): they run once, and a script
+		// of many statements cannot be prepared.
+		if _, err := tx.Tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    INTEGER PRIMARY KEY,
 			name       TEXT NOT NULL,
 			applied_at INTEGER NOT NULL
@@ -190,17 +193,17 @@ func (s *Store) migrate(ctx context.Context, ms []migration) error {
 			return err
 		}
 		var have int
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		if err := tx.Tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
 			return err
 		}
 		if have > len(ms) {
 			return fmt.Errorf("database schema version %d is newer than this program's %d; use a newer program", have, len(ms))
 		}
 		for _, m := range ms[have:] {
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			if _, err := tx.Tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("%s: %w", m.name, err)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			if _, err := tx.Tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 				m.version, m.name, time.Now().UnixMicro()); err != nil {
 				return fmt.Errorf("%s: %w", m.name, err)
 			}
@@ -214,13 +217,14 @@ func (s *Store) migrate(ctx context.Context, ms []migration) error {
 }
 
 // tx runs f in a write transaction, which begins IMMEDIATE, and commits it
-// if f returns nil.
-func (s *Store) tx(ctx context.Context, f func(tx *sql.Tx) error) error {
+// if f returns nil. Then it prepares the queries that f ran unprepared.
+func (s *Store) tx(ctx context.Context, f func(tx writeTx) error) error {
+	defer s.ws.preparePending(context.WithoutCancel(ctx))
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := f(tx); err != nil {
+	if err := f(writeTx{tx, s.ws}); err != nil {
 		return errors.Join(err, ignoreDone(tx.Rollback()))
 	}
 	return tx.Commit()

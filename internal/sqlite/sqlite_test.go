@@ -144,7 +144,7 @@ func TestMigrateUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := sql.OpenDB(connector{drv, dsn(path, true)})
-	old := &Store{w: w}
+	old := &Store{w: w, ws: newStmts(w)}
 	err = old.migrate(ctx, ms[:1])
 	if err == nil {
 		_, err = w.ExecContext(ctx, `INSERT INTO payments (order_id, shop_ref, attempt, msn, kind, text, phone,
@@ -199,3 +199,58 @@ func TestMigrateUpgrade(t *testing.T) {
 
 // t0 is a whole microsecond, as the store keeps times.
 var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+
+// TestStatementsPrepared checks that the store keeps its queries prepared:
+// reads at once, a write transaction's after it ends.
+func TestStatementsPrepared(t *testing.T) {
+	ctx := t.Context()
+	s := open(t, filepath.Join(t.TempDir(), "vipps.db"))
+	p := &payment.Payment{OrderID: "shop-1", ShopRef: "1", MSN: "123456", Kind: payment.Regular,
+		Text: "Socks", State: payment.Initiated, CreatedAt: t0, UpdatedAt: t0}
+	if err := s.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, p.OrderID); err != nil {
+		t.Fatal(err)
+	}
+	prepared := func(c *stmts, prefix string) bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for q := range c.m {
+			if strings.HasPrefix(strings.TrimSpace(q), prefix) {
+				return true
+			}
+		}
+		return false
+	}
+	if !prepared(s.ws, "INSERT INTO payments") {
+		t.Error("after Create, the writer has no prepared INSERT INTO payments")
+	}
+	if !prepared(s.r.stmts, "SELECT "+paymentCols) {
+		t.Error("after Get, the readers have no prepared SELECT of payments")
+	}
+	// The prepared statements run again, in later transactions.
+	for i := range 3 {
+		p.UpdatedAt = t0.Add(time.Duration(i+1) * time.Second)
+		if err := s.Update(ctx, p, payment.Event{Type: payment.EventReserved, State: payment.Reserved, At: p.UpdatedAt}); err != nil {
+			t.Fatalf("Update %d = %v", i, err)
+		}
+	}
+	got, err := s.Get(ctx, p.OrderID)
+	if err != nil || got.Version != 4 || !got.UpdatedAt.Equal(t0.Add(3*time.Second)) {
+		t.Errorf("Get = version %d updated %v, %v; want version 4 updated %v", got.Version, got.UpdatedAt, err, t0.Add(3*time.Second))
+	}
+	if evs, err := s.Events(ctx, p.OrderID); err != nil || len(evs) != 3 {
+		t.Errorf("Events = %d events, %v; want 3", len(evs), err)
+	}
+}
+
+// TestStoreUnprepared runs the conformance tests with no room for prepared
+// statements: every query then runs unprepared, and must work the same.
+func TestStoreUnprepared(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) payment.Store {
+		s := open(t, filepath.Join(t.TempDir(), "vipps.db"))
+		s.ws.max, s.r.stmts.max = 0, 0
+		return s
+	})
+}

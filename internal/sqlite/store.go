@@ -27,7 +27,7 @@ const paymentCols = `order_id, shop_ref, attempt, msn, kind, text, phone,
 // Create stores a new payment with its first events and sets p.Version to
 // 1. It fails with payment.ErrExists when the orderId is taken.
 func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...payment.Event) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx writeTx) error {
 		args, err := paymentArgs(p)
 		if err != nil {
 			return err
@@ -79,7 +79,7 @@ func (s *Store) Attempts(ctx context.Context, shopRef string) ([]*payment.Paymen
 // payment.ErrConflict; payment.ErrNotFound if there is no such payment),
 // appends events, and increments p.Version.
 func (s *Store) Update(ctx context.Context, p *payment.Payment, events ...payment.Event) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx writeTx) error {
 		args, err := paymentArgs(p)
 		if err != nil {
 			return err
@@ -156,7 +156,7 @@ func (s *Store) Lease(ctx context.Context, owner string, now time.Time, ttl time
 		return nil, nil
 	}
 	var ps []*payment.Payment
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx writeTx) error {
 		var err error
 		ps, err = queryPayments(ctx, tx, `UPDATE payments
 			SET lease_owner = ?1, lease_until = ?2, version = version + 1
@@ -195,7 +195,7 @@ const opCols = `id, order_id, kind, idempotency_key, request_id, amount, text,
 func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events ...payment.Event) (*payment.Operation, error) {
 	var existing *payment.Operation
 	var id int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx writeTx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM payments WHERE order_id = ?`, string(op.OrderID)).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -251,7 +251,7 @@ func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events 
 // UpdateOperation stores the operation's status, error and UpdatedAt, or
 // fails with payment.ErrNotFound.
 func (s *Store) UpdateOperation(ctx context.Context, op *payment.Operation) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx writeTx) error {
 		opErr, err := toJSON(op.Error)
 		if err != nil {
 			return err
@@ -302,7 +302,7 @@ func (s *Store) Operations(ctx context.Context, id vipps.OrderID, pendingOnly bo
 
 // addEvents appends events to the payment's history, and queues their
 // tasks; they are stored under id whatever their OrderID says.
-func addEvents(ctx context.Context, tx *sql.Tx, id vipps.OrderID, events []payment.Event) error {
+func addEvents(ctx context.Context, tx writeTx, id vipps.OrderID, events []payment.Event) error {
 	for _, e := range events {
 		data := sql.NullString{String: string(e.Data), Valid: len(e.Data) > 0}
 		res, err := tx.ExecContext(ctx, `INSERT INTO events (order_id, type, state, amount, data, at)
@@ -348,7 +348,7 @@ func paymentArgs(p *payment.Payment) ([]any, error) {
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// querier is a *sql.DB or *sql.Tx.
+// querier is a readPool or a writeTx.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }

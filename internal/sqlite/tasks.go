@@ -18,7 +18,7 @@ const taskCols = `id, kind, order_id, event_seq, payload, status, attempts,
 
 // addTasks queues the tasks of event e, stored as seq, of the payment id:
 // pending, never attempted, due at their NextAttemptAt or else at e.At.
-func addTasks(ctx context.Context, tx *sql.Tx, id vipps.OrderID, seq int64, e payment.Event) error {
+func addTasks(ctx context.Context, tx writeTx, id vipps.OrderID, seq int64, e payment.Event) error {
 	for _, t := range e.Tasks {
 		next := t.NextAttemptAt
 		if next.IsZero() {
@@ -44,7 +44,7 @@ func (s *Store) LeaseTasks(ctx context.Context, owner string, now time.Time, ttl
 		return nil, nil
 	}
 	var ts []*payment.Task
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx writeTx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE tasks SET lease_owner = ?1, lease_until = ?2
 			WHERE id IN (
 				SELECT id FROM tasks
@@ -87,7 +87,7 @@ func (s *Store) UpdateTask(ctx context.Context, t *payment.Task, attempt *paymen
 	if attempt != nil && !attempt.At.IsZero() {
 		now = attempt.At
 	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx writeTx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE tasks SET status = ?, attempts = ?, next_attempt_at = ?,
 			last_error = ?, lease_owner = '', lease_until = NULL, updated_at = ?
 			WHERE id = ?`,
@@ -119,7 +119,7 @@ func (s *Store) UpdateTask(ctx context.Context, t *payment.Task, attempt *paymen
 // freed, keeping its attempts, last error and log. It fails with
 // payment.ErrNotFound for an unknown task.
 func (s *Store) RetryTask(ctx context.Context, id int64, now time.Time) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx writeTx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE tasks SET status = ?, next_attempt_at = ?,
 			lease_owner = '', lease_until = NULL, updated_at = ?
 			WHERE id = ?`,
