@@ -26,8 +26,11 @@
 // operation with its X-Request-Id (and the shop's idempotency key) before
 // calling Vipps. An answer lost to a timeout or a crash leaves the operation
 // pending and the payment due for a check: the poller sends it again with
-// the same X-Request-Id, which Vipps applies once. A repeated request with
-// the same key returns the first operation.
+// the same X-Request-Id, which Vipps applies once. Vipps' answer is stored
+// with the operation's end in one transaction ([Store.FinishOperation]); a
+// refusal also makes the payment due for a check at once, since Vipps knows
+// something the service does not. A repeated request with the same key
+// returns the first operation.
 //
 // Payments left waiting are resolved: one Vipps never received fails once
 // the customer's time is up, one Vipps still shows as waiting a minute

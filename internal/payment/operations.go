@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/vippskit/vipps"
@@ -179,25 +180,27 @@ func (s *Service) send(ctx context.Context, op *Operation) (*Operation, error) {
 		}
 		log.Error("Vipps refused the operation", vippsAttrs(err)...)
 		op.Status, op.Error, op.UpdatedAt = OpFailed, vippsError(string(op.Kind), err, now), now
-		if err := s.store.UpdateOperation(ctx, op); err != nil {
-			return nil, err
-		}
 		data, _ := json.Marshal(op.Error)
-		err = s.update(ctx, op.OrderID, func(p *Payment, now time.Time) ([]Event, error) {
+		err = s.finish(ctx, op, func(p *Payment, now time.Time) ([]Event, error) {
 			p.LastError = op.Error
-			if err := s.rescheduleAfterOp(ctx, p, now); err != nil {
+			if err := s.rescheduleAfterOp(ctx, p, op, now); err != nil {
 				return nil, err
+			}
+			if !p.State.Final() {
+				// Vipps disagreed with what the service knows of the
+				// payment: the poller checks the details at once.
+				p.NextCheckAt = now
 			}
 			return []Event{{Type: EventOperationFailed, State: p.State, Amount: op.Amount, Data: data, At: now}}, nil
 		})
-		return op, err
+		if err != nil {
+			return nil, err
+		}
+		return op, nil
 	}
 	op.Status, op.UpdatedAt = OpSucceeded, now
-	if err := s.store.UpdateOperation(ctx, op); err != nil {
-		return nil, err
-	}
 	log.Info("operation succeeded", "amount", int64(resp.TransactionInfo.Amount))
-	err = s.update(ctx, op.OrderID, func(p *Payment, now time.Time) ([]Event, error) {
+	err = s.finish(ctx, op, func(p *Payment, now time.Time) ([]Event, error) {
 		sum := resp.TransactionSummary
 		a := Amounts{Authorized: p.Amounts.Authorized, Captured: sum.CapturedAmount, Refunded: sum.RefundedAmount,
 			RemainingToCapture: sum.RemainingAmountToCapture, RemainingToRefund: sum.RemainingAmountToRefund}
@@ -206,17 +209,22 @@ func (s *Service) send(ctx context.Context, op *Operation) (*Operation, error) {
 			st, a = Cancelled, p.Amounts
 		}
 		ev := s.apply(p, Observation{State: st, Amounts: a}, nil, "", now)
-		return ev, s.rescheduleAfterOp(ctx, p, now)
+		return ev, s.rescheduleAfterOp(ctx, p, op, now)
 	})
-	return op, err
+	if err != nil {
+		return nil, err
+	}
+	return op, nil
 }
 
-// rescheduleAfterOp sets when to check p after one of its operations ended.
-func (s *Service) rescheduleAfterOp(ctx context.Context, p *Payment, now time.Time) error {
+// rescheduleAfterOp sets when to check p after its operation op ended
+// (stored as pending still).
+func (s *Service) rescheduleAfterOp(ctx context.Context, p *Payment, op *Operation, now time.Time) error {
 	pending, err := s.store.Operations(ctx, p.OrderID, true)
 	if err != nil {
 		return err
 	}
+	pending = slices.DeleteFunc(pending, func(o *Operation) bool { return o.ID == op.ID })
 	if p.State.WaitingForCustomer() {
 		if p.NextCheckAt.IsZero() {
 			p.NextCheckAt = s.nextCheck(p, pending, now)

@@ -422,6 +422,17 @@ func (s *Service) RemoveConsent(ctx context.Context, userID string) error {
 // A change that returns no events and leaves the state, next check, error
 // and user untouched is not stored.
 func (s *Service) update(ctx context.Context, id vipps.OrderID, change func(p *Payment, now time.Time) ([]Event, error)) error {
+	return s.updateWith(ctx, id, nil, change)
+}
+
+// finish is update for the end of an operation: it stores op (its status
+// and error as set) with the payment, in one transaction, even when the
+// payment does not change.
+func (s *Service) finish(ctx context.Context, op *Operation, change func(p *Payment, now time.Time) ([]Event, error)) error {
+	return s.updateWith(ctx, op.OrderID, op, change)
+}
+
+func (s *Service) updateWith(ctx context.Context, id vipps.OrderID, op *Operation, change func(p *Payment, now time.Time) ([]Event, error)) error {
 	for i := 0; ; i++ {
 		p, err := s.store.Get(ctx, id)
 		if err != nil {
@@ -433,12 +444,16 @@ func (s *Service) update(ctx context.Context, id vipps.OrderID, change func(p *P
 		if err != nil {
 			return err
 		}
-		if len(ev) == 0 && p.State == before.State && p.NextCheckAt.Equal(before.NextCheckAt) &&
+		if op == nil && len(ev) == 0 && p.State == before.State && p.NextCheckAt.Equal(before.NextCheckAt) &&
 			p.LastError == before.LastError && p.UserID == before.UserID {
 			return nil
 		}
 		p.UpdatedAt = now
-		err = s.store.Update(ctx, p, ev...)
+		if op != nil {
+			err = s.store.FinishOperation(ctx, op, p, ev...)
+		} else {
+			err = s.store.Update(ctx, p, ev...)
+		}
 		if !errors.Is(err, ErrConflict) || i == 9 {
 			return err
 		}

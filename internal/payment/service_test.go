@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -261,6 +262,42 @@ func TestVoid(t *testing.T) {
 	}
 	if _, err := e.svc.Capture(context.Background(), p.OrderID, payment.OpRequest{}); !errors.Is(err, payment.ErrState) {
 		t.Errorf("Capture(voided) = %v, want ErrState", err)
+	}
+}
+
+// TestRefusedOperation: Vipps refuses a capture (the money was captured
+// behind the service's back). The operation ends failed with Vipps' error,
+// stored with the payment's error and an operation_failed event in one
+// step, and the payment is checked again at once.
+func TestRefusedOperation(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p := e.create(payment.CreateRequest{Amount: 2000})
+	e.sim.Sim.Approve(p.OrderID, "")
+	e.waitState(p.OrderID, payment.Reserved)
+	if _, err := e.sim.Client.Capture(ctx, p.OrderID, vipps.CaptureRequest{TransactionText: "elsewhere", RequestID: "outside-1"}); err != nil {
+		t.Fatal(err)
+	}
+	op, err := e.svc.Capture(ctx, p.OrderID, payment.OpRequest{Amount: 1000})
+	if err != nil || op.Status != payment.OpFailed || op.Error == nil || op.Error.Code == "" {
+		t.Fatalf("Capture = %+v, %v; want a failed operation with Vipps' error", op, err)
+	}
+	ops, err := e.store.Operations(ctx, p.OrderID, false)
+	if err != nil || len(ops) != 1 || ops[0].Status != payment.OpFailed || ops[0].Error == nil || ops[0].Error.Code != op.Error.Code {
+		t.Errorf("stored operations = %+v, %v; want the one, failed with code %s", ops, err, op.Error.Code)
+	}
+	got, err := e.store.Get(ctx, p.OrderID)
+	if err != nil || got.LastError == nil || got.LastError.Code != op.Error.Code {
+		t.Fatalf("payment = %+v, %v; want its last error %+v", got, err, op.Error)
+	}
+	if types := e.eventTypes(p.OrderID); !slices.Contains(types, payment.EventOperationFailed) {
+		t.Errorf("events = %v, want %s", types, payment.EventOperationFailed)
+	}
+	// The poller learns what happened from /details.
+	e.clock.Advance(time.Hour)
+	e.poll()
+	if got := e.waitState(p.OrderID, payment.Captured); got.Amounts.Captured != 2000 {
+		t.Errorf("after a check: captured %d, want 2000 (captured elsewhere)", got.Amounts.Captured)
 	}
 }
 

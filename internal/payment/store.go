@@ -48,6 +48,13 @@ type Store interface {
 	// UpdateOperation stores the operation's status and error.
 	UpdateOperation(ctx context.Context, op *Operation) error
 
+	// FinishOperation stores the operation's status and error and, as
+	// Update does, its payment p and events, in one transaction: an
+	// operation's end and its effect on the payment are stored together or
+	// not at all. It fails as Update does (ErrConflict, ErrNotFound),
+	// storing nothing, and with ErrNotFound for an unknown operation.
+	FinishOperation(ctx context.Context, op *Operation, p *Payment, events ...Event) error
+
 	// Operations returns the payment's operations, oldest first; with
 	// pendingOnly, only those still pending.
 	Operations(ctx context.Context, id vipps.OrderID, pendingOnly bool) ([]*Operation, error)

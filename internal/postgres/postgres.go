@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -180,35 +181,38 @@ func (s *Store) Update(ctx context.Context, p *payment.Payment, events ...paymen
 	if err != nil {
 		return fmt.Errorf("update payment %s: %w", p.OrderID, err)
 	}
-	args = append(args, p.Version)
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE payments SET
-			shop_ref = $2, attempt = $3, msn = $4, kind = $5, text = $6, phone = $7, return_url = $8,
-			auth_token_hash = $9, vipps_url = $10, state = $11, authorized = $12, captured = $13, refunded = $14,
-			remaining_to_capture = $15, remaining_to_refund = $16, user_id = $17, shipping = $18, last_error = $19,
-			created_at = $20, updated_at = $21, sent_at = $22, next_check_at = $23, lease_owner = $24, lease_until = $25,
-			order_url = $26, receipt = $27, version = version + 1
-			WHERE order_id = $1 AND version = $28`, args...)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			var exists bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM payments WHERE order_id = $1)`, string(p.OrderID)).Scan(&exists); err != nil {
-				return err
-			}
-			if exists {
-				return payment.ErrConflict
-			}
-			return payment.ErrNotFound
-		}
-		return appendEvents(ctx, tx, p.OrderID, events)
-	})
+	err = s.inTx(ctx, func(tx pgx.Tx) error { return updatePayment(ctx, tx, p, args, events) })
 	if err != nil {
 		return fmt.Errorf("update payment %s: %w", p.OrderID, err)
 	}
 	p.Version++
 	return nil
+}
+
+// updatePayment is Update in tx, with args the payment's paymentArgs,
+// without incrementing p.Version.
+func updatePayment(ctx context.Context, tx pgx.Tx, p *payment.Payment, args []any, events []payment.Event) error {
+	tag, err := tx.Exec(ctx, `UPDATE payments SET
+		shop_ref = $2, attempt = $3, msn = $4, kind = $5, text = $6, phone = $7, return_url = $8,
+		auth_token_hash = $9, vipps_url = $10, state = $11, authorized = $12, captured = $13, refunded = $14,
+		remaining_to_capture = $15, remaining_to_refund = $16, user_id = $17, shipping = $18, last_error = $19,
+		created_at = $20, updated_at = $21, sent_at = $22, next_check_at = $23, lease_owner = $24, lease_until = $25,
+		order_url = $26, receipt = $27, version = version + 1
+		WHERE order_id = $1 AND version = $28`, append(args, p.Version)...)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		var exists bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM payments WHERE order_id = $1)`, string(p.OrderID)).Scan(&exists); err != nil {
+			return err
+		}
+		if exists {
+			return payment.ErrConflict
+		}
+		return payment.ErrNotFound
+	}
+	return appendEvents(ctx, tx, p.OrderID, events)
 }
 
 // appendEvents inserts events of the payment id, setting their OrderID and
@@ -380,18 +384,56 @@ func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events 
 // fails with payment.ErrNotFound. Safe to retry.
 func (s *Store) UpdateOperation(ctx context.Context, op *payment.Operation) error {
 	opErr, err := errorJSON(op.Error)
-	if err != nil {
-		return fmt.Errorf("update operation %d: %w", op.ID, err)
-	}
-	tag, err := s.pool.Exec(ctx, `UPDATE operations SET status = $2, error = $3, updated_at = $4 WHERE id = $1`,
-		op.ID, string(op.Status), opErr, timeArg(op.UpdatedAt))
-	if err == nil && tag.RowsAffected() == 0 {
-		err = payment.ErrNotFound
+	if err == nil {
+		err = updateOperation(ctx, s.pool, op, opErr)
 	}
 	if err != nil {
 		return fmt.Errorf("update operation %d: %w", op.ID, err)
 	}
 	return nil
+}
+
+// FinishOperation stores the operation's status, error and UpdatedAt and,
+// as Update does, p and events, in one transaction.
+func (s *Store) FinishOperation(ctx context.Context, op *payment.Operation, p *payment.Payment, events ...payment.Event) error {
+	if op.OrderID != p.OrderID {
+		return fmt.Errorf("finish operation %d: operation of order %s, payment %s: want one order", op.ID, op.OrderID, p.OrderID)
+	}
+	opErr, err := errorJSON(op.Error)
+	if err != nil {
+		return fmt.Errorf("finish operation %d: %w", op.ID, err)
+	}
+	args, err := paymentArgs(p)
+	if err != nil {
+		return fmt.Errorf("finish operation %d: %w", op.ID, err)
+	}
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := updateOperation(ctx, tx, op, opErr); err != nil {
+			return err
+		}
+		return updatePayment(ctx, tx, p, args, events)
+	})
+	if err != nil {
+		return fmt.Errorf("finish operation %d of payment %s: %w", op.ID, p.OrderID, err)
+	}
+	p.Version++
+	return nil
+}
+
+// execer is a pool or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// updateOperation is UpdateOperation on db, with opErr the operation's
+// errorJSON.
+func updateOperation(ctx context.Context, db execer, op *payment.Operation, opErr any) error {
+	tag, err := db.Exec(ctx, `UPDATE operations SET status = $2, error = $3, updated_at = $4 WHERE id = $1`,
+		op.ID, string(op.Status), opErr, timeArg(op.UpdatedAt))
+	if err == nil && tag.RowsAffected() == 0 {
+		err = payment.ErrNotFound
+	}
+	return err
 }
 
 // Operations returns the payment's operations, oldest first; with

@@ -79,43 +79,46 @@ func (s *Store) Attempts(ctx context.Context, shopRef string) ([]*payment.Paymen
 // payment.ErrConflict; payment.ErrNotFound if there is no such payment),
 // appends events, and increments p.Version.
 func (s *Store) Update(ctx context.Context, p *payment.Payment, events ...payment.Event) error {
-	err := s.tx(ctx, func(tx writeTx) error {
-		args, err := paymentArgs(p)
-		if err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE payments SET
-			shop_ref = ?2, attempt = ?3, msn = ?4, kind = ?5, text = ?6, phone = ?7,
-			return_url = ?8, auth_token_hash = ?9, vipps_url = ?10, state = ?11,
-			authorized = ?12, captured = ?13, refunded = ?14,
-			remaining_to_capture = ?15, remaining_to_refund = ?16,
-			user_id = ?17, shipping = ?18, last_error = ?19,
-			created_at = ?20, updated_at = ?21, sent_at = ?22, next_check_at = ?23,
-			lease_owner = ?24, lease_until = ?25, order_url = ?26, receipt = ?27,
-			version = version + 1
-			WHERE order_id = ?1 AND version = ?28`, append(args, p.Version)...)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM payments WHERE order_id = ?`, string(p.OrderID)).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
-				return payment.ErrNotFound
-			} else if err != nil {
-				return err
-			}
-			return fmt.Errorf("version %d: %w", p.Version, payment.ErrConflict)
-		}
-		return addEvents(ctx, tx, p.OrderID, events)
-	})
+	err := s.tx(ctx, func(tx writeTx) error { return updatePayment(ctx, tx, p, events) })
 	if err != nil {
 		return fmt.Errorf("sqlite: update order %s: %w", p.OrderID, err)
 	}
 	p.Version++
 	return nil
+}
+
+// updatePayment is Update in tx, without incrementing p.Version.
+func updatePayment(ctx context.Context, tx writeTx, p *payment.Payment, events []payment.Event) error {
+	args, err := paymentArgs(p)
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE payments SET
+		shop_ref = ?2, attempt = ?3, msn = ?4, kind = ?5, text = ?6, phone = ?7,
+		return_url = ?8, auth_token_hash = ?9, vipps_url = ?10, state = ?11,
+		authorized = ?12, captured = ?13, refunded = ?14,
+		remaining_to_capture = ?15, remaining_to_refund = ?16,
+		user_id = ?17, shipping = ?18, last_error = ?19,
+		created_at = ?20, updated_at = ?21, sent_at = ?22, next_check_at = ?23,
+		lease_owner = ?24, lease_until = ?25, order_url = ?26, receipt = ?27,
+		version = version + 1
+		WHERE order_id = ?1 AND version = ?28`, append(args, p.Version)...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM payments WHERE order_id = ?`, string(p.OrderID)).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return payment.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		return fmt.Errorf("version %d: %w", p.Version, payment.ErrConflict)
+	}
+	return addEvents(ctx, tx, p.OrderID, events)
 }
 
 // Events returns the payment's history, oldest first; none for an unknown
@@ -251,25 +254,47 @@ func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events 
 // UpdateOperation stores the operation's status, error and UpdatedAt, or
 // fails with payment.ErrNotFound.
 func (s *Store) UpdateOperation(ctx context.Context, op *payment.Operation) error {
-	err := s.tx(ctx, func(tx writeTx) error {
-		opErr, err := toJSON(op.Error)
-		if err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `UPDATE operations SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
-			string(op.Status), opErr, toMicros(op.UpdatedAt), op.ID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return payment.ErrNotFound
-		}
-		return nil
-	})
+	err := s.tx(ctx, func(tx writeTx) error { return updateOperation(ctx, tx, op) })
 	if err != nil {
 		return fmt.Errorf("sqlite: update operation %d of order %s: %w", op.ID, op.OrderID, err)
+	}
+	return nil
+}
+
+// FinishOperation stores the operation's status, error and UpdatedAt and,
+// as Update does, p and events, in one transaction.
+func (s *Store) FinishOperation(ctx context.Context, op *payment.Operation, p *payment.Payment, events ...payment.Event) error {
+	err := s.tx(ctx, func(tx writeTx) error {
+		if op.OrderID != p.OrderID {
+			return fmt.Errorf("operation of order %s, payment %s: want one order", op.OrderID, p.OrderID)
+		}
+		if err := updateOperation(ctx, tx, op); err != nil {
+			return err
+		}
+		return updatePayment(ctx, tx, p, events)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: finish operation %d of order %s: %w", op.ID, op.OrderID, err)
+	}
+	p.Version++
+	return nil
+}
+
+// updateOperation is UpdateOperation in tx.
+func updateOperation(ctx context.Context, tx writeTx, op *payment.Operation) error {
+	opErr, err := toJSON(op.Error)
+	if err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE operations SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
+		string(op.Status), opErr, toMicros(op.UpdatedAt), op.ID)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return payment.ErrNotFound
 	}
 	return nil
 }

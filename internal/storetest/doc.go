@@ -15,6 +15,11 @@
 //     operation, fail with ErrNotFound; so does AddOperation for an unknown
 //     payment.
 //   - UpdateOperation stores Status, Error and UpdatedAt.
+//   - FinishOperation stores the operation and the payment (with its events
+//     and their tasks) together or not at all: with a stale payment it
+//     fails with ErrConflict, with an unknown operation with ErrNotFound,
+//     and with an operation of another payment with an error; the
+//     operation then stays pending.
 //   - Lease takes payments with a non-zero NextCheckAt <= now and no lease or
 //     one with LeaseUntil < now. The payments it returns carry the stored
 //     Version, so that an Update right after the lease succeeds; taking a

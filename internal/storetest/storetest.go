@@ -1012,6 +1012,85 @@ func testOperations(t *testing.T, open func(t *testing.T) payment.Store) {
 		checkOps(t, s, "b", true, nil)
 	})
 
+	t.Run("finish", func(t *testing.T) {
+		s := setup(t)
+		capture := newOp("a", payment.OpCapture, "k1", t0)
+		queued := event("a", payment.EventOperationQueued, t0)
+		mustAdd(t, s, capture, queued)
+		other := newOp("a", payment.OpRefund, "k2", t0)
+		mustAdd(t, s, other)
+		p := mustGet(t, s, "a")
+		version := p.Version
+		capture.Status, capture.UpdatedAt = payment.OpSucceeded, t0.Add(time.Minute)
+		p.State, p.Amounts.Captured, p.NextCheckAt = payment.Captured, 500, time.Time{}
+		captured := payment.Event{OrderID: "a", Type: payment.EventCaptured, State: payment.Captured, Amount: 500,
+			At: t0.Add(time.Minute), Tasks: []payment.Task{{Kind: payment.TaskReceipt}}}
+		if err := s.FinishOperation(t.Context(), capture, p, captured); err != nil {
+			t.Fatalf("FinishOperation = %v, want nil", err)
+		}
+		if p.Version != version+1 {
+			t.Errorf("FinishOperation: p.Version = %d, want %d", p.Version, version+1)
+		}
+		if diff := cmp.Diff(p, mustGet(t, s, "a"), opts); diff != "" {
+			t.Errorf("Get after FinishOperation mismatch (-want +got):\n%s", diff)
+		}
+		checkOps(t, s, "a", false, []*payment.Operation{capture, other})
+		checkOps(t, s, "a", true, []*payment.Operation{other})
+		captured.Tasks = nil
+		checkEvents(t, s, "a", []payment.Event{event("a", payment.EventCreated, t0), queued, captured})
+		if ts, err := s.Tasks(t.Context(), "a"); err != nil || len(ts) != 1 || ts[0].Kind != payment.TaskReceipt {
+			t.Errorf("Tasks after FinishOperation = %v, %v; want the receipt", ts, err)
+		}
+	})
+
+	t.Run("finish stale", func(t *testing.T) {
+		s := setup(t)
+		p := mustGet(t, s, "a")
+		capture := newOp("a", payment.OpCapture, "k1", t0)
+		mustAdd(t, s, capture) // a change of the payment: p is stale
+		want := mustGet(t, s, "a")
+		done := *capture
+		done.Status, done.UpdatedAt = payment.OpSucceeded, t0.Add(time.Minute)
+		p.State = payment.Captured
+		err := s.FinishOperation(t.Context(), &done, p, event("a", payment.EventCaptured, t0.Add(time.Minute)))
+		if !errors.Is(err, payment.ErrConflict) {
+			t.Fatalf("FinishOperation(stale payment) = %v, want ErrConflict", err)
+		}
+		if diff := cmp.Diff(want, mustGet(t, s, "a"), opts); diff != "" {
+			t.Errorf("Get after a failed FinishOperation mismatch (-want +got):\n%s", diff)
+		}
+		checkOps(t, s, "a", true, []*payment.Operation{capture}) // still pending
+		checkEvents(t, s, "a", []payment.Event{event("a", payment.EventCreated, t0)})
+	})
+
+	t.Run("finish unknown", func(t *testing.T) {
+		s := setup(t)
+		op := newOp("a", payment.OpCapture, "k1", t0)
+		mustAdd(t, s, op)
+		want := mustGet(t, s, "a")
+		ghost := *op
+		ghost.ID = op.ID + 1000
+		ghost.Status = payment.OpSucceeded
+		p := mustGet(t, s, "a")
+		p.State = payment.Captured
+		if err := s.FinishOperation(t.Context(), &ghost, p, event("a", payment.EventCaptured, t0)); !errors.Is(err, payment.ErrNotFound) {
+			t.Errorf("FinishOperation(unknown operation) = %v, want ErrNotFound", err)
+		}
+		if diff := cmp.Diff(want, mustGet(t, s, "a"), opts); diff != "" {
+			t.Errorf("Get after a failed FinishOperation mismatch (-want +got):\n%s", diff)
+		}
+		checkEvents(t, s, "a", []payment.Event{event("a", payment.EventCreated, t0)})
+
+		// An operation of another payment is refused.
+		b := mustGet(t, s, "b")
+		done := *op
+		done.Status = payment.OpSucceeded
+		if err := s.FinishOperation(t.Context(), &done, b); err == nil {
+			t.Error("FinishOperation(operation of a, payment b) = nil, want an error")
+		}
+		checkOps(t, s, "a", true, []*payment.Operation{op})
+	})
+
 	t.Run("update unknown", func(t *testing.T) {
 		s := setup(t)
 		op := newOp("a", payment.OpCapture, "k1", t0)
