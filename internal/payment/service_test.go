@@ -515,6 +515,49 @@ func TestRejectedAndFailed(t *testing.T) {
 	}
 }
 
+// TestExpressFlows takes express payments to REFUND and to VOID: the
+// simulator asks the service for shipping options, and the service
+// captures, refunds or cancels what Vipps reserved (whether Vipps adds the
+// shipping cost to the reservation is undocumented: the service goes by
+// the reserved amount from /details).
+func TestExpressFlows(t *testing.T) {
+	for _, end := range []payment.State{payment.Refunded, payment.Voided} {
+		t.Run(string(end), func(t *testing.T) {
+			e := newEnv(t)
+			p := e.create(payment.CreateRequest{Amount: 1000, Express: true})
+			if err := e.sim.Sim.Approve(p.OrderID, ""); err != nil {
+				t.Fatal(err)
+			}
+			got := e.waitState(p.OrderID, payment.Reserved)
+			if got.Kind != payment.Express || got.Amounts.Authorized < 1000 || len(got.Shipping) == 0 || got.UserID == "" {
+				t.Fatalf("reserved express payment: kind %s, authorized %d, shipping %s, user %q; want express, at least 1000, shipping and user stored",
+					got.Kind, got.Amounts.Authorized, got.Shipping, got.UserID)
+			}
+			total := got.Amounts.Authorized
+			kinds := []string{"cancel"}
+			if end == payment.Refunded {
+				kinds = []string{"capture", "refund"}
+			}
+			for _, k := range kinds {
+				if op := e.op(k, p.OrderID, payment.OpRequest{}); op.Status != payment.OpSucceeded {
+					t.Fatalf("%s: %s %+v", k, op.Status, op.Error)
+				}
+			}
+			got = e.waitState(p.OrderID, end)
+			want := payment.Amounts{Authorized: total}
+			if end == payment.Refunded {
+				want.Captured, want.Refunded = total, total
+			}
+			if diff := cmp.Diff(want, got.Amounts); diff != "" {
+				t.Errorf("amounts (-want +got):\n%s", diff)
+			}
+			if !got.NextCheckAt.IsZero() {
+				t.Errorf("final payment is due for a check at %v", got.NextCheckAt)
+			}
+		})
+	}
+}
+
 func TestExpressConsentRemoval(t *testing.T) {
 	e := newEnv(t, func(c *payment.Config) { c.Webhooks = true })
 	p := e.create(payment.CreateRequest{Express: true})
