@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -65,8 +66,9 @@ func browser(t *testing.T) context.Context {
 
 // TestBrowserShopToRefundAndVoid runs `vipps serve` on its defaults and
 // drives it in a real browser, as a customer and then as customer service:
-// two purchases in the demo shop, each approved on the simulator's app
-// page, back on the session-less return page and the shop's order page;
+// two purchases in the demo shop (the second with JavaScript off), each
+// approved on the simulator's app page, back on the session-less return
+// page and the shop's order page;
 // then the admin UI captures and refunds the first (REFUND) and cancels
 // the second (VOID) through its CSRF-protected forms, which the browser
 // sends with its own Origin and Sec-Fetch-Site headers.
@@ -124,7 +126,13 @@ func TestBrowserShopToRefundAndVoid(t *testing.T) {
 		}
 		return id
 	}
-	refundMe, voidMe := buy(), buy()
+	refundMe := buy()
+	// The second customer's browser runs no JavaScript: the shop, the
+	// simulator's pages and the return page work without it.
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	voidMe := buy()
 	if refundMe == voidMe {
 		t.Fatalf("two purchases got one orderId %s", refundMe)
 	}
