@@ -18,7 +18,7 @@ const StaleAfter = time.Minute
 // Check asks Vipps for the payment's details now and stores what changed.
 // The return page and staff use it; it is safe to repeat.
 func (s *Service) Check(ctx context.Context, id vipps.OrderID) (*Payment, error) {
-	return s.check(ctx, id, "", nil, "")
+	return s.check(ctx, id, "", nil)
 }
 
 // OnCallback records a transaction callback and checks the payment's
@@ -26,13 +26,11 @@ func (s *Service) Check(ctx context.Context, id vipps.OrderID) (*Payment, error)
 // never trusted alone. Duplicate and late callbacks are recorded and change
 // nothing else.
 func (s *Service) OnCallback(ctx context.Context, cb *vipps.TransactionCallback) error {
-	data, _ := json.Marshal(struct {
-		Status        vipps.CallbackStatus `json:"status"`
-		Amount        vipps.Amount         `json:"amount"`
-		TransactionID string               `json:"transactionId,omitempty"`
-		Error         *vipps.ErrorDetail   `json:"errorInfo,omitempty"`
-	}{cb.TransactionInfo.Status, cb.TransactionInfo.Amount, cb.TransactionInfo.TransactionID, cb.ErrorInfo})
-	_, err := s.check(ctx, cb.OrderID, "", &Event{Type: EventCallback, Data: data}, cb.TransactionInfo.Status)
+	if e := cb.ErrorInfo; e != nil {
+		s.log.Warn("Vipps reports the payment failed", "order_id", cb.OrderID, "status", string(cb.TransactionInfo.Status),
+			"group", string(e.Group), "code", e.Code, "message", e.Message, "context_id", e.ContextID)
+	}
+	_, err := s.check(ctx, cb.OrderID, "", cb)
 	return err
 }
 
@@ -41,7 +39,7 @@ func (s *Service) OnCallback(ctx context.Context, cb *vipps.TransactionCallback)
 // ends payments Vipps left unresolved past the customer's time limit, and
 // frees the lease.
 func (s *Service) Poll(ctx context.Context, p *Payment, owner string) error {
-	p, err := s.check(ctx, p.OrderID, owner, nil, "")
+	p, err := s.check(ctx, p.OrderID, owner, nil)
 	if err != nil {
 		return err
 	}
@@ -71,16 +69,28 @@ func (s *Service) Poll(ctx context.Context, p *Payment, owner string) error {
 }
 
 // check calls details and applies them. owner, when set, is the poller's
-// lease to free; extra is an event to record with the check; hint is the
-// status of the callback that caused it.
-func (s *Service) check(ctx context.Context, id vipps.OrderID, owner string, extra *Event, hint vipps.CallbackStatus) (*Payment, error) {
+// lease to free; cb, when set, is the callback that caused the check: it is
+// recorded as an event, its status is a hint, and its error (why the
+// payment failed, which /details does not say) is stored on the payment.
+func (s *Service) check(ctx context.Context, id vipps.OrderID, owner string, cb *vipps.TransactionCallback) (*Payment, error) {
 	d, derr := s.vipps.Details(ctx, id)
 	var (
 		p     *Payment
 		err   error
 		stale bool
 		fresh bool // newly reserved
+		hint  vipps.CallbackStatus
+		cbEv  []byte
 	)
+	if cb != nil {
+		hint = cb.TransactionInfo.Status
+		cbEv, _ = json.Marshal(struct {
+			Status        vipps.CallbackStatus `json:"status"`
+			Amount        vipps.Amount         `json:"amount"`
+			TransactionID string               `json:"transactionId,omitempty"`
+			Error         *vipps.ErrorDetail   `json:"errorInfo,omitempty"`
+		}{cb.TransactionInfo.Status, cb.TransactionInfo.Amount, cb.TransactionInfo.TransactionID, cb.ErrorInfo})
+	}
 	for i := 0; ; i++ {
 		if p, err = s.store.Get(ctx, id); err != nil {
 			return nil, fmt.Errorf("check %s: %w", id, err)
@@ -92,10 +102,8 @@ func (s *Service) check(ctx context.Context, id vipps.OrderID, owner string, ext
 		now := s.now()
 		prev, prevNext, prevLease := p.State, p.NextCheckAt, p.LeaseOwner
 		var ev []Event
-		if extra != nil {
-			e := *extra
-			e.At = now
-			ev = append(ev, e)
+		if cb != nil {
+			ev = append(ev, Event{Type: EventCallback, Data: cbEv, At: now})
 		}
 		derr := derr
 		var obs Observation
@@ -113,8 +121,12 @@ func (s *Service) check(ctx context.Context, id vipps.OrderID, owner string, ext
 		}
 		stale = p.State.WaitingForCustomer() && !now.Before(s.sched.Deadline(sentAt(p)).Add(StaleAfter))
 		fresh = prev.WaitingForCustomer() && p.State == Reserved
-		if extra != nil {
+		if cb != nil {
 			ev[0].State = p.State
+			if e := callbackError(p, cb, now); e != nil {
+				p.LastError = e
+				ev = append(ev, errorEvent(p, now))
+			}
 		}
 		if len(ev) == 0 && p.NextCheckAt.Equal(prevNext) && p.LeaseOwner == prevLease {
 			break
@@ -147,6 +159,23 @@ func (s *Service) check(ctx context.Context, id vipps.OrderID, owner string, ext
 	return p, nil
 }
 
+// callbackError is the error a callback reports for p, when p did not get
+// the money (it is failed, or still waiting, since /details may lag behind
+// the callback) and the error is not stored yet; else nil. /details says
+// that a reservation failed, but not why: the callback's errorInfo is what
+// tells the customer that their card has expired.
+func callbackError(p *Payment, cb *vipps.TransactionCallback, now time.Time) *VippsError {
+	ei := cb.ErrorInfo
+	if ei == nil || !(p.State.WaitingForCustomer() || p.State == Failed) {
+		return nil
+	}
+	e := &VippsError{Op: "callback", Group: string(ei.Group), Code: ei.Code, Message: ei.Message, ContextID: ei.ContextID, At: now}
+	if p.LastError.same(e) {
+		return nil
+	}
+	return e
+}
+
 func sentAt(p *Payment) time.Time {
 	if p.SentAt.IsZero() {
 		return p.CreatedAt
@@ -177,7 +206,7 @@ func (s *Service) detailsFailed(p *Payment, err error, now time.Time) []Event {
 		return []Event{errorEvent(p, now), s.withTasks(p, Event{Type: EventFailed, State: Failed, At: now})}
 	}
 	e := vippsError("details", err, now)
-	if l := p.LastError; l != nil && l.Op == e.Op && l.Code == e.Code && l.StatusCode == e.StatusCode && l.Message == e.Message {
+	if p.LastError.same(e) {
 		return nil // the same error again: recorded once
 	}
 	p.LastError = e

@@ -513,6 +513,13 @@ func errorEvent(p *Payment, now time.Time) Event {
 	return Event{Type: EventVippsError, State: p.State, Data: b, At: now}
 }
 
+// same reports whether e and o say the same, whenever they happened: an
+// error is recorded once.
+func (e *VippsError) same(o *VippsError) bool {
+	return e != nil && o != nil && e.Op == o.Op && e.StatusCode == o.StatusCode && e.Group == o.Group &&
+		e.Code == o.Code && e.Message == o.Message
+}
+
 // CustomerMessage is what the return page tells the customer about an error.
 func (e *VippsError) CustomerMessage() string {
 	if e == nil {

@@ -515,6 +515,49 @@ func TestRejectedAndFailed(t *testing.T) {
 	}
 }
 
+// TestFailedReservationKeepsTheReason: the customer's card has expired
+// (the simulator's magic amount 186). /details only says that the
+// reservation failed; the callback says why, and the service keeps that
+// for the return page, once, however often the callback comes.
+func TestFailedReservationKeepsTheReason(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.sim.Sim.InjectCallbackFault(vippstest.CallbackFault{Kind: vippstest.CallbackDuplicate}); err != nil {
+		t.Fatal(err)
+	}
+	p := e.create(payment.CreateRequest{Amount: 186})
+	if err := e.sim.Sim.Approve(p.OrderID, ""); err != nil {
+		t.Fatal(err)
+	}
+	got := e.waitState(p.OrderID, payment.Failed)
+	// The duplicate callback may still be on its way.
+	waitFor := func(ok func() bool) {
+		deadline := time.Now().Add(5 * time.Second)
+		for !ok() && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	count := func(typ payment.EventType) int {
+		n := 0
+		for _, ty := range e.eventTypes(p.OrderID) {
+			if ty == typ {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(func() bool { return count(payment.EventCallback) == 2 })
+	got, _ = e.svc.Get(context.Background(), p.OrderID)
+	if got.LastError == nil || got.LastError.Group != "Payment" || got.LastError.Code != "44" || got.LastError.Op != "callback" {
+		t.Fatalf("failed payment's error = %+v, want the callback's Payment 44", got.LastError)
+	}
+	if msg := got.LastError.CustomerMessage(); !strings.Contains(msg, "card has expired") {
+		t.Errorf("customer message = %q, want it to say the card has expired", msg)
+	}
+	if n, m := count(payment.EventCallback), count(payment.EventVippsError); n != 2 || m != 1 {
+		t.Errorf("%d callback events and %d error events, want 2 and 1 (the same error recorded once)", n, m)
+	}
+}
+
 // TestExpressFlows takes express payments to REFUND and to VOID: the
 // simulator asks the service for shipping options, and the service
 // captures, refunds or cancels what Vipps reserved (whether Vipps adds the

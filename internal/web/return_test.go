@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,6 +26,25 @@ func (e *shopEnv) create(req payment.CreateRequest) *payment.Payment {
 		e.t.Fatalf("Create: %v", err)
 	}
 	return p
+}
+
+// waitCallbackError waits until the payment's callback has stored the
+// error it reports.
+func (e *shopEnv) waitCallbackError(id vipps.OrderID) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p, err := e.svc.Get(e.t.Context(), id)
+		if err != nil {
+			return err
+		}
+		if p.LastError != nil && p.LastError.Op == "callback" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("payment %s: no error from its callback after 5 s (state %s)", id, p.State)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func TestReturnPageOutcomes(t *testing.T) {
@@ -55,8 +75,25 @@ func TestReturnPageOutcomes(t *testing.T) {
 			want: []string{"Payment cancelled", "The payment was cancelled. No money has been taken."},
 		},
 		{
-			// 151 øre: the bank refuses (the simulator's insufficient funds).
-			name: "failed", amount: 1_51, act: func(id vipps.OrderID) error { return e.sim.Sim.Approve(id, "") },
+			// 151 øre: the bank refuses (the simulator's insufficient
+			// funds); the callback says why, which /details does not.
+			name: "failed", amount: 1_51, act: func(id vipps.OrderID) error {
+				if err := e.sim.Sim.Approve(id, ""); err != nil {
+					return err
+				}
+				return e.waitCallbackError(id)
+			},
+			want: []string{"Payment failed", "Your bank refused the payment. Contact your bank, or pay with another card.", "kr 1,51"},
+		},
+		{
+			// The same, but the callback never comes: the page says what
+			// /details says, with the general text.
+			name: "failed without callback", amount: 1_51, act: func(id vipps.OrderID) error {
+				if _, err := e.sim.Sim.InjectCallbackFault(vippstest.CallbackFault{Kind: vippstest.CallbackDrop, OrderID: id}); err != nil {
+					return err
+				}
+				return e.sim.Sim.Approve(id, "")
+			},
 			want: []string{"Payment failed", "The payment could not be completed. No money has been taken.", "kr 1,51"},
 		},
 	}
