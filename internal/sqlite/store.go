@@ -286,8 +286,14 @@ func updateOperation(ctx context.Context, tx writeTx, op *payment.Operation) err
 	if err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE operations SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
+	return execOne(ctx, tx, `UPDATE operations SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
 		string(op.Status), opErr, toMicros(op.UpdatedAt), op.ID)
+}
+
+// execOne runs a statement that changes one row, and fails with
+// payment.ErrNotFound when it changes none.
+func execOne(ctx context.Context, tx writeTx, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}

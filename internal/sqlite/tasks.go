@@ -88,20 +88,12 @@ func (s *Store) UpdateTask(ctx context.Context, t *payment.Task, attempt *paymen
 		now = attempt.At
 	}
 	err := s.tx(ctx, func(tx writeTx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE tasks SET status = ?, attempts = ?, next_attempt_at = ?,
+		err := execOne(ctx, tx, `UPDATE tasks SET status = ?, attempts = ?, next_attempt_at = ?,
 			last_error = ?, lease_owner = '', lease_until = NULL, updated_at = ?
 			WHERE id = ?`,
 			string(t.Status), t.Attempts, toMicros(t.NextAttemptAt), t.LastError, toMicros(now), t.ID)
-		if err != nil {
+		if err != nil || attempt == nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return payment.ErrNotFound
-		}
-		if attempt == nil {
-			return nil
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO task_attempts (task_id, at, duration_us, status_code, error)
 			VALUES (?, ?, ?, ?, ?)`,
@@ -120,19 +112,10 @@ func (s *Store) UpdateTask(ctx context.Context, t *payment.Task, attempt *paymen
 // payment.ErrNotFound for an unknown task.
 func (s *Store) RetryTask(ctx context.Context, id int64, now time.Time) error {
 	err := s.tx(ctx, func(tx writeTx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE tasks SET status = ?, next_attempt_at = ?,
+		return execOne(ctx, tx, `UPDATE tasks SET status = ?, next_attempt_at = ?,
 			lease_owner = '', lease_until = NULL, updated_at = ?
 			WHERE id = ?`,
 			string(payment.TaskPending), toMicros(now), toMicros(now), id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return payment.ErrNotFound
-		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("sqlite: retry task %d: %w", id, err)
