@@ -424,8 +424,10 @@
 //     default shipping option (else the first by priority), of
 //     staticShippingDetails or of the merchant's shippingDetails answer;
 //     the browser app lets the user pick both. The shipping cost is not
-//     added to the reserved amount. Shipping and user details in /details
-//     read "[Expired]" after 7 days.
+//     added to the reserved amount, unless Config.ExpressAddsShipping (or
+//     vipps sim -express-adds-shipping) says so: Vipps does not document
+//     which. Shipping and user details in /details read "[Expired]" after
+//     7 days.
 //   - Payments with a scope get userDetails and sub in /details at once,
 //     and userDetails in the (regular-status) callback.
 //

@@ -540,6 +540,43 @@ func TestExpressCheckout(t *testing.T) {
 	})
 }
 
+// TestExpressAddsShipping: with Config.ExpressAddsShipping the chosen
+// shipping cost is reserved on top of the initiated amount, and the
+// merchant can capture all of it, and no more.
+func TestExpressAddsShipping(t *testing.T) {
+	var cbs callbackSink
+	srv := newServer(t, func(c *vippstest.Config) { c.ExpressAddsShipping = true })
+	c := srv.Client
+	const id = "express-ship"
+	req := regular(id, 20000)
+	req.MerchantInfo.CallbackPrefix = cbs.start(t)
+	req.MerchantInfo.PaymentType = vipps.PaymentTypeExpress
+	req.MerchantInfo.ConsentRemovalPrefix = "https://shop.example/vipps"
+	req.MerchantInfo.StaticShippingDetails = []vipps.ShippingOption{
+		{IsDefault: true, Priority: 1, ShippingCost: 109.99, ShippingMethod: "Home delivery", ShippingMethodID: "home"},
+	}
+	initiate(t, c, req)
+	approveHook(t, srv, id)
+	const total = 20000 + 10999
+	d := details(t, c, id)
+	if got := d.TransactionLogHistory[0].Amount; got != total {
+		t.Errorf("reserved amount = %d, want %d (20000 and the shipping)", got, total)
+	}
+	if got := d.TransactionSummary.RemainingAmountToCapture; got != total {
+		t.Errorf("remaining to capture = %d, want %d", got, total)
+	}
+	cb := cbs.wait(t, srv, 1)[0]
+	if got := cb.body["transactionInfo"].(map[string]any)["amount"]; got != float64(total) {
+		t.Errorf("callback amount = %v, want %d", got, total)
+	}
+	_, err := c.Capture(t.Context(), id, vipps.CaptureRequest{Amount: total + 1, TransactionText: "too much", RequestID: "cap-1"})
+	wantVippsError(t, "capture above the reservation", err, http.StatusBadRequest, vipps.GroupPayment, "61")
+	res, err := c.Capture(t.Context(), id, vipps.CaptureRequest{TransactionText: "all", RequestID: "cap-2"})
+	if err != nil || res.TransactionSummary.CapturedAmount != total {
+		t.Errorf("full capture = %+v, %v; want %d captured", res, err, total)
+	}
+}
+
 func TestUserinfo(t *testing.T) {
 	srv := newServer(t, merchants(vippstest.DefaultMerchant(), directMerchant))
 	c := srv.Client

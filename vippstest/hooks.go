@@ -168,6 +168,9 @@ func (s *Simulator) approveLocked(p *payment, phone string, now time.Time, force
 			return nil
 		}
 	}
+	if shipping != nil && s.cfg.ExpressAddsShipping {
+		p.amount += shipping.ShippingCost.Amount()
+	}
 	p.approve(direct, now)
 	delete(s.open, p)
 	if p.order.scope != "" {

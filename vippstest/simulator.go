@@ -43,9 +43,15 @@ type Config struct {
 	Logger *slog.Logger
 
 	// HTTPClient sends the callbacks to merchants. nil means a client on
-	// a [vipps.NewTransport]. Either way the simulator applies the 3-second timeout and
-	// never follows redirects, as Vipps does.
+	// a [vipps.NewTransport]. Either way the simulator applies the
+	// 3-second timeout and never follows redirects, as Vipps does.
 	HTTPClient *http.Client
+
+	// ExpressAddsShipping adds the shipping cost the user chose in express
+	// checkout to the reserved amount. Whether Vipps does is not
+	// documented, so a merchant should test both: off (the default), the
+	// reservation is the initiated amount.
+	ExpressAddsShipping bool
 
 	// RateLimits are Vipps' per-order request limits, on by default; set
 	// RateLimits.Disabled to turn them off. See ratelimit.go and the

@@ -61,6 +61,7 @@ const simShutdownGrace = 10 * time.Second
 type simFlags struct {
 	addr          string
 	lenient       bool
+	addShipping   bool
 	tokenLifetime time.Duration
 	snapshot      string
 	merchants     string
@@ -84,6 +85,9 @@ func parseSimFlags(e *env, args []string) (*simFlags, error) {
 	fs.BoolVar(&f.lenient, "lenient", false,
 		"accept what real Vipps refuses where the meaning is clear, such as http URLs (env VIPPS_SIM_LENIENT)")
 	withEnv("lenient", "VIPPS_SIM_LENIENT")
+	fs.BoolVar(&f.addShipping, "express-adds-shipping", false,
+		"add the express shipping cost the user chose to the reserved amount; Vipps does not document whether it does (env VIPPS_SIM_EXPRESS_ADDS_SHIPPING)")
+	withEnv("express-adds-shipping", "VIPPS_SIM_EXPRESS_ADDS_SHIPPING")
 	fs.DurationVar(&f.tokenLifetime, "token-lifetime", time.Hour,
 		"how long access tokens are valid, at least 1s (env VIPPS_SIM_TOKEN_LIFETIME)")
 	withEnv("token-lifetime", "VIPPS_SIM_TOKEN_LIFETIME")
@@ -162,10 +166,11 @@ func runSim(ctx context.Context, e *env, args []string) error {
 	}
 	logger := slog.New(handler)
 	cfg := vippstest.Config{
-		Lenient:       f.lenient,
-		TokenLifetime: f.tokenLifetime,
-		Logger:        logger,
-		SnapshotPath:  f.snapshot,
+		Lenient:             f.lenient,
+		ExpressAddsShipping: f.addShipping,
+		TokenLifetime:       f.tokenLifetime,
+		Logger:              logger,
+		SnapshotPath:        f.snapshot,
 	}
 	if f.merchants != "" {
 		if cfg.Merchants, err = vippstest.LoadMerchants(f.merchants); err != nil {
