@@ -16,9 +16,15 @@ import (
 const StaleAfter = time.Minute
 
 // Check asks Vipps for the payment's details now and stores what changed.
-// The return page and staff use it; it is safe to repeat.
+// The return page and staff use it; it is safe to repeat. When Vipps could
+// not be asked (or answered nonsense), the error says why, and the payment
+// is returned too, as stored (with that error as its LastError).
 func (s *Service) Check(ctx context.Context, id vipps.OrderID) (*Payment, error) {
-	return s.check(ctx, id, "", nil)
+	p, failed, err := s.check(ctx, id, "", nil)
+	if err == nil && failed != nil {
+		err = fmt.Errorf("check %s: %w", id, failed)
+	}
+	return p, err
 }
 
 // OnCallback records a transaction callback and checks the payment's
@@ -30,7 +36,7 @@ func (s *Service) OnCallback(ctx context.Context, cb *vipps.TransactionCallback)
 		s.log.Warn("Vipps reports the payment failed", "order_id", cb.OrderID, "status", string(cb.TransactionInfo.Status),
 			"group", string(e.Group), "code", e.Code, "message", e.Message, "context_id", e.ContextID)
 	}
-	_, err := s.check(ctx, cb.OrderID, "", cb)
+	_, _, err := s.check(ctx, cb.OrderID, "", cb)
 	return err
 }
 
@@ -39,7 +45,7 @@ func (s *Service) OnCallback(ctx context.Context, cb *vipps.TransactionCallback)
 // ends payments Vipps left unresolved past the customer's time limit, and
 // frees the lease.
 func (s *Service) Poll(ctx context.Context, p *Payment, owner string) error {
-	p, err := s.check(ctx, p.OrderID, owner, nil)
+	p, _, err := s.check(ctx, p.OrderID, owner, nil)
 	if err != nil {
 		return err
 	}
@@ -72,11 +78,11 @@ func (s *Service) Poll(ctx context.Context, p *Payment, owner string) error {
 // lease to free; cb, when set, is the callback that caused the check: it is
 // recorded as an event, its status is a hint, and its error (why the
 // payment failed, which /details does not say) is stored on the payment.
-func (s *Service) check(ctx context.Context, id vipps.OrderID, owner string, cb *vipps.TransactionCallback) (*Payment, error) {
+// failed is why the details could not be had or used (recorded on the
+// payment, and logged); err is why nothing could be stored.
+func (s *Service) check(ctx context.Context, id vipps.OrderID, owner string, cb *vipps.TransactionCallback) (p *Payment, failed error, err error) {
 	d, derr := s.vipps.Details(ctx, id)
 	var (
-		p     *Payment
-		err   error
 		stale bool
 		fresh bool // newly reserved
 		hint  vipps.CallbackStatus
@@ -93,11 +99,11 @@ func (s *Service) check(ctx context.Context, id vipps.OrderID, owner string, cb 
 	}
 	for i := 0; ; i++ {
 		if p, err = s.store.Get(ctx, id); err != nil {
-			return nil, fmt.Errorf("check %s: %w", id, err)
+			return nil, nil, fmt.Errorf("check %s: %w", id, err)
 		}
 		pending, err := s.store.Operations(ctx, id, true)
 		if err != nil {
-			return nil, fmt.Errorf("check %s: %w", id, err)
+			return nil, nil, fmt.Errorf("check %s: %w", id, err)
 		}
 		now := s.now()
 		prev, prevNext, prevLease := p.State, p.NextCheckAt, p.LeaseOwner
@@ -110,6 +116,7 @@ func (s *Service) check(ctx context.Context, id vipps.OrderID, owner string, cb 
 		if derr == nil {
 			obs, derr = Observe(d)
 		}
+		failed = derr
 		if derr == nil {
 			ev = append(ev, s.apply(p, obs, d, hint, now)...)
 		} else {
@@ -142,21 +149,22 @@ func (s *Service) check(ctx context.Context, id vipps.OrderID, owner string, cb 
 			break
 		}
 		if !errors.Is(err, ErrConflict) || i == 9 {
-			return nil, fmt.Errorf("check %s: %w", id, err)
+			return nil, nil, fmt.Errorf("check %s: %w", id, err)
 		}
 	}
-	if derr != nil {
-		s.log.Warn("details failed", append([]any{"order_id", id}, vippsAttrs(derr)...)...)
+	if failed != nil {
+		s.log.Warn("details failed", append([]any{"order_id", id}, vippsAttrs(failed)...)...)
 	}
 	switch {
 	case fresh && p.ShopRef != "":
 		if err := s.cancelSuperseded(ctx, p); err != nil {
-			return p, err
+			return p, failed, err
 		}
 	case stale && p.State == Initiated:
-		return s.expire(ctx, p)
+		p, err = s.expire(ctx, p)
+		return p, failed, err
 	}
-	return p, nil
+	return p, failed, nil
 }
 
 // callbackError is the error a callback reports for p, when p did not get

@@ -565,6 +565,35 @@ func TestFailedReservationKeepsTheReason(t *testing.T) {
 	}
 }
 
+// TestCheckReportsVippsFailure: a check Vipps cannot answer returns why,
+// every time, with the payment as stored and the error recorded once.
+func TestCheckReportsVippsFailure(t *testing.T) {
+	e := newEnv(t)
+	p := e.create(payment.CreateRequest{})
+	if _, err := e.sim.Sim.InjectFault(vippstest.Fault{Kind: vippstest.FaultServerError, Op: "details"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		got, err := e.svc.Check(context.Background(), p.OrderID)
+		var ve *vipps.Error
+		if !errors.As(err, &ve) || ve.StatusCode != 500 {
+			t.Fatalf("Check #%d = %v, want Vipps' 500", i+1, err)
+		}
+		if got == nil || got.State != payment.Initiated || got.LastError == nil || got.LastError.Op != "details" {
+			t.Fatalf("Check #%d payment = %+v, want it initiated with the details error", i+1, got)
+		}
+	}
+	n := 0
+	for _, ty := range e.eventTypes(p.OrderID) {
+		if ty == payment.EventVippsError {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d error events, want 1", n)
+	}
+}
+
 // TestExpressFlows takes express payments to REFUND and to VOID: the
 // simulator asks the service for shipping options, and the service
 // captures, refunds or cancels what Vipps reserved. Whether Vipps adds the

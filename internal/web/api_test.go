@@ -710,6 +710,21 @@ func TestAPICheck(t *testing.T) {
 	if n := len(e.simRequests(id, "details")); n == 0 {
 		t.Errorf("POST check: the simulator got no details request")
 	}
+
+	// Vipps fails, twice (the same error is stored once): each check says
+	// so, with Vipps' status, instead of answering with the stored state.
+	fid, err := e.sim.Sim.InjectFault(vippstest.Fault{Kind: vippstest.FaultServerError, Op: "details"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.sim.Sim.RemoveFault(fid)
+	for i := range 2 {
+		resp, body := e.api("POST", "/api/payments/"+string(id)+"/check", nil)
+		apiErr, _ := body["error"].(map[string]any)
+		if resp.StatusCode != http.StatusBadGateway || apiErr == nil || apiErr["message"] == "" {
+			t.Errorf("POST check #%d while Vipps fails = %d %v, want 502 with an error", i+1, resp.StatusCode, body)
+		}
+	}
 }
 
 // TestAPIInternalError: a failure inside the service is 500 with a request

@@ -49,7 +49,9 @@ func (s *Server) returnPayment(r *http.Request) (*payment.Payment, error) {
 	q, err := s.svc.Check(cctx, id)
 	if err != nil {
 		s.log.Warn("return page: checking the payment failed; showing the stored state", "order_id", id, "err", err)
-		return p, nil
+		if q == nil {
+			return p, nil
+		}
 	}
 	return q, nil
 }
