@@ -18,6 +18,12 @@ import (
 // again with a new orderId (see [OrderID.Attempt]).
 var ErrOutcomeUnknown = errors.New("outcome unknown: the request may have reached Vipps; check Details before acting again")
 
+// ErrInvalidRequest is wrapped by errors from calls the client refused to
+// send because the request breaks Vipps' rules (a transactionText over 100
+// characters, a malformed orderId, ...): Vipps never saw it, and sending it
+// again unchanged fails the same way. The error says what to fix.
+var ErrInvalidRequest = errors.New("invalid request, not sent")
+
 // ErrorGroup is the errorGroup of a Vipps error.
 type ErrorGroup string
 

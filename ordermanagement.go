@@ -3,7 +3,6 @@ package vipps
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -134,7 +133,7 @@ func (c *Client) UploadImage(ctx context.Context, imageID string, data []byte) (
 		p = append(p, fmt.Sprintf("image is %d bytes; the limit is 2 MB", len(data)))
 	}
 	if len(p) > 0 {
-		return "", c.wrap(cl, errors.New(strings.Join(p, "; ")))
+		return "", c.invalid(cl, strings.Join(p, "; "))
 	}
 	cl.body = map[string]string{"imageId": imageID, "src": base64.StdEncoding.EncodeToString(data), "type": "base64"}
 	var out struct {
@@ -165,7 +164,7 @@ func (c *Client) PutCategory(ctx context.Context, pt OMPaymentType, orderID stri
 		p = append(p, fmt.Sprintf("orderDetailsUrl %q must be an absolute URL", cat.OrderDetailsURL))
 	}
 	if len(p) > 0 {
-		return "", c.wrap(cl, errors.New(strings.Join(p, "; ")))
+		return "", c.invalid(cl, strings.Join(p, "; "))
 	}
 	cl.path = path
 	var id string
@@ -207,7 +206,7 @@ func (c *Client) AddReceipt(ctx context.Context, pt OMPaymentType, orderID strin
 		p = append(p, fmt.Sprintf("bottomLine.currency %q must be NOK, DKK or EUR", r.BottomLine.Currency))
 	}
 	if len(p) > 0 {
-		return "", c.wrap(cl, errors.New(strings.Join(p, "; ")))
+		return "", c.invalid(cl, strings.Join(p, "; "))
 	}
 	cl.path = path
 	var id string

@@ -220,7 +220,7 @@ func (c *Client) Initiate(ctx context.Context, req InitiateRequest) (*InitiateRe
 	}
 	cl := &call{op: "initiate", method: "POST", path: "/ecomm/v2/payments", orderID: req.Transaction.OrderID, body: &req, mode: retryUnsent}
 	if err := req.validate(); err != nil {
-		return nil, c.wrap(cl, err)
+		return nil, c.wrap(cl, fmt.Errorf("%w: %w", ErrInvalidRequest, err))
 	}
 	var out InitiateResponse
 	if err := c.do(ctx, cl, &out); err != nil {
@@ -319,7 +319,7 @@ func (c *Client) action(ctx context.Context, op, method string, orderID OrderID,
 		p = append(p, fmt.Sprintf("RequestID is %d characters; Vipps allows 40", len(requestID)))
 	}
 	if len(p) > 0 {
-		return nil, c.wrap(cl, errors.New(strings.Join(p, "; ")))
+		return nil, c.invalid(cl, strings.Join(p, "; "))
 	}
 	body.MerchantInfo.MerchantSerialNumber = c.cfg.MerchantSerialNumber
 	cl.body = &body
@@ -573,7 +573,7 @@ func (c *Client) Approve(ctx context.Context, orderID OrderID, req ApproveReques
 		p = append(p, "token is required (the token query value of the initiate URL)")
 	}
 	if len(p) > 0 {
-		return c.wrap(cl, errors.New(strings.Join(p, "; ")))
+		return c.invalid(cl, strings.Join(p, "; "))
 	}
 	return c.do(ctx, cl, nil)
 }

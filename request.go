@@ -161,6 +161,12 @@ func (c *Client) final(cl *call, err error, ambiguous, lastUnanswered bool) erro
 	return err
 }
 
+// invalid is the error of a request refused before it was sent: what is
+// wrong with it, wrapping ErrInvalidRequest.
+func (c *Client) invalid(cl *call, problems string) error {
+	return c.wrap(cl, fmt.Errorf("%w: %s", ErrInvalidRequest, problems))
+}
+
 // wrap prefixes a non-Vipps error with the operation and order.
 func (c *Client) wrap(cl *call, err error) error {
 	if cl.orderID != "" {

@@ -3,7 +3,6 @@ package vipps
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/url"
 )
 
@@ -43,7 +42,7 @@ type UserInfoAddress struct {
 func (c *Client) UserInfo(ctx context.Context, sub string) (*UserInfo, error) {
 	cl := &call{op: "userinfo", method: "GET", path: "/vipps-userinfo-api/userinfo/" + url.PathEscape(sub), noSubscriptionKey: true}
 	if sub == "" {
-		return nil, c.wrap(cl, errors.New("sub is empty; read it from the payment's details"))
+		return nil, c.invalid(cl, "sub is empty; read it from the payment's details")
 	}
 	var out UserInfo
 	if err := c.do(ctx, cl, &out); err != nil {

@@ -2,11 +2,15 @@ package payment
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vippskit/vipps"
 )
@@ -31,9 +35,10 @@ type OpRequest struct {
 // r.Amount. The operation is stored with its X-Request-Id before Vipps is
 // called, so that neither a retry by the shop, a timeout nor a crash ever
 // captures twice. The returned operation is OpSucceeded, OpFailed (with the
-// reason in its Error), or OpPending when Vipps' answer was lost: the
-// service then sends it again with the same X-Request-Id until Vipps
-// answers, and tells the shop by webhook.
+// reason in its Error), or OpPending when Vipps' answer was lost or another
+// operation of the payment is still in flight: the service then sends it,
+// in turn and again with the same X-Request-Id, until Vipps answers, and
+// tells the shop by webhook.
 func (s *Service) Capture(ctx context.Context, id vipps.OrderID, r OpRequest) (*Operation, error) {
 	return s.operate(ctx, id, OpCapture, r)
 }
@@ -57,13 +62,19 @@ func (s *Service) Operations(ctx context.Context, id vipps.OrderID) ([]*Operatio
 	return s.store.Operations(ctx, id, false)
 }
 
-// operate stores and sends an operation.
+// maxText is the longest transactionText Vipps takes, in characters.
+const maxText = 100
+
+// operate stores and runs an operation.
 func (s *Service) operate(ctx context.Context, id vipps.OrderID, kind OpKind, r OpRequest) (*Operation, error) {
 	if r.Amount < 0 {
 		return nil, fmt.Errorf("%w: amount %d øre is negative", ErrInvalid, r.Amount)
 	}
 	if len(r.Key) > 200 {
 		return nil, fmt.Errorf("%w: idempotency key is longer than 200 characters", ErrInvalid)
+	}
+	if n := utf8.RuneCountInString(r.Text); n > maxText {
+		return nil, fmt.Errorf("%w: text is %d characters; Vipps allows %d", ErrInvalid, n, maxText)
 	}
 	p, err := s.Get(ctx, id)
 	if err != nil {
@@ -91,8 +102,16 @@ func (s *Service) operate(ctx context.Context, id vipps.OrderID, kind OpKind, r 
 	} else {
 		op.IdempotencyKey = op.RequestID
 	}
-	if err := allowed(p, kind, r); err != nil {
-		return nil, fmt.Errorf("%s %s: %w", kind, id, err)
+	if err := allowed(p, kind, r.Amount, r.ReleaseRemaining); err != nil || (p.State.reached() && len(p.Facts) == 0) {
+		// What is stored may lag behind Vipps (an answer was lost, or the
+		// payment was stored before the service kept facts): ask Vipps
+		// before refusing.
+		if q, failed, cerr := s.refresh(ctx, id, "", nil); cerr == nil && failed == nil {
+			p = q
+		}
+		if err := allowed(p, kind, r.Amount, r.ReleaseRemaining); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", kind, id, err)
+		}
 	}
 	data, _ := json.Marshal(map[string]any{"op": kind, "key": op.IdempotencyKey, "requestId": op.RequestID, "release": r.ReleaseRemaining})
 	got, err := s.store.AddOperation(ctx, op, Event{Type: EventOperationQueued, State: p.State, Amount: r.Amount, Data: data, At: now})
@@ -102,10 +121,11 @@ func (s *Service) operate(ctx context.Context, id vipps.OrderID, kind OpKind, r 
 	case err != nil:
 		return nil, fmt.Errorf("%s %s: %w", kind, id, err)
 	}
-	return s.send(ctx, op)
+	s.changes.notify(id)
+	return s.drive(ctx, id, op, false)
 }
 
-// replay answers a repeated request: the same operation, sent again if it
+// replay answers a repeated request: the same operation, run again if it
 // is still pending.
 func (s *Service) replay(ctx context.Context, old, req *Operation) (*Operation, error) {
 	if !old.SameRequest(req) {
@@ -114,12 +134,14 @@ func (s *Service) replay(ctx context.Context, old, req *Operation) (*Operation, 
 	if old.Status != OpPending {
 		return old, nil
 	}
-	return s.send(ctx, old)
+	return s.drive(ctx, old.OrderID, old, false)
 }
 
-// allowed checks an operation against the stored payment, so that the shop
-// learns what is wrong without a call to Vipps.
-func allowed(p *Payment, kind OpKind, r OpRequest) error {
+// allowed checks an operation against the payment as the service knows it,
+// so that the shop learns what is wrong without a call to Vipps. What the
+// service knows never overstates what was captured, refunded or released,
+// so what it refuses Vipps would refuse too.
+func allowed(p *Payment, kind OpKind, amount vipps.Amount, release bool) error {
 	a := p.Amounts
 	switch kind {
 	case OpCapture:
@@ -128,21 +150,21 @@ func allowed(p *Payment, kind OpKind, r OpRequest) error {
 			return fmt.Errorf("%w: the customer has not approved the payment yet (state %s)", ErrState, p.State)
 		case p.State != Reserved || a.RemainingToCapture == 0:
 			return fmt.Errorf("%w: nothing is left to capture (state %s)", ErrState, p.State)
-		case r.Amount > a.RemainingToCapture:
-			return fmt.Errorf("%w: amount %d øre is more than the %d øre left to capture", ErrInvalid, r.Amount, a.RemainingToCapture)
+		case amount > a.RemainingToCapture:
+			return fmt.Errorf("%w: amount %d øre is more than the %d øre left to capture", ErrInvalid, amount, a.RemainingToCapture)
 		}
 	case OpRefund:
 		switch {
 		case a.RemainingToRefund == 0:
 			return fmt.Errorf("%w: nothing is captured that is not refunded (state %s)", ErrState, p.State)
-		case r.Amount > a.RemainingToRefund:
-			return fmt.Errorf("%w: amount %d øre is more than the %d øre left to refund", ErrInvalid, r.Amount, a.RemainingToRefund)
+		case amount > a.RemainingToRefund:
+			return fmt.Errorf("%w: amount %d øre is more than the %d øre left to refund", ErrInvalid, amount, a.RemainingToRefund)
 		}
 	case OpCancel:
 		switch {
 		case p.State.WaitingForCustomer():
 		case p.State == Reserved && a.Captured == 0:
-		case p.State == Reserved && !r.ReleaseRemaining:
+		case p.State == Reserved && !release:
 			return fmt.Errorf("%w: %d øre is captured already; cancel with releaseRemaining to release the %d øre left, or refund", ErrState, a.Captured, a.RemainingToCapture)
 		case p.State == Reserved:
 		default:
@@ -152,85 +174,324 @@ func allowed(p *Payment, kind OpKind, r OpRequest) error {
 	return nil
 }
 
-// send calls Vipps for a stored operation and stores the outcome. A lost
-// answer leaves the operation pending (the poller sends it again); a refusal
-// marks it failed. It returns the operation and only errors of the store.
-func (s *Service) send(ctx context.Context, op *Operation) (*Operation, error) {
-	var (
-		resp *vipps.TransactionResponse
-		err  error
-	)
-	switch op.Kind {
-	case OpCapture:
-		resp, err = s.vipps.Capture(ctx, op.OrderID, vipps.CaptureRequest{Amount: op.Amount, TransactionText: op.Text, RequestID: op.RequestID})
-	case OpRefund:
-		resp, err = s.vipps.Refund(ctx, op.OrderID, vipps.CaptureRequest{Amount: op.Amount, TransactionText: op.Text, RequestID: op.RequestID})
-	case OpCancel:
-		resp, err = s.vipps.Cancel(ctx, op.OrderID, vipps.CancelRequest{TransactionText: op.Text, ShouldReleaseRemainingFunds: op.ReleaseRemaining})
-	default:
-		return nil, fmt.Errorf("operation %d: unknown kind %q", op.ID, op.Kind)
-	}
-	log := s.log.With("order_id", op.OrderID, "op", string(op.Kind), "request_id", op.RequestID)
-	now := s.now()
-	if err != nil {
-		var ve *vipps.Error
-		if errors.Is(err, vipps.ErrOutcomeUnknown) || !errors.As(err, &ve) || ve.Retryable() {
-			log.Warn("operation outcome unknown; it will be sent again with the same X-Request-Id", vippsAttrs(err)...)
-			return op, nil
-		}
-		log.Error("Vipps refused the operation", vippsAttrs(err)...)
-		op.Status, op.Error, op.UpdatedAt = OpFailed, vippsError(string(op.Kind), err, now), now
-		data, _ := json.Marshal(op.Error)
-		err = s.finish(ctx, op, func(p *Payment, now time.Time) ([]Event, error) {
-			p.LastError = op.Error
-			if err := s.rescheduleAfterOp(ctx, p, op, now); err != nil {
-				return nil, err
-			}
-			if !p.State.Final() {
-				// Vipps disagreed with what the service knows of the
-				// payment: the poller checks the details at once.
-				p.NextCheckAt = now
-			}
-			return []Event{{Type: EventOperationFailed, State: p.State, Amount: op.Amount, Data: data, At: now}}, nil
-		})
+// Errors of a claim on a payment's first pending operation.
+var (
+	errClaimed  = errors.New("another sender is sending the payment's operation")
+	errNotFirst = errors.New("an older operation of the payment is pending")
+)
+
+// claimMargin is how much longer a claim holds than the call it covers.
+const claimMargin = 15 * time.Second
+
+// drive sends the payment's pending operations in turn, oldest first: a
+// payment has one operation in flight at Vipps at a time (Vipps refuses
+// concurrent ones anyway), and a claim on the payment makes sure that one
+// sender sends it. An operation whose answer was lost stays first until
+// Vipps answers it, so that nothing is sent past an operation whose
+// outcome is unknown.
+//
+// With target set (a shop's request), drive runs until target is no longer
+// pending, or target cannot finish now: its own answer was lost, an older
+// operation's was, or its turn did not come within OpWait. It returns
+// target as stored. With poll set (the poller), it sends only operations
+// that are due (not claimed, and queued or last sent at least
+// OpResumeAfter ago) and never waits.
+func (s *Service) drive(ctx context.Context, id vipps.OrderID, target *Operation, poll bool) (*Operation, error) {
+	deadline := s.now().Add(s.cfg.OpWait)
+	for range 1000 {
+		pending, err := s.store.Operations(ctx, id, true)
 		if err != nil {
-			return nil, err
+			return target, err
 		}
-		return op, nil
-	}
-	op.Status, op.UpdatedAt = OpSucceeded, now
-	log.Info("operation succeeded", "amount", int64(resp.TransactionInfo.Amount))
-	err = s.finish(ctx, op, func(p *Payment, now time.Time) ([]Event, error) {
-		sum := resp.TransactionSummary
-		a := Amounts{Authorized: p.Amounts.Authorized, Captured: sum.CapturedAmount, Refunded: sum.RefundedAmount,
-			RemainingToCapture: sum.RemainingAmountToCapture, RemainingToRefund: sum.RemainingAmountToRefund}
-		st := reservedState(a)
-		if op.Kind == OpCancel && p.State.WaitingForCustomer() {
-			st, a = Cancelled, p.Amounts
+		if target != nil && !slices.ContainsFunc(pending, func(o *Operation) bool { return o.ID == target.ID }) {
+			return s.operation(ctx, target)
 		}
-		ev := s.apply(p, Observation{State: st, Amounts: a}, nil, "", now)
-		return ev, s.rescheduleAfterOp(ctx, p, op, now)
-	})
-	if err != nil {
-		return nil, err
+		if len(pending) == 0 {
+			return target, nil
+		}
+		head := pending[0]
+		if poll {
+			now := s.now()
+			due := head.CreatedAt.Add(OpResumeAfter)
+			if head.Sends > 0 {
+				due = head.SentAt.Add(OpResumeAfter)
+			}
+			if now.Before(due) {
+				return nil, nil
+			}
+		}
+		done, err := s.sendFirst(ctx, head)
+		switch {
+		case errors.Is(err, errClaimed) || errors.Is(err, errNotFirst) || errors.Is(err, errOpDone):
+			if poll {
+				return nil, nil
+			}
+			if !s.wait(ctx, id, deadline) {
+				return s.operation(ctx, target)
+			}
+			continue
+		case err != nil:
+			return target, err
+		case !done:
+			// Vipps' answer was lost: the operation is sent again later,
+			// and nothing after it before.
+			if target == nil {
+				return nil, nil
+			}
+			return s.operation(ctx, target)
+		}
 	}
-	return op, nil
+	return target, fmt.Errorf("operations of %s: too many turns", id)
 }
 
-// rescheduleAfterOp sets when to check p after its operation op ended
-// (stored as pending still).
-func (s *Service) rescheduleAfterOp(ctx context.Context, p *Payment, op *Operation, now time.Time) error {
-	pending, err := s.store.Operations(ctx, p.OrderID, true)
+// operation returns op as stored now.
+func (s *Service) operation(ctx context.Context, op *Operation) (*Operation, error) {
+	ops, err := s.store.Operations(ctx, op.OrderID, false)
 	if err != nil {
-		return err
+		return op, fmt.Errorf("%s %s: %w", op.Kind, op.OrderID, err)
 	}
-	pending = slices.DeleteFunc(pending, func(o *Operation) bool { return o.ID == op.ID })
-	if p.State.WaitingForCustomer() {
-		if p.NextCheckAt.IsZero() {
-			p.NextCheckAt = s.nextCheck(p, pending, now)
+	for _, o := range ops {
+		if o.ID == op.ID {
+			return o, nil
+		}
+	}
+	return op, fmt.Errorf("%s %s: operation %d: %w", op.Kind, op.OrderID, op.ID, ErrNotFound)
+}
+
+// sendFirst claims op, the payment's first pending operation, sends it to
+// Vipps and records the answer. done is false when op stays pending (the
+// answer was lost). It fails with errClaimed when another sender holds the
+// claim, errNotFirst when op is not first, errOpDone when op is no longer
+// pending.
+func (s *Service) sendFirst(ctx context.Context, op *Operation) (done bool, err error) {
+	if op.Kind == OpCancel && op.Sends > 0 {
+		// Cancel has no X-Request-Id: before it is sent again, the log
+		// says whether an earlier send was done.
+		_, _, _ = s.refresh(ctx, op.OrderID, "", nil) // a failed check leaves the facts as they were
+	}
+	token := rand.Text()
+	var (
+		decided bool // ended without asking Vipps
+		claim   = *op
+	)
+	_, err = s.record(ctx, op.OrderID, rec{op: &claim, first: true, opChange: func(o *Operation, p *Payment, now time.Time) error {
+		decided = false
+		if p.OpOwner != "" && now.Before(p.OpUntil) {
+			return errClaimed
+		}
+		switch {
+		case o.Kind == OpCancel && o.Sends > 0 && p.has(vipps.OperationCancel, vipps.OperationVoid):
+			o.Status, decided = OpSucceeded, true // the log shows it done
+			return nil
+		case o.Kind != OpCancel && o.Sends > 0 && p.hasRequest(opLog(o.Kind), o.RequestID):
+			o.Status, decided = OpSucceeded, true
+			return nil
+		case o.Sends == 0:
+			if err := allowed(p, o.Kind, o.Amount, o.ReleaseRemaining); err != nil {
+				o.Status, o.Error, decided = OpFailed, &VippsError{Op: string(o.Kind), Message: refusalText(err), At: now}, true
+				return nil
+			}
+		}
+		o.Sends++
+		o.SentAt = now
+		p.OpOwner, p.OpUntil = token, now.Add(s.cfg.CallTimeout+claimMargin)
+		return nil
+	}, change: func(p *Payment, now time.Time) ([]Event, error) {
+		if decided && claim.Status == OpFailed {
+			return []Event{opFailedEvent(&claim, now)}, nil
+		}
+		return nil, nil
+	}})
+	if err != nil {
+		return false, err
+	}
+	if decided {
+		*op = claim
+		return true, nil
+	}
+	*op = claim
+	resp, verr := s.call(ctx, op)
+	return s.finish(ctx, op, token, resp, verr)
+}
+
+// opLog is the log operation of a capture or refund.
+func opLog(k OpKind) vipps.Operation {
+	if k == OpRefund {
+		return vipps.OperationRefund
+	}
+	return vipps.OperationCapture
+}
+
+// refusalText is a refusal's reason without the sentinel's prefix.
+func refusalText(err error) string {
+	msg := err.Error()
+	for _, sentinel := range []error{ErrState, ErrInvalid} {
+		if errors.Is(err, sentinel) {
+			if rest, ok := strings.CutPrefix(msg, sentinel.Error()+": "); ok {
+				return rest
+			}
+		}
+	}
+	return msg
+}
+
+func opFailedEvent(op *Operation, now time.Time) Event {
+	data, _ := json.Marshal(op.Error)
+	return Event{Type: EventOperationFailed, Amount: op.Amount, Data: data, At: now}
+}
+
+// call sends op to Vipps. The call does not end with the shop's request:
+// an answer cut off halfway would only leave the outcome unknown.
+func (s *Service) call(ctx context.Context, op *Operation) (*vipps.TransactionResponse, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CallTimeout)
+	defer cancel()
+	switch op.Kind {
+	case OpCapture:
+		return s.vipps.Capture(ctx, op.OrderID, vipps.CaptureRequest{Amount: op.Amount, TransactionText: op.Text, RequestID: op.RequestID})
+	case OpRefund:
+		return s.vipps.Refund(ctx, op.OrderID, vipps.CaptureRequest{Amount: op.Amount, TransactionText: op.Text, RequestID: op.RequestID})
+	case OpCancel:
+		return s.vipps.Cancel(ctx, op.OrderID, vipps.CancelRequest{TransactionText: op.Text, ShouldReleaseRemainingFunds: op.ReleaseRemaining})
+	}
+	return nil, fmt.Errorf("operation %d: unknown kind %q: %w", op.ID, op.Kind, vipps.ErrInvalidRequest)
+}
+
+// finish records Vipps' answer to op, sent under the claim token: the fact
+// a capture or refund reports, the operation's end, and the claim's end,
+// in one transaction. A lost answer leaves op pending; a refusal fails it
+// and makes the payment due for a check at once, since Vipps knows
+// something the service does not. A cancel is judged by the log: it
+// succeeded when the log shows the payment cancelled or released, whatever
+// the answer said.
+func (s *Service) finish(ctx context.Context, op *Operation, token string, resp *vipps.TransactionResponse, verr error) (bool, error) {
+	log := s.log.With("order_id", op.OrderID, "op", string(op.Kind), "request_id", op.RequestID)
+	var ve *vipps.Error
+	unknown := verr != nil && !errors.Is(verr, vipps.ErrInvalidRequest) &&
+		(errors.Is(verr, vipps.ErrOutcomeUnknown) || !errors.As(verr, &ve) || ve.Retryable())
+	switch {
+	case unknown:
+		log.Warn("operation outcome unknown; it will be sent again with the same X-Request-Id", vippsAttrs(verr)...)
+	case verr != nil:
+		log.Error("Vipps refused the operation", vippsAttrs(verr)...)
+	default:
+		log.Info("operation succeeded", "amount", int64(resp.TransactionInfo.Amount))
+	}
+	if op.Kind == OpCancel && !unknown {
+		// Learn what the cancel did (Vipps logs CANCEL or VOID); a refused
+		// cancel may be one sent twice whose first send did it.
+		_, _, _ = s.refresh(ctx, op.OrderID, "", nil) // when it fails, the poller checks again
+	}
+	// Store the answer even when the shop's request has ended: Vipps has
+	// acted on it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CallTimeout)
+	defer cancel()
+	var fact *Fact
+	if verr == nil && op.Kind != OpCancel {
+		i := resp.TransactionInfo
+		fact = &Fact{Operation: opLog(op.Kind), Success: true, Amount: i.Amount, TransactionID: i.TransactionID,
+			RequestID: op.RequestID, At: i.TimeStamp.Time.UTC(), Source: string(op.Kind)}
+	}
+	_, err := s.record(ctx, op.OrderID, rec{op: op, opChange: func(o *Operation, p *Payment, now time.Time) error {
+		switch {
+		case unknown:
+		case o.Kind == OpCancel && p.has(vipps.OperationCancel, vipps.OperationVoid):
+			o.Status, o.Error = OpSucceeded, nil
+		case o.Kind == OpCancel && verr == nil:
+			// Vipps said done, and the log did not show it yet: trust the
+			// answer; the check due now brings the log's entry.
+			o.Status = OpSucceeded
+		case verr != nil:
+			o.Status, o.Error = OpFailed, vippsError(string(o.Kind), verr, now)
+		default:
+			o.Status, o.Error = OpSucceeded, nil
 		}
 		return nil
+	}, change: func(p *Payment, now time.Time) ([]Event, error) {
+		if p.OpOwner == token {
+			p.OpOwner, p.OpUntil = "", time.Time{}
+		}
+		var ev []Event
+		switch {
+		case op.Status == OpFailed:
+			p.LastError = op.Error
+			ev = append(ev, opFailedEvent(op, now))
+			if !p.State.Final() {
+				p.NextCheckAt = now
+			}
+		case fact != nil:
+			f := *fact
+			f.SeenAt = now
+			p.learn(f)
+			b := Derive(p.Facts, p.Amounts.Authorized)
+			if sum := resp.TransactionSummary; sum.CapturedAmount > b.Amounts.Captured || sum.RefundedAmount > b.Amounts.Refunded {
+				// Vipps' totals show more than the service knows: another
+				// entry of the log is not learned yet.
+				p.NextCheckAt = now
+			}
+		case op.Kind == OpCancel && op.Status == OpSucceeded && !p.has(vipps.OperationCancel, vipps.OperationVoid):
+			p.NextCheckAt = now
+		}
+		return ev, nil
+	}})
+	if errors.Is(err, errOpDone) {
+		// Another sender ended it (this sender's claim had run out).
+		got, gerr := s.operation(ctx, op)
+		*op = *got
+		return op.Status != OpPending, gerr
 	}
-	p.NextCheckAt = s.nextCheck(p, pending, now)
-	return nil
+	if err != nil {
+		return false, fmt.Errorf("%s %s: %w", op.Kind, op.OrderID, err)
+	}
+	return op.Status != OpPending, nil
+}
+
+// wait waits for a change of the payment in this process, a short while
+// (another replica's change is seen by reading again), or the deadline.
+// It reports false when the deadline or ctx ended.
+func (s *Service) wait(ctx context.Context, id vipps.OrderID, deadline time.Time) bool {
+	left := deadline.Sub(s.now())
+	if left <= 0 || ctx.Err() != nil {
+		return false
+	}
+	t := time.NewTimer(min(left, 100*time.Millisecond))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-s.changes.wait(id):
+	case <-t.C:
+	}
+	return true
+}
+
+// changes wakes the requests of this process that wait for a payment to
+// change.
+type changes struct {
+	mu sync.Mutex
+	m  map[vipps.OrderID]chan struct{}
+}
+
+// wait returns a channel that is closed at the payment's next change.
+func (c *changes) wait(id vipps.OrderID) <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[vipps.OrderID]chan struct{}{}
+	}
+	ch := c.m[id]
+	if ch == nil {
+		ch = make(chan struct{})
+		c.m[id] = ch
+	}
+	return ch
+}
+
+// notify wakes the waiters of the payment.
+func (c *changes) notify(id vipps.OrderID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ch := c.m[id]; ch != nil {
+		close(ch)
+		delete(c.m, id)
+	}
 }

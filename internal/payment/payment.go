@@ -92,6 +92,17 @@ type Payment struct {
 	// now; an expired lease may be taken over.
 	LeaseOwner string
 	LeaseUntil time.Time
+	// OpOwner and OpUntil say who is sending the payment's first pending
+	// operation to Vipps now: a payment has one operation in flight at a
+	// time, and the others wait their turn. An expired claim may be taken
+	// over.
+	OpOwner string
+	OpUntil time.Time
+	// Facts is Vipps' log as the service learned it, in the order learned:
+	// State and Amounts are derived from it (see [Derive]). Store.Get fills
+	// it; Store.Update stores the facts that have no Seq yet. Lists and
+	// leases leave it empty.
+	Facts []Fact
 	// Version increases with every update: the store refuses an update
 	// whose Version is not the stored one (ErrConflict).
 	Version int64
@@ -141,6 +152,14 @@ type Event struct {
 	Amount  vipps.Amount // the money the event moved, if any
 	Data    json.RawMessage
 	At      time.Time
+	// Fact is the key of the fact the event reports (see [Fact.Key]), or
+	// "" for a change that is no entry of Vipps' log. The store keeps one
+	// event of a type per fact, so that no replica, retry or callback can
+	// report a capture twice.
+	Fact string
+	// Amounts are the payment's amounts just after the event, for its
+	// webhook; not stored.
+	Amounts Amounts
 	// Tasks are queued in the same transaction as the event (a transactional
 	// outbox), so that a webhook or a receipt is never lost. They are not
 	// read back with the event.
@@ -162,9 +181,11 @@ type OpStatus string
 
 // Operation statuses.
 const (
-	// OpPending: stored, and not yet answered by Vipps. An operation still
-	// pending after a crash or an unknown outcome is sent again with the
-	// same RequestID.
+	// OpPending: stored, and not yet answered by Vipps: waiting its turn
+	// (Sends is 0) or sent with the answer lost. An operation still pending
+	// after a crash or an unknown outcome is sent again with the same
+	// RequestID (a cancel, which has none, only after the log shows it was
+	// not done).
 	OpPending   OpStatus = "pending"
 	OpSucceeded OpStatus = "succeeded"
 	OpFailed    OpStatus = "failed"
@@ -187,8 +208,12 @@ type Operation struct {
 	ReleaseRemaining bool
 	Status           OpStatus
 	Error            *VippsError
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// Sends counts the times the operation was sent to Vipps (the same
+	// X-Request-Id each time); SentAt is the latest.
+	Sends     int
+	SentAt    time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // SameRequest reports whether o and p ask for the same thing, as a retry

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/vippskit/vipps"
@@ -14,6 +15,244 @@ import (
 // for Vipps to end a payment on its own; then it cancels the payment itself,
 // so that no payment stays unresolved.
 const StaleAfter = time.Minute
+
+// maxConflicts bounds how often record reads a payment again after a
+// concurrent change before it gives up.
+const maxConflicts = 20
+
+// rec is one change of a payment, for [Service.record].
+type rec struct {
+	// change modifies the payment as read: it learns facts (p.learn) and
+	// sets the service's own fields, and returns the events that no fact
+	// makes. It runs again on the stored payment after a concurrent change.
+	change func(p *Payment, now time.Time) ([]Event, error)
+	// op, when set, is stored with the payment (its status, error and
+	// sends), and only if it is still pending in the store.
+	op *Operation
+	// opChange, when op is set, sets op's new status on the stored
+	// operation; it runs before change, and *op is the result when change
+	// runs. An error ends record, storing nothing.
+	opChange func(op *Operation, p *Payment, now time.Time) error
+	// first, with op, requires op to be the payment's oldest pending
+	// operation (else errNotFirst).
+	first bool
+	// hint is the callback's status when a callback caused the change: a
+	// rejected payment reports "expired", not "cancelled".
+	hint vipps.CallbackStatus
+	// owner, when set, is the poller's lease to free.
+	owner string
+}
+
+// record is the one way a payment changes, for callbacks, the poller,
+// operations and checks alike. It reads the payment with its facts and
+// pending operations, applies r.change, derives state and amounts from the
+// facts (see [Derive]) with one event per new fact, schedules the next
+// check, and stores it all in one transaction under optimistic
+// concurrency. On a concurrent change it reads the stored payment again
+// and applies the change anew: since facts are only ever added, an answer
+// read before the other change adds what it knows and cannot undo what the
+// other change stored. A change that adds nothing is not stored.
+func (s *Service) record(ctx context.Context, id vipps.OrderID, r rec) (*Payment, error) {
+	for i := 0; ; i++ {
+		p, err := s.store.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		pending, err := s.store.Operations(ctx, id, true)
+		if err != nil {
+			return nil, err
+		}
+		now := s.now()
+		var op *Operation
+		if r.op != nil {
+			idx := slices.IndexFunc(pending, func(o *Operation) bool { return o.ID == r.op.ID })
+			if idx < 0 {
+				return p, fmt.Errorf("operation %d: %w", r.op.ID, errOpDone)
+			}
+			if r.first && idx != 0 {
+				return p, errNotFirst
+			}
+			c := *pending[idx]
+			op = &c
+			if err := r.opChange(op, p, now); err != nil {
+				return p, err
+			}
+			op.UpdatedAt = now
+			*r.op = *op
+		}
+		before := *p
+		stored := len(p.Facts)
+		var ev []Event
+		if r.change != nil {
+			if ev, err = r.change(p, now); err != nil {
+				return p, err
+			}
+		}
+		ev = append(ev, s.settle(p, &before, p.Facts[stored:], r.hint, now)...)
+		if op == nil || op.Status == OpPending {
+			pending = slices.DeleteFunc(pending, func(o *Operation) bool { return op != nil && o.ID == op.ID })
+			if op != nil {
+				pending = append([]*Operation{op}, pending...)
+			}
+		} else {
+			pending = slices.DeleteFunc(pending, func(o *Operation) bool { return o.ID == op.ID })
+		}
+		if p.NextCheckAt.Equal(before.NextCheckAt) {
+			p.NextCheckAt = s.nextCheck(p, pending, now)
+		}
+		if r.owner != "" && p.LeaseOwner == r.owner {
+			p.LeaseOwner, p.LeaseUntil = "", time.Time{}
+		}
+		if op == nil && len(ev) == 0 && len(p.Facts) == stored && unchanged(&before, p) {
+			return p, nil
+		}
+		for j := range ev {
+			if ev[j].State == "" {
+				ev[j].State = p.State
+			}
+			if ev[j].At.IsZero() {
+				ev[j].At = now
+			}
+		}
+		p.UpdatedAt = now
+		if op != nil {
+			err = s.store.UpdateOperation(ctx, op, p, ev...)
+		} else {
+			err = s.store.Update(ctx, p, ev...)
+		}
+		if err == nil {
+			s.changes.notify(id)
+			for _, e := range ev {
+				if e.Type.Webhook() || e.Type == EventInitiated {
+					s.log.Info("payment "+string(e.Type), "order_id", id, "state", string(e.State), "amount", int64(e.Amount))
+				}
+			}
+			return p, nil
+		}
+		if !errors.Is(err, ErrConflict) || i == maxConflicts {
+			return nil, err
+		}
+	}
+}
+
+// errOpDone: the operation is no longer pending (another request or
+// replica ended it); read it again.
+var errOpDone = errors.New("operation is no longer pending")
+
+// unchanged reports whether the fields a change may touch are as before.
+func unchanged(before, p *Payment) bool {
+	return p.State == before.State && p.Amounts == before.Amounts && p.NextCheckAt.Equal(before.NextCheckAt) &&
+		p.LeaseOwner == before.LeaseOwner && p.OpOwner == before.OpOwner && p.OpUntil.Equal(before.OpUntil) &&
+		p.LastError == before.LastError && p.UserID == before.UserID && p.VippsURL == before.VippsURL &&
+		p.SentAt.Equal(before.SentAt) && p.Receipt == before.Receipt && string(p.Shipping) == string(before.Shipping)
+}
+
+// settle derives p's state and amounts from its facts, added being the
+// facts learned in this change (the tail of p.Facts), and returns the
+// events of the change. Each new fact that reserves, moves or releases
+// money, or ends the payment, makes one event carrying the fact's key and
+// the amounts just after it, so that the amounts of a payment's webhooks
+// never go backwards and the captured (refunded, voided) events sum to what
+// Vipps captured (refunded, released). A change of state that no fact makes
+// (initiated, failed to initiate) makes one event too.
+func (s *Service) settle(p, before *Payment, added []Fact, hint vipps.CallbackStatus, now time.Time) []Event {
+	known := len(p.Facts) - len(added)
+	authorized := before.Amounts.Authorized
+	if known == 0 && len(added) > 0 && (before.State.reached() || before.State == Cancelled) {
+		// A payment stored before the service kept facts: its history is
+		// told already, up to its stored amounts.
+		return s.adopt(p, before, now)
+	}
+	var ev []Event
+	for i := range added {
+		f := &added[i]
+		earlier := p.Facts[:known+i]
+		b := Derive(p.Facts[:known+i+1], authorized)
+		add := func(t EventType, amt vipps.Amount) {
+			ev = append(ev, s.withTasks(p, Event{Type: t, State: b.State, Amount: amt, Fact: f.Key(), Amounts: b.Amounts, At: now}))
+		}
+		if !f.Success {
+			continue
+		}
+		switch f.Operation {
+		case vipps.OperationReserve, vipps.OperationSale:
+			if !slices.ContainsFunc(earlier, reserves) {
+				add(EventReserved, b.Amounts.Authorized)
+				if f.Operation == vipps.OperationSale {
+					add(EventCaptured, f.Amount)
+				}
+			}
+		case vipps.OperationCapture:
+			add(EventCaptured, f.Amount)
+		case vipps.OperationRefund:
+			add(EventRefunded, f.Amount)
+		case vipps.OperationVoid:
+			if !slices.ContainsFunc(earlier, voids) {
+				add(EventVoided, b.Released)
+			}
+		case vipps.OperationCancel:
+			if b.State == Cancelled && !slices.ContainsFunc(earlier, cancels) {
+				t := EventCancelled
+				if hint == vipps.CallbackRejected || !now.Before(s.sched.Deadline(sentAt(p))) {
+					t = EventExpired
+				}
+				add(t, 0)
+			}
+		}
+	}
+	if b := Derive(p.Facts, authorized); b.State != "" {
+		p.State, p.Amounts = b.State, b.Amounts
+	} else if b.Initiated && p.State == Created {
+		p.State = Initiated
+	}
+	if p.Receipt != nil && before.Amounts.Captured == 0 {
+		// The receipt goes to Order Management after the first capture.
+		if i := slices.IndexFunc(ev, func(e Event) bool { return e.Type == EventCaptured }); i >= 0 {
+			ev[i].Tasks = append(ev[i].Tasks, Task{Kind: TaskReceipt})
+		}
+	}
+	if before.State == Created && p.State == Initiated {
+		ev = append(ev, Event{Type: EventInitiated, State: Initiated, Amount: p.Amounts.Authorized, At: now})
+	}
+	if p.State == Failed && before.State != Failed {
+		ev = append(ev, s.withTasks(p, Event{Type: EventFailed, State: Failed, Amounts: p.Amounts, At: now}))
+	}
+	if p.LastError != nil && slices.ContainsFunc(added, func(f Fact) bool { return f.money() }) {
+		p.LastError = nil // resolved: money moved since
+	}
+	return ev
+}
+
+// adopt takes the first facts of a payment stored before the service kept
+// facts: the events already sent told the shop its stored amounts, so only
+// what Vipps' log shows beyond them is an event now (keyed by the upgrade,
+// not by a fact).
+func (s *Service) adopt(p, before *Payment, now time.Time) []Event {
+	b := Derive(p.Facts, before.Amounts.Authorized)
+	if b.State == "" {
+		return nil
+	}
+	p.State, p.Amounts = b.State, b.Amounts
+	var ev []Event
+	add := func(t EventType, amt vipps.Amount) {
+		if amt > 0 {
+			ev = append(ev, s.withTasks(p, Event{Type: t, State: b.State, Amount: amt, Fact: "upgrade:" + string(t), Amounts: b.Amounts, At: now}))
+		}
+	}
+	pa := before.Amounts
+	add(EventCaptured, b.Amounts.Captured-pa.Captured)
+	add(EventRefunded, b.Amounts.Refunded-pa.Refunded)
+	if b.Released > 0 && pa.RemainingToCapture > 0 {
+		add(EventVoided, b.Released)
+	}
+	return ev
+}
+
+func reserves(f Fact) bool {
+	return f.Success && (f.Operation == vipps.OperationReserve || f.Operation == vipps.OperationSale)
+}
+func voids(f Fact) bool   { return f.Success && f.Operation == vipps.OperationVoid }
+func cancels(f Fact) bool { return f.Success && f.Operation == vipps.OperationCancel }
 
 // Check asks Vipps for the payment's details now and stores what changed.
 // The return page and staff use it; it is safe to repeat. When Vipps could
@@ -41,120 +280,30 @@ func (s *Service) OnCallback(ctx context.Context, cb *vipps.TransactionCallback)
 }
 
 // Poll is the poller's step for one payment it leased as owner: it checks
-// the details, sends pending operations again (with their X-Request-Id),
-// ends payments Vipps left unresolved past the customer's time limit, and
-// frees the lease.
+// the details, sends the payment's pending operations in turn (again, with
+// their X-Request-Id, when an answer was lost), ends payments Vipps left
+// unresolved past the customer's time limit, and frees the lease.
 func (s *Service) Poll(ctx context.Context, p *Payment, owner string) error {
 	p, _, err := s.check(ctx, p.OrderID, owner, nil)
 	if err != nil {
 		return err
 	}
-	ops, err := s.store.Operations(ctx, p.OrderID, true)
-	if err != nil {
-		return fmt.Errorf("poll %s: %w", p.OrderID, err)
-	}
-	now := s.now()
-	for _, op := range ops {
-		if now.Before(op.CreatedAt.Add(OpResumeAfter)) {
-			continue // may still be in flight
-		}
-		if op.Kind == OpCancel && (p.State.Final() || (p.State == Captured && op.ReleaseRemaining)) {
-			// Done by an attempt whose answer was lost.
-			op.Status, op.UpdatedAt = OpSucceeded, now
-			if err := s.store.UpdateOperation(ctx, op); err != nil {
-				return err
-			}
-			continue
-		}
-		s.log.Info("sending a pending operation again", "order_id", op.OrderID, "op", string(op.Kind), "request_id", op.RequestID)
-		if _, err := s.send(ctx, op); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err = s.drive(ctx, p.OrderID, nil, true)
+	return err
 }
 
-// check calls details and applies them. owner, when set, is the poller's
-// lease to free; cb, when set, is the callback that caused the check: it is
-// recorded as an event, its status is a hint, and its error (why the
-// payment failed, which /details does not say) is stored on the payment.
-// failed is why the details could not be had or used (recorded on the
+// check calls details and records what it says. owner, when set, is the
+// poller's lease to free; cb, when set, is the callback that caused the
+// check: it is recorded as an event, its status is a hint, and its error
+// (why the payment failed, which /details does not say) is stored on the
+// payment. failed is why the details could not be had (recorded on the
 // payment, and logged); err is why nothing could be stored.
 func (s *Service) check(ctx context.Context, id vipps.OrderID, owner string, cb *vipps.TransactionCallback) (p *Payment, failed error, err error) {
-	d, derr := s.vipps.Details(ctx, id)
-	var (
-		stale bool
-		fresh bool // newly reserved
-		hint  vipps.CallbackStatus
-		cbEv  []byte
-	)
-	if cb != nil {
-		hint = cb.TransactionInfo.Status
-		cbEv, _ = json.Marshal(struct {
-			Status        vipps.CallbackStatus `json:"status"`
-			Amount        vipps.Amount         `json:"amount"`
-			TransactionID string               `json:"transactionId,omitempty"`
-			Error         *vipps.ErrorDetail   `json:"errorInfo,omitempty"`
-		}{cb.TransactionInfo.Status, cb.TransactionInfo.Amount, cb.TransactionInfo.TransactionID, cb.ErrorInfo})
+	p, fresh, failed, err := s.details(ctx, id, owner, cb)
+	if err != nil {
+		return nil, nil, err
 	}
-	for i := 0; ; i++ {
-		if p, err = s.store.Get(ctx, id); err != nil {
-			return nil, nil, fmt.Errorf("check %s: %w", id, err)
-		}
-		pending, err := s.store.Operations(ctx, id, true)
-		if err != nil {
-			return nil, nil, fmt.Errorf("check %s: %w", id, err)
-		}
-		now := s.now()
-		prev, prevNext, prevLease := p.State, p.NextCheckAt, p.LeaseOwner
-		var ev []Event
-		if cb != nil {
-			ev = append(ev, Event{Type: EventCallback, Data: cbEv, At: now})
-		}
-		derr := derr
-		var obs Observation
-		if derr == nil {
-			obs, derr = Observe(d)
-		}
-		failed = derr
-		if derr == nil {
-			ev = append(ev, s.apply(p, obs, d, hint, now)...)
-		} else {
-			ev = append(ev, s.detailsFailed(p, derr, now)...)
-		}
-		p.NextCheckAt = s.nextCheck(p, pending, now)
-		if owner != "" && p.LeaseOwner == owner {
-			p.LeaseOwner, p.LeaseUntil = "", time.Time{}
-		}
-		stale = p.State.WaitingForCustomer() && !now.Before(s.sched.Deadline(sentAt(p)).Add(StaleAfter))
-		fresh = prev.WaitingForCustomer() && p.State == Reserved
-		if cb != nil {
-			ev[0].State = p.State
-			if e := callbackError(p, cb, now); e != nil {
-				p.LastError = e
-				ev = append(ev, errorEvent(p, now))
-			}
-		}
-		if len(ev) == 0 && p.NextCheckAt.Equal(prevNext) && p.LeaseOwner == prevLease {
-			break
-		}
-		p.UpdatedAt = now
-		err = s.store.Update(ctx, p, ev...)
-		if err == nil {
-			for _, e := range ev {
-				if e.Type != EventCallback && e.Type != EventVippsError {
-					s.log.Info("payment "+string(e.Type), "order_id", id, "state", string(e.State), "amount", int64(e.Amount))
-				}
-			}
-			break
-		}
-		if !errors.Is(err, ErrConflict) || i == 9 {
-			return nil, nil, fmt.Errorf("check %s: %w", id, err)
-		}
-	}
-	if failed != nil {
-		s.log.Warn("details failed", append([]any{"order_id", id}, vippsAttrs(failed)...)...)
-	}
+	stale := p.State.WaitingForCustomer() && !s.now().Before(s.sched.Deadline(sentAt(p)).Add(StaleAfter))
 	switch {
 	case fresh && p.ShopRef != "":
 		if err := s.cancelSuperseded(ctx, p); err != nil {
@@ -165,6 +314,78 @@ func (s *Service) check(ctx context.Context, id vipps.OrderID, owner string, cb 
 		return p, failed, err
 	}
 	return p, failed, nil
+}
+
+// refresh is check without its consequences (no stale payment is
+// cancelled, no superseded one released): what sending an operation needs
+// to learn first.
+func (s *Service) refresh(ctx context.Context, id vipps.OrderID, owner string, cb *vipps.TransactionCallback) (p *Payment, failed error, err error) {
+	p, _, failed, err = s.details(ctx, id, owner, cb)
+	return p, failed, err
+}
+
+// details reads Vipps' details of the payment and records them; fresh
+// reports that they showed the reservation for the first time.
+func (s *Service) details(ctx context.Context, id vipps.OrderID, owner string, cb *vipps.TransactionCallback) (p *Payment, fresh bool, failed error, err error) {
+	dctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
+	d, derr := s.vipps.Details(dctx, id)
+	cancel()
+	seen := s.now()
+	var facts []Fact
+	if derr == nil {
+		facts = FactsOf(d, seen)
+		if d.OrderID != "" && d.OrderID != id {
+			derr = fmt.Errorf("details of %s answered for order %s", id, d.OrderID)
+		}
+	}
+	var (
+		hint vipps.CallbackStatus
+		cbEv []byte
+	)
+	if cb != nil {
+		hint = cb.TransactionInfo.Status
+		cbEv, _ = json.Marshal(struct {
+			Status        vipps.CallbackStatus `json:"status"`
+			Amount        vipps.Amount         `json:"amount"`
+			TransactionID string               `json:"transactionId,omitempty"`
+			Error         *vipps.ErrorDetail   `json:"errorInfo,omitempty"`
+		}{cb.TransactionInfo.Status, cb.TransactionInfo.Amount, cb.TransactionInfo.TransactionID, cb.ErrorInfo})
+	}
+	p, err = s.record(ctx, id, rec{hint: hint, owner: owner, change: func(p *Payment, now time.Time) ([]Event, error) {
+		var ev []Event
+		if cb != nil {
+			ev = append(ev, Event{Type: EventCallback, Data: cbEv, At: now})
+		}
+		fresh = false
+		if derr != nil {
+			return append(ev, s.detailsFailed(p, derr, now)...), nil
+		}
+		wasReserved := p.has(vipps.OperationReserve, vipps.OperationSale)
+		added := p.learn(facts...)
+		if !wasReserved && slices.ContainsFunc(added, reserves) {
+			fresh = true
+			if d.UserDetails != nil || d.ShippingDetails != nil {
+				p.Shipping, _ = json.Marshal(ExpressDetails{Shipping: d.ShippingDetails, User: d.UserDetails})
+				if d.UserDetails != nil {
+					p.UserID = d.UserDetails.UserID
+				}
+			}
+		}
+		if cb != nil && !p.has(vipps.OperationReserve, vipps.OperationSale) {
+			if e := callbackError(p, cb, now); e != nil {
+				p.LastError = e
+				ev = append(ev, errorEvent(p, now))
+			}
+		}
+		return ev, nil
+	}})
+	if err != nil {
+		return nil, false, nil, fmt.Errorf("check %s: %w", id, err)
+	}
+	if derr != nil {
+		s.log.Warn("details failed", append([]any{"order_id", id}, vippsAttrs(derr)...)...)
+	}
+	return p, fresh, derr, nil
 }
 
 // callbackError is the error a callback reports for p, when p did not get
@@ -192,26 +413,38 @@ func sentAt(p *Payment) time.Time {
 }
 
 // nextCheck is when to look at p again: on the polling schedule while the
-// customer can act, soon while an operation is pending, else never.
+// customer can act; for the first pending operation, when it may be sent
+// (again): OpResumeAfter after it was queued or last sent, and not before
+// another sender's claim ends; else never.
 func (s *Service) nextCheck(p *Payment, pending []*Operation, now time.Time) time.Time {
+	var t time.Time
 	if p.State.WaitingForCustomer() {
-		t, _ := s.sched.Next(p.State, sentAt(p), now)
-		return t
+		t, _ = s.sched.Next(p.State, sentAt(p), now)
 	}
 	if len(pending) > 0 {
-		return now.Add(OpResumeAfter)
+		h := pending[0]
+		due := h.CreatedAt.Add(OpResumeAfter)
+		if h.Sends > 0 {
+			due = h.SentAt.Add(OpResumeAfter)
+		}
+		if p.OpOwner != "" && p.OpUntil.After(due) {
+			due = p.OpUntil
+		}
+		if t.IsZero() || due.Before(t) {
+			t = due
+		}
 	}
-	return time.Time{}
+	return t
 }
 
 // detailsFailed records a failed details call. A payment Vipps does not know
 // after the customer's time limit never reached Vipps: it failed.
 func (s *Service) detailsFailed(p *Payment, err error, now time.Time) []Event {
 	var ve *vipps.Error
-	if p.State == Created && errors.As(err, &ve) && ve.NotFound() && !now.Before(s.sched.Deadline(sentAt(p))) {
+	if p.State == Created && len(p.Facts) == 0 && errors.As(err, &ve) && ve.NotFound() && !now.Before(s.sched.Deadline(sentAt(p))) {
 		p.State, p.LastError = Failed, vippsError("details", err, now)
 		p.LastError.Message = "Vipps never received the payment: " + p.LastError.Message
-		return []Event{errorEvent(p, now), s.withTasks(p, Event{Type: EventFailed, State: Failed, At: now})}
+		return []Event{errorEvent(p, now)}
 	}
 	e := vippsError("details", err, now)
 	if p.LastError.same(e) {
@@ -219,72 +452,6 @@ func (s *Service) detailsFailed(p *Payment, err error, now time.Time) []Event {
 	}
 	p.LastError = e
 	return []Event{errorEvent(p, now)}
-}
-
-// apply moves p to what Vipps reports and returns the events of the change:
-// one per step, derived from differences only, so that a callback, the
-// poller and an operation's answer seeing the same change record it once.
-func (s *Service) apply(p *Payment, o Observation, d *vipps.PaymentDetails, hint vipps.CallbackStatus, now time.Time) []Event {
-	prev, pa := p.State, p.Amounts
-	st, a := o.State, o.Amounts
-	if st == Created || (st == Initiated && !prev.WaitingForCustomer()) || (prev.Final() && st != prev) {
-		// Vipps' log cannot go backwards; a final state stays.
-		return nil
-	}
-	var ev []Event
-	add := func(t EventType, in State, amt vipps.Amount) {
-		ev = append(ev, Event{Type: t, State: in, Amount: amt, At: now})
-	}
-	reached := st == Reserved || st == Captured || st == Refunded || st == Voided
-	if prev == Created && st == Initiated {
-		add(EventInitiated, Initiated, pa.Authorized)
-	}
-	if prev.WaitingForCustomer() && reached {
-		add(EventReserved, Reserved, a.Authorized)
-		if d != nil && (d.UserDetails != nil || d.ShippingDetails != nil) {
-			p.Shipping, _ = json.Marshal(ExpressDetails{Shipping: d.ShippingDetails, User: d.UserDetails})
-			if d.UserDetails != nil {
-				p.UserID = d.UserDetails.UserID
-			}
-		}
-	}
-	if reached {
-		if a.Captured > pa.Captured {
-			add(EventCaptured, st, a.Captured-pa.Captured)
-		}
-		if a.Refunded > pa.Refunded {
-			add(EventRefunded, st, a.Refunded-pa.Refunded)
-		}
-		if st == Voided && prev != Voided || (st == Captured && pa.RemainingToCapture > 0 && a.RemainingToCapture == 0 && a.Captured == pa.Captured) {
-			// Released: all of it (voided), or the rest after partial captures.
-			add(EventVoided, st, max(pa.RemainingToCapture, a.Authorized-a.Captured))
-		}
-		p.Amounts = a
-	}
-	if st != prev {
-		switch st {
-		case Cancelled:
-			if hint == vipps.CallbackRejected || !now.Before(s.sched.Deadline(sentAt(p))) {
-				add(EventExpired, Cancelled, 0)
-			} else {
-				add(EventCancelled, Cancelled, 0)
-			}
-		case Failed:
-			add(EventFailed, Failed, 0)
-		}
-	}
-	p.State = st
-	if len(ev) > 0 && p.LastError != nil && reached {
-		p.LastError = nil // resolved
-	}
-	for i, e := range ev {
-		e = s.withTasks(p, e)
-		if e.Type == EventCaptured && pa.Captured == 0 && p.Receipt != nil {
-			e.Tasks = append(e.Tasks, Task{Kind: TaskReceipt})
-		}
-		ev[i] = e
-	}
-	return ev
 }
 
 // expire cancels a payment that Vipps left waiting past the customer's time
@@ -320,9 +487,9 @@ func (s *Service) cancelSuperseded(ctx context.Context, p *Payment) error {
 	}
 	s.log.Warn("an older attempt was approved after a newer one was started; releasing it", "order_id", p.OrderID, "newer", newer.OrderID)
 	data, _ := json.Marshal(map[string]vipps.OrderID{"newer": newer.OrderID})
-	if err := s.update(ctx, p.OrderID, func(q *Payment, now time.Time) ([]Event, error) {
-		return []Event{{Type: EventSuperseded, State: q.State, Data: data, At: now}}, nil
-	}); err != nil {
+	if _, err := s.record(ctx, p.OrderID, rec{change: func(q *Payment, now time.Time) ([]Event, error) {
+		return []Event{{Type: EventSuperseded, Data: data, At: now}}, nil
+	}}); err != nil {
 		return err
 	}
 	_, err = s.operate(ctx, p.OrderID, OpCancel, OpRequest{Key: "superseded", Text: "Replaced by a newer payment", ReleaseRemaining: true})

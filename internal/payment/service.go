@@ -68,6 +68,14 @@ type Config struct {
 	ShopShipping func(ctx context.Context, p *Payment, addr *vipps.ShippingDetailsRequest) ([]vipps.ShippingOption, error)
 	// Webhooks makes every state change queue a webhook to the shop.
 	Webhooks bool
+	// CallTimeout bounds each call to Vipps, its retries included (the
+	// client waits no longer for a Retry-After than the deadline allows);
+	// 0 means 20 s.
+	CallTimeout time.Duration
+	// OpWait is how long a shop's capture, refund or cancel waits for its
+	// turn behind the payment's other operations before it is answered as
+	// pending (and sent in turn later); 0 means 10 s.
+	OpWait time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger gets one line per change and per Vipps error; nil discards.
@@ -79,12 +87,13 @@ type Config struct {
 // cancels exactly once. Its methods are safe for concurrent use, also by
 // several replicas on one database.
 type Service struct {
-	cfg   Config
-	store Store
-	vipps Vipps
-	sched Schedule
-	now   func() time.Time
-	log   *slog.Logger
+	cfg     Config
+	store   Store
+	vipps   Vipps
+	sched   Schedule
+	now     func() time.Time
+	log     *slog.Logger
+	changes changes
 }
 
 // NewService checks cfg and returns a Service.
@@ -114,6 +123,12 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	if cfg.OrderIDPrefix == "" {
 		cfg.OrderIDPrefix = "order"
+	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = 20 * time.Second
+	}
+	if cfg.OpWait <= 0 {
+		cfg.OpWait = 10 * time.Second
 	}
 	s := &Service{cfg: cfg, store: cfg.Store, vipps: cfg.Vipps, sched: cfg.Schedule.withDefaults(), now: cfg.Now, log: cfg.Logger}
 	if s.now == nil {
@@ -239,38 +254,32 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Payment, erro
 	}
 	log := s.log.With("order_id", id)
 
-	resp, ierr := s.vipps.Initiate(ctx, s.initiateRequest(p, token))
-	for range 5 { // retried on a concurrent write only
-		now = s.now()
-		var ev []Event
+	ictx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
+	resp, ierr := s.vipps.Initiate(ictx, s.initiateRequest(p, token))
+	cancel()
+	// Store the answer even when the shop's request has ended.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CallTimeout)
+	defer cancel()
+	stored, err := s.record(sctx, id, rec{change: func(p *Payment, now time.Time) ([]Event, error) {
+		if p.State != Created {
+			return nil, nil // the poller found out first
+		}
 		switch {
 		case ierr == nil:
 			p.State, p.VippsURL, p.SentAt = Initiated, resp.URL, now
 			p.NextCheckAt, _ = s.sched.Next(Initiated, now, now)
-			ev = append(ev, Event{Type: EventInitiated, State: Initiated, Amount: p.Amounts.Authorized, At: now})
+			return nil, nil
 		case errors.Is(ierr, vipps.ErrOutcomeUnknown):
 			// Vipps may have it: check soon.
-			p.LastError = vippsError("initiate", ierr, now)
-			p.SentAt = now
+			p.LastError, p.SentAt = vippsError("initiate", ierr, now), now
 			p.NextCheckAt = now.Add(s.sched.FirstDelay)
-			ev = append(ev, errorEvent(p, now))
 		default:
 			p.State, p.LastError, p.NextCheckAt = Failed, vippsError("initiate", ierr, now), time.Time{}
-			ev = append(ev, errorEvent(p, now), s.withTasks(p, Event{Type: EventFailed, State: Failed, At: now}))
 		}
-		p.UpdatedAt = now
-		err = s.store.Update(ctx, p, ev...)
-		if !errors.Is(err, ErrConflict) {
-			break
-		}
-		// The poller leased it meanwhile: apply the answer to the fresh row.
-		if p, err = s.store.Get(ctx, id); err != nil {
-			break
-		}
-		if p.State != Created {
-			err = nil
-			break
-		}
+		return []Event{errorEvent(p, now)}, nil
+	}})
+	if err == nil {
+		p = stored
 	}
 	if ierr != nil {
 		log.Error("initiate failed", vippsAttrs(ierr)...)
@@ -280,8 +289,8 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Payment, erro
 		// Vipps has the payment, but it is stored as Created: the poller
 		// will move it on. The customer can still pay.
 		log.Error("storing the initiated payment failed; the poller will resume it", "err", err)
-		p.VippsURL = resp.URL
 	}
+	p.VippsURL = resp.URL
 	log.Info("payment initiated", "amount", int64(p.Amounts.Authorized), "kind", string(p.Kind), "attempt", attempt)
 	return p, nil
 }
@@ -402,62 +411,19 @@ func (s *Service) RemoveConsent(ctx context.Context, userID string) error {
 		return fmt.Errorf("remove consent: %w", err)
 	}
 	for _, p := range ps {
-		err := s.update(ctx, p.OrderID, func(p *Payment, now time.Time) ([]Event, error) {
+		_, err := s.record(ctx, p.OrderID, rec{change: func(p *Payment, now time.Time) ([]Event, error) {
 			if p.UserID != userID {
 				return nil, nil
 			}
 			p.UserID, p.Shipping = "", nil
-			return []Event{s.withTasks(p, Event{Type: EventConsentRemoved, State: p.State, At: now})}, nil
-		})
+			return []Event{s.withTasks(p, Event{Type: EventConsentRemoved, State: p.State, Amounts: p.Amounts, At: now})}, nil
+		}})
 		if err != nil {
 			return fmt.Errorf("remove consent: %w", err)
 		}
 		s.log.Info("consent removed: user details deleted", "order_id", p.OrderID)
 	}
 	return nil
-}
-
-// update reads the payment, lets change modify it, and stores it with the
-// events change returns; on a concurrent write it reads again and repeats.
-// A change that returns no events and leaves the state, next check, error
-// and user untouched is not stored.
-func (s *Service) update(ctx context.Context, id vipps.OrderID, change func(p *Payment, now time.Time) ([]Event, error)) error {
-	return s.updateWith(ctx, id, nil, change)
-}
-
-// finish is update for the end of an operation: it stores op (its status
-// and error as set) with the payment, in one transaction, even when the
-// payment does not change.
-func (s *Service) finish(ctx context.Context, op *Operation, change func(p *Payment, now time.Time) ([]Event, error)) error {
-	return s.updateWith(ctx, op.OrderID, op, change)
-}
-
-func (s *Service) updateWith(ctx context.Context, id vipps.OrderID, op *Operation, change func(p *Payment, now time.Time) ([]Event, error)) error {
-	for i := 0; ; i++ {
-		p, err := s.store.Get(ctx, id)
-		if err != nil {
-			return err
-		}
-		before := *p
-		now := s.now()
-		ev, err := change(p, now)
-		if err != nil {
-			return err
-		}
-		if op == nil && len(ev) == 0 && p.State == before.State && p.NextCheckAt.Equal(before.NextCheckAt) &&
-			p.LastError == before.LastError && p.UserID == before.UserID {
-			return nil
-		}
-		p.UpdatedAt = now
-		if op != nil {
-			err = s.store.FinishOperation(ctx, op, p, ev...)
-		} else {
-			err = s.store.Update(ctx, p, ev...)
-		}
-		if !errors.Is(err, ErrConflict) || i == 9 {
-			return err
-		}
-	}
 }
 
 // WebhookEvent is the body of a webhook to the shop.
@@ -475,10 +441,11 @@ type WebhookEvent struct {
 }
 
 // withTasks adds the tasks an event queues: a webhook when the shop wants
-// them and the event is one it is told about.
+// them and the event is one it is told about, with the amounts just after
+// the event (e.Amounts).
 func (s *Service) withTasks(p *Payment, e Event) Event {
 	if s.cfg.Webhooks && e.Type.Webhook() {
-		b, _ := json.Marshal(WebhookEvent{Type: e.Type, OrderID: p.OrderID, ShopRef: p.ShopRef, State: e.State, Amount: e.Amount, Amounts: p.Amounts, At: e.At})
+		b, _ := json.Marshal(WebhookEvent{Type: e.Type, OrderID: p.OrderID, ShopRef: p.ShopRef, State: e.State, Amount: e.Amount, Amounts: e.Amounts, At: e.At})
 		e.Tasks = append(e.Tasks, Task{Kind: TaskWebhook, Payload: b})
 	}
 	return e
@@ -562,7 +529,7 @@ func (s *Service) SetReceipt(ctx context.Context, id vipps.OrderID, r vipps.Rece
 			return fmt.Errorf("receipt %s: %w: the receipt is queued or sent already; Vipps keeps one receipt per payment", id, ErrState)
 		}
 	}
-	return s.update(ctx, id, func(p *Payment, now time.Time) ([]Event, error) {
+	_, err = s.record(ctx, id, rec{change: func(p *Payment, now time.Time) ([]Event, error) {
 		if p.State.Final() && p.Amounts.Captured == 0 {
 			return nil, fmt.Errorf("receipt %s: %w: the payment is %s and nothing was captured", id, ErrState, p.State)
 		}
@@ -572,7 +539,8 @@ func (s *Service) SetReceipt(ctx context.Context, id vipps.OrderID, r vipps.Rece
 			e.Tasks = []Task{{Kind: TaskReceipt}}
 		}
 		return []Event{e}, nil
-	})
+	}})
+	return err
 }
 
 // SendReceipt sends the payment's receipt to Order Management, with a link
@@ -600,7 +568,8 @@ func (s *Service) SendReceipt(ctx context.Context, id vipps.OrderID) error {
 		}
 	}
 	s.log.Info("receipt sent to Order Management", "order_id", id)
-	return s.update(ctx, id, func(p *Payment, now time.Time) ([]Event, error) {
-		return []Event{{Type: EventReceiptSent, State: p.State, At: now}}, nil
-	})
+	_, err = s.record(ctx, id, rec{change: func(p *Payment, now time.Time) ([]Event, error) {
+		return []Event{{Type: EventReceiptSent, At: now}}, nil
+	}})
+	return err
 }

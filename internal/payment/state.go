@@ -1,14 +1,10 @@
 package payment
 
-import (
-	"fmt"
-
-	"github.com/vippskit/vipps"
-)
+import "github.com/vippskit/vipps"
 
 // State is where a payment is, as the service tells the shop. It is derived
-// from what Vipps reports in /details (see [Observe]); callbacks and
-// redirects only make the service look sooner.
+// from the facts of Vipps' log (see [Derive]); callbacks and redirects only
+// make the service look sooner.
 type State string
 
 // States. Created, Initiated and Reserved can still change on their own;
@@ -73,101 +69,6 @@ type Amounts struct {
 	RemainingToRefund vipps.Amount `json:"remainingToRefund"`
 }
 
-// Observation is what /details says about a payment, reduced to what the
-// service acts on. Make one with [Observe].
-type Observation struct {
-	State   State
-	Amounts Amounts
-	// DirectCapture is set when Vipps captured at approval (SALE).
-	DirectCapture bool
-	// Reason says, for Cancelled and Failed, what the log shows: "CANCEL"
-	// (before approval), or the failed operation ("RESERVE", "SALE").
-	Reason vipps.Operation
-}
-
-// Observe derives the payment's state and amounts from its details. The
-// log is read oldest first, and every entry's operationSuccess is honoured:
-// a failed RESERVE is no reservation. Amounts come from the summary when
-// Vipps sends one, and from the log otherwise.
-func Observe(d *vipps.PaymentDetails) (Observation, error) {
-	if d == nil {
-		return Observation{}, fmt.Errorf("observe: no details")
-	}
-	var (
-		o                                 = Observation{State: Created}
-		reserved, captured, refunded, rel vipps.Amount
-		failedOp                          vipps.Operation
-		sawInitiate                       bool
-	)
-	log := d.TransactionLogHistory
-	for i := len(log) - 1; i >= 0; i-- { // Vipps sends newest first
-		e := log[i]
-		switch e.Operation {
-		case vipps.OperationInitiate:
-			if e.OperationSuccess {
-				sawInitiate = true
-				o.Amounts.Authorized = e.Amount
-			}
-		case vipps.OperationReserve, vipps.OperationSale:
-			if !e.OperationSuccess {
-				failedOp = e.Operation
-				continue
-			}
-			failedOp = ""
-			reserved = e.Amount
-			o.Amounts.Authorized = e.Amount
-			if e.Operation == vipps.OperationSale {
-				o.DirectCapture = true
-				captured = e.Amount
-			}
-		case vipps.OperationCapture:
-			if e.OperationSuccess {
-				captured += e.Amount
-			}
-		case vipps.OperationRefund:
-			if e.OperationSuccess {
-				refunded += e.Amount
-			}
-		case vipps.OperationCancel:
-			if e.OperationSuccess && reserved == 0 {
-				o.State, o.Reason = Cancelled, vipps.OperationCancel
-			}
-		case vipps.OperationVoid:
-			if e.OperationSuccess {
-				rel += e.Amount
-			}
-		}
-	}
-	switch {
-	case o.State == Cancelled:
-	case reserved > 0:
-		o.State = Reserved
-	case failedOp != "":
-		o.State, o.Reason = Failed, failedOp
-	case sawInitiate:
-		o.State = Initiated
-	}
-	if o.State != Reserved {
-		if o.State == Created && len(log) > 0 {
-			return Observation{}, fmt.Errorf("observe order %s: the log has no successful INITIATE", d.OrderID)
-		}
-		return o, nil
-	}
-
-	a := Amounts{Authorized: reserved, Captured: captured, Refunded: refunded,
-		RemainingToCapture: max(reserved-captured-rel, 0), RemainingToRefund: captured - refunded}
-	if s := d.TransactionSummary; s != nil { // Vipps' own arithmetic wins
-		a.Captured, a.Refunded = s.CapturedAmount, s.RefundedAmount
-		a.RemainingToCapture, a.RemainingToRefund = s.RemainingAmountToCapture, s.RemainingAmountToRefund
-	}
-	if a.Captured < 0 || a.Refunded < 0 || a.Refunded > a.Captured || a.Captured > reserved {
-		return Observation{}, fmt.Errorf("observe order %s: inconsistent amounts (reserved %d, captured %d, refunded %d)", d.OrderID, reserved, a.Captured, a.Refunded)
-	}
-	o.Amounts = a
-	o.State = reservedState(a)
-	return o, nil
-}
-
 // reservedState is the state of a reserved payment with amounts a.
 func reservedState(a Amounts) State {
 	switch {
@@ -179,4 +80,14 @@ func reservedState(a Amounts) State {
 		return Captured
 	}
 	return Reserved
+}
+
+// reached reports whether the customer approved: money was reserved, and
+// maybe captured, refunded or released since.
+func (s State) reached() bool {
+	switch s {
+	case Reserved, Captured, Refunded, Voided:
+		return true
+	}
+	return false
 }

@@ -17,7 +17,8 @@ type Store interface {
 	// ErrExists when the orderId is taken. It sets p.Version to 1.
 	Create(ctx context.Context, p *Payment, events ...Event) error
 
-	// Get returns the payment, or ErrNotFound.
+	// Get returns the payment with its Facts (oldest first), or
+	// ErrNotFound.
 	Get(ctx context.Context, id vipps.OrderID) (*Payment, error)
 
 	// Attempts returns the payments of a shop order reference, oldest
@@ -25,7 +26,11 @@ type Store interface {
 	Attempts(ctx context.Context, shopRef string) ([]*Payment, error)
 
 	// Update stores p if the stored version is still p.Version (else
-	// ErrConflict), appends events, and increments p.Version.
+	// ErrConflict), adds those of p.Facts that have no Seq yet (setting
+	// it), appends events, and increments p.Version. Stored facts are never
+	// changed or deleted, and a fact matching a stored one (see
+	// [Fact.Same]) or a second event of one type for one fact (Event.Fact)
+	// is refused with ErrConflict: the caller read too old a payment.
 	Update(ctx context.Context, p *Payment, events ...Event) error
 
 	// Events returns the payment's history, oldest first.
@@ -45,15 +50,14 @@ type Store interface {
 	// returns that one and ErrExists, and changes nothing.
 	AddOperation(ctx context.Context, op *Operation, events ...Event) (*Operation, error)
 
-	// UpdateOperation stores the operation's status and error.
-	UpdateOperation(ctx context.Context, op *Operation) error
-
-	// FinishOperation stores the operation's status and error and, as
-	// Update does, its payment p and events, in one transaction: an
-	// operation's end and its effect on the payment are stored together or
-	// not at all. It fails as Update does (ErrConflict, ErrNotFound),
-	// storing nothing, and with ErrNotFound for an unknown operation.
-	FinishOperation(ctx context.Context, op *Operation, p *Payment, events ...Event) error
+	// UpdateOperation stores op's Status, Error, Sends, SentAt and
+	// UpdatedAt and, as Update does, its payment p with facts and events,
+	// in one transaction: a change of an operation and its effect on the
+	// payment are stored together or not at all. It is compare-and-set on
+	// a pending operation: when op is no longer pending as stored, or p's
+	// version is not the stored one, it stores nothing and fails with
+	// ErrConflict; ErrNotFound for an unknown operation or payment.
+	UpdateOperation(ctx context.Context, op *Operation, p *Payment, events ...Event) error
 
 	// Operations returns the payment's operations, oldest first; with
 	// pendingOnly, only those still pending.

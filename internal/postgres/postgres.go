@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -57,7 +56,7 @@ const paymentColumns = `order_id, shop_ref, attempt, msn, kind, text, phone, ret
 	auth_token_hash, vipps_url, state, authorized, captured, refunded,
 	remaining_to_capture, remaining_to_refund, user_id, shipping, last_error,
 	created_at, updated_at, sent_at, next_check_at, lease_owner, lease_until,
-	order_url, receipt, version`
+	order_url, receipt, op_owner, op_until, version`
 
 // paymentArgs are p's values for paymentColumns, except version.
 func paymentArgs(p *payment.Payment) ([]any, error) {
@@ -74,7 +73,7 @@ func paymentArgs(p *payment.Payment) ([]any, error) {
 		p.AuthTokenHash, p.VippsURL, string(p.State), int64(a.Authorized), int64(a.Captured), int64(a.Refunded),
 		int64(a.RemainingToCapture), int64(a.RemainingToRefund), p.UserID, rawJSON(p.Shipping), lastErr,
 		timeArg(p.CreatedAt), timeArg(p.UpdatedAt), timeArg(p.SentAt), timeArg(p.NextCheckAt), p.LeaseOwner, timeArg(p.LeaseUntil),
-		p.OrderURL, receipt}, nil
+		p.OrderURL, receipt, p.OpOwner, timeArg(p.OpUntil)}, nil
 }
 
 func scanPayment(row pgx.Row) (*payment.Payment, error) {
@@ -84,12 +83,13 @@ func scanPayment(row pgx.Row) (*payment.Payment, error) {
 		auth, capt, refd, remCapt, remRefd            int64
 		shipping, lastErr, receipt                    []byte
 		created, updated, sent, nextCheck, leaseUntil pgtype.Timestamptz
+		opUntil                                       pgtype.Timestamptz
 	)
 	err := row.Scan(&id, &p.ShopRef, &p.Attempt, &msn, &kind, &p.Text, &p.Phone, &p.ReturnURL,
 		&p.AuthTokenHash, &p.VippsURL, &state, &auth, &capt, &refd,
 		&remCapt, &remRefd, &p.UserID, &shipping, &lastErr,
 		&created, &updated, &sent, &nextCheck, &p.LeaseOwner, &leaseUntil,
-		&p.OrderURL, &receipt, &p.Version)
+		&p.OrderURL, &receipt, &p.OpOwner, &opUntil, &p.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func scanPayment(row pgx.Row) (*payment.Payment, error) {
 		return nil, fmt.Errorf("receipt of %s: %w", p.OrderID, err)
 	}
 	p.CreatedAt, p.UpdatedAt, p.SentAt = timeOf(created), timeOf(updated), timeOf(sent)
-	p.NextCheckAt, p.LeaseUntil = timeOf(nextCheck), timeOf(leaseUntil)
+	p.NextCheckAt, p.LeaseUntil, p.OpUntil = timeOf(nextCheck), timeOf(leaseUntil), timeOf(opUntil)
 	return &p, nil
 }
 
@@ -118,13 +118,17 @@ func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...paymen
 	if err != nil {
 		return fmt.Errorf("create payment %s: %w", p.OrderID, err)
 	}
+	newFacts := unstored(p)
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO payments (`+paymentColumns+`)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,1)`, args...)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,1)`, args...)
 		if sqlState(err) == codeUniqueViolation {
 			return payment.ErrExists
 		}
 		if err != nil {
+			return err
+		}
+		if err := insertFacts(ctx, tx, p, newFacts); err != nil {
 			return err
 		}
 		return appendEvents(ctx, tx, p.OrderID, events)
@@ -136,16 +140,105 @@ func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...paymen
 	return nil
 }
 
-// Get returns the payment, or payment.ErrNotFound.
+// Get returns the payment with its facts, or payment.ErrNotFound.
 func (s *Store) Get(ctx context.Context, id vipps.OrderID) (*payment.Payment, error) {
-	p, err := scanPayment(s.pool.QueryRow(ctx, `SELECT `+paymentColumns+` FROM payments WHERE order_id = $1`, string(id)))
-	if errors.Is(err, pgx.ErrNoRows) {
-		err = payment.ErrNotFound
-	}
+	// One statement, so that the payment and its facts agree.
+	rows, err := s.pool.Query(ctx, `SELECT `+qualified("p", paymentColumns)+`, `+qualified("f", factColumns)+`
+		FROM payments p LEFT JOIN facts f ON f.order_id = p.order_id
+		WHERE p.order_id = $1 ORDER BY f.seq`, string(id))
 	if err != nil {
 		return nil, fmt.Errorf("get payment %s: %w", id, err)
 	}
+	defer rows.Close()
+	var p *payment.Payment
+	for rows.Next() {
+		var f factRow
+		q, err := scanPayment(withMore{rows, f.dest()})
+		if err != nil {
+			return nil, fmt.Errorf("get payment %s: %w", id, err)
+		}
+		if p == nil {
+			p = q
+		}
+		if f.seq.Valid {
+			p.Facts = append(p.Facts, f.fact(p.OrderID))
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("get payment %s: %w", id, err)
+	}
+	if p == nil {
+		return nil, fmt.Errorf("get payment %s: %w", id, payment.ErrNotFound)
+	}
 	return p, nil
+}
+
+// factColumns are the columns of facts that factRow reads.
+const factColumns = `seq, operation, success, amount, transaction_id, request_id, at, source, seen_at`
+
+// factRow is a fact as read, all columns nullable (a LEFT JOIN).
+type factRow struct {
+	seq, amount             pgtype.Int8
+	op, txID, reqID, source pgtype.Text
+	success                 pgtype.Bool
+	at, seen                pgtype.Timestamptz
+}
+
+func (f *factRow) dest() []any {
+	return []any{&f.seq, &f.op, &f.success, &f.amount, &f.txID, &f.reqID, &f.at, &f.source, &f.seen}
+}
+
+func (f *factRow) fact(id vipps.OrderID) payment.Fact {
+	return payment.Fact{Seq: f.seq.Int64, OrderID: id, Operation: vipps.Operation(f.op.String), Success: f.success.Bool,
+		Amount: vipps.Amount(f.amount.Int64), TransactionID: f.txID.String, RequestID: f.reqID.String,
+		At: timeOf(f.at), Source: f.source.String, SeenAt: timeOf(f.seen)}
+}
+
+// withMore scans a row into the destinations given and then more.
+type withMore struct {
+	row  pgx.Row
+	more []any
+}
+
+func (w withMore) Scan(dest ...any) error { return w.row.Scan(append(dest, w.more...)...) }
+
+// unstored returns the indexes of p's facts that have no Seq yet.
+func unstored(p *payment.Payment) []int {
+	var idx []int
+	for i := range p.Facts {
+		if p.Facts[i].Seq == 0 {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+// insertFacts stores p's facts at idx and sets their Seq; inTx may run it
+// again, so idx is computed once, before. A fact that is stored already is
+// a conflict: p was read before it was.
+func insertFacts(ctx context.Context, tx pgx.Tx, p *payment.Payment, idx []int) error {
+	for _, i := range idx {
+		f := &p.Facts[i]
+		f.OrderID = p.OrderID
+		err := tx.QueryRow(ctx, `INSERT INTO facts (order_id, operation, success, amount, transaction_id, request_id, at, source, seen_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`,
+			string(p.OrderID), string(f.Operation), f.Success, int64(f.Amount), f.TransactionID, f.RequestID,
+			timeArg(f.At), f.Source, timeArg(f.SeenAt)).Scan(&f.Seq)
+		if sqlState(err) == codeUniqueViolation {
+			return fmt.Errorf("fact %s is stored already: %w", f.Key(), payment.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("fact %s: %w", f.Key(), err)
+		}
+	}
+	return nil
+}
+
+// resetFacts undoes the Seq that a failed transaction gave p's facts at idx.
+func resetFacts(p *payment.Payment, idx []int) {
+	for _, i := range idx {
+		p.Facts[i].Seq = 0
+	}
 }
 
 // Attempts returns the payments of a shop order reference, oldest attempt
@@ -181,24 +274,26 @@ func (s *Store) Update(ctx context.Context, p *payment.Payment, events ...paymen
 	if err != nil {
 		return fmt.Errorf("update payment %s: %w", p.OrderID, err)
 	}
-	err = s.inTx(ctx, func(tx pgx.Tx) error { return updatePayment(ctx, tx, p, args, events) })
+	idx := unstored(p)
+	err = s.inTx(ctx, func(tx pgx.Tx) error { return updatePayment(ctx, tx, p, args, idx, events) })
 	if err != nil {
+		resetFacts(p, idx)
 		return fmt.Errorf("update payment %s: %w", p.OrderID, err)
 	}
 	p.Version++
 	return nil
 }
 
-// updatePayment is Update in tx, with args the payment's paymentArgs,
-// without incrementing p.Version.
-func updatePayment(ctx context.Context, tx pgx.Tx, p *payment.Payment, args []any, events []payment.Event) error {
+// updatePayment is Update in tx, with args the payment's paymentArgs and
+// idx its unstored facts, without incrementing p.Version.
+func updatePayment(ctx context.Context, tx pgx.Tx, p *payment.Payment, args []any, idx []int, events []payment.Event) error {
 	tag, err := tx.Exec(ctx, `UPDATE payments SET
 		shop_ref = $2, attempt = $3, msn = $4, kind = $5, text = $6, phone = $7, return_url = $8,
 		auth_token_hash = $9, vipps_url = $10, state = $11, authorized = $12, captured = $13, refunded = $14,
 		remaining_to_capture = $15, remaining_to_refund = $16, user_id = $17, shipping = $18, last_error = $19,
 		created_at = $20, updated_at = $21, sent_at = $22, next_check_at = $23, lease_owner = $24, lease_until = $25,
-		order_url = $26, receipt = $27, version = version + 1
-		WHERE order_id = $1 AND version = $28`, append(args, p.Version)...)
+		order_url = $26, receipt = $27, op_owner = $28, op_until = $29, version = version + 1
+		WHERE order_id = $1 AND version = $30`, append(args, p.Version)...)
 	if err != nil {
 		return err
 	}
@@ -212,6 +307,9 @@ func updatePayment(ctx context.Context, tx pgx.Tx, p *payment.Payment, args []an
 		}
 		return payment.ErrNotFound
 	}
+	if err := insertFacts(ctx, tx, p, idx); err != nil {
+		return err
+	}
 	return appendEvents(ctx, tx, p.OrderID, events)
 }
 
@@ -221,9 +319,12 @@ func appendEvents(ctx context.Context, tx pgx.Tx, id vipps.OrderID, events []pay
 	for i := range events {
 		e := &events[i]
 		e.OrderID = id
-		err := tx.QueryRow(ctx, `INSERT INTO events (order_id, type, state, amount, data, at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq`,
-			string(e.OrderID), string(e.Type), string(e.State), int64(e.Amount), rawJSON(e.Data), timeArg(e.At)).Scan(&e.Seq)
+		err := tx.QueryRow(ctx, `INSERT INTO events (order_id, type, state, amount, data, at, fact)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`,
+			string(e.OrderID), string(e.Type), string(e.State), int64(e.Amount), rawJSON(e.Data), timeArg(e.At), e.Fact).Scan(&e.Seq)
+		if sqlState(err) == codeUniqueViolation {
+			return fmt.Errorf("event %s of fact %s is stored already: %w", e.Type, e.Fact, payment.ErrConflict)
+		}
 		if err != nil {
 			return fmt.Errorf("event %s: %w", e.Type, err)
 		}
@@ -236,7 +337,7 @@ func appendEvents(ctx context.Context, tx pgx.Tx, id vipps.OrderID, events []pay
 
 // Events returns the payment's history, oldest first.
 func (s *Store) Events(ctx context.Context, id vipps.OrderID) ([]payment.Event, error) {
-	rows, err := s.pool.Query(ctx, `SELECT seq, order_id, type, state, amount, data, at
+	rows, err := s.pool.Query(ctx, `SELECT seq, order_id, type, state, amount, data, at, fact
 		FROM events WHERE order_id = $1 ORDER BY seq`, string(id))
 	if err != nil {
 		return nil, fmt.Errorf("events of %s: %w", id, err)
@@ -249,7 +350,7 @@ func (s *Store) Events(ctx context.Context, id vipps.OrderID) ([]payment.Event, 
 			data            []byte
 			at              pgtype.Timestamptz
 		)
-		if err := r.Scan(&e.Seq, &oid, &typ, &state, &amount, &data, &at); err != nil {
+		if err := r.Scan(&e.Seq, &oid, &typ, &state, &amount, &data, &at, &e.Fact); err != nil {
 			return e, err
 		}
 		e.OrderID, e.Type, e.State, e.Amount, e.At = vipps.OrderID(oid), payment.EventType(typ), payment.State(state), vipps.Amount(amount), timeOf(at)
@@ -300,7 +401,7 @@ func (s *Store) Lease(ctx context.Context, owner string, now time.Time, ttl time
 }
 
 const operationColumns = `id, order_id, kind, idempotency_key, request_id, amount, text,
-	release_remaining, status, error, created_at, updated_at`
+	release_remaining, status, error, created_at, updated_at, sends, sent_at`
 
 func scanOperation(row pgx.Row) (*payment.Operation, error) {
 	var (
@@ -309,14 +410,15 @@ func scanOperation(row pgx.Row) (*payment.Operation, error) {
 		amount            int64
 		opErr             []byte
 		created, updated  pgtype.Timestamptz
+		sent              pgtype.Timestamptz
 	)
 	err := row.Scan(&op.ID, &oid, &kind, &op.IdempotencyKey, &op.RequestID, &amount, &op.Text,
-		&op.ReleaseRemaining, &status, &opErr, &created, &updated)
+		&op.ReleaseRemaining, &status, &opErr, &created, &updated, &op.Sends, &sent)
 	if err != nil {
 		return nil, err
 	}
 	op.OrderID, op.Kind, op.Status, op.Amount = vipps.OrderID(oid), payment.OpKind(kind), payment.OpStatus(status), vipps.Amount(amount)
-	op.CreatedAt, op.UpdatedAt = timeOf(created), timeOf(updated)
+	op.CreatedAt, op.UpdatedAt, op.SentAt = timeOf(created), timeOf(updated), timeOf(sent)
 	if op.Error, err = parseError(opErr); err != nil {
 		return nil, err
 	}
@@ -380,60 +482,47 @@ func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events 
 	return op, nil
 }
 
-// UpdateOperation stores the operation's status, error and UpdatedAt, or
-// fails with payment.ErrNotFound. Safe to retry.
-func (s *Store) UpdateOperation(ctx context.Context, op *payment.Operation) error {
-	opErr, err := errorJSON(op.Error)
-	if err == nil {
-		err = updateOperation(ctx, s.pool, op, opErr)
+// UpdateOperation stores op's status, error, sends and times and, as
+// Update does, p with its new facts and events, in one transaction, if op
+// is still pending as stored (else payment.ErrConflict).
+func (s *Store) UpdateOperation(ctx context.Context, op *payment.Operation, p *payment.Payment, events ...payment.Event) error {
+	if op.OrderID != p.OrderID {
+		return fmt.Errorf("update operation %d: operation of order %s, payment %s: want one order", op.ID, op.OrderID, p.OrderID)
 	}
+	opErr, err := errorJSON(op.Error)
 	if err != nil {
 		return fmt.Errorf("update operation %d: %w", op.ID, err)
 	}
-	return nil
-}
-
-// FinishOperation stores the operation's status, error and UpdatedAt and,
-// as Update does, p and events, in one transaction.
-func (s *Store) FinishOperation(ctx context.Context, op *payment.Operation, p *payment.Payment, events ...payment.Event) error {
-	if op.OrderID != p.OrderID {
-		return fmt.Errorf("finish operation %d: operation of order %s, payment %s: want one order", op.ID, op.OrderID, p.OrderID)
-	}
-	opErr, err := errorJSON(op.Error)
-	if err != nil {
-		return fmt.Errorf("finish operation %d: %w", op.ID, err)
-	}
 	args, err := paymentArgs(p)
 	if err != nil {
-		return fmt.Errorf("finish operation %d: %w", op.ID, err)
+		return fmt.Errorf("update operation %d: %w", op.ID, err)
 	}
+	idx := unstored(p)
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := updateOperation(ctx, tx, op, opErr); err != nil {
+		tag, err := tx.Exec(ctx, `UPDATE operations SET status = $3, error = $4, sends = $5, sent_at = $6, updated_at = $7
+			WHERE id = $1 AND order_id = $2 AND status = 'pending'`,
+			op.ID, string(op.OrderID), string(op.Status), opErr, op.Sends, timeArg(op.SentAt), timeArg(op.UpdatedAt))
+		if err != nil {
 			return err
 		}
-		return updatePayment(ctx, tx, p, args, events)
+		if tag.RowsAffected() == 0 {
+			var status string
+			err := tx.QueryRow(ctx, `SELECT status FROM operations WHERE id = $1 AND order_id = $2`, op.ID, string(op.OrderID)).Scan(&status)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return payment.ErrNotFound
+			} else if err != nil {
+				return err
+			}
+			return fmt.Errorf("operation is %s, not pending: %w", status, payment.ErrConflict)
+		}
+		return updatePayment(ctx, tx, p, args, idx, events)
 	})
 	if err != nil {
-		return fmt.Errorf("finish operation %d of payment %s: %w", op.ID, p.OrderID, err)
+		resetFacts(p, idx)
+		return fmt.Errorf("update operation %d of payment %s: %w", op.ID, p.OrderID, err)
 	}
 	p.Version++
 	return nil
-}
-
-// execer is a pool or a transaction.
-type execer interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
-
-// updateOperation is UpdateOperation on db, with opErr the operation's
-// errorJSON.
-func updateOperation(ctx context.Context, db execer, op *payment.Operation, opErr any) error {
-	tag, err := db.Exec(ctx, `UPDATE operations SET status = $2, error = $3, updated_at = $4 WHERE id = $1`,
-		op.ID, string(op.Status), opErr, timeArg(op.UpdatedAt))
-	if err == nil && tag.RowsAffected() == 0 {
-		err = payment.ErrNotFound
-	}
-	return err
 }
 
 // Operations returns the payment's operations, oldest first; with

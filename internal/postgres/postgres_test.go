@@ -186,7 +186,11 @@ func TestStoreSmoke(t *testing.T) {
 		t.Errorf("after a repeated AddOperation, %d events, want 3", len(evs))
 	}
 	op.Status, op.Error = payment.OpSucceeded, nil
-	if err := s.UpdateOperation(ctx, op); err != nil {
+	stored, err := s.Get(ctx, "acme-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateOperation(ctx, op, stored); err != nil {
 		t.Fatalf("UpdateOperation() = %v", err)
 	}
 	if ops, err := s.Operations(ctx, "acme-1", true); err != nil || len(ops) != 0 {
@@ -381,6 +385,8 @@ func TestMigrateUpgrade(t *testing.T) {
 		OrderID: "old-1", ShopRef: "ref-1", MSN: "123456", Kind: payment.Regular, Text: "Old socks",
 		State: payment.Reserved, Amounts: payment.Amounts{Authorized: 1000, RemainingToCapture: 1000},
 		UserID: "u1", CreatedAt: t0, UpdatedAt: t0, Version: 3,
+		// Due at once, so that the service learns its facts (0003).
+		NextCheckAt: t0,
 	}
 	got, err := s.Get(ctx, "old-1")
 	if err != nil {

@@ -169,6 +169,8 @@ func TestMigrateUpgrade(t *testing.T) {
 		OrderID: "old-1", ShopRef: "ref-1", MSN: "123456", Kind: payment.Regular, Text: "Old socks",
 		State: payment.Reserved, Amounts: payment.Amounts{Authorized: 1000, RemainingToCapture: 1000},
 		UserID: "u1", CreatedAt: t0, UpdatedAt: t0, Version: 3,
+		// Due at once, so that the service learns its facts (0003).
+		NextCheckAt: t0,
 	}
 	got, err := s.Get(ctx, "old-1")
 	if err != nil {

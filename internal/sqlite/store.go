@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	msqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
 )
@@ -22,7 +25,7 @@ const paymentCols = `order_id, shop_ref, attempt, msn, kind, text, phone,
 	authorized, captured, refunded, remaining_to_capture, remaining_to_refund,
 	user_id, shipping, last_error,
 	created_at, updated_at, sent_at, next_check_at, lease_owner, lease_until,
-	order_url, receipt, version`
+	order_url, receipt, op_owner, op_until, version`
 
 // Create stores a new payment with its first events and sets p.Version to
 // 1. It fails with payment.ErrExists when the orderId is taken.
@@ -33,7 +36,7 @@ func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...paymen
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO payments (`+paymentCols+`)
-			VALUES (`+placeholders(28)+`)
+			VALUES (`+placeholders(30)+`)
 			ON CONFLICT (order_id) DO NOTHING`, append(args, int64(1))...)
 		if err != nil {
 			return err
@@ -42,6 +45,9 @@ func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...paymen
 			return err
 		} else if n == 0 {
 			return payment.ErrExists
+		}
+		if err := addFacts(ctx, tx, p); err != nil {
+			return err
 		}
 		return addEvents(ctx, tx, p.OrderID, events)
 	})
@@ -52,16 +58,92 @@ func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...paymen
 	return nil
 }
 
-// Get returns the payment, or payment.ErrNotFound.
+// Get returns the payment with its facts, or payment.ErrNotFound.
 func (s *Store) Get(ctx context.Context, id vipps.OrderID) (*payment.Payment, error) {
-	p, err := scanPayment(s.r.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM payments WHERE order_id = ?`, string(id)))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = payment.ErrNotFound
-	}
+	p, err := s.get(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get order %s: %w", id, err)
 	}
 	return p, nil
+}
+
+func (s *Store) get(ctx context.Context, id vipps.OrderID) (*payment.Payment, error) {
+	// The payment and its facts in one read transaction, so that they
+	// agree.
+	defer s.r.stmts.preparePending(context.WithoutCancel(ctx))
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rt := readTx{tx, s.r.stmts}
+	p, err := scanPayment(rt.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM payments WHERE order_id = ?`, string(id)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, payment.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if p.Facts, err = queryFacts(ctx, rt, id); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// factCols are the columns of facts in the order scanFact reads.
+const factCols = `seq, order_id, operation, success, amount, transaction_id, request_id, at, source, seen_at`
+
+func queryFacts(ctx context.Context, q querier, id vipps.OrderID) ([]payment.Fact, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+factCols+` FROM facts WHERE order_id = ? ORDER BY seq`, string(id))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var fs []payment.Fact
+	for rows.Next() {
+		var (
+			f        payment.Fact
+			at, seen sql.NullInt64
+		)
+		if err := rows.Scan(&f.Seq, &f.OrderID, &f.Operation, &f.Success, &f.Amount, &f.TransactionID, &f.RequestID, &at, &f.Source, &seen); err != nil {
+			return nil, err
+		}
+		f.At, f.SeenAt = fromMicros(at), fromMicros(seen)
+		fs = append(fs, f)
+	}
+	return fs, rows.Err()
+}
+
+// addFacts stores those of p's facts that have no Seq yet, and sets it. A
+// fact that is stored already is a conflict: p was read before it was.
+func addFacts(ctx context.Context, tx writeTx, p *payment.Payment) error {
+	for i := range p.Facts {
+		f := &p.Facts[i]
+		if f.Seq != 0 {
+			continue
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO facts (order_id, operation, success, amount,
+			transaction_id, request_id, at, source, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			string(p.OrderID), string(f.Operation), f.Success, int64(f.Amount), f.TransactionID, f.RequestID,
+			toMicros(f.At), f.Source, toMicros(f.SeenAt))
+		if isUnique(err) {
+			return fmt.Errorf("fact %s is stored already: %w", f.Key(), payment.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("fact %s: %w", f.Key(), err)
+		}
+		if f.Seq, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		f.OrderID = p.OrderID
+	}
+	return nil
+}
+
+// isUnique reports whether err is a violated UNIQUE constraint.
+func isUnique(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 }
 
 // Attempts returns the payments of a shop order reference, oldest attempt
@@ -77,10 +159,12 @@ func (s *Store) Attempts(ctx context.Context, shopRef string) ([]*payment.Paymen
 
 // Update stores p if the stored version is still p.Version (else
 // payment.ErrConflict; payment.ErrNotFound if there is no such payment),
-// appends events, and increments p.Version.
+// adds its new facts, appends events, and increments p.Version.
 func (s *Store) Update(ctx context.Context, p *payment.Payment, events ...payment.Event) error {
+	facts := slices.Clone(p.Facts)
 	err := s.tx(ctx, func(tx writeTx) error { return updatePayment(ctx, tx, p, events) })
 	if err != nil {
+		p.Facts = facts
 		return fmt.Errorf("sqlite: update order %s: %w", p.OrderID, err)
 	}
 	p.Version++
@@ -101,8 +185,9 @@ func updatePayment(ctx context.Context, tx writeTx, p *payment.Payment, events [
 		user_id = ?17, shipping = ?18, last_error = ?19,
 		created_at = ?20, updated_at = ?21, sent_at = ?22, next_check_at = ?23,
 		lease_owner = ?24, lease_until = ?25, order_url = ?26, receipt = ?27,
+		op_owner = ?28, op_until = ?29,
 		version = version + 1
-		WHERE order_id = ?1 AND version = ?28`, append(args, p.Version)...)
+		WHERE order_id = ?1 AND version = ?30`, append(args, p.Version)...)
 	if err != nil {
 		return err
 	}
@@ -118,13 +203,16 @@ func updatePayment(ctx context.Context, tx writeTx, p *payment.Payment, events [
 		}
 		return fmt.Errorf("version %d: %w", p.Version, payment.ErrConflict)
 	}
+	if err := addFacts(ctx, tx, p); err != nil {
+		return err
+	}
 	return addEvents(ctx, tx, p.OrderID, events)
 }
 
 // Events returns the payment's history, oldest first; none for an unknown
 // payment.
 func (s *Store) Events(ctx context.Context, id vipps.OrderID) ([]payment.Event, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT seq, order_id, type, state, amount, data, at
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, order_id, type, state, amount, data, at, fact
 		FROM events WHERE order_id = ? ORDER BY seq`, string(id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: events of order %s: %w", id, err)
@@ -137,7 +225,7 @@ func (s *Store) Events(ctx context.Context, id vipps.OrderID) ([]payment.Event, 
 			data sql.NullString
 			at   sql.NullInt64
 		)
-		if err := rows.Scan(&e.Seq, &e.OrderID, &e.Type, &e.State, &e.Amount, &data, &at); err != nil {
+		if err := rows.Scan(&e.Seq, &e.OrderID, &e.Type, &e.State, &e.Amount, &data, &at, &e.Fact); err != nil {
 			return nil, fmt.Errorf("sqlite: events of order %s: %w", id, err)
 		}
 		e.Data, e.At = rawJSON(data), fromMicros(at)
@@ -187,7 +275,7 @@ func (s *Store) Lease(ctx context.Context, owner string, now time.Time, ttl time
 
 // opCols are the columns of operations in the order scanOperation reads.
 const opCols = `id, order_id, kind, idempotency_key, request_id, amount, text,
-	release_remaining, status, error, created_at, updated_at`
+	release_remaining, status, error, created_at, updated_at, sends, sent_at`
 
 // AddOperation stores op as pending, sets op.ID and appends events. In the
 // same transaction it makes the payment due for a check no later than
@@ -251,43 +339,43 @@ func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events 
 	return op, nil
 }
 
-// UpdateOperation stores the operation's status, error and UpdatedAt, or
-// fails with payment.ErrNotFound.
-func (s *Store) UpdateOperation(ctx context.Context, op *payment.Operation) error {
-	err := s.tx(ctx, func(tx writeTx) error { return updateOperation(ctx, tx, op) })
-	if err != nil {
-		return fmt.Errorf("sqlite: update operation %d of order %s: %w", op.ID, op.OrderID, err)
-	}
-	return nil
-}
-
-// FinishOperation stores the operation's status, error and UpdatedAt and,
-// as Update does, p and events, in one transaction.
-func (s *Store) FinishOperation(ctx context.Context, op *payment.Operation, p *payment.Payment, events ...payment.Event) error {
+// UpdateOperation stores op's status, error, sends and times and, as
+// Update does, p with its new facts and events, in one transaction, if op
+// is still pending as stored (else payment.ErrConflict).
+func (s *Store) UpdateOperation(ctx context.Context, op *payment.Operation, p *payment.Payment, events ...payment.Event) error {
+	facts := slices.Clone(p.Facts)
 	err := s.tx(ctx, func(tx writeTx) error {
 		if op.OrderID != p.OrderID {
 			return fmt.Errorf("operation of order %s, payment %s: want one order", op.OrderID, p.OrderID)
 		}
-		if err := updateOperation(ctx, tx, op); err != nil {
+		opErr, err := toJSON(op.Error)
+		if err != nil {
+			return err
+		}
+		err = execOne(ctx, tx, `UPDATE operations SET status = ?, error = ?, sends = ?, sent_at = ?, updated_at = ?
+			WHERE id = ? AND order_id = ? AND status = 'pending'`,
+			string(op.Status), opErr, op.Sends, toMicros(op.SentAt), toMicros(op.UpdatedAt), op.ID, string(op.OrderID))
+		if errors.Is(err, payment.ErrNotFound) {
+			var status string
+			err := tx.QueryRowContext(ctx, `SELECT status FROM operations WHERE id = ? AND order_id = ?`, op.ID, string(op.OrderID)).Scan(&status)
+			if errors.Is(err, sql.ErrNoRows) {
+				return payment.ErrNotFound
+			} else if err != nil {
+				return err
+			}
+			return fmt.Errorf("operation is %s, not pending: %w", status, payment.ErrConflict)
+		}
+		if err != nil {
 			return err
 		}
 		return updatePayment(ctx, tx, p, events)
 	})
 	if err != nil {
-		return fmt.Errorf("sqlite: finish operation %d of order %s: %w", op.ID, op.OrderID, err)
+		p.Facts = facts
+		return fmt.Errorf("sqlite: update operation %d of order %s: %w", op.ID, op.OrderID, err)
 	}
 	p.Version++
 	return nil
-}
-
-// updateOperation is UpdateOperation in tx.
-func updateOperation(ctx context.Context, tx writeTx, op *payment.Operation) error {
-	opErr, err := toJSON(op.Error)
-	if err != nil {
-		return err
-	}
-	return execOne(ctx, tx, `UPDATE operations SET status = ?, error = ?, updated_at = ? WHERE id = ?`,
-		string(op.Status), opErr, toMicros(op.UpdatedAt), op.ID)
 }
 
 // execOne runs a statement that changes one row, and fails with
@@ -336,9 +424,12 @@ func (s *Store) Operations(ctx context.Context, id vipps.OrderID, pendingOnly bo
 func addEvents(ctx context.Context, tx writeTx, id vipps.OrderID, events []payment.Event) error {
 	for _, e := range events {
 		data := sql.NullString{String: string(e.Data), Valid: len(e.Data) > 0}
-		res, err := tx.ExecContext(ctx, `INSERT INTO events (order_id, type, state, amount, data, at)
-			VALUES (?, ?, ?, ?, ?, ?)`,
-			string(id), string(e.Type), string(e.State), int64(e.Amount), data, toMicros(e.At))
+		res, err := tx.ExecContext(ctx, `INSERT INTO events (order_id, type, state, amount, data, at, fact)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			string(id), string(e.Type), string(e.State), int64(e.Amount), data, toMicros(e.At), e.Fact)
+		if isUnique(err) {
+			return fmt.Errorf("event %s of fact %s is stored already: %w", e.Type, e.Fact, payment.ErrConflict)
+		}
 		if err != nil {
 			return fmt.Errorf("event %s: %w", e.Type, err)
 		}
@@ -372,7 +463,7 @@ func paymentArgs(p *payment.Payment) ([]any, error) {
 		p.UserID, shipping, lastErr,
 		toMicros(p.CreatedAt), toMicros(p.UpdatedAt), toMicros(p.SentAt), toMicros(p.NextCheckAt),
 		p.LeaseOwner, toMicros(p.LeaseUntil),
-		p.OrderURL, receipt,
+		p.OrderURL, receipt, p.OpOwner, toMicros(p.OpUntil),
 	}, nil
 }
 
@@ -404,8 +495,8 @@ func queryPayments(ctx context.Context, q querier, query string, args ...any) ([
 func scanPayment(sc scanner) (*payment.Payment, error) {
 	var (
 		p                                        payment.Payment
-		shipping, lastErr, receipt               sql.NullString
-		created, updated, sent, nextCheck, until sql.NullInt64
+		shipping, lastErr, receipt                        sql.NullString
+		created, updated, sent, nextCheck, until, opUntil sql.NullInt64
 	)
 	err := sc.Scan(&p.OrderID, &p.ShopRef, &p.Attempt, &p.MSN, &p.Kind, &p.Text, &p.Phone,
 		&p.ReturnURL, &p.AuthTokenHash, &p.VippsURL, &p.State,
@@ -413,7 +504,7 @@ func scanPayment(sc scanner) (*payment.Payment, error) {
 		&p.Amounts.RemainingToCapture, &p.Amounts.RemainingToRefund,
 		&p.UserID, &shipping, &lastErr,
 		&created, &updated, &sent, &nextCheck, &p.LeaseOwner, &until,
-		&p.OrderURL, &receipt, &p.Version)
+		&p.OrderURL, &receipt, &p.OpOwner, &opUntil, &p.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -425,25 +516,25 @@ func scanPayment(sc scanner) (*payment.Payment, error) {
 		return nil, fmt.Errorf("order %s: receipt: %w", p.OrderID, err)
 	}
 	p.CreatedAt, p.UpdatedAt, p.SentAt = fromMicros(created), fromMicros(updated), fromMicros(sent)
-	p.NextCheckAt, p.LeaseUntil = fromMicros(nextCheck), fromMicros(until)
+	p.NextCheckAt, p.LeaseUntil, p.OpUntil = fromMicros(nextCheck), fromMicros(until), fromMicros(opUntil)
 	return &p, nil
 }
 
 func scanOperation(sc scanner) (*payment.Operation, error) {
 	var (
-		op               payment.Operation
-		opErr            sql.NullString
-		created, updated sql.NullInt64
+		op                     payment.Operation
+		opErr                  sql.NullString
+		created, updated, sent sql.NullInt64
 	)
 	err := sc.Scan(&op.ID, &op.OrderID, &op.Kind, &op.IdempotencyKey, &op.RequestID, &op.Amount, &op.Text,
-		&op.ReleaseRemaining, &op.Status, &opErr, &created, &updated)
+		&op.ReleaseRemaining, &op.Status, &opErr, &created, &updated, &op.Sends, &sent)
 	if err != nil {
 		return nil, err
 	}
 	if op.Error, err = fromJSON[payment.VippsError](opErr); err != nil {
 		return nil, fmt.Errorf("operation %d: error: %w", op.ID, err)
 	}
-	op.CreatedAt, op.UpdatedAt = fromMicros(created), fromMicros(updated)
+	op.CreatedAt, op.UpdatedAt, op.SentAt = fromMicros(created), fromMicros(updated), fromMicros(sent)
 	return &op, nil
 }
 

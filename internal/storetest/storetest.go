@@ -24,6 +24,7 @@ func Run(t *testing.T, open func(t *testing.T) payment.Store) {
 	t.Run("Get", func(t *testing.T) { testGet(t, open) })
 	t.Run("Attempts", func(t *testing.T) { testAttempts(t, open) })
 	t.Run("Update", func(t *testing.T) { testUpdate(t, open) })
+	t.Run("Facts", func(t *testing.T) { testFacts(t, open) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, open) })
 	t.Run("Lease", func(t *testing.T) { testLease(t, open) })
 	t.Run("Operations", func(t *testing.T) { testOperations(t, open) })
@@ -982,68 +983,60 @@ func testOperations(t *testing.T, open func(t *testing.T) payment.Store) {
 	t.Run("update", func(t *testing.T) {
 		s := setup(t)
 		capture := newOp("a", payment.OpCapture, "k1", t0)
-		refund := newOp("a", payment.OpRefund, "k2", t0.Add(time.Second))
-		cancel := newOp("a", payment.OpCancel, "k3", t0.Add(2*time.Second))
-		for _, op := range []*payment.Operation{capture, refund, cancel} {
-			mustAdd(t, s, op)
-		}
-		capture.Status = payment.OpSucceeded
-		capture.UpdatedAt = t0.Add(time.Minute)
-		refund.Status = payment.OpFailed
-		refund.Error = &payment.VippsError{Op: "refund", StatusCode: 400, Group: "Merchant", Code: "71",
-			Message: "Refund amount too large", ContextID: "c-9", At: t0.Add(time.Minute).In(oslo)}
-		refund.UpdatedAt = t0.Add(time.Minute)
-		for _, op := range []*payment.Operation{capture, refund} {
-			if err := s.UpdateOperation(t.Context(), op); err != nil {
-				t.Fatalf("UpdateOperation(%d) = %v, want nil", op.ID, err)
-			}
-		}
-		checkOps(t, s, "a", false, []*payment.Operation{capture, refund, cancel})
-		checkOps(t, s, "a", true, []*payment.Operation{cancel})
-
-		// Back to pending, with the error cleared: a retry.
-		refund.Status = payment.OpPending
-		refund.Error = nil
-		refund.UpdatedAt = t0.Add(2 * time.Minute)
-		if err := s.UpdateOperation(t.Context(), refund); err != nil {
-			t.Fatalf("UpdateOperation(%d) = %v, want nil", refund.ID, err)
-		}
-		checkOps(t, s, "a", true, []*payment.Operation{refund, cancel})
-		checkOps(t, s, "b", true, nil)
-	})
-
-	t.Run("finish", func(t *testing.T) {
-		s := setup(t)
-		capture := newOp("a", payment.OpCapture, "k1", t0)
 		queued := event("a", payment.EventOperationQueued, t0)
 		mustAdd(t, s, capture, queued)
 		other := newOp("a", payment.OpRefund, "k2", t0)
 		mustAdd(t, s, other)
+
+		// A claim: still pending, sent once, the payment claimed.
 		p := mustGet(t, s, "a")
+		capture.Sends, capture.SentAt, capture.UpdatedAt = 1, t0.Add(time.Second), t0.Add(time.Second)
+		p.OpOwner, p.OpUntil = "sender-1", t0.Add(time.Minute)
+		if err := s.UpdateOperation(t.Context(), capture, p); err != nil {
+			t.Fatalf("UpdateOperation(claim) = %v, want nil", err)
+		}
+		checkOps(t, s, "a", true, []*payment.Operation{capture, other})
+
+		// The end, with its effect on the payment and a fact.
 		version := p.Version
 		capture.Status, capture.UpdatedAt = payment.OpSucceeded, t0.Add(time.Minute)
 		p.State, p.Amounts.Captured, p.NextCheckAt = payment.Captured, 500, time.Time{}
+		p.OpOwner, p.OpUntil = "", time.Time{}
+		p.Facts = append(p.Facts, payment.Fact{OrderID: "a", Operation: vipps.OperationCapture, Success: true, Amount: 500,
+			TransactionID: "5001", RequestID: capture.RequestID, At: t0, Source: "capture", SeenAt: t0.Add(time.Minute)})
 		captured := payment.Event{OrderID: "a", Type: payment.EventCaptured, State: payment.Captured, Amount: 500,
-			At: t0.Add(time.Minute), Tasks: []payment.Task{{Kind: payment.TaskReceipt}}}
-		if err := s.FinishOperation(t.Context(), capture, p, captured); err != nil {
-			t.Fatalf("FinishOperation = %v, want nil", err)
+			At: t0.Add(time.Minute), Fact: p.Facts[0].Key(), Tasks: []payment.Task{{Kind: payment.TaskReceipt}}}
+		if err := s.UpdateOperation(t.Context(), capture, p, captured); err != nil {
+			t.Fatalf("UpdateOperation = %v, want nil", err)
 		}
 		if p.Version != version+1 {
-			t.Errorf("FinishOperation: p.Version = %d, want %d", p.Version, version+1)
+			t.Errorf("UpdateOperation: p.Version = %d, want %d", p.Version, version+1)
+		}
+		if p.Facts[0].Seq == 0 {
+			t.Error("UpdateOperation: the new fact has no Seq")
 		}
 		if diff := cmp.Diff(p, mustGet(t, s, "a"), opts); diff != "" {
-			t.Errorf("Get after FinishOperation mismatch (-want +got):\n%s", diff)
+			t.Errorf("Get after UpdateOperation mismatch (-want +got):\n%s", diff)
 		}
 		checkOps(t, s, "a", false, []*payment.Operation{capture, other})
 		checkOps(t, s, "a", true, []*payment.Operation{other})
 		captured.Tasks = nil
 		checkEvents(t, s, "a", []payment.Event{event("a", payment.EventCreated, t0), queued, captured})
 		if ts, err := s.Tasks(t.Context(), "a"); err != nil || len(ts) != 1 || ts[0].Kind != payment.TaskReceipt {
-			t.Errorf("Tasks after FinishOperation = %v, %v; want the receipt", ts, err)
+			t.Errorf("Tasks after UpdateOperation = %v, %v; want the receipt", ts, err)
 		}
+
+		// Ended operations stay ended: compare-and-set on pending.
+		again := *capture
+		again.Status, again.Error = payment.OpFailed, &payment.VippsError{Op: "capture", Message: "late", At: t0}
+		q := mustGet(t, s, "a")
+		if err := s.UpdateOperation(t.Context(), &again, q); !errors.Is(err, payment.ErrConflict) {
+			t.Errorf("UpdateOperation(ended operation) = %v, want ErrConflict", err)
+		}
+		checkOps(t, s, "a", false, []*payment.Operation{capture, other})
 	})
 
-	t.Run("finish stale", func(t *testing.T) {
+	t.Run("update stale", func(t *testing.T) {
 		s := setup(t)
 		p := mustGet(t, s, "a")
 		capture := newOp("a", payment.OpCapture, "k1", t0)
@@ -1052,18 +1045,22 @@ func testOperations(t *testing.T, open func(t *testing.T) payment.Store) {
 		done := *capture
 		done.Status, done.UpdatedAt = payment.OpSucceeded, t0.Add(time.Minute)
 		p.State = payment.Captured
-		err := s.FinishOperation(t.Context(), &done, p, event("a", payment.EventCaptured, t0.Add(time.Minute)))
+		p.Facts = append(p.Facts, payment.Fact{Operation: vipps.OperationCapture, Success: true, Amount: 500, RequestID: "r1", At: t0, Source: "capture"})
+		err := s.UpdateOperation(t.Context(), &done, p, event("a", payment.EventCaptured, t0.Add(time.Minute)))
 		if !errors.Is(err, payment.ErrConflict) {
-			t.Fatalf("FinishOperation(stale payment) = %v, want ErrConflict", err)
+			t.Fatalf("UpdateOperation(stale payment) = %v, want ErrConflict", err)
+		}
+		if p.Facts[0].Seq != 0 {
+			t.Errorf("UpdateOperation(stale payment) left fact Seq %d, want 0", p.Facts[0].Seq)
 		}
 		if diff := cmp.Diff(want, mustGet(t, s, "a"), opts); diff != "" {
-			t.Errorf("Get after a failed FinishOperation mismatch (-want +got):\n%s", diff)
+			t.Errorf("Get after a failed UpdateOperation mismatch (-want +got):\n%s", diff)
 		}
 		checkOps(t, s, "a", true, []*payment.Operation{capture}) // still pending
 		checkEvents(t, s, "a", []payment.Event{event("a", payment.EventCreated, t0)})
 	})
 
-	t.Run("finish unknown", func(t *testing.T) {
+	t.Run("update unknown", func(t *testing.T) {
 		s := setup(t)
 		op := newOp("a", payment.OpCapture, "k1", t0)
 		mustAdd(t, s, op)
@@ -1073,11 +1070,11 @@ func testOperations(t *testing.T, open func(t *testing.T) payment.Store) {
 		ghost.Status = payment.OpSucceeded
 		p := mustGet(t, s, "a")
 		p.State = payment.Captured
-		if err := s.FinishOperation(t.Context(), &ghost, p, event("a", payment.EventCaptured, t0)); !errors.Is(err, payment.ErrNotFound) {
-			t.Errorf("FinishOperation(unknown operation) = %v, want ErrNotFound", err)
+		if err := s.UpdateOperation(t.Context(), &ghost, p, event("a", payment.EventCaptured, t0)); !errors.Is(err, payment.ErrNotFound) {
+			t.Errorf("UpdateOperation(unknown operation) = %v, want ErrNotFound", err)
 		}
 		if diff := cmp.Diff(want, mustGet(t, s, "a"), opts); diff != "" {
-			t.Errorf("Get after a failed FinishOperation mismatch (-want +got):\n%s", diff)
+			t.Errorf("Get after a failed UpdateOperation mismatch (-want +got):\n%s", diff)
 		}
 		checkEvents(t, s, "a", []payment.Event{event("a", payment.EventCreated, t0)})
 
@@ -1085,22 +1082,9 @@ func testOperations(t *testing.T, open func(t *testing.T) payment.Store) {
 		b := mustGet(t, s, "b")
 		done := *op
 		done.Status = payment.OpSucceeded
-		if err := s.FinishOperation(t.Context(), &done, b); err == nil {
-			t.Error("FinishOperation(operation of a, payment b) = nil, want an error")
+		if err := s.UpdateOperation(t.Context(), &done, b); err == nil {
+			t.Error("UpdateOperation(operation of a, payment b) = nil, want an error")
 		}
 		checkOps(t, s, "a", true, []*payment.Operation{op})
-	})
-
-	t.Run("update unknown", func(t *testing.T) {
-		s := setup(t)
-		op := newOp("a", payment.OpCapture, "k1", t0)
-		mustAdd(t, s, op)
-		ghost := *op
-		ghost.ID = op.ID + 1000
-		ghost.Status = payment.OpSucceeded
-		if err := s.UpdateOperation(t.Context(), &ghost); !errors.Is(err, payment.ErrNotFound) {
-			t.Errorf("UpdateOperation(unknown id) = %v, want ErrNotFound", err)
-		}
-		checkOps(t, s, "a", false, []*payment.Operation{op})
 	})
 }
