@@ -68,7 +68,7 @@ func (f *Fact) Same(g *Fact) bool {
 // Key is a stable name of the fact, unique within its payment: events made
 // from a fact carry it, and the store refuses a second event of one type
 // for one fact.
-func (f *Fact) Key() string {
+func (f Fact) Key() string {
 	ok := "ok"
 	if !f.Success {
 		ok = "failed"

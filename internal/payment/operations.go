@@ -199,6 +199,12 @@ const claimMargin = 15 * time.Second
 func (s *Service) drive(ctx context.Context, id vipps.OrderID, target *Operation, poll bool) (*Operation, error) {
 	deadline := s.now().Add(s.cfg.OpWait)
 	for range 1000 {
+		if ctx.Err() != nil {
+			if target == nil {
+				return nil, nil
+			}
+			return s.operation(ctx, target)
+		}
 		pending, err := s.store.Operations(ctx, id, true)
 		if err != nil {
 			return target, err
@@ -244,8 +250,14 @@ func (s *Service) drive(ctx context.Context, id vipps.OrderID, target *Operation
 	return target, fmt.Errorf("operations of %s: too many turns", id)
 }
 
-// operation returns op as stored now.
+// operation returns op as stored now, also when ctx has ended (the answer
+// to the shop is the operation as it stands).
 func (s *Service) operation(ctx context.Context, op *Operation) (*Operation, error) {
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+	}
 	ops, err := s.store.Operations(ctx, op.OrderID, false)
 	if err != nil {
 		return op, fmt.Errorf("%s %s: %w", op.Kind, op.OrderID, err)
@@ -340,10 +352,11 @@ func opFailedEvent(op *Operation, now time.Time) Event {
 	return Event{Type: EventOperationFailed, Amount: op.Amount, Data: data, At: now}
 }
 
-// call sends op to Vipps. The call does not end with the shop's request:
-// an answer cut off halfway would only leave the outcome unknown.
+// call sends op to Vipps, for at most CallTimeout. When the shop's request
+// ends first, the call ends too: its outcome is then unknown, which the
+// service resolves as after any lost answer.
 func (s *Service) call(ctx context.Context, op *Operation) (*vipps.TransactionResponse, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CallTimeout)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
 	defer cancel()
 	switch op.Kind {
 	case OpCapture:

@@ -1,6 +1,8 @@
 package payment_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -24,77 +26,184 @@ func ok(op vipps.Operation, a vipps.Amount) vipps.LogEntry {
 	return vipps.LogEntry{Operation: op, Amount: a, OperationSuccess: true}
 }
 
-func TestObserve(t *testing.T) {
+// derived is what the facts of a log say: the state (Initiated or Created
+// when they determine none) and the amounts.
+func derived(d *vipps.PaymentDetails) (payment.State, payment.Amounts, bool) {
+	b := payment.Derive(payment.FactsOf(d, time.Time{}), 20000)
+	st := b.State
+	switch {
+	case st != "":
+	case b.Initiated:
+		st = payment.Initiated
+	default:
+		st = payment.Created
+	}
+	return st, b.Amounts, b.DirectCapture
+}
+
+func TestDerive(t *testing.T) {
 	init := ok(vipps.OperationInitiate, 20000)
+	a := func(auth, capt, refd, remCapt, remRefd vipps.Amount) payment.Amounts {
+		return payment.Amounts{Authorized: auth, Captured: capt, Refunded: refd, RemainingToCapture: remCapt, RemainingToRefund: remRefd}
+	}
 	tests := []struct {
 		name    string
 		log     []vipps.LogEntry
 		summary *vipps.TransactionSummary
-		want    payment.Observation
+		state   payment.State
+		amounts payment.Amounts
+		direct  bool
 	}{
-		{"empty log", nil, nil, payment.Observation{State: payment.Created}},
-		{"initiated", entries(init), nil,
-			payment.Observation{State: payment.Initiated, Amounts: payment.Amounts{Authorized: 20000}}},
-		{"reserved", entries(init, ok(vipps.OperationReserve, 20000)), nil,
-			payment.Observation{State: payment.Reserved, Amounts: payment.Amounts{Authorized: 20000, RemainingToCapture: 20000}}},
+		{"empty log", nil, nil, payment.Created, a(20000, 0, 0, 0, 0), false},
+		{"initiated", entries(init), nil, payment.Initiated, a(20000, 0, 0, 0, 0), false},
+		{"reserved", entries(init, ok(vipps.OperationReserve, 20000)), nil, payment.Reserved, a(20000, 0, 0, 20000, 0), false},
+		{"reserved with shipping added", entries(init, ok(vipps.OperationReserve, 20490)), nil, payment.Reserved, a(20490, 0, 0, 20490, 0), false},
 		{"failed reserve is no reservation", entries(init, vipps.LogEntry{Operation: vipps.OperationReserve, Amount: 20000}), nil,
-			payment.Observation{State: payment.Failed, Reason: vipps.OperationReserve, Amounts: payment.Amounts{Authorized: 20000}}},
-		{"failed sale", entries(init, vipps.LogEntry{Operation: vipps.OperationSale, Amount: 20000}), nil,
-			payment.Observation{State: payment.Failed, Reason: vipps.OperationSale, Amounts: payment.Amounts{Authorized: 20000}}},
-		{"cancelled before approval", entries(init, ok(vipps.OperationCancel, 20000)), nil,
-			payment.Observation{State: payment.Cancelled, Reason: vipps.OperationCancel, Amounts: payment.Amounts{Authorized: 20000}}},
+			payment.Failed, a(20000, 0, 0, 0, 0), false},
+		{"failed sale", entries(init, vipps.LogEntry{Operation: vipps.OperationSale, Amount: 20000}), nil, payment.Failed, a(20000, 0, 0, 0, 0), false},
+		{"reserved after a failed try", entries(init, vipps.LogEntry{Operation: vipps.OperationReserve, Amount: 20000}, ok(vipps.OperationReserve, 20000)), nil,
+			payment.Reserved, a(20000, 0, 0, 20000, 0), false},
+		{"cancelled before approval", entries(init, ok(vipps.OperationCancel, 20000)), nil, payment.Cancelled, a(20000, 0, 0, 0, 0), false},
 		{"partly captured", entries(init, ok(vipps.OperationReserve, 20000), ok(vipps.OperationCapture, 5000)), nil,
-			payment.Observation{State: payment.Reserved, Amounts: payment.Amounts{Authorized: 20000, Captured: 5000, RemainingToCapture: 15000, RemainingToRefund: 5000}}},
+			payment.Reserved, a(20000, 5000, 0, 15000, 5000), false},
 		{"a failed capture counts for nothing", entries(init, ok(vipps.OperationReserve, 20000), vipps.LogEntry{Operation: vipps.OperationCapture, Amount: 5000}), nil,
-			payment.Observation{State: payment.Reserved, Amounts: payment.Amounts{Authorized: 20000, RemainingToCapture: 20000}}},
+			payment.Reserved, a(20000, 0, 0, 20000, 0), false},
 		{"captured", entries(init, ok(vipps.OperationReserve, 20000), ok(vipps.OperationCapture, 5000), ok(vipps.OperationCapture, 15000)), nil,
-			payment.Observation{State: payment.Captured, Amounts: payment.Amounts{Authorized: 20000, Captured: 20000, RemainingToRefund: 20000}}},
+			payment.Captured, a(20000, 20000, 0, 0, 20000), false},
 		{"rest released after a partial capture", entries(init, ok(vipps.OperationReserve, 20000), ok(vipps.OperationCapture, 10000), ok(vipps.OperationVoid, 10000)), nil,
-			payment.Observation{State: payment.Captured, Amounts: payment.Amounts{Authorized: 20000, Captured: 10000, RemainingToRefund: 10000}}},
+			payment.Captured, a(20000, 10000, 0, 0, 10000), false},
 		{"partly refunded", entries(init, ok(vipps.OperationReserve, 20000), ok(vipps.OperationCapture, 20000), ok(vipps.OperationRefund, 5000)), nil,
-			payment.Observation{State: payment.Captured, Amounts: payment.Amounts{Authorized: 20000, Captured: 20000, Refunded: 5000, RemainingToRefund: 15000}}},
+			payment.Captured, a(20000, 20000, 5000, 0, 15000), false},
 		{"what was captured is refunded, more can be captured", entries(init, ok(vipps.OperationReserve, 20000), ok(vipps.OperationCapture, 5000), ok(vipps.OperationRefund, 5000)), nil,
-			payment.Observation{State: payment.Reserved, Amounts: payment.Amounts{Authorized: 20000, Captured: 5000, Refunded: 5000, RemainingToCapture: 15000}}},
+			payment.Reserved, a(20000, 5000, 5000, 15000, 0), false},
 		{"refunded", entries(init, ok(vipps.OperationReserve, 20000), ok(vipps.OperationCapture, 20000), ok(vipps.OperationRefund, 20000)), nil,
-			payment.Observation{State: payment.Refunded, Amounts: payment.Amounts{Authorized: 20000, Captured: 20000, Refunded: 20000}}},
-		{"voided", entries(init, ok(vipps.OperationReserve, 20000), ok(vipps.OperationVoid, 20000)), nil,
-			payment.Observation{State: payment.Voided, Amounts: payment.Amounts{Authorized: 20000}}},
-		{"direct capture", entries(init, ok(vipps.OperationSale, 20000)), nil,
-			payment.Observation{State: payment.Captured, DirectCapture: true, Amounts: payment.Amounts{Authorized: 20000, Captured: 20000, RemainingToRefund: 20000}}},
-		{"summary wins over the log", entries(init, ok(vipps.OperationReserve, 20000), ok(vipps.OperationCapture, 10000)),
-			&vipps.TransactionSummary{CapturedAmount: 10000, RemainingAmountToCapture: 0, RemainingAmountToRefund: 10000},
-			payment.Observation{State: payment.Captured, Amounts: payment.Amounts{Authorized: 20000, Captured: 10000, RemainingToRefund: 10000}}},
+			payment.Refunded, a(20000, 20000, 20000, 0, 0), false},
+		{"voided", entries(init, ok(vipps.OperationReserve, 20000), ok(vipps.OperationVoid, 20000)), nil, payment.Voided, a(20000, 0, 0, 0, 0), false},
+		{"direct capture", entries(init, ok(vipps.OperationSale, 20000)), nil, payment.Captured, a(20000, 20000, 0, 0, 20000), true},
+		// The summary is one answer's arithmetic; only log entries are facts.
+		{"the summary counts for nothing", entries(init, ok(vipps.OperationReserve, 20000), ok(vipps.OperationCapture, 10000)),
+			&vipps.TransactionSummary{CapturedAmount: 3000, RemainingAmountToCapture: 0, RemainingAmountToRefund: 3000},
+			payment.Reserved, a(20000, 10000, 0, 10000, 10000), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := payment.Observe(&vipps.PaymentDetails{OrderID: "o-1", TransactionLogHistory: tt.log, TransactionSummary: tt.summary})
-			if err != nil {
-				t.Fatalf("Observe() error = %v", err)
+			st, am, direct := derived(&vipps.PaymentDetails{OrderID: "o-1", TransactionLogHistory: tt.log, TransactionSummary: tt.summary})
+			if st != tt.state || direct != tt.direct {
+				t.Errorf("Derive() state %s, direct %v; want %s, %v", st, direct, tt.state, tt.direct)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("Observe() mismatch (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tt.amounts, am); diff != "" {
+				t.Errorf("Derive() amounts mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
-func TestObserveRefusesNonsense(t *testing.T) {
-	init := ok(vipps.OperationInitiate, 20000)
-	for name, d := range map[string]*vipps.PaymentDetails{
-		"nil":                       nil,
-		"no successful initiate":    {TransactionLogHistory: entries(vipps.LogEntry{Operation: vipps.OperationInitiate})},
-		"refunded more than taken":  {TransactionLogHistory: entries(init, ok(vipps.OperationReserve, 20000), ok(vipps.OperationCapture, 100), ok(vipps.OperationRefund, 200))},
-		"captured more than booked": {TransactionLogHistory: entries(init, ok(vipps.OperationReserve, 100)), TransactionSummary: &vipps.TransactionSummary{CapturedAmount: 200}},
-	} {
-		if _, err := payment.Observe(d); err == nil {
-			t.Errorf("Observe(%s) = nil error", name)
-		}
+func TestFactSame(t *testing.T) {
+	at := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	base := payment.Fact{Operation: vipps.OperationCapture, Success: true, Amount: 500, TransactionID: "7001", RequestID: "r1", At: at}
+	with := func(f func(*payment.Fact)) payment.Fact { g := base; f(&g); return g }
+	tests := []struct {
+		name string
+		g    payment.Fact
+		same bool
+	}{
+		{"identical", base, true},
+		{"the answer has the request id only", with(func(g *payment.Fact) { g.TransactionID = "" }), true},
+		{"the log has the transaction id only", with(func(g *payment.Fact) { g.RequestID = "" }), true},
+		{"other request and transaction", with(func(g *payment.Fact) { g.RequestID, g.TransactionID = "r2", "7002" }), false},
+		{"other operation", with(func(g *payment.Fact) { g.Operation = vipps.OperationRefund }), false},
+		{"failed", with(func(g *payment.Fact) { g.Success = false }), false},
+		{"no ids on either side, same time and amount", payment.Fact{Operation: vipps.OperationCapture, Success: true, Amount: 500, At: at}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := base.Same(&tt.g); got != tt.same {
+				t.Errorf("Same() = %v, want %v", got, tt.same)
+			}
+			if got := tt.g.Same(&base); got != tt.same {
+				t.Errorf("Same() reversed = %v, want %v", got, tt.same)
+			}
+		})
+	}
+	anon := payment.Fact{Operation: vipps.OperationVoid, Success: true, Amount: 500, At: at}
+	if other := anon; !anon.Same(&other) {
+		t.Error("two id-less entries of one time and amount are not the same fact")
+	}
+	later := anon
+	later.At = at.Add(time.Millisecond)
+	if anon.Same(&later) {
+		t.Error("id-less entries of other times are the same fact")
+	}
+	if k1, k2 := base.Key(), with(func(g *payment.Fact) { g.Success = false }).Key(); k1 == k2 {
+		t.Errorf("Key() of a success and a failure are both %q", k1)
 	}
 }
 
-// TestObserveAgainstSimulator runs real flows and checks that what Observe
+// TestDeriveOnlyGrows adds a log's facts in the orders that answers can
+// bring them in, and checks that no step lowers what was captured, refunded
+// or released, and that the end is the same. Captures and refunds may be
+// learned from their own answers, in any order once the reservation is
+// known (the service sends nothing before); a release only from /details,
+// which shows every capture before it.
+func TestDeriveOnlyGrows(t *testing.T) {
+	log := entries(ok(vipps.OperationInitiate, 20000), ok(vipps.OperationReserve, 20000),
+		ok(vipps.OperationCapture, 3000), ok(vipps.OperationCapture, 4000), ok(vipps.OperationRefund, 1000),
+		ok(vipps.OperationRefund, 2000), ok(vipps.OperationVoid, 13000))
+	for i := range log {
+		log[i].TransactionID = fmt.Sprint(7000 + i)
+	}
+	all := payment.FactsOf(&vipps.PaymentDetails{TransactionLogHistory: log}, time.Time{})
+	want := payment.Derive(all, 20000)
+	rng := rand.New(rand.NewPCG(1, 2))
+	possible := func(order []int) bool {
+		pos := make([]int, len(order))
+		for p, i := range order {
+			pos[i] = p
+		}
+		for i, f := range all {
+			switch f.Operation {
+			case vipps.OperationCapture, vipps.OperationRefund:
+				if pos[i] < pos[1] {
+					return false // before the reservation
+				}
+			case vipps.OperationVoid:
+				if pos[i] < pos[2] || pos[i] < pos[3] {
+					return false // before a capture
+				}
+			}
+		}
+		return true
+	}
+	for tries := 0; tries < 500; {
+		order := rng.Perm(len(all))
+		if !possible(order) {
+			continue
+		}
+		tries++
+		var (
+			fs   []payment.Fact
+			prev payment.Books
+		)
+		for _, i := range order {
+			fs = append(fs, all[i])
+			b := payment.Derive(fs, 20000)
+			if b.Amounts.Captured < prev.Amounts.Captured || b.Amounts.Refunded < prev.Amounts.Refunded || b.Released < prev.Released {
+				t.Fatalf("order %v: %+v after %+v: an amount went down", order, b, prev)
+			}
+			prev = b
+		}
+		if diff := cmp.Diff(want, prev); diff != "" {
+			t.Fatalf("order %v: end mismatch (-want +got):\n%s", order, diff)
+		}
+	}
+	if want.State != payment.Captured || want.Released != 13000 || want.Amounts.RemainingToRefund != 4000 {
+		t.Errorf("Derive() = %+v, want captured, 13000 released, 4000 left to refund", want)
+	}
+}
+
+// TestDeriveAgainstSimulator runs real flows and checks that what Derive
 // makes of the simulator's details is what happened.
-func TestObserveAgainstSimulator(t *testing.T) {
+func TestDeriveAgainstSimulator(t *testing.T) {
 	srv := vippstest.NewServer(t)
 	ctx := t.Context()
 	c := srv.Client
@@ -151,18 +260,21 @@ func TestObserveAgainstSimulator(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			id := vipps.NewOrderID("observe")
+			id := vipps.NewOrderID("derive")
 			initiate(t, id, tt.amount)
 			tt.act(t, id)
 			d, err := c.Details(ctx, id)
 			must(t, err)
-			got, err := payment.Observe(d)
-			must(t, err)
-			if got.State != tt.want {
-				t.Errorf("Observe().State = %s, want %s", got.State, tt.want)
+			b := payment.Derive(payment.FactsOf(d, time.Now()), tt.amount)
+			st := b.State
+			if st == "" && b.Initiated {
+				st = payment.Initiated
 			}
-			if diff := cmp.Diff(tt.amts, got.Amounts); diff != "" {
-				t.Errorf("Observe().Amounts mismatch (-want +got):\n%s", diff)
+			if st != tt.want {
+				t.Errorf("Derive().State = %s, want %s", st, tt.want)
+			}
+			if diff := cmp.Diff(tt.amts, b.Amounts); diff != "" {
+				t.Errorf("Derive().Amounts mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
