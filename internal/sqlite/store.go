@@ -494,7 +494,7 @@ func queryPayments(ctx context.Context, q querier, query string, args ...any) ([
 
 func scanPayment(sc scanner) (*payment.Payment, error) {
 	var (
-		p                                        payment.Payment
+		p                                                 payment.Payment
 		shipping, lastErr, receipt                        sql.NullString
 		created, updated, sent, nextCheck, until, opUntil sql.NullInt64
 	)
