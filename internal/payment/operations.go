@@ -180,8 +180,13 @@ var (
 	errNotFirst = errors.New("an older operation of the payment is pending")
 )
 
-// claimMargin is how much longer a claim holds than the call it covers.
-const claimMargin = 15 * time.Second
+// throttleWait is the least wait after Vipps refused an operation for
+// the rate limit or a locked order.
+const throttleWait = time.Second
+
+// claimFor is how long a claim holds: the call it covers (at most
+// CallTimeout) and half as long again to store the answer.
+func (s *Service) claimFor() time.Duration { return s.cfg.CallTimeout * 3 / 2 }
 
 // drive sends the payment's pending operations in turn, oldest first: a
 // payment has one operation in flight at Vipps at a time (Vipps refuses
@@ -306,7 +311,7 @@ func (s *Service) sendFirst(ctx context.Context, op *Operation) (done bool, err 
 		}
 		o.Sends++
 		o.SentAt = now
-		p.OpOwner, p.OpUntil = token, now.Add(s.cfg.CallTimeout+claimMargin)
+		p.OpOwner, p.OpUntil = token, now.Add(s.claimFor())
 		return nil
 	}, change: func(p *Payment, now time.Time) ([]Event, error) {
 		if decided && claim.Status == OpFailed {
@@ -381,7 +386,16 @@ func (s *Service) finish(ctx context.Context, op *Operation, token string, resp 
 	var ve *vipps.Error
 	unknown := verr != nil && !errors.Is(verr, vipps.ErrInvalidRequest) &&
 		(errors.Is(verr, vipps.ErrOutcomeUnknown) || !errors.As(verr, &ve) || ve.Retryable())
+	// Refused before it was processed (rate limited, the order locked):
+	// not done, and not to be sent again before Vipps allows.
+	var wait time.Duration
+	if unknown && ve != nil && !errors.Is(verr, vipps.ErrOutcomeUnknown) &&
+		(ve.RateLimited() || ve.Locked() || ve.Has(vipps.GroupVippsError, "98")) {
+		wait = max(ve.RetryAfter, throttleWait)
+	}
 	switch {
+	case wait > 0:
+		log.Warn("Vipps asks to wait before the operation is sent again", append(vippsAttrs(verr), "wait", wait)...)
 	case unknown:
 		log.Warn("operation outcome unknown; it will be sent again with the same X-Request-Id", vippsAttrs(verr)...)
 	case verr != nil:
@@ -389,9 +403,9 @@ func (s *Service) finish(ctx context.Context, op *Operation, token string, resp 
 	default:
 		log.Info("operation succeeded", "amount", int64(resp.TransactionInfo.Amount))
 	}
-	if op.Kind == OpCancel && !unknown {
-		// Learn what the cancel did (Vipps logs CANCEL or VOID); a refused
-		// cancel may be one sent twice whose first send did it.
+	if op.Kind == OpCancel && wait == 0 {
+		// Learn what the cancel did (Vipps logs CANCEL or VOID): a refused
+		// or unanswered cancel may be one whose earlier send did it.
 		_, _, _ = s.refresh(ctx, op.OrderID, "", nil) // when it fails, the poller checks again
 	}
 	// Store the answer even when the shop's request has ended: Vipps has
@@ -406,9 +420,9 @@ func (s *Service) finish(ctx context.Context, op *Operation, token string, resp 
 	}
 	_, err := s.record(ctx, op.OrderID, rec{op: op, opChange: func(o *Operation, p *Payment, now time.Time) error {
 		switch {
-		case unknown:
-		case o.Kind == OpCancel && p.has(vipps.OperationCancel, vipps.OperationVoid):
+		case o.Kind == OpCancel && wait == 0 && p.has(vipps.OperationCancel, vipps.OperationVoid):
 			o.Status, o.Error = OpSucceeded, nil
+		case unknown:
 		case o.Kind == OpCancel && verr == nil:
 			// Vipps said done, and the log did not show it yet: trust the
 			// answer; the check due now brings the log's entry.
@@ -422,6 +436,10 @@ func (s *Service) finish(ctx context.Context, op *Operation, token string, resp 
 	}, change: func(p *Payment, now time.Time) ([]Event, error) {
 		if p.OpOwner == token {
 			p.OpOwner, p.OpUntil = "", time.Time{}
+			if wait > 0 {
+				// Nobody sends before Vipps allows: the claim holds on.
+				p.OpOwner, p.OpUntil = "throttled", now.Add(wait)
+			}
 		}
 		var ev []Event
 		switch {
