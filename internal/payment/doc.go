@@ -2,12 +2,38 @@
 // through as the shop sees them, how they follow from what Vipps reports,
 // when to ask Vipps again, and the [Service] that runs payments.
 //
-// The service never trusts a callback or a redirect alone: both only make it
-// call /details sooner. [Observe] turns the details answer into a [State] and
-// [Amounts]; [Schedule] says when to poll a payment whose outcome depends on
-// the customer, after Vipps' polling guidelines.
+// # The books
 //
-// # The service
+// Vipps' transaction log is the truth. Every entry of it that the service
+// learns, from a /details answer or from Vipps' answer to one of its own
+// captures and refunds, is stored once as a [Fact] (two observations of
+// one entry are matched by its X-Request-Id or transaction id) and never
+// changed or deleted. A payment's state and amounts are a function of its
+// facts ([Derive]): sums of captures, refunds and releases, which only grow.
+// An answer that shows less than is stored (a replayed answer, a /details
+// read before a later change, one operation's summary) adds no fact and so
+// takes nothing away; a summary that shows more only makes the service read
+// the log sooner.
+//
+// Events come from new facts, in the same transaction as the fact: one per
+// reservation, capture, refund, release, cancel, carrying the fact's key,
+// which the store keeps unique per payment and event type, so that no
+// replica, retry or callback reports a capture twice. Webhooks are queued
+// with their events (a transactional outbox) and carry the amounts just
+// after their fact: the captured webhooks of a payment sum to what Vipps
+// captured, likewise refunded and released (voided), and the last carries
+// the final amounts.
+//
+// Every change, whether from a callback, the poller, an operation's answer
+// or a check, goes through one path ([Service] record): read the payment
+// with its facts, apply the change, derive, store under optimistic
+// concurrency; on a concurrent change read again and apply anew.
+//
+// The service never trusts a callback or a redirect alone: both only make
+// it read /details sooner. [Schedule] says when to poll a payment whose
+// outcome depends on the customer, after Vipps' polling guidelines.
+//
+// # Payments
 //
 // [Service.Create] stores a payment before it initiates it at Vipps, with a
 // random callback token whose hash alone is kept, an orderId derived from
@@ -16,27 +42,35 @@
 // loses nothing. [Service.OnCallback] records a callback and checks details;
 // [Service.Poll] is the poller's step for a due payment.
 //
-// Every change is derived by comparing what Vipps reports with what is
-// stored, and is stored in one transaction with its events (and the
-// webhook and receipt tasks those events queue, a transactional outbox),
-// under optimistic concurrency: a callback, the poller, an operation's
-// answer and another replica seeing the same change record it once.
+// # Operations
 //
 // [Service.Capture], [Service.Refund] and [Service.Cancel] store the
 // operation with its X-Request-Id (and the shop's idempotency key) before
-// calling Vipps. An answer lost to a timeout or a crash leaves the operation
-// pending and the payment due for a check: the poller sends it again with
-// the same X-Request-Id, which Vipps applies once. Vipps' answer is stored
-// with the operation's end in one transaction ([Store.FinishOperation]); a
-// refusal also makes the payment due for a check at once, since Vipps knows
-// something the service does not. A repeated request with the same key
-// returns the first operation.
+// calling Vipps. A payment has one operation in flight at Vipps at a time:
+// the oldest pending operation is sent first, by whichever request or
+// replica holds a claim on the payment, and the others wait their turn (a
+// shop's request waits at most Config.OpWait, then answers pending). Before
+// an operation is sent the first time it is checked against the facts: what
+// no longer fits is refused without asking Vipps. An answer lost to a
+// timeout or a crash leaves the operation pending and first: it is sent
+// again with the same X-Request-Id (by the shop's retry, the next request,
+// or the poller after [OpResumeAfter]), which Vipps applies once; a cancel,
+// which has no X-Request-Id, is judged by the log before it is sent again.
+// Refused for the rate limit or a locked order, an operation waits for
+// Vipps' Retry-After. Ending an operation is compare-and-set on a pending
+// one, stored with its fact and its effect in one transaction
+// ([Store.UpdateOperation]); a refusal makes the payment due for a check at
+// once, since Vipps knows something the service does not. A repeated
+// request with the same key returns the first operation.
 //
 // Payments left waiting are resolved: one Vipps never received fails once
 // the customer's time is up, one Vipps still shows as waiting a minute
 // ([StaleAfter]) after that is cancelled, and an older attempt of a shop
 // order that the customer approves after a newer attempt was started is
 // released.
+//
+// Every call to Vipps is bounded by Config.CallTimeout, and every wait in a
+// shop's request by that or Config.OpWait.
 //
 // Errors wrap the sentinels [ErrInvalid], [ErrNotFound], [ErrState],
 // [ErrExists], [ErrConflict], [ErrIdempotencyMismatch], or a *vipps.Error;

@@ -1,7 +1,6 @@
 package payment
 
 import (
-	"cmp"
 	"slices"
 	"strconv"
 	"time"
@@ -227,20 +226,5 @@ func (p *Payment) has(ops ...vipps.Operation) bool {
 func (p *Payment) hasRequest(op vipps.Operation, r string) bool {
 	return r != "" && slices.ContainsFunc(p.Facts, func(f Fact) bool {
 		return f.Success && f.Operation == op && f.RequestID == r
-	})
-}
-
-// sortFacts orders facts as the store returns them: by Seq, unstored last.
-func sortFacts(fs []Fact) {
-	slices.SortStableFunc(fs, func(a, b Fact) int {
-		switch {
-		case a.Seq == 0 && b.Seq == 0:
-			return 0
-		case a.Seq == 0:
-			return 1
-		case b.Seq == 0:
-			return -1
-		}
-		return cmp.Compare(a.Seq, b.Seq)
 	})
 }

@@ -496,6 +496,9 @@ func TestAPIValidation(t *testing.T) {
 		{"cancel with an amount", "POST", "/api/payments/" + string(id) + "/cancel", map[string]any{"amount": 100}, 400, []string{`unknown field "amount"`}},
 		{"refund with releaseRemaining", "POST", "/api/payments/" + string(id) + "/refund", map[string]any{"releaseRemaining": true}, 400, []string{`unknown field "releaseRemaining"`}},
 		{"capture body too large", "POST", "/api/payments/" + string(id) + "/capture", big, 413, []string{"64 KiB"}},
+		{"capture text too long", "POST", "/api/payments/" + string(id) + "/capture", map[string]any{"text": strings.Repeat("ø", 101)}, 400, []string{"101 characters", "100"}},
+		{"refund text too long", "POST", "/api/payments/" + string(id) + "/refund", map[string]any{"text": strings.Repeat("x", 101)}, 400, []string{"101 characters"}},
+		{"cancel text too long", "POST", "/api/payments/" + string(id) + "/cancel", map[string]any{"text": strings.Repeat("x", 101)}, 400, []string{"101 characters"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
