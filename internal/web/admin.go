@@ -613,11 +613,20 @@ func (s *Server) adminOperate(w http.ResponseWriter, r *http.Request, kind payme
 	}
 	switch op.Status {
 	case payment.OpPending:
+		if op.Sends == 0 {
+			back(adminWarn, again+"Another operation of this payment is still with Vipps; this one is sent right after it. Refresh in a minute.")
+			break
+		}
 		back(adminWarn, again+"Vipps did not answer in time; the service will retry with the same request id. Refresh in a minute.")
 	case payment.OpFailed:
 		msg := "Vipps refused the request."
 		if op.Error != nil {
 			msg = op.Error.Message
+		}
+		if op.Error != nil && op.Error.StatusCode == 0 {
+			// Refused before sending, from what Vipps had reported.
+			back(adminError, again+fmt.Sprintf("The %s was not sent to Vipps: %s", kind, msg))
+			break
 		}
 		back(adminError, again+fmt.Sprintf("Vipps refused the %s: %s", kind, msg))
 	default:

@@ -105,15 +105,18 @@ type operationJSON struct {
 	ReleaseRemaining bool                `json:"releaseRemaining"`
 	Status           payment.OpStatus    `json:"status"`
 	Error            *payment.VippsError `json:"error,omitempty"`
-	CreatedAt        time.Time           `json:"createdAt"`
-	UpdatedAt        time.Time           `json:"updatedAt"`
+	// Sends is how often it was sent to Vipps: 0 while it waits its turn.
+	Sends     int       `json:"sends"`
+	SentAt    time.Time `json:"sentAt,omitzero"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
 }
 
 func newOperationJSON(op *payment.Operation) operationJSON {
 	return operationJSON{
 		ID: op.ID, Kind: op.Kind, IdempotencyKey: op.IdempotencyKey, RequestID: op.RequestID,
 		Amount: op.Amount, Text: op.Text, ReleaseRemaining: op.ReleaseRemaining,
-		Status: op.Status, Error: op.Error, CreatedAt: op.CreatedAt, UpdatedAt: op.UpdatedAt,
+		Status: op.Status, Error: op.Error, Sends: op.Sends, SentAt: op.SentAt, CreatedAt: op.CreatedAt, UpdatedAt: op.UpdatedAt,
 	}
 }
 

@@ -122,7 +122,7 @@ func TestAPIPaymentShape(t *testing.T) {
 		{"payment", m, []string{"amounts", "attempt", "createdAt", "events", "kind", "operations", "orderId", "state", "text", "updatedAt", "vippsUrl"}},
 		{"amounts", m["amounts"], []string{"authorized", "captured", "refunded", "remainingToCapture", "remainingToRefund"}},
 		{"event", m["events"].([]any)[0], []string{"amount", "at", "seq", "state", "type"}},
-		{"operation", m["operations"].([]any)[0], []string{"amount", "createdAt", "id", "idempotencyKey", "kind", "releaseRemaining", "requestId", "status", "text", "updatedAt"}},
+		{"operation", m["operations"].([]any)[0], []string{"amount", "createdAt", "id", "idempotencyKey", "kind", "releaseRemaining", "requestId", "sends", "sentAt", "status", "text", "updatedAt"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
