@@ -199,8 +199,7 @@ func (s *Service) claimFor() time.Duration { return s.cfg.CallTimeout * 3 / 2 }
 // pending, or target cannot finish now: its own answer was lost, an older
 // operation's was, or its turn did not come within OpWait. It returns
 // target as stored. With poll set (the poller), it sends only operations
-// that are due (not claimed, and queued or last sent at least
-// OpResumeAfter ago) and never waits.
+// that are due (see sendDue) and not claimed, and never waits.
 func (s *Service) drive(ctx context.Context, id vipps.OrderID, target *Operation, poll bool) (*Operation, error) {
 	deadline := s.now().Add(s.cfg.OpWait)
 	for range 1000 {
@@ -221,15 +220,8 @@ func (s *Service) drive(ctx context.Context, id vipps.OrderID, target *Operation
 			return target, nil
 		}
 		head := pending[0]
-		if poll {
-			now := s.now()
-			due := head.CreatedAt.Add(OpResumeAfter)
-			if head.Sends > 0 {
-				due = head.SentAt.Add(OpResumeAfter)
-			}
-			if now.Before(due) {
-				return nil, nil
-			}
+		if poll && s.now().Before(s.sendDue(head)) {
+			return nil, nil
 		}
 		done, err := s.sendFirst(ctx, head)
 		switch {
@@ -253,6 +245,16 @@ func (s *Service) drive(ctx context.Context, id vipps.OrderID, target *Operation
 		}
 	}
 	return target, fmt.Errorf("operations of %s: too many turns", id)
+}
+
+// sendDue is when the poller sends op, the payment's first pending
+// operation: once the shop's request that queued it has stopped waiting
+// (OpWait), or OpResumeAfter after its answer was lost.
+func (s *Service) sendDue(op *Operation) time.Time {
+	if op.Sends > 0 {
+		return op.SentAt.Add(OpResumeAfter)
+	}
+	return op.CreatedAt.Add(s.cfg.OpWait)
 }
 
 // operation returns op as stored now, also when ctx has ended (the answer

@@ -413,20 +413,16 @@ func sentAt(p *Payment) time.Time {
 }
 
 // nextCheck is when to look at p again: on the polling schedule while the
-// customer can act; for the first pending operation, when it may be sent
-// (again): OpResumeAfter after it was queued or last sent, and not before
-// another sender's claim ends; else never.
+// customer can act; for the first pending operation, when the poller sends
+// it (see sendDue), and not before another sender's claim ends; else
+// never.
 func (s *Service) nextCheck(p *Payment, pending []*Operation, now time.Time) time.Time {
 	var t time.Time
 	if p.State.WaitingForCustomer() {
 		t, _ = s.sched.Next(p.State, sentAt(p), now)
 	}
 	if len(pending) > 0 {
-		h := pending[0]
-		due := h.CreatedAt.Add(OpResumeAfter)
-		if h.Sends > 0 {
-			due = h.SentAt.Add(OpResumeAfter)
-		}
+		due := s.sendDue(pending[0])
 		if p.OpOwner != "" && p.OpUntil.After(due) {
 			due = p.OpUntil
 		}
