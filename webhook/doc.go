@@ -34,9 +34,10 @@
 //     you have handled, in the same transaction as their effect, and drop
 //     repeats: never act on a difference of amounts.
 //   - Retries. A failed attempt is retried after 5 s, doubling up to 2 h,
-//     20 attempts in all (about a day and a half); then the event is dead
+//     20 attempts in all (about 19 hours); then the event is dead
 //     until staff send it again from the admin UI. Events are delivered
-//     independently of each other, so a slow answer holds up no other.
+//     independently of each other, several at a time: a slow answer ties
+//     up one delivery for at most the attempt timeout, not the queue.
 //   - Order. Deliveries may arrive out of order: a retried event after a
 //     later one. Within a payment, a higher id is a later fact; order by id.
 //   - Amounts. [Event.Amount] is what the fact moved; [Event.Amounts] are the
@@ -59,14 +60,15 @@
 // recomputes it over the body exactly as received (before any decoding),
 // compares in constant time, and refuses a timestamp more than
 // [DefaultTolerance] (5 minutes) away from its clock, either way, so that a
-// captured webhook cannot be played again later. The header may carry
+// recorded webhook cannot be replayed later. The header may carry
 // several v1 entries, one per secret the service signs with, and a
 // [Verifier] may accept several secrets: a webhook passes when any entry
 // matches any secret. Other schemes (v0, v2) are ignored.
 //
 // To rotate the secret: give the shop's Verifier the new secret besides the
-// old one; then give the service the new one (while it signs with both,
-// receivers holding either accept); then drop the old one. The
+// old one; then give the service the new one; then drop the old one. A
+// sender that signs with both for a while ([SignAll]) lets receivers that
+// hold either one accept its webhooks meanwhile. The
 // [EventIDHeader] and [EventTypeHeader] repeat the body's id and type for
 // routing, but are not signed: act on the body.
 package webhook

@@ -39,7 +39,7 @@ type OutboxConfig struct {
 	// runs out is a failed one, retried with backoff.
 	AttemptTimeout time.Duration
 	// MaxAttempts is how many times a task is tried before it is dead
-	// (staff can retry it); 0 means 20: about 1.5 days of backoff.
+	// (staff can retry it); 0 means 20: about 19 hours of backoff.
 	MaxAttempts int
 	// Backoff is the wait after the first failure, doubling up to 2 h;
 	// 0 means 5 s.
