@@ -28,6 +28,7 @@ import (
 	"github.com/vippskit/vipps/internal/sqlite"
 	"github.com/vippskit/vipps/internal/web"
 	"github.com/vippskit/vipps/vippstest"
+	"github.com/vippskit/vipps/webhook"
 )
 
 const serveDoc = `usage: vipps serve [flags]
@@ -543,7 +544,7 @@ func shopShipping(shopURL string, secret vipps.Secret) func(ctx context.Context,
 		}
 		req.Header.Set("Content-Type", "application/json")
 		if secret != "" {
-			req.Header.Set(poller.SignatureHeader, poller.Sign(secret, time.Now(), body))
+			req.Header.Set(webhook.SignatureHeader, webhook.Sign(secret, time.Now(), body))
 		}
 		resp, err := client.Do(req)
 		if err != nil {

@@ -1,72 +1,19 @@
 package poller
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
+	"github.com/vippskit/vipps/webhook"
 )
-
-// Webhook headers.
-const (
-	// SignatureHeader carries "t=<unix seconds>,v1=<hex HMAC-SHA256>" where
-	// the HMAC key is the webhook secret and the message is
-	// "<unix seconds>.<body>".
-	SignatureHeader = "Vippskit-Signature"
-	EventIDHeader   = "Vippskit-Event-Id"
-	EventTypeHeader = "Vippskit-Event-Type"
-)
-
-// Sign returns the SignatureHeader value for body at time t.
-func Sign(secret vipps.Secret, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	m := hmac.New(sha256.New, []byte(secret.Reveal()))
-	m.Write([]byte(ts))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
-}
-
-// Verify checks a SignatureHeader value against body, in constant time, and
-// refuses signatures older (or newer) than tolerance: what a shop written in
-// Go does with a webhook.
-func Verify(secret vipps.Secret, header string, body []byte, now time.Time, tolerance time.Duration) error {
-	var ts, sig string
-	for part := range strings.SplitSeq(header, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "t":
-			ts = v
-		case "v1":
-			sig = v
-		}
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || sig == "" {
-		return errors.New("webhook signature: malformed header")
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
-		return fmt.Errorf("webhook signature: timestamp is %s off", d.Round(time.Second))
-	}
-	_, want, _ := strings.Cut(Sign(secret, time.Unix(sec, 0), body), ",v1=")
-	if !hmac.Equal([]byte(sig), []byte(want)) {
-		return errors.New("webhook signature: mismatch")
-	}
-	return nil
-}
 
 // OutboxConfig configures an [Outbox]. Store, Service and Owner are
 // required; WebhookURL and WebhookSecret when webhooks are queued.
@@ -74,25 +21,48 @@ type OutboxConfig struct {
 	Store   payment.Store
 	Service *payment.Service
 	Owner   string
-	// WebhookURL receives a POST per event; WebhookSecret signs it.
+	// WebhookURL receives a POST per event; WebhookSecret signs it (see
+	// package webhook).
 	WebhookURL    string
 	WebhookSecret vipps.Secret
-	// HTTPClient sends webhooks; nil means a client with a 10 s timeout
-	// that does not follow redirects (a 3xx answer is a failed delivery).
+	// PreviousWebhookSecrets also sign every webhook, while a secret is
+	// being rotated: the header then carries one v1 signature per secret,
+	// so that a shop holding any of them accepts it. Each is 16+
+	// characters.
+	PreviousWebhookSecrets []vipps.Secret
+	// HTTPClient sends webhooks; nil means a client with AttemptTimeout as
+	// its timeout that does not follow redirects (a 3xx answer is a failed
+	// delivery).
 	HTTPClient *http.Client
+	// AttemptTimeout bounds each attempt of a task, webhook or receipt,
+	// besides the HTTP client's own timeout; 0 means 10 s. An attempt that
+	// runs out is a failed one, retried with backoff.
+	AttemptTimeout time.Duration
 	// MaxAttempts is how many times a task is tried before it is dead
-	// (staff can retry it); 0 means 20: about 1.5 days of backoff.
+	// (staff can retry it); 0 means 20: about 19 hours of backoff.
 	MaxAttempts int
 	// Backoff is the wait after the first failure, doubling up to 2 h;
 	// 0 means 5 s.
-	Backoff  time.Duration
-	Interval time.Duration // idle wait; 0 means 250 ms
-	Batch    int           // 0 means 50
-	Workers  int           // 0 means 8
-	LeaseTTL time.Duration // 0 means 1 minute
-	Drain    time.Duration // 0 means 10 s
-	Now      func() time.Time
-	Logger   *slog.Logger
+	Backoff time.Duration
+	// Interval is the wait between leases when nothing more was due; 0
+	// means 250 ms.
+	Interval time.Duration
+	// Batch is how many tasks one Poll leases; 0 means 50. Run leases at
+	// most as many as it has idle workers, and at most Batch.
+	Batch int
+	// Workers is how many tasks are attempted at once; 0 means 8. Run
+	// keeps them busy: each starts on the next due task as soon as it is
+	// done with one, so a slow shop holds up one worker, not the others.
+	Workers int
+	// LeaseTTL is how long a task's lease holds; 0 means 1 minute. It must
+	// exceed AttemptTimeout, with room to store the outcome, so that no
+	// other replica takes a task over while it is being attempted.
+	LeaseTTL time.Duration
+	// Drain bounds the attempts in flight when Run's context ends; 0
+	// means 10 s.
+	Drain  time.Duration
+	Now    func() time.Time
+	Logger *slog.Logger
 	// Observe, when set, is told every attempt's outcome.
 	Observe func(kind payment.TaskKind, err error)
 }
@@ -100,8 +70,9 @@ type OutboxConfig struct {
 // Outbox delivers tasks at least once: webhooks to the shop and receipts to
 // Order Management, each attempt logged, with exponential backoff.
 type Outbox struct {
-	cfg OutboxConfig
-	log *slog.Logger
+	cfg     OutboxConfig
+	log     *slog.Logger
+	secrets []vipps.Secret // WebhookSecret, then PreviousWebhookSecrets
 }
 
 // NewOutbox returns an Outbox.
@@ -112,9 +83,23 @@ func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
 	if cfg.WebhookURL != "" && len(cfg.WebhookSecret.Reveal()) < 16 {
 		return nil, fmt.Errorf("outbox: a WebhookSecret of at least 16 characters is required with a WebhookURL")
 	}
+	for i, s := range cfg.PreviousWebhookSecrets {
+		if len(s.Reveal()) < 16 {
+			return nil, fmt.Errorf("outbox: PreviousWebhookSecrets[%d] is shorter than 16 characters", i)
+		}
+	}
+	if cfg.AttemptTimeout < 0 || cfg.LeaseTTL < 0 {
+		return nil, fmt.Errorf("outbox: AttemptTimeout and LeaseTTL must not be negative")
+	}
+	cfg.AttemptTimeout = or(cfg.AttemptTimeout, 10*time.Second)
+	cfg.LeaseTTL = or(cfg.LeaseTTL, time.Minute)
+	if cfg.LeaseTTL <= cfg.AttemptTimeout {
+		return nil, fmt.Errorf("outbox: LeaseTTL (%s) must exceed AttemptTimeout (%s), or another replica may take a task over while it is attempted",
+			cfg.LeaseTTL, cfg.AttemptTimeout)
+	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{
-			Timeout: 10 * time.Second,
+			Timeout: cfg.AttemptTimeout,
 			// Following a redirect would turn the POST into a GET without
 			// the event, and count the page redirected to as a delivery.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -125,44 +110,58 @@ func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
 	cfg.Interval = or(cfg.Interval, 250*time.Millisecond)
 	cfg.Batch = or(cfg.Batch, 50)
 	cfg.Workers = or(cfg.Workers, 8)
-	cfg.LeaseTTL = or(cfg.LeaseTTL, time.Minute)
 	cfg.Drain = or(cfg.Drain, 10*time.Second)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	o := &Outbox{cfg: cfg, log: cfg.Logger}
+	o := &Outbox{cfg: cfg, log: cfg.Logger, secrets: append([]vipps.Secret{cfg.WebhookSecret}, cfg.PreviousWebhookSecrets...)}
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
 	}
 	return o, nil
 }
 
-// Poll leases the tasks due now and tries each once; it returns how many it
-// leased.
+// Poll leases the tasks due now (at most Batch) and tries each once, at
+// most Workers at once; it returns how many it leased once all are tried.
+// It is Run's work as a single step, for tests.
 func (o *Outbox) Poll(ctx context.Context) (int, error) {
-	due, err := o.cfg.Store.LeaseTasks(ctx, o.cfg.Owner, o.cfg.Now(), o.cfg.LeaseTTL, o.cfg.Batch)
+	due, err := o.lease(ctx, o.cfg.Batch)
 	if err != nil {
-		return 0, fmt.Errorf("outbox: %w", err)
+		return 0, err
 	}
 	each(due, o.cfg.Workers, func(t *payment.Task) { o.attempt(ctx, t) })
 	return len(due), nil
 }
 
-// attempt tries a task once and stores the outcome.
+func (o *Outbox) lease(ctx context.Context, n int) ([]*payment.Task, error) {
+	due, err := o.cfg.Store.LeaseTasks(ctx, o.cfg.Owner, o.cfg.Now(), o.cfg.LeaseTTL, n)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	return due, nil
+}
+
+// attempt tries a task once, within AttemptTimeout, and stores the
+// outcome.
 func (o *Outbox) attempt(ctx context.Context, t *payment.Task) {
 	start := o.cfg.Now()
+	actx, cancel := context.WithTimeout(ctx, o.cfg.AttemptTimeout)
 	var (
 		code int
 		err  error
 	)
 	switch t.Kind {
 	case payment.TaskWebhook:
-		code, err = o.deliver(ctx, t)
+		code, err = o.deliver(actx, t)
 	case payment.TaskReceipt:
-		err = o.cfg.Service.SendReceipt(ctx, t.OrderID)
+		err = o.cfg.Service.SendReceipt(actx, t.OrderID)
 	default:
 		err = fmt.Errorf("unknown task kind %q", t.Kind)
 	}
+	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("no outcome within the attempt timeout (%s): %w", o.cfg.AttemptTimeout, err)
+	}
+	cancel()
 	now := o.cfg.Now()
 	a := &payment.TaskAttempt{At: start, Duration: now.Sub(start), StatusCode: code}
 	t.Attempts++
@@ -205,24 +204,16 @@ func (o *Outbox) deliver(ctx context.Context, t *payment.Task) (int, error) {
 	if o.cfg.WebhookURL == "" {
 		return 0, errors.New("no webhook URL is configured")
 	}
-	var ev payment.WebhookEvent
+	var ev webhook.Event
 	if err := json.Unmarshal(t.Payload, &ev); err != nil {
 		return 0, fmt.Errorf("webhook payload: %w", err)
 	}
 	ev.ID = t.EventSeq
-	body, err := json.Marshal(ev)
+	req, err := webhook.NewRequest(ctx, o.cfg.WebhookURL, ev, o.cfg.Now(), o.secrets...)
 	if err != nil {
 		return 0, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.cfg.WebhookURL, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "vippskit-webhooks")
-	req.Header.Set(EventIDHeader, strconv.FormatInt(ev.ID, 10))
-	req.Header.Set(EventTypeHeader, string(ev.Type))
-	req.Header.Set(SignatureHeader, Sign(o.cfg.WebhookSecret, o.cfg.Now(), body))
 	resp, err := o.cfg.HTTPClient.Do(req)
 	if err != nil {
 		return 0, err
@@ -235,9 +226,12 @@ func (o *Outbox) deliver(ctx context.Context, t *payment.Task) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// Run delivers until ctx ends, then lets the attempts in flight finish (at
-// most Drain) and returns.
+// Run attempts due tasks until ctx ends, each as soon as a worker is free
+// (see [dispatch]): a slow shop or Order Management holds up only the
+// workers it occupies, for at most AttemptTimeout each. Then it lets the
+// attempts in flight finish (at most Drain) and returns.
 func (o *Outbox) Run(ctx context.Context) error {
-	loop(ctx, o.cfg.Drain, o.cfg.Interval, o.cfg.Batch, o.Poll, o.log.With("component", "outbox"))
+	dispatch(ctx, pace{o.cfg.Workers, o.cfg.Batch, o.cfg.Interval, o.cfg.Drain}, o.lease, o.attempt,
+		o.log.With("component", "outbox"))
 	return nil
 }

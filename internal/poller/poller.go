@@ -18,9 +18,12 @@ type Config struct {
 	// Interval is the wait between polls when nothing was due; 0 means
 	// 250 ms.
 	Interval time.Duration
-	// Batch is how many payments one Poll leases; 0 means 100.
+	// Batch is how many payments one Poll leases; 0 means 100. Run
+	// leases at most as many as it has idle workers, and at most Batch.
 	Batch int
-	// Workers is how many payments are checked at once; 0 means 8.
+	// Workers is how many payments are checked at once; 0 means 8. Run
+	// keeps them busy: each starts on the next due payment as soon as it
+	// is done with one.
 	Workers int
 	// LeaseTTL is how long a lease holds; 0 means 1 minute. A replica that
 	// dies holding leases delays those payments by at most this.
@@ -71,30 +74,45 @@ func or[T comparable](v, def T) T {
 	return v
 }
 
-// Poll leases the payments due now and checks each; it returns how many it
-// leased. Errors of single payments are logged (their next check is
-// already scheduled); the error returned is the lease's.
+// Poll leases the payments due now (at most Batch) and checks each, at
+// most Workers at once; it returns how many it leased once all are
+// checked. It is Run's work as a single step, for tests. Errors of single
+// payments are logged (their next check is already scheduled); the error
+// returned is the lease's.
 func (p *Poller) Poll(ctx context.Context) (int, error) {
-	due, err := p.cfg.Service.Store().Lease(ctx, p.cfg.Owner, p.cfg.Now(), p.cfg.LeaseTTL, p.cfg.Batch)
+	due, err := p.lease(ctx, p.cfg.Batch)
 	if err != nil {
-		return 0, fmt.Errorf("poll: %w", err)
+		return 0, err
 	}
-	each(due, p.cfg.Workers, func(pay *payment.Payment) {
-		err := p.cfg.Service.Poll(ctx, pay, p.cfg.Owner)
-		if err != nil {
-			p.log.Error("checking payment failed", "order_id", pay.OrderID, "err", err)
-		}
-		if p.cfg.Observe != nil {
-			p.cfg.Observe(err)
-		}
-	})
+	each(due, p.cfg.Workers, func(pay *payment.Payment) { p.check(ctx, pay) })
 	return len(due), nil
 }
 
-// Run polls until ctx ends, then lets the checks in flight finish (at most
+func (p *Poller) lease(ctx context.Context, n int) ([]*payment.Payment, error) {
+	due, err := p.cfg.Service.Store().Lease(ctx, p.cfg.Owner, p.cfg.Now(), p.cfg.LeaseTTL, n)
+	if err != nil {
+		return nil, fmt.Errorf("poll: %w", err)
+	}
+	return due, nil
+}
+
+// check checks one leased payment.
+func (p *Poller) check(ctx context.Context, pay *payment.Payment) {
+	err := p.cfg.Service.Poll(ctx, pay, p.cfg.Owner)
+	if err != nil {
+		p.log.Error("checking payment failed", "order_id", pay.OrderID, "err", err)
+	}
+	if p.cfg.Observe != nil {
+		p.cfg.Observe(err)
+	}
+}
+
+// Run checks due payments until ctx ends, each as soon as a worker is free
+// (see [dispatch]), then lets the checks in flight finish (at most
 // Config.Drain) and returns.
 func (p *Poller) Run(ctx context.Context) error {
-	loop(ctx, p.cfg.Drain, p.cfg.Interval, p.cfg.Batch, p.Poll, p.log.With("component", "poller"))
+	dispatch(ctx, pace{p.cfg.Workers, p.cfg.Batch, p.cfg.Interval, p.cfg.Drain}, p.lease, p.check,
+		p.log.With("component", "poller"))
 	return nil
 }
 
@@ -112,34 +130,76 @@ func each[T any](items []T, workers int, f func(T)) {
 	wg.Wait()
 }
 
-// loop calls poll until ctx ends: again at once after a full batch, after
-// interval otherwise. The work in flight when ctx ends gets drain more to
-// finish; its context ends then.
-func loop(ctx context.Context, drain, interval time.Duration, batch int, poll func(context.Context) (int, error), log *slog.Logger) {
+// pace is how dispatch leases and runs work.
+type pace struct {
+	workers  int           // items worked on at once
+	batch    int           // most items leased at once
+	interval time.Duration // wait after a lease that found less than it asked for
+	drain    time.Duration // how long work in flight may go on once ctx ends
+}
+
+// dispatch runs work on a fixed pool of p.workers until ctx ends. It leases
+// only as many items as there are idle workers (at most p.batch) and starts
+// each at once, so that no leased item waits in a queue while its lease
+// runs out; and it leases again as soon as a worker is free, so that one
+// slow item holds up only its own worker. After a lease that got all it
+// asked for, more may be due: it leases again as soon as a worker is free;
+// otherwise after p.interval. Once ctx ends it leases no more and waits for
+// the work in flight, whose context ends p.drain later.
+func dispatch[T any](ctx context.Context, p pace, lease func(ctx context.Context, n int) ([]T, error),
+	do func(ctx context.Context, item T), log *slog.Logger) {
 	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	defer context.AfterFunc(ctx, func() { time.AfterFunc(drain, cancel) })()
-	t := time.NewTimer(0)
-	defer t.Stop()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(p.drain, cancel) })
+	defer stop()
+	var wg sync.WaitGroup
+	defer wg.Wait() // before stop: once ctx ends, the drain timer ends the work in flight
+	exited := make(chan struct{})
+	defer close(exited)
+
+	idle := p.workers
+	freed := make(chan struct{}, p.workers) // one send per item done
+	next := time.NewTimer(0)                // the next lease, once a worker is idle
+	defer next.Stop()
 	for {
+		var due <-chan time.Time
+		if idle > 0 {
+			due = next.C
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-freed:
+			idle++
+			continue
+		case <-due:
 		}
-		// select picks at random when the timer is ready too: start no
-		// poll once ctx has ended.
+		// select picks at random when several cases are ready: start no
+		// lease once ctx has ended.
 		if ctx.Err() != nil {
 			return
 		}
-		n, err := poll(work)
+		n := min(idle, p.batch)
+		items, err := lease(work, n)
 		if err != nil {
-			log.Error("poll failed", "err", err)
+			log.Error("lease failed", "err", err)
 		}
-		if n < batch {
-			t.Reset(interval)
+		for _, it := range items {
+			idle--
+			wg.Go(func() {
+				defer func() {
+					select {
+					case freed <- struct{}{}:
+					case <-exited:
+					}
+				}()
+				do(work, it)
+			})
+		}
+		if err == nil && len(items) >= n {
+			next.Reset(0)
 		} else {
-			t.Reset(0)
+			next.Reset(p.interval)
 		}
 	}
 }
