@@ -63,6 +63,7 @@ type serveFlags struct {
 	client                                   clientSettings
 	apiKey, adminUser, adminPassword, secret string
 	webhookURL, webhookSecret                string
+	webhookPrevious                          string
 	shipping, shippingURL, orderIDPrefix     string
 	replica, logLevel, logFormat             string
 	demoShop, printConfig                    bool
@@ -109,6 +110,7 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 	str(&f.secret, "secret-key", "VIPPS_SECRET_KEY", "", "`key` that signs return links and forms, 32+ characters; the same on every replica")
 	str(&f.webhookURL, "webhook-url", "VIPPS_WEBHOOK_URL", "", "shop `URL` that gets a signed POST on every payment change")
 	str(&f.webhookSecret, "webhook-secret", "VIPPS_WEBHOOK_SECRET", "", "HMAC `key` of the webhooks, 16+ characters")
+	str(&f.webhookPrevious, "webhook-previous-secret", "VIPPS_WEBHOOK_PREVIOUS_SECRET", "", "the webhook `key` being replaced: webhooks are signed with both while the shop moves over")
 	str(&f.shipping, "shipping", "VIPPS_SHIPPING", "", "JSON `file` with the express checkout shipping options (default: two built-in options)")
 	str(&f.shippingURL, "shipping-url", "VIPPS_SHIPPING_URL", "", "shop `URL` asked for shipping options per address (falls back to -shipping)")
 	str(&f.orderIDPrefix, "order-id-prefix", "VIPPS_ORDER_ID_PREFIX", "order", "`prefix` of every orderId, such as the shop's name")
@@ -159,6 +161,9 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 	}
 	if f.webhookURL != "" && len(f.webhookSecret) < 16 {
 		bad = append(bad, "-webhook-secret (or VIPPS_WEBHOOK_SECRET) of 16+ characters is required with -webhook-url")
+	}
+	if f.webhookPrevious != "" && len(f.webhookPrevious) < 16 {
+		bad = append(bad, "-webhook-previous-secret (or VIPPS_WEBHOOK_PREVIOUS_SECRET) must be 16+ characters")
 	}
 	if f.secret != "" && len(f.secret) < 32 {
 		bad = append(bad, "-secret-key must be at least 32 characters")
@@ -215,7 +220,7 @@ func (f *serveFlags) print(w io.Writer) {
 		{"subscription-key", red(f.client.subscriptionKey)}, {"msn", f.client.msn},
 		{"system-name", f.client.systemName}, {"system-version", f.client.systemVersion},
 		{"api-key", red(f.apiKey)}, {"admin-user", f.adminUser}, {"admin-password", red(f.adminPassword)},
-		{"secret-key", red(f.secret)}, {"webhook-url", f.webhookURL}, {"webhook-secret", red(f.webhookSecret)},
+		{"secret-key", red(f.secret)}, {"webhook-url", f.webhookURL}, {"webhook-secret", red(f.webhookSecret)}, {"webhook-previous-secret", red(f.webhookPrevious)},
 		{"shipping", f.shipping}, {"shipping-url", f.shippingURL}, {"order-id-prefix", f.orderIDPrefix},
 		{"replica-id", f.replica}, {"demo-shop", fmt.Sprint(f.demoShop)}, {"log", f.logFormat + " " + f.logLevel},
 		{"shutdown-timeout", f.grace.String()}, {"secrets-file", f.secretsFile}, {"sim-snapshot", f.simSnapshot},
@@ -389,7 +394,8 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (app *serv
 		return nil, err
 	}
 	ob, err := poller.NewOutbox(poller.OutboxConfig{Store: st, Service: app.svc, Owner: f.replica, WebhookURL: f.webhookURL,
-		WebhookSecret: vipps.Secret(f.webhookSecret), Logger: log, Observe: app.metrics.TaskAttempt, Drain: f.grace})
+		WebhookSecret: vipps.Secret(f.webhookSecret), PreviousWebhookSecrets: previousSecrets(f.webhookPrevious),
+		Logger: log, Observe: app.metrics.TaskAttempt, Drain: f.grace})
 	if err != nil {
 		return nil, err
 	}
@@ -613,4 +619,12 @@ func (app *serveApp) shutdown() error {
 	}
 	app.log.Info("stopped")
 	return nil
+}
+
+// previousSecrets is the webhook key being replaced, if any.
+func previousSecrets(s string) []vipps.Secret {
+	if s == "" {
+		return nil
+	}
+	return []vipps.Secret{vipps.Secret(s)}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
 	"github.com/vippskit/vipps/vippstest"
+	"github.com/vippskit/vipps/webhook"
 )
 
 // The tests in this file are the scenarios in which the service's books
@@ -43,18 +44,18 @@ func (e *env) fault(id vipps.OrderID, kind vippstest.FaultKind, op string, count
 }
 
 // webhooks returns the webhook bodies queued for a payment, oldest first.
-func (e *env) webhooks(id vipps.OrderID) []payment.WebhookEvent {
+func (e *env) webhooks(id vipps.OrderID) []webhook.Event {
 	e.t.Helper()
 	tasks, err := e.store.Tasks(context.Background(), id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var out []payment.WebhookEvent
+	var out []webhook.Event
 	for _, task := range tasks {
 		if task.Kind != payment.TaskWebhook {
 			continue
 		}
-		var w payment.WebhookEvent
+		var w webhook.Event
 		if err := json.Unmarshal(task.Payload, &w); err != nil {
 			e.t.Fatal(err)
 		}
@@ -140,15 +141,15 @@ func (e *env) checkBooks(id vipps.OrderID, webhooks bool) *payment.Payment {
 		byType := map[payment.EventType][]vipps.Amount{}
 		var prev payment.Amounts
 		for i, w := range ws {
-			byType[w.Type] = append(byType[w.Type], w.Amount)
-			a := w.Amounts
+			byType[payment.EventType(w.Type)] = append(byType[payment.EventType(w.Type)], w.Amount)
+			a := payment.Amounts(w.Amounts)
 			if a.Captured < prev.Captured || a.Refunded < prev.Refunded {
 				t.Errorf("webhook %d (%s) amounts %+v after %+v: went backwards", i, w.Type, a, prev)
 			}
 			prev = a
 		}
 		check("webhooks", byType)
-		if len(ws) > 0 && ws[len(ws)-1].Amounts != p.Amounts {
+		if len(ws) > 0 && payment.Amounts(ws[len(ws)-1].Amounts) != p.Amounts {
 			t.Errorf("last webhook carries %+v, the payment has %+v", ws[len(ws)-1].Amounts, p.Amounts)
 		}
 	}
@@ -405,7 +406,7 @@ func TestReleaseAfterLostCapture(t *testing.T) {
 	}
 	var voided []vipps.Amount
 	for _, w := range e.webhooks(p.OrderID) {
-		if w.Type == payment.EventVoided {
+		if w.Type == webhook.EventVoided {
 			voided = append(voided, w.Amount)
 		}
 	}
@@ -539,5 +540,24 @@ func TestOperationsRateLimited(t *testing.T) {
 	// sending that operation again; the client's own 4 tries each time.
 	if limited > 4*6 {
 		t.Errorf("%d captures refused for the rate limit; the service keeps sending", limited)
+	}
+}
+
+// The events the shop is told about are the webhook package's types.
+func TestWebhookTypes(t *testing.T) {
+	known := []webhook.EventType{webhook.EventReserved, webhook.EventCaptured, webhook.EventRefunded, webhook.EventCancelled,
+		webhook.EventVoided, webhook.EventFailed, webhook.EventExpired, webhook.EventConsentRemoved}
+	all := []payment.EventType{payment.EventCreated, payment.EventInitiated, payment.EventReserved, payment.EventCaptured,
+		payment.EventRefunded, payment.EventCancelled, payment.EventVoided, payment.EventFailed, payment.EventExpired,
+		payment.EventConsentRemoved, payment.EventCallback, payment.EventVippsError, payment.EventOperationQueued,
+		payment.EventOperationFailed, payment.EventReceiptAdded, payment.EventReceiptSent, payment.EventSuperseded}
+	var told []webhook.EventType
+	for _, e := range all {
+		if e.Webhook() {
+			told = append(told, webhook.EventType(e))
+		}
+	}
+	if !slices.Equal(told, known) {
+		t.Errorf("events with webhooks %v, the webhook package knows %v", told, known)
 	}
 }

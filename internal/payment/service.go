@@ -16,6 +16,7 @@ import (
 
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/callback"
+	"github.com/vippskit/vipps/webhook"
 )
 
 // ErrInvalid wraps a request that cannot be served as sent; its message says
@@ -426,26 +427,13 @@ func (s *Service) RemoveConsent(ctx context.Context, userID string) error {
 	return nil
 }
 
-// WebhookEvent is the body of a webhook to the shop.
-type WebhookEvent struct {
-	// ID identifies the event: the same on every delivery of it.
-	ID      int64         `json:"id"`
-	Type    EventType     `json:"type"`
-	OrderID vipps.OrderID `json:"orderId"`
-	ShopRef string        `json:"shopRef,omitempty"`
-	State   State         `json:"state"`
-	// Amount is the money the event moved, in øre.
-	Amount  vipps.Amount `json:"amount"`
-	Amounts Amounts      `json:"amounts"`
-	At      time.Time    `json:"at"`
-}
-
 // withTasks adds the tasks an event queues: a webhook when the shop wants
 // them and the event is one it is told about, with the amounts just after
-// the event (e.Amounts).
+// the event (e.Amounts). Its id is the event's Seq, set when it is sent.
 func (s *Service) withTasks(p *Payment, e Event) Event {
 	if s.cfg.Webhooks && e.Type.Webhook() {
-		b, _ := json.Marshal(WebhookEvent{Type: e.Type, OrderID: p.OrderID, ShopRef: p.ShopRef, State: e.State, Amount: e.Amount, Amounts: e.Amounts, At: e.At})
+		b, _ := json.Marshal(webhook.Event{Type: webhook.EventType(e.Type), OrderID: p.OrderID, ShopRef: p.ShopRef,
+			State: webhook.State(e.State), Amount: e.Amount, Amounts: webhook.Amounts(e.Amounts), At: e.At})
 		e.Tasks = append(e.Tasks, Task{Kind: TaskWebhook, Payload: b})
 	}
 	return e

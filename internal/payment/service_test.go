@@ -22,6 +22,7 @@ import (
 	"github.com/vippskit/vipps/internal/poller"
 	"github.com/vippskit/vipps/internal/sqlite"
 	"github.com/vippskit/vipps/vippstest"
+	"github.com/vippskit/vipps/webhook"
 )
 
 // clock is the service's clock in tests: real time plus what Advance added,
@@ -665,7 +666,7 @@ func TestExpressConsentRemoval(t *testing.T) {
 	}
 	var got2 []string
 	for _, tk := range tasks {
-		var ev payment.WebhookEvent
+		var ev webhook.Event
 		if err := json.Unmarshal(tk.Payload, &ev); err != nil {
 			t.Fatal(err)
 		}
