@@ -228,7 +228,7 @@ func TestStatementsPrepared(t *testing.T) {
 	if !prepared(s.ws, "INSERT INTO payments") {
 		t.Error("after Create, the writer has no prepared INSERT INTO payments")
 	}
-	if !prepared(s.r.stmts, "SELECT "+paymentCols) {
+	if !prepared(s.r.stmts, "SELECT "+qualified("p", paymentCols)) {
 		t.Error("after Get, the readers have no prepared SELECT of payments")
 	}
 	// The prepared statements run again, in later transactions.

@@ -160,35 +160,3 @@ func (t writeTx) QueryRowContext(ctx context.Context, query string, args ...any)
 	}
 	return t.Tx.QueryRowContext(ctx, query, args...)
 }
-
-// readTx is a read transaction whose queries run through the read pool's
-// prepared statements: reads that must agree (a payment and its facts).
-type readTx struct {
-	tx    *sql.Tx
-	stmts *stmts
-}
-
-// stmt is as writeTx.stmt: the transaction holds one of the pool's
-// connections, so a query not prepared yet runs unprepared and is prepared
-// after the transaction.
-func (t readTx) stmt(ctx context.Context, query string) *sql.Stmt {
-	if st := t.stmts.lookup(query); st != nil {
-		return t.tx.StmtContext(ctx, st)
-	}
-	t.stmts.later(query)
-	return nil
-}
-
-func (t readTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := t.stmt(ctx, query); st != nil {
-		return st.QueryContext(ctx, args...)
-	}
-	return t.tx.QueryContext(ctx, query, args...)
-}
-
-func (t readTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := t.stmt(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
-	return t.tx.QueryRowContext(ctx, query, args...)
-}

@@ -68,51 +68,73 @@ func (s *Store) Get(ctx context.Context, id vipps.OrderID) (*payment.Payment, er
 }
 
 func (s *Store) get(ctx context.Context, id vipps.OrderID) (*payment.Payment, error) {
-	// The payment and its facts in one read transaction, so that they
-	// agree.
-	defer s.r.stmts.preparePending(context.WithoutCancel(ctx))
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	rt := readTx{tx, s.r.stmts}
-	p, err := scanPayment(rt.QueryRowContext(ctx, `SELECT `+paymentCols+` FROM payments WHERE order_id = ?`, string(id)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, payment.ErrNotFound
-	}
-	if err != nil {
-		return nil, err
-	}
-	if p.Facts, err = queryFacts(ctx, rt, id); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// factCols are the columns of facts in the order scanFact reads.
-const factCols = `seq, order_id, operation, success, amount, transaction_id, request_id, at, source, seen_at`
-
-func queryFacts(ctx context.Context, q querier, id vipps.OrderID) ([]payment.Fact, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+factCols+` FROM facts WHERE order_id = ? ORDER BY seq`, string(id))
+	// One statement, so that the payment and its facts agree.
+	rows, err := s.r.QueryContext(ctx, `SELECT `+qualified("p", paymentCols)+`, `+qualified("f", factCols)+`
+		FROM payments p LEFT JOIN facts f ON f.order_id = p.order_id
+		WHERE p.order_id = ? ORDER BY f.seq`, string(id))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var fs []payment.Fact
+	var p *payment.Payment
 	for rows.Next() {
-		var (
-			f        payment.Fact
-			at, seen sql.NullInt64
-		)
-		if err := rows.Scan(&f.Seq, &f.OrderID, &f.Operation, &f.Success, &f.Amount, &f.TransactionID, &f.RequestID, &at, &f.Source, &seen); err != nil {
+		var f factRow
+		q, err := scanPayment(withMore{rows, f.dest()})
+		if err != nil {
 			return nil, err
 		}
-		f.At, f.SeenAt = fromMicros(at), fromMicros(seen)
-		fs = append(fs, f)
+		if p == nil {
+			p = q
+		}
+		if f.seq.Valid {
+			p.Facts = append(p.Facts, f.fact())
+		}
 	}
-	return fs, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, payment.ErrNotFound
+	}
+	return p, nil
 }
+
+// factRow is a fact as read, all columns nullable (a LEFT JOIN).
+type factRow struct {
+	seq, success, amount             sql.NullInt64
+	orderID, op, txID, reqID, source sql.NullString
+	at, seen                         sql.NullInt64
+}
+
+func (f *factRow) dest() []any {
+	return []any{&f.seq, &f.orderID, &f.op, &f.success, &f.amount, &f.txID, &f.reqID, &f.at, &f.source, &f.seen}
+}
+
+func (f *factRow) fact() payment.Fact {
+	return payment.Fact{Seq: f.seq.Int64, OrderID: vipps.OrderID(f.orderID.String), Operation: vipps.Operation(f.op.String),
+		Success: f.success.Int64 != 0, Amount: vipps.Amount(f.amount.Int64), TransactionID: f.txID.String,
+		RequestID: f.reqID.String, At: fromMicros(f.at), Source: f.source.String, SeenAt: fromMicros(f.seen)}
+}
+
+// withMore scans a row into the destinations given and then more.
+type withMore struct {
+	row  scanner
+	more []any
+}
+
+func (w withMore) Scan(dest ...any) error { return w.row.Scan(append(dest, w.more...)...) }
+
+// qualified prefixes each of the comma-separated columns with table.
+func qualified(table, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = table + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// factCols are the columns of facts in the order factRow reads.
+const factCols = `seq, order_id, operation, success, amount, transaction_id, request_id, at, source, seen_at`
 
 // addFacts stores those of p's facts that have no Seq yet, and sets it. A
 // fact that is stored already is a conflict: p was read before it was.
