@@ -114,7 +114,10 @@ func (s *Service) operate(ctx context.Context, id vipps.OrderID, kind OpKind, r 
 		}
 	}
 	data, _ := json.Marshal(map[string]any{"op": kind, "key": op.IdempotencyKey, "requestId": op.RequestID, "release": r.ReleaseRemaining})
-	got, err := s.store.AddOperation(ctx, op, Event{Type: EventOperationQueued, State: p.State, Amount: r.Amount, Data: data, At: now})
+	// Checked against p: when p is still as read and nothing else is
+	// pending, the operation is claimed for sending as it is stored.
+	claim := &Claim{Owner: rand.Text(), Until: now.Add(s.claimFor()), Version: p.Version}
+	got, err := s.store.AddOperation(ctx, op, claim, Event{Type: EventOperationQueued, State: p.State, Amount: r.Amount, Data: data, At: now})
 	switch {
 	case errors.Is(err, ErrExists):
 		return s.replay(ctx, got, op) // a concurrent request with the same key
@@ -122,6 +125,11 @@ func (s *Service) operate(ctx context.Context, id vipps.OrderID, kind OpKind, r 
 		return nil, fmt.Errorf("%s %s: %w", kind, id, err)
 	}
 	s.changes.notify(id)
+	if op.Sends == 1 {
+		resp, verr := s.call(ctx, op)
+		_, err := s.finish(ctx, op, claim.Owner, resp, verr)
+		return op, err
+	}
 	return s.drive(ctx, id, op, false)
 }
 
@@ -242,6 +250,8 @@ func (s *Service) drive(ctx context.Context, id vipps.OrderID, target *Operation
 				return nil, nil
 			}
 			return s.operation(ctx, target)
+		case target != nil && head.ID == target.ID:
+			return head, nil
 		}
 	}
 	return target, fmt.Errorf("operations of %s: too many turns", id)

@@ -45,10 +45,16 @@ type Store interface {
 	// AddOperation stores op as pending (setting op.ID) and appends events.
 	// In the same transaction it makes the payment due for a check no later
 	// than op.CreatedAt+OpResumeAfter (bumping its Version), so that the
-	// poller sends a pending operation again after a crash. When an
-	// operation with the same payment, kind and idempotency key exists, it
-	// returns that one and ErrExists, and changes nothing.
-	AddOperation(ctx context.Context, op *Operation, events ...Event) (*Operation, error)
+	// poller sends a pending operation after a crash. When an operation
+	// with the same payment, kind and idempotency key exists, it returns
+	// that one and ErrExists, and changes nothing.
+	//
+	// With a claim, it also claims the payment for sending op at once
+	// (Payment.OpOwner and OpUntil), and counts the send (op.Sends 1,
+	// op.SentAt op.CreatedAt), when the payment's version is still
+	// claim.Version, no other operation of it is pending and no claim on it
+	// holds at op.CreatedAt; else op is only queued (Sends 0).
+	AddOperation(ctx context.Context, op *Operation, claim *Claim, events ...Event) (*Operation, error)
 
 	// UpdateOperation stores op's Status, Error, Sends, SentAt and
 	// UpdatedAt and, as Update does, its payment p with facts and events,
@@ -95,3 +101,12 @@ type Store interface {
 // OpResumeAfter is how long an operation may stay pending before the poller
 // sends it again (with the same X-Request-Id).
 const OpResumeAfter = 30 * time.Second
+
+// Claim is a claim on a payment for sending its first pending operation:
+// by Owner, until Until, granted only if the payment is still at Version
+// (what the operation was checked against).
+type Claim struct {
+	Owner   string
+	Until   time.Time
+	Version int64
+}

@@ -432,7 +432,7 @@ func scanOperation(row pgx.Row) (*payment.Operation, error) {
 // idempotency key, it returns that one and payment.ErrExists, and changes
 // nothing; when there is no such payment, payment.ErrNotFound. Safe to
 // retry.
-func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events ...payment.Event) (*payment.Operation, error) {
+func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, claim *payment.Claim, events ...payment.Event) (*payment.Operation, error) {
 	opErr, err := errorJSON(op.Error)
 	if err != nil {
 		return nil, fmt.Errorf("add %s operation to %s: %w", op.Kind, op.OrderID, err)
@@ -440,9 +440,10 @@ func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events 
 	var (
 		id       int64
 		existing *payment.Operation
+		claimed  bool
 	)
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		existing = nil
+		existing, claimed = nil, false
 		err := tx.QueryRow(ctx, `INSERT INTO operations (order_id, kind, idempotency_key, request_id, amount, text,
 				release_remaining, status, error, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -463,6 +464,20 @@ func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events 
 		case err != nil:
 			return err
 		}
+		if claim != nil {
+			tag, err := tx.Exec(ctx, `UPDATE payments SET op_owner = $3, op_until = $4, version = version + 1
+				WHERE order_id = $1 AND version = $2 AND (op_owner = '' OR op_until IS NULL OR op_until < $5)
+					AND NOT EXISTS (SELECT 1 FROM operations WHERE order_id = $1 AND status = 'pending' AND id <> $6)`,
+				string(op.OrderID), claim.Version, claim.Owner, claim.Until.UTC(), op.CreatedAt.UTC(), id)
+			if err != nil {
+				return err
+			}
+			if claimed = tag.RowsAffected() == 1; claimed {
+				if _, err := tx.Exec(ctx, `UPDATE operations SET sends = 1, sent_at = $2 WHERE id = $1`, id, op.CreatedAt.UTC()); err != nil {
+					return err
+				}
+			}
+		}
 		// Due for a check no later than when the operation may be resumed;
 		// a change of the payment, so an update based on an older read
 		// cannot undo it.
@@ -479,6 +494,9 @@ func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events 
 		return existing, fmt.Errorf("add %s operation %q to %s: %w", op.Kind, op.IdempotencyKey, op.OrderID, payment.ErrExists)
 	}
 	op.ID, op.Status = id, payment.OpPending
+	if claimed {
+		op.Sends, op.SentAt = 1, op.CreatedAt
+	}
 	return op, nil
 }
 

@@ -168,18 +168,18 @@ func TestStoreSmoke(t *testing.T) {
 	}
 
 	op := &payment.Operation{OrderID: "acme-1", Kind: payment.OpCapture, IdempotencyKey: "k1", RequestID: "r-1", Amount: 100, CreatedAt: t0}
-	if _, err := s.AddOperation(ctx, op, payment.Event{Type: payment.EventOperationQueued, At: t0}); err != nil {
+	if _, err := s.AddOperation(ctx, op, nil, payment.Event{Type: payment.EventOperationQueued, At: t0}); err != nil {
 		t.Fatalf("AddOperation() = %v", err)
 	}
 	if op.ID == 0 || op.Status != payment.OpPending {
 		t.Errorf("AddOperation() set ID %d, Status %q; want an id, pending", op.ID, op.Status)
 	}
-	again, err := s.AddOperation(ctx, &payment.Operation{OrderID: "acme-1", Kind: payment.OpCapture, IdempotencyKey: "k1"},
+	again, err := s.AddOperation(ctx, &payment.Operation{OrderID: "acme-1", Kind: payment.OpCapture, IdempotencyKey: "k1"}, nil,
 		payment.Event{Type: payment.EventOperationQueued, At: t0})
 	if !errors.Is(err, payment.ErrExists) || again == nil || again.ID != op.ID || again.RequestID != "r-1" {
 		t.Errorf("AddOperation(same key) = %+v, %v; want the first one, ErrExists", again, err)
 	}
-	if _, err := s.AddOperation(ctx, &payment.Operation{OrderID: "nope", Kind: payment.OpCapture, IdempotencyKey: "k1"}); !errors.Is(err, payment.ErrNotFound) {
+	if _, err := s.AddOperation(ctx, &payment.Operation{OrderID: "nope", Kind: payment.OpCapture, IdempotencyKey: "k1"}, nil); !errors.Is(err, payment.ErrNotFound) {
 		t.Errorf("AddOperation(no payment) = %v, want ErrNotFound", err)
 	}
 	if evs, _ := s.Events(ctx, "acme-1"); len(evs) != 3 {

@@ -76,15 +76,22 @@ func (s *Store) get(ctx context.Context, id vipps.OrderID) (*payment.Payment, er
 		return nil, err
 	}
 	defer rows.Close()
-	var p *payment.Payment
+	var (
+		p    *payment.Payment
+		skip []any // the payment's columns again, after the first row
+	)
 	for rows.Next() {
 		var f factRow
-		q, err := scanPayment(withMore{rows, f.dest()})
-		if err != nil {
-			return nil, err
-		}
 		if p == nil {
-			p = q
+			if p, err = scanPayment(withMore{rows, f.dest()}); err != nil {
+				return nil, err
+			}
+			skip = make([]any, len(rowCols(paymentCols)))
+			for i := range skip {
+				skip[i] = new(sql.RawBytes)
+			}
+		} else if err := rows.Scan(append(skip, f.dest()...)...); err != nil {
+			return nil, err
 		}
 		if f.seq.Valid {
 			p.Facts = append(p.Facts, f.fact())
@@ -126,11 +133,20 @@ func (w withMore) Scan(dest ...any) error { return w.row.Scan(append(dest, w.mor
 
 // qualified prefixes each of the comma-separated columns with table.
 func qualified(table, columns string) string {
-	cols := strings.Split(columns, ",")
+	cols := rowCols(columns)
 	for i, c := range cols {
-		cols[i] = table + "." + strings.TrimSpace(c)
+		cols[i] = table + "." + c
 	}
 	return strings.Join(cols, ", ")
+}
+
+// rowCols splits comma-separated columns.
+func rowCols(columns string) []string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = strings.TrimSpace(c)
+	}
+	return cols
 }
 
 // factCols are the columns of facts in the order factRow reads.
@@ -299,15 +315,19 @@ func (s *Store) Lease(ctx context.Context, owner string, now time.Time, ttl time
 const opCols = `id, order_id, kind, idempotency_key, request_id, amount, text,
 	release_remaining, status, error, created_at, updated_at, sends, sent_at`
 
-// AddOperation stores op as pending, sets op.ID and appends events. In the
-// same transaction it makes the payment due for a check no later than
+// AddOperation stores op as pending, sets op.ID and appends events, and
+// with a claim claims the payment for sending op (see payment.Store). In
+// the same transaction it makes the payment due for a check no later than
 // op.CreatedAt+payment.OpResumeAfter and increments its version. When an
 // operation with the same payment, kind and idempotency key exists, it
 // returns that one and payment.ErrExists, and changes nothing; for an
 // unknown payment, payment.ErrNotFound.
-func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events ...payment.Event) (*payment.Operation, error) {
-	var existing *payment.Operation
-	var id int64
+func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, claim *payment.Claim, events ...payment.Event) (*payment.Operation, error) {
+	var (
+		existing *payment.Operation
+		id       int64
+		claimed  bool
+	)
 	err := s.tx(ctx, func(tx writeTx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `SELECT 1 FROM payments WHERE order_id = ?`, string(op.OrderID)).Scan(&one)
@@ -343,6 +363,23 @@ func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events 
 		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
+		if claim != nil {
+			res, err := tx.ExecContext(ctx, `UPDATE payments
+				SET op_owner = ?3, op_until = ?4, version = version + 1
+				WHERE order_id = ?1 AND version = ?2 AND (op_owner = '' OR op_until IS NULL OR op_until < ?5)
+					AND NOT EXISTS (SELECT 1 FROM operations WHERE order_id = ?1 AND status = 'pending' AND id <> ?6)`,
+				string(op.OrderID), claim.Version, claim.Owner, toMicros(claim.Until), toMicros(op.CreatedAt), id)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if claimed = n == 1; claimed {
+				if err := execOne(ctx, tx, `UPDATE operations SET sends = 1, sent_at = ? WHERE id = ?`, toMicros(op.CreatedAt), id); err != nil {
+					return err
+				}
+			}
+		}
 		// Due for a check no later than when the operation may be resumed;
 		// a change of the payment, so an update based on an older read
 		// cannot undo it.
@@ -358,6 +395,9 @@ func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, events 
 		return existing, fmt.Errorf("sqlite: add %s of order %s (key %q): %w", op.Kind, op.OrderID, op.IdempotencyKey, err)
 	}
 	op.ID, op.Status = id, payment.OpPending
+	if claimed {
+		op.Sends, op.SentAt = 1, op.CreatedAt
+	}
 	return op, nil
 }
 

@@ -869,7 +869,7 @@ func newOp(id string, kind payment.OpKind, key string, at time.Time) *payment.Op
 
 func mustAdd(t *testing.T, s payment.Store, op *payment.Operation, events ...payment.Event) {
 	t.Helper()
-	got, err := s.AddOperation(t.Context(), op, events...)
+	got, err := s.AddOperation(t.Context(), op, nil, events...)
 	if err != nil {
 		t.Fatalf("AddOperation(%s %s %s) = %v, want nil", op.OrderID, op.Kind, op.IdempotencyKey, err)
 	}
@@ -934,7 +934,7 @@ func testOperations(t *testing.T, open func(t *testing.T) payment.Store) {
 
 		again := newOp("a", payment.OpCapture, "k1", t0.Add(time.Minute))
 		again.Amount = 999 // a different request: the store still returns the first
-		got, err := s.AddOperation(t.Context(), again, event("a", payment.EventOperationQueued, t0.Add(time.Minute)))
+		got, err := s.AddOperation(t.Context(), again, nil, event("a", payment.EventOperationQueued, t0.Add(time.Minute)))
 		if !errors.Is(err, payment.ErrExists) {
 			t.Fatalf("AddOperation(same key) = %v, want ErrExists", err)
 		}
@@ -970,7 +970,7 @@ func testOperations(t *testing.T, open func(t *testing.T) payment.Store) {
 
 	t.Run("unknown payment", func(t *testing.T) {
 		s := setup(t)
-		_, err := s.AddOperation(t.Context(), newOp("zzz", payment.OpCapture, "k1", t0))
+		_, err := s.AddOperation(t.Context(), newOp("zzz", payment.OpCapture, "k1", t0), nil)
 		if !errors.Is(err, payment.ErrNotFound) {
 			t.Errorf("AddOperation(unknown payment) = %v, want ErrNotFound", err)
 		}
@@ -1034,6 +1034,82 @@ func testOperations(t *testing.T, open func(t *testing.T) payment.Store) {
 			t.Errorf("UpdateOperation(ended operation) = %v, want ErrConflict", err)
 		}
 		checkOps(t, s, "a", false, []*payment.Operation{capture, other})
+	})
+
+	t.Run("add with a claim", func(t *testing.T) {
+		s := setup(t)
+		p := mustGet(t, s, "a")
+		claim := &payment.Claim{Owner: "sender-1", Until: t0.Add(time.Minute), Version: p.Version}
+		first := newOp("a", payment.OpCapture, "k1", t0)
+		if _, err := s.AddOperation(t.Context(), first, claim); err != nil {
+			t.Fatal(err)
+		}
+		if first.Sends != 1 || !first.SentAt.Equal(t0) {
+			t.Errorf("AddOperation(claim on a free payment): Sends %d, SentAt %v; want 1, %v", first.Sends, first.SentAt, t0)
+		}
+		got := mustGet(t, s, "a")
+		if got.OpOwner != "sender-1" || !cmp.Equal(got.OpUntil, claim.Until, opts) {
+			t.Errorf("after a claim: OpOwner %q until %v, want sender-1 until %v", got.OpOwner, got.OpUntil, claim.Until)
+		}
+		checkOps(t, s, "a", true, []*payment.Operation{first})
+
+		// Not while another operation is pending, on a stale version, or
+		// while another claim holds.
+		for _, tt := range []struct {
+			name  string
+			claim func(p *payment.Payment) *payment.Claim
+		}{
+			{"another pending", func(p *payment.Payment) *payment.Claim {
+				return &payment.Claim{Owner: "sender-2", Until: t0.Add(time.Hour), Version: p.Version}
+			}},
+			{"stale version", func(p *payment.Payment) *payment.Claim {
+				return &payment.Claim{Owner: "sender-2", Until: t0.Add(time.Hour), Version: p.Version - 1}
+			}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				p := mustGet(t, s, "a")
+				op := newOp("a", payment.OpRefund, tt.name, t0)
+				if _, err := s.AddOperation(t.Context(), op, tt.claim(p)); err != nil {
+					t.Fatal(err)
+				}
+				if op.Sends != 0 {
+					t.Errorf("AddOperation(claim, %s): Sends %d, want 0", tt.name, op.Sends)
+				}
+				if got := mustGet(t, s, "a"); got.OpOwner != "sender-1" {
+					t.Errorf("AddOperation(claim, %s): OpOwner %q, want sender-1 still", tt.name, got.OpOwner)
+				}
+			})
+		}
+
+		b := mustGet(t, s, "b")
+		b.OpOwner, b.OpUntil = "sender-9", t0.Add(time.Minute)
+		if err := s.Update(t.Context(), b); err != nil {
+			t.Fatal(err)
+		}
+		held := newOp("b", payment.OpCapture, "k1", t0)
+		if _, err := s.AddOperation(t.Context(), held, &payment.Claim{Owner: "sender-2", Until: t0.Add(time.Hour), Version: b.Version}); err != nil {
+			t.Fatal(err)
+		}
+		if got := mustGet(t, s, "b"); held.Sends != 0 || got.OpOwner != "sender-9" {
+			t.Errorf("AddOperation(claim while another holds): Sends %d, OpOwner %q; want 0, sender-9", held.Sends, got.OpOwner)
+		}
+	})
+
+	t.Run("add with a claim after another ran out", func(t *testing.T) {
+		s := setup(t)
+		b := mustGet(t, s, "b")
+		b.OpOwner, b.OpUntil = "sender-9", t0.Add(-time.Second)
+		if err := s.Update(t.Context(), b); err != nil {
+			t.Fatal(err)
+		}
+		op := newOp("b", payment.OpCapture, "k1", t0)
+		if _, err := s.AddOperation(t.Context(), op, &payment.Claim{Owner: "sender-2", Until: t0.Add(time.Hour), Version: b.Version}); err != nil {
+			t.Fatal(err)
+		}
+		if got := mustGet(t, s, "b"); op.Sends != 1 || got.OpOwner != "sender-2" {
+			t.Errorf("AddOperation(claim after one ran out): Sends %d, OpOwner %q; want 1, sender-2", op.Sends, got.OpOwner)
+		}
+		checkOps(t, s, "b", true, []*payment.Operation{op})
 	})
 
 	t.Run("update stale", func(t *testing.T) {

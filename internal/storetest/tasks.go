@@ -223,14 +223,14 @@ func testTasks(t *testing.T, open func(t *testing.T) payment.Store) {
 			name: "AddOperation with a known key", id: "acme-1", wantErr: payment.ErrExists,
 			fail: func(t *testing.T, s payment.Store, e payment.Event) error {
 				mustAdd(t, s, newOp("acme-1", payment.OpCapture, "k1", t0))
-				_, err := s.AddOperation(t.Context(), newOp("acme-1", payment.OpCapture, "k1", t0), e)
+				_, err := s.AddOperation(t.Context(), newOp("acme-1", payment.OpCapture, "k1", t0), nil, e)
 				return err
 			},
 		},
 		{
 			name: "AddOperation on an unknown payment", id: "ghost", wantErr: payment.ErrNotFound,
 			fail: func(t *testing.T, s payment.Store, e payment.Event) error {
-				_, err := s.AddOperation(t.Context(), newOp("ghost", payment.OpCapture, "k1", t0), e)
+				_, err := s.AddOperation(t.Context(), newOp("ghost", payment.OpCapture, "k1", t0), nil, e)
 				return err
 			},
 		},
@@ -330,7 +330,7 @@ func testAddOperationCheck(t *testing.T, open func(t *testing.T) payment.Store) 
 		mustAdd(t, s, newOp("acme-1", payment.OpCapture, "k1", t0.Add(time.Hour)))
 		before := mustGet(t, s, "acme-1")
 		// Created sooner: it would move the check if it were stored.
-		if _, err := s.AddOperation(t.Context(), newOp("acme-1", payment.OpCapture, "k1", t0)); !errors.Is(err, payment.ErrExists) {
+		if _, err := s.AddOperation(t.Context(), newOp("acme-1", payment.OpCapture, "k1", t0), nil); !errors.Is(err, payment.ErrExists) {
 			t.Fatalf("AddOperation(known key) = %v, want ErrExists", err)
 		}
 		if diff := cmp.Diff(before, mustGet(t, s, "acme-1"), opts); diff != "" {
@@ -342,7 +342,7 @@ func testAddOperationCheck(t *testing.T, open func(t *testing.T) payment.Store) 
 		s := open(t)
 		mustCreate(t, s, newPayment("acme-1"))
 		before := mustGet(t, s, "acme-1")
-		if _, err := s.AddOperation(t.Context(), newOp("ghost", payment.OpCapture, "k1", t0)); !errors.Is(err, payment.ErrNotFound) {
+		if _, err := s.AddOperation(t.Context(), newOp("ghost", payment.OpCapture, "k1", t0), nil); !errors.Is(err, payment.ErrNotFound) {
 			t.Fatalf("AddOperation(unknown payment) = %v, want ErrNotFound", err)
 		}
 		if diff := cmp.Diff(before, mustGet(t, s, "acme-1"), opts); diff != "" {
