@@ -293,18 +293,14 @@ func (s *Service) operation(ctx context.Context, op *Operation) (*Operation, err
 // claim, errNotFirst when op is not first, errOpDone when op is no longer
 // pending.
 func (s *Service) sendFirst(ctx context.Context, op *Operation) (done bool, err error) {
-	if op.Kind == OpCancel && op.Sends > 0 {
-		// Cancel has no X-Request-Id: before it is sent again, the log
-		// says whether an earlier send was done.
-		_, _, _ = s.refresh(ctx, op.OrderID, "", nil) // a failed check leaves the facts as they were
-	}
 	token := rand.Text()
 	var (
 		decided bool // ended without asking Vipps
+		resolve bool // a cancel sent before: read the log first
 		claim   = *op
 	)
 	_, err = s.record(ctx, op.OrderID, rec{op: &claim, first: true, opChange: func(o *Operation, p *Payment, now time.Time) error {
-		decided = false
+		decided, resolve = false, false
 		if p.OpOwner != "" && now.Before(p.OpUntil) {
 			return errClaimed
 		}
@@ -321,9 +317,15 @@ func (s *Service) sendFirst(ctx context.Context, op *Operation) (done bool, err 
 				return nil
 			}
 		}
+		p.OpOwner, p.OpUntil = token, now.Add(s.claimFor())
+		if o.Kind == OpCancel && o.Sends > 0 {
+			// Cancel has no X-Request-Id: before it is sent again, the
+			// log, read under the claim, says whether a send was done.
+			resolve = true
+			return nil
+		}
 		o.Sends++
 		o.SentAt = now
-		p.OpOwner, p.OpUntil = token, now.Add(s.claimFor())
 		return nil
 	}, change: func(p *Payment, now time.Time) ([]Event, error) {
 		if decided && claim.Status == OpFailed {
@@ -334,13 +336,44 @@ func (s *Service) sendFirst(ctx context.Context, op *Operation) (done bool, err 
 	if err != nil {
 		return false, err
 	}
-	if decided {
-		*op = claim
-		return true, nil
+	if resolve {
+		if decided, err = s.resolveCancel(ctx, &claim, token); err != nil || decided {
+			*op = claim
+			return decided, err
+		}
 	}
 	*op = claim
+	if decided {
+		return true, nil
+	}
 	resp, verr := s.call(ctx, op)
 	return s.finish(ctx, op, token, resp, verr)
+}
+
+// resolveCancel reads the log for a cancel sent before whose answer was
+// lost, under the claim token: done reports that the log shows the
+// payment cancelled or released, and the cancel is stored as succeeded;
+// else the send about to be made is counted.
+func (s *Service) resolveCancel(ctx context.Context, op *Operation, token string) (done bool, err error) {
+	_, _, _ = s.refresh(ctx, op.OrderID, "", nil) // a failed check leaves the facts as they were
+	_, err = s.record(ctx, op.OrderID, rec{op: op, opChange: func(o *Operation, p *Payment, now time.Time) error {
+		if p.OpOwner != token {
+			return errClaimed // the claim ran out and was taken
+		}
+		if done = p.has(vipps.OperationCancel, vipps.OperationVoid); done {
+			o.Status = OpSucceeded
+			return nil
+		}
+		o.Sends++
+		o.SentAt = now
+		return nil
+	}, change: func(p *Payment, now time.Time) ([]Event, error) {
+		if done && p.OpOwner == token {
+			p.OpOwner, p.OpUntil = "", time.Time{}
+		}
+		return nil, nil
+	}})
+	return done, err
 }
 
 // opLog is the log operation of a capture or refund.

@@ -437,10 +437,21 @@ func (s *Service) nextCheck(p *Payment, pending []*Operation, now time.Time) tim
 // after the customer's time limit never reached Vipps: it failed.
 func (s *Service) detailsFailed(p *Payment, err error, now time.Time) []Event {
 	var ve *vipps.Error
-	if p.State == Created && len(p.Facts) == 0 && errors.As(err, &ve) && ve.NotFound() && !now.Before(s.sched.Deadline(sentAt(p))) {
+	errors.As(err, &ve)
+	if p.State == Created && len(p.Facts) == 0 && ve != nil && ve.NotFound() && !now.Before(s.sched.Deadline(sentAt(p))) {
 		p.State, p.LastError = Failed, vippsError("details", err, now)
 		p.LastError.Message = "Vipps never received the payment: " + p.LastError.Message
 		return []Event{errorEvent(p, now)}
+	}
+	if !p.State.WaitingForCustomer() {
+		// Whatever made the service look is still to be learned: look
+		// again soon, when Vipps allows (the polling schedule does that
+		// for a waiting payment).
+		wait := detailsRetry
+		if ve != nil {
+			wait = max(wait, ve.RetryAfter)
+		}
+		p.NextCheckAt = now.Add(wait)
 	}
 	e := vippsError("details", err, now)
 	if p.LastError.same(e) {
@@ -449,6 +460,10 @@ func (s *Service) detailsFailed(p *Payment, err error, now time.Time) []Event {
 	p.LastError = e
 	return []Event{errorEvent(p, now)}
 }
+
+// detailsRetry is the wait before a failed details call of a payment that
+// is not waiting for the customer is made again.
+const detailsRetry = 5 * time.Second
 
 // expire cancels a payment that Vipps left waiting past the customer's time
 // limit.
