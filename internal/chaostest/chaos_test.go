@@ -28,7 +28,7 @@ var (
 	flagFaults      = flag.Bool("chaos.faults", true, "inject simulator request faults and callback faults")
 	flagConverge    = flag.Duration("chaos.converge", 0, "longest wait for the books to converge after the driver stops; 0 means 95s after the last kill or restart (at least 50s after the driver) plus 10ms a payment")
 	flagShow        = flag.Int("chaos.show", 5, "offending orderIds shown per invariant")
-	flagLogDir      = flag.String("chaos.logdir", "", "write the processes' logs under this directory (kept) instead of a temporary one")
+	flagLogDir      = flag.String("chaos.logdir", "", "keep the processes' logs (and the SQLite database) in a new directory under this one instead of a temporary one")
 )
 
 // The simulator's default merchant, and the service's own secrets.
@@ -140,10 +140,16 @@ func (r *run) main() {
 	t := r.t
 	began := time.Now()
 	if *flagLogDir != "" {
-		r.logDir = filepath.Join(*flagLogDir, r.cfg.db)
-		if err := os.MkdirAll(r.logDir, 0o755); err != nil {
+		// A directory of its own in it, so that runs never share files.
+		if err := os.MkdirAll(*flagLogDir, 0o755); err != nil {
 			t.Fatal(err)
 		}
+		dir, err := os.MkdirTemp(*flagLogDir, "chaos-"+r.cfg.db+"-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.logDir = dir
+		t.Logf("%s: logs and database kept in %s", r.cfg.db, dir)
 	} else {
 		r.logDir = t.TempDir()
 	}
@@ -166,11 +172,6 @@ func (r *run) main() {
 		db, replicas = r.pg.dsn(), 2
 	} else {
 		db = filepath.Join(r.logDir, "vipps.db")
-		if *flagLogDir != "" {
-			for _, suffix := range []string{"", "-wal", "-shm"} {
-				os.Remove(db + suffix) // a fresh database every run
-			}
-		}
 	}
 	for i := range replicas {
 		r.reps = append(r.reps, r.newReplica(i, db))
