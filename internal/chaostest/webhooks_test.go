@@ -1,0 +1,159 @@
+package chaostest
+
+import (
+	"bytes"
+	"cmp"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vippskit/vipps"
+)
+
+// webhook is the body of a webhook, as the README documents it.
+type webhook struct {
+	ID      int64        `json:"id"`
+	Type    string       `json:"type"`
+	OrderID string       `json:"orderId"`
+	ShopRef string       `json:"shopRef"`
+	State   string       `json:"state"`
+	Amount  vipps.Amount `json:"amount"`
+	Amounts amounts      `json:"amounts"`
+	At      time.Time    `json:"at"`
+}
+
+// receiver is the shop's webhook endpoint: it checks every signature as a
+// shop must (HMAC-SHA256 over "<t>.<body>", constant-time, a tolerance on
+// t) and records the events by id, so that redeliveries count once.
+type receiver struct {
+	url    string
+	secret []byte
+	srv    *httptest.Server
+
+	mu          sync.Mutex
+	byID        map[int64]webhook
+	raw         map[int64][]byte
+	byOrder     map[string][]int64
+	deliveries  int      // requests with a valid signature
+	redelivered int      // deliveries of an id already recorded
+	conflicts   []string // an id delivered again with another body
+	bad         []string // why signatures were refused
+}
+
+const signatureTolerance = 5 * time.Minute
+
+func newReceiver(secret string) *receiver {
+	h := &receiver{secret: []byte(secret), byID: map[int64]webhook{}, raw: map[int64][]byte{}, byOrder: map[string][]int64{}}
+	h.srv = httptest.NewServer(http.HandlerFunc(h.serve)) // 127.0.0.1:0
+	h.url = h.srv.URL + "/webhooks"
+	return h
+}
+
+func (h *receiver) close() { h.srv.Close() }
+
+func (h *receiver) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil || r.Method != http.MethodPost || r.URL.Path != "/webhooks" {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	if err := h.verify(r.Header.Get("Vippskit-Signature"), body, time.Now()); err != nil {
+		h.mu.Lock()
+		h.bad = append(h.bad, fmt.Sprintf("%s: %v (event id header %q)", err, r.Header.Get("Vippskit-Signature"), r.Header.Get("Vippskit-Event-Id")))
+		h.mu.Unlock()
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
+	}
+	var ev webhook
+	if err := json.Unmarshal(body, &ev); err != nil || ev.ID == 0 || ev.OrderID == "" {
+		h.mu.Lock()
+		h.bad = append(h.bad, fmt.Sprintf("undecodable webhook %q: %v", body, err))
+		h.mu.Unlock()
+		http.Error(w, "bad body", http.StatusBadRequest)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.deliveries++
+	if old, ok := h.raw[ev.ID]; ok {
+		h.redelivered++
+		if !bytes.Equal(old, body) {
+			h.conflicts = append(h.conflicts, fmt.Sprintf("id %d: first %s, then %s", ev.ID, old, body))
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	h.raw[ev.ID], h.byID[ev.ID] = body, ev
+	h.byOrder[ev.OrderID] = append(h.byOrder[ev.OrderID], ev.ID)
+	w.WriteHeader(http.StatusOK)
+}
+
+// verify checks a Vippskit-Signature header: "t=<unix>,v1=<hex>", any of
+// several v1 values may match.
+func (h *receiver) verify(header string, body []byte, now time.Time) error {
+	var ts string
+	var sigs []string
+	for part := range strings.SplitSeq(header, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "t":
+			ts = v
+		case "v1":
+			sigs = append(sigs, v)
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || len(sigs) == 0 {
+		return fmt.Errorf("malformed signature header")
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > signatureTolerance || d < -signatureTolerance {
+		return fmt.Errorf("signature timestamp %s off", d.Round(time.Second))
+	}
+	m := hmac.New(sha256.New, h.secret)
+	m.Write([]byte(ts))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	want := m.Sum(nil)
+	for _, s := range sigs {
+		got, err := hex.DecodeString(s)
+		if err == nil && hmac.Equal(got, want) {
+			return nil
+		}
+	}
+	return fmt.Errorf("signature mismatch")
+}
+
+// hooksOf returns the webhooks recorded for an order, by id ascending.
+func (h *receiver) hooksOf(orderID string) []webhook {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ids := h.byOrder[orderID]
+	out := make([]webhook, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, h.byID[id])
+	}
+	slices.SortFunc(out, func(a, b webhook) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// receiverStats are the receiver's totals.
+type receiverStats struct {
+	unique, deliveries, redelivered int
+	conflicts, bad                  []string
+}
+
+func (h *receiver) stats() receiverStats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return receiverStats{len(h.byID), h.deliveries, h.redelivered, append([]string(nil), h.conflicts...), append([]string(nil), h.bad...)}
+}
