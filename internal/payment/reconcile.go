@@ -299,14 +299,16 @@ func (s *Service) Poll(ctx context.Context, p *Payment, owner string) error {
 // payment. failed is why the details could not be had (recorded on the
 // payment, and logged); err is why nothing could be stored.
 func (s *Service) check(ctx context.Context, id vipps.OrderID, owner string, cb *vipps.TransactionCallback) (p *Payment, failed error, err error) {
-	p, fresh, failed, err := s.details(ctx, id, owner, cb)
+	p, superseded, failed, err := s.details(ctx, id, owner, cb)
 	if err != nil {
 		return nil, nil, err
 	}
 	stale := p.State.WaitingForCustomer() && !s.now().Before(s.sched.Deadline(sentAt(p)).Add(StaleAfter))
 	switch {
-	case fresh && p.ShopRef != "":
-		if err := s.cancelSuperseded(ctx, p); err != nil {
+	case superseded:
+		// At once; the task queued with the reservation does it should
+		// this process stop first.
+		if err := s.ReleaseSuperseded(ctx, p.OrderID); err != nil {
 			return p, failed, err
 		}
 	case stale && p.State == Initiated:
@@ -324,9 +326,11 @@ func (s *Service) refresh(ctx context.Context, id vipps.OrderID, owner string, c
 	return p, failed, err
 }
 
-// details reads Vipps' details of the payment and records them; fresh
-// reports that they showed the reservation for the first time.
-func (s *Service) details(ctx context.Context, id vipps.OrderID, owner string, cb *vipps.TransactionCallback) (p *Payment, fresh bool, failed error, err error) {
+// details reads Vipps' details of the payment and records them.
+// superseded reports that they showed the reservation for the first time,
+// and that the shop order has a newer attempt: the reservation must be
+// released, and a TaskSupersede is queued for it with the change.
+func (s *Service) details(ctx context.Context, id vipps.OrderID, owner string, cb *vipps.TransactionCallback) (p *Payment, superseded bool, failed error, err error) {
 	dctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
 	d, derr := s.vipps.Details(dctx, id)
 	cancel()
@@ -356,14 +360,25 @@ func (s *Service) details(ctx context.Context, id vipps.OrderID, owner string, c
 		if cb != nil {
 			ev = append(ev, Event{Type: EventCallback, Data: cbEv, At: now})
 		}
-		fresh = false
+		superseded = false
 		if derr != nil {
 			return append(ev, s.detailsFailed(p, derr, now)...), nil
 		}
 		wasReserved := p.has(vipps.OperationReserve, vipps.OperationSale)
 		added := p.learn(facts...)
 		if !wasReserved && slices.ContainsFunc(added, reserves) {
-			fresh = true
+			// A newer attempt stored after this read changes this
+			// payment's version too (Store.Create): then this change is
+			// made again and sees it.
+			newer, err := s.newerAttempt(ctx, p)
+			if err != nil {
+				return nil, err
+			}
+			if newer != "" {
+				superseded = true
+				data, _ := json.Marshal(map[string]vipps.OrderID{"newer": newer})
+				ev = append(ev, Event{Type: EventSuperseded, Data: data, At: now, Tasks: []Task{{Kind: TaskSupersede}}})
+			}
 			if d.UserDetails != nil || d.ShippingDetails != nil {
 				p.Shipping, _ = json.Marshal(ExpressDetails{Shipping: d.ShippingDetails, User: d.UserDetails})
 				if d.UserDetails != nil {
@@ -385,7 +400,7 @@ func (s *Service) details(ctx context.Context, id vipps.OrderID, owner string, c
 	if derr != nil {
 		s.log.Warn("details failed", append([]any{"order_id", id}, vippsAttrs(derr)...)...)
 	}
-	return p, fresh, derr, nil
+	return p, superseded, derr, nil
 }
 
 // callbackError is the error a callback reports for p, when p did not get
@@ -479,30 +494,52 @@ func (s *Service) expire(ctx context.Context, p *Payment) (*Payment, error) {
 	return s.Get(ctx, p.OrderID)
 }
 
-// cancelSuperseded releases a payment that was reserved after the shop
-// started a newer attempt for the same order: the customer must not pay
-// twice.
-func (s *Service) cancelSuperseded(ctx context.Context, p *Payment) error {
+// newerAttempt returns the newest attempt of p's shop order after p, or "".
+func (s *Service) newerAttempt(ctx context.Context, p *Payment) (vipps.OrderID, error) {
+	if p.ShopRef == "" {
+		return "", nil
+	}
 	attempts, err := s.store.Attempts(ctx, p.ShopRef)
+	if err != nil {
+		return "", fmt.Errorf("attempts of %q: %w", p.ShopRef, err)
+	}
+	var newer vipps.OrderID
+	for _, q := range attempts {
+		if q.Attempt > p.Attempt {
+			newer = q.OrderID
+		}
+	}
+	return newer, nil
+}
+
+// ReleaseSuperseded releases the payment when it holds money and its shop
+// order has a newer attempt: the customer approved an older attempt after
+// the shop had started a newer one, and must not pay twice. It is safe to
+// repeat (the release has its own idempotency key); the outbox runs it for
+// a TaskSupersede, and an error means "try again later".
+func (s *Service) ReleaseSuperseded(ctx context.Context, id vipps.OrderID) error {
+	p, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if p.State != Reserved || p.Amounts.RemainingToCapture == 0 {
+		return nil
+	}
+	newer, err := s.newerAttempt(ctx, p)
+	if err != nil || newer == "" {
+		return err
+	}
+	s.log.Warn("an older attempt was approved after a newer one was started; releasing it", "order_id", p.OrderID, "newer", newer)
+	op, err := s.operate(ctx, p.OrderID, OpCancel, OpRequest{Key: supersededKey, Text: "Replaced by a newer payment", ReleaseRemaining: true})
 	if err != nil {
 		return fmt.Errorf("superseded %s: %w", p.OrderID, err)
 	}
-	var newer *Payment
-	for _, q := range attempts {
-		if q.Attempt > p.Attempt {
-			newer = q
-		}
+	if op.Status == OpPending {
+		return fmt.Errorf("superseded %s: the release is not confirmed yet", p.OrderID)
 	}
-	if newer == nil {
-		return nil
-	}
-	s.log.Warn("an older attempt was approved after a newer one was started; releasing it", "order_id", p.OrderID, "newer", newer.OrderID)
-	data, _ := json.Marshal(map[string]vipps.OrderID{"newer": newer.OrderID})
-	if _, err := s.record(ctx, p.OrderID, rec{change: func(q *Payment, now time.Time) ([]Event, error) {
-		return []Event{{Type: EventSuperseded, Data: data, At: now}}, nil
-	}}); err != nil {
-		return err
-	}
-	_, err = s.operate(ctx, p.OrderID, OpCancel, OpRequest{Key: "superseded", Text: "Replaced by a newer payment", ReleaseRemaining: true})
-	return err
+	return nil
 }
+
+// supersededKey is the idempotency key of the release of a superseded
+// attempt.
+const supersededKey = "superseded"

@@ -253,6 +253,21 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Payment, erro
 	if err := s.store.Create(ctx, p, Event{Type: EventCreated, State: Created, Amount: req.Amount, At: now}); err != nil {
 		return nil, fmt.Errorf("create payment %s: %w", id, err)
 	}
+	if attempt > 0 {
+		// An earlier attempt may have been approved since it was looked
+		// at: then this one is not sent, and the shop is told as before.
+		if paid, err := s.paidAttempt(ctx, req.ShopRef, id); err != nil || paid != nil {
+			if err == nil {
+				err = fmt.Errorf("create payment for %q: %w: payment %s is %s already", req.ShopRef, ErrState, paid.OrderID, paid.State)
+			}
+			_, _ = s.record(ctx, id, rec{change: func(p *Payment, now time.Time) ([]Event, error) {
+				p.State, p.NextCheckAt = Failed, time.Time{}
+				p.LastError = &VippsError{Op: "initiate", Message: "not sent: " + err.Error(), At: now}
+				return []Event{errorEvent(p, now)}, nil
+			}})
+			return nil, err
+		}
+	}
 	log := s.log.With("order_id", id)
 
 	ictx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
@@ -294,6 +309,21 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Payment, erro
 	p.VippsURL = resp.URL
 	log.Info("payment initiated", "amount", int64(p.Amounts.Authorized), "kind", string(p.Kind), "attempt", attempt)
 	return p, nil
+}
+
+// paidAttempt returns an attempt of shopRef other than id that was paid
+// (reserved or further), or nil.
+func (s *Service) paidAttempt(ctx context.Context, shopRef string, id vipps.OrderID) (*Payment, error) {
+	prev, err := s.store.Attempts(ctx, shopRef)
+	if err != nil {
+		return nil, fmt.Errorf("create payment for %q: %w", shopRef, err)
+	}
+	for _, q := range prev {
+		if q.OrderID != id && q.State.reached() && q.State != Voided {
+			return q, nil
+		}
+	}
+	return nil, nil
 }
 
 // newOrderID picks the orderId of a new payment of shopRef.

@@ -14,7 +14,11 @@ import (
 // internal/storetest.
 type Store interface {
 	// Create stores a new payment with its first events. It fails with
-	// ErrExists when the orderId is taken. It sets p.Version to 1.
+	// ErrExists when the orderId is taken. It sets p.Version to 1. A new
+	// attempt is a change of its shop order's other attempts (payments of
+	// the same non-empty ShopRef): their versions are incremented in the
+	// same transaction, so that a change of one of them based on an older
+	// read (which looked for newer attempts) conflicts.
 	Create(ctx context.Context, p *Payment, events ...Event) error
 
 	// Get returns the payment with its Facts (oldest first), or

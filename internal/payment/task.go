@@ -18,6 +18,10 @@ const (
 	// TaskReceipt sends the payment's receipt and category link to the
 	// Order Management API.
 	TaskReceipt TaskKind = "receipt"
+	// TaskSupersede releases a reservation of a shop order that has a
+	// newer attempt (see [Service.ReleaseSuperseded]): queued with the
+	// reservation, so that a crash cannot leave the customer paying twice.
+	TaskSupersede TaskKind = "supersede"
 )
 
 // TaskStatus is where a task is.

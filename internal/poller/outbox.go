@@ -155,6 +155,8 @@ func (o *Outbox) attempt(ctx context.Context, t *payment.Task) {
 		code, err = o.deliver(actx, t)
 	case payment.TaskReceipt:
 		err = o.cfg.Service.SendReceipt(actx, t.OrderID)
+	case payment.TaskSupersede:
+		err = o.cfg.Service.ReleaseSuperseded(actx, t.OrderID)
 	default:
 		err = fmt.Errorf("unknown task kind %q", t.Kind)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -608,5 +609,48 @@ func TestReceiptRetriedWhenOrderManagementFails(t *testing.T) {
 	}
 	if order, err := e.sim.Client.GetOrder(context.Background(), vipps.OMEcom, string(p.OrderID)); err != nil || order.Receipt == nil {
 		t.Errorf("GetOrder(%s) = %+v, %v; want the receipt", p.OrderID, order, err)
+	}
+}
+
+// An older attempt approved after the shop started a newer one is released
+// by the task queued with its reservation, also when the release tried at
+// once found Vipps down.
+func TestSupersedeByOutbox(t *testing.T) {
+	e := newEnv(t)
+	ob := e.outbox()
+	older := e.create(payment.CreateRequest{ShopRef: "A-7"})
+	newer := e.create(payment.CreateRequest{ShopRef: "A-7"})
+	if newer.Attempt != 1 {
+		t.Fatalf("second payment of A-7 is attempt %d, want 1", newer.Attempt)
+	}
+	if _, err := e.sim.Sim.InjectFault(vippstest.Fault{Kind: vippstest.FaultServerError, Op: "cancel", OrderID: older.OrderID, Count: 4}); err != nil {
+		t.Fatal(err)
+	}
+	e.approve(older.OrderID) // the release tried at once fails: every try answered 500
+	all, err := e.store.Tasks(context.Background(), older.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(all, func(t *payment.Task) bool { return t.Kind == payment.TaskSupersede }); i < 0 {
+		t.Fatalf("tasks of the reserved older attempt = %+v, want a supersede task", all)
+	}
+	if got := e.get(older.OrderID); got.State != payment.Reserved {
+		t.Fatalf("older attempt is %s after the failed release, want reserved still", got.State)
+	}
+	e.clock.Advance(time.Minute)
+	if _, err := ob.Poll(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.get(older.OrderID); got.State != payment.Voided {
+		t.Errorf("older attempt is %s after the outbox ran, want voided", got.State)
+	}
+	all, _ = e.store.Tasks(context.Background(), older.OrderID)
+	for _, task := range all {
+		if task.Kind == payment.TaskSupersede && task.Status != payment.TaskDone {
+			t.Errorf("supersede task is %s, want done", task.Status)
+		}
+	}
+	if sp, _ := e.sim.Sim.Payment(newer.OrderID); sp.Status == vipps.OrderStatusVoid {
+		t.Error("the newer attempt was released")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -198,13 +199,15 @@ func (e *env) get(id vipps.OrderID) *payment.Payment {
 	return p
 }
 
+// tasks returns the payment's webhook and receipt tasks; supersede tasks
+// are left out (TestSupersedeByOutbox has them).
 func (e *env) tasks(id vipps.OrderID) []*payment.Task {
 	e.t.Helper()
 	ts, err := e.store.Tasks(context.Background(), id)
 	if err != nil {
 		e.t.Fatalf("Tasks(%s) = %v", id, err)
 	}
-	return ts
+	return slices.DeleteFunc(ts, func(t *payment.Task) bool { return t.Kind == payment.TaskSupersede })
 }
 
 func (e *env) events(id vipps.OrderID) []payment.Event {

@@ -111,7 +111,8 @@ func scanPayment(row pgx.Row) (*payment.Payment, error) {
 }
 
 // Create stores a new payment with its first events, or fails with
-// payment.ErrExists when the orderId is taken. It sets p.Version to 1.
+// payment.ErrExists when the orderId is taken. It sets p.Version to 1, and
+// increments the versions of the other attempts of its ShopRef.
 // Safe to retry: a retry after success fails with ErrExists.
 func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...payment.Event) error {
 	args, err := paymentArgs(p)
@@ -127,6 +128,15 @@ func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...paymen
 		}
 		if err != nil {
 			return err
+		}
+		if p.ShopRef != "" {
+			// A new attempt is a change of the shop order's other
+			// attempts: an update based on an older read of them is
+			// made again, and sees it.
+			if _, err := tx.Exec(ctx, `UPDATE payments SET version = version + 1
+				WHERE shop_ref = $1 AND order_id <> $2`, p.ShopRef, string(p.OrderID)); err != nil {
+				return err
+			}
 		}
 		if err := insertFacts(ctx, tx, p, newFacts); err != nil {
 			return err

@@ -28,7 +28,8 @@ const paymentCols = `order_id, shop_ref, attempt, msn, kind, text, phone,
 	order_url, receipt, op_owner, op_until, version`
 
 // Create stores a new payment with its first events and sets p.Version to
-// 1. It fails with payment.ErrExists when the orderId is taken.
+// 1, and increments the versions of the other attempts of its ShopRef. It
+// fails with payment.ErrExists when the orderId is taken.
 func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...payment.Event) error {
 	err := s.tx(ctx, func(tx writeTx) error {
 		args, err := paymentArgs(p)
@@ -45,6 +46,15 @@ func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...paymen
 			return err
 		} else if n == 0 {
 			return payment.ErrExists
+		}
+		if p.ShopRef != "" {
+			// A new attempt is a change of the shop order's other
+			// attempts: an update based on an older read of them is
+			// made again, and sees it.
+			if _, err := tx.ExecContext(ctx, `UPDATE payments SET version = version + 1
+				WHERE shop_ref = ? AND order_id <> ?`, p.ShopRef, string(p.OrderID)); err != nil {
+				return err
+			}
 		}
 		if err := addFacts(ctx, tx, p); err != nil {
 			return err

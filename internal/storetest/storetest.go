@@ -249,6 +249,29 @@ func testCreate(t *testing.T, open func(t *testing.T) payment.Store) {
 		})
 	}
 
+	t.Run("a new attempt changes the others", func(t *testing.T) {
+		s := open(t)
+		first := newPayment("acme-1")
+		first.ShopRef = "order-1"
+		mustCreate(t, s, first)
+		other := newPayment("other-1")
+		other.ShopRef = "order-2"
+		mustCreate(t, s, other)
+		stale := mustGet(t, s, "acme-1")
+		second := newPayment("acme-1-1")
+		second.ShopRef, second.Attempt = "order-1", 1
+		mustCreate(t, s, second)
+		if got := mustGet(t, s, "acme-1"); got.Version != stale.Version+1 {
+			t.Errorf("first attempt's version %d after a second, want %d", got.Version, stale.Version+1)
+		}
+		if err := s.Update(t.Context(), stale); !errors.Is(err, payment.ErrConflict) {
+			t.Errorf("Update(read before the new attempt) = %v, want ErrConflict", err)
+		}
+		if got := mustGet(t, s, "other-1"); got.Version != 1 {
+			t.Errorf("another order's version %d, want 1", got.Version)
+		}
+	})
+
 	t.Run("taken orderId", func(t *testing.T) {
 		s := open(t)
 		first := newPayment("acme-1")

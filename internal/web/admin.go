@@ -1143,6 +1143,8 @@ func adminTaskLabel(k payment.TaskKind) string {
 		return "Notification to the shop"
 	case payment.TaskReceipt:
 		return "Receipt to the Vipps app"
+	case payment.TaskSupersede:
+		return "Release if a newer attempt exists"
 	}
 	return string(k)
 }
