@@ -561,3 +561,72 @@ func TestWebhookTypes(t *testing.T) {
 		t.Errorf("events with webhooks %v, the webhook package knows %v", told, known)
 	}
 }
+
+// A payment stored before the service kept facts takes Vipps' log as it
+// is at its next check: what its events told already is not told again,
+// what they missed is.
+func TestPaymentFromBeforeFacts(t *testing.T) {
+	e := newEnv(t, withWebhooks)
+	ctx := context.Background()
+	const id vipps.OrderID = "shop-legacy-1"
+	c := e.sim.Client
+	if _, err := c.Initiate(ctx, vipps.InitiateRequest{
+		MerchantInfo: vipps.MerchantInfo{CallbackPrefix: "https://shop.example/cb", FallBack: "https://shop.example/back"},
+		Transaction:  vipps.InitiateTransaction{OrderID: id, Amount: 1000, TransactionText: "Old socks"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.Sim.Approve(id, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []vipps.Amount{400, 100} {
+		if _, err := c.Capture(ctx, id, vipps.CaptureRequest{Amount: a, TransactionText: "part"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As the service stored it before: reserved, the first capture seen.
+	now := e.clock.Now()
+	old := &payment.Payment{OrderID: id, MSN: "123456", Kind: payment.Regular, Text: "Old socks", State: payment.Reserved,
+		Amounts:   payment.Amounts{Authorized: 1000, Captured: 400, RemainingToCapture: 600, RemainingToRefund: 400},
+		CreatedAt: now, UpdatedAt: now}
+	if err := e.store.Create(ctx, old, payment.Event{Type: payment.EventReserved, State: payment.Reserved, Amount: 1000, At: now},
+		payment.Event{Type: payment.EventCaptured, State: payment.Reserved, Amount: 400, At: now}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.svc.Check(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Facts) != 4 || p.Amounts.Captured != 500 || p.Amounts.RemainingToCapture != 500 {
+		t.Errorf("after the check: %d facts, %+v; want 4 facts, 500 captured, 500 left", len(p.Facts), p.Amounts)
+	}
+	var captured []vipps.Amount
+	for _, ev := range mustEvents(t, e, id) {
+		if ev.Type == payment.EventCaptured {
+			captured = append(captured, ev.Amount)
+		}
+	}
+	if !slices.Equal(captured, []vipps.Amount{400, 100}) {
+		t.Errorf("captured events %v, want the old 400 and the missed 100", captured)
+	}
+	if ws := e.webhooks(id); len(ws) != 1 || ws[0].Amount != 100 || ws[0].Amounts.Captured != 500 {
+		t.Errorf("webhooks %+v, want one captured of 100 with 500 captured", ws)
+	}
+	// Checked again: nothing more.
+	before := len(mustEvents(t, e, id))
+	if _, err := e.svc.Check(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mustEvents(t, e, id)); n != before {
+		t.Errorf("a second check added %d events", n-before)
+	}
+}
+
+func mustEvents(t *testing.T, e *env, id vipps.OrderID) []payment.Event {
+	t.Helper()
+	evs, err := e.store.Events(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}

@@ -89,13 +89,13 @@ func (s *Service) record(ctx context.Context, id vipps.OrderID, r rec) (*Payment
 			}
 		}
 		ev = append(ev, s.settle(p, &before, p.Facts[stored:], r.hint, now)...)
-		if op == nil || op.Status == OpPending {
-			pending = slices.DeleteFunc(pending, func(o *Operation) bool { return op != nil && o.ID == op.ID })
-			if op != nil {
-				pending = append([]*Operation{op}, pending...)
+		if op != nil {
+			// The schedule sees op as it is about to be stored.
+			i := slices.IndexFunc(pending, func(o *Operation) bool { return o.ID == op.ID })
+			pending[i] = op
+			if op.Status != OpPending {
+				pending = slices.Delete(pending, i, i+1)
 			}
-		} else {
-			pending = slices.DeleteFunc(pending, func(o *Operation) bool { return o.ID == op.ID })
 		}
 		if p.NextCheckAt.Equal(before.NextCheckAt) {
 			p.NextCheckAt = s.nextCheck(p, pending, now)
