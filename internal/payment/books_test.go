@@ -630,3 +630,36 @@ func mustEvents(t *testing.T, e *env, id vipps.OrderID) []payment.Event {
 	}
 	return evs
 }
+
+// Scenario 8: Vipps asks to wait 55 s (Retry-After). The shop's request
+// does not wait that long inside itself: the call ends at CallTimeout and
+// the operation is answered pending, to be sent when Vipps allows.
+func TestRetryAfterDoesNotHoldTheShop(t *testing.T) {
+	e := newEnvSim(t, []func(*vippstest.Config){noActionLimits}, func(c *payment.Config) { c.CallTimeout, c.OpWait = 300*time.Millisecond, 200*time.Millisecond })
+	p := e.reserved(10000)
+	if _, err := e.sim.Sim.InjectFault(vippstest.Fault{Kind: vippstest.FaultRateLimited, Op: "capture", OrderID: p.OrderID, Count: 1, RetryAfter: 55 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	op := e.op("capture", p.OrderID, payment.OpRequest{Key: "k1", Amount: 1000})
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("capture under a 55 s Retry-After took %v", took)
+	}
+	if op.Status != payment.OpPending {
+		t.Fatalf("capture = %s, want pending", op.Status)
+	}
+	got, _ := e.svc.Get(context.Background(), p.OrderID)
+	if d := got.NextCheckAt.Sub(e.clock.Now()); d < 50*time.Second {
+		t.Errorf("next send in %v, want after Vipps' 55 s", d)
+	}
+	// The shop asks again at once: nothing is sent before Vipps allows.
+	if again := e.op("capture", p.OrderID, payment.OpRequest{Key: "k1", Amount: 1000}); again.Status != payment.OpPending {
+		t.Errorf("repeated capture = %s, want pending", again.Status)
+	}
+	if n := e.simOps(p.OrderID)["capture"]; n != 1 {
+		t.Errorf("the simulator got %d captures, want 1", n)
+	}
+	e.clock.Advance(time.Minute)
+	e.poll()
+	e.checkBooks(p.OrderID, false)
+}
