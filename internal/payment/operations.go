@@ -116,7 +116,7 @@ func (s *Service) operate(ctx context.Context, id vipps.OrderID, kind OpKind, r 
 	data, _ := json.Marshal(map[string]any{"op": kind, "key": op.IdempotencyKey, "requestId": op.RequestID, "release": r.ReleaseRemaining})
 	// Checked against p: when p is still as read and nothing else is
 	// pending, the operation is claimed for sending as it is stored.
-	claim := &Claim{Owner: rand.Text(), Until: now.Add(s.claimFor()), Version: p.Version}
+	claim := &Claim{Owner: rand.Text(), Until: s.now().Add(s.claimFor()), Version: p.Version}
 	got, err := s.store.AddOperation(ctx, op, claim, Event{Type: EventOperationQueued, State: p.State, Amount: r.Amount, Data: data, At: now})
 	switch {
 	case errors.Is(err, ErrExists):
