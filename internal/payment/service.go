@@ -277,12 +277,15 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Payment, erro
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CallTimeout)
 	defer cancel()
 	stored, err := s.record(sctx, id, rec{change: func(p *Payment, now time.Time) ([]Event, error) {
+		if ierr == nil && p.VippsURL == "" {
+			p.VippsURL, p.SentAt = resp.URL, now
+		}
 		if p.State != Created {
 			return nil, nil // the poller found out first
 		}
 		switch {
 		case ierr == nil:
-			p.State, p.VippsURL, p.SentAt = Initiated, resp.URL, now
+			p.State = Initiated
 			p.NextCheckAt, _ = s.sched.Next(Initiated, now, now)
 			return nil, nil
 		case errors.Is(ierr, vipps.ErrOutcomeUnknown):
