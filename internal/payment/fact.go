@@ -132,8 +132,6 @@ type Books struct {
 	Released vipps.Amount
 	// DirectCapture is set when Vipps captured at approval (SALE).
 	DirectCapture bool
-	// Cancelled is set when the log shows a successful CANCEL or VOID.
-	Cancelled bool
 }
 
 // Derive computes what facts say: amounts are sums of the money facts, so
@@ -175,7 +173,6 @@ func Derive(facts []Fact, authorized vipps.Amount) Books {
 			cancelled = cancelled || f.Success
 		}
 	}
-	b.Cancelled = voided || cancelled
 	switch {
 	case reserved > 0:
 		a := Amounts{Authorized: reserved, Captured: captured, Refunded: refunded}
@@ -212,15 +209,20 @@ next:
 	return added
 }
 
+// succeeded is the test for a successful fact of one of ops.
+func succeeded(ops ...vipps.Operation) func(Fact) bool {
+	return func(f Fact) bool { return f.Success && slices.Contains(ops, f.Operation) }
+}
+
 // has reports whether p knows a successful fact of one of ops.
 func (p *Payment) has(ops ...vipps.Operation) bool {
-	for _, f := range p.Facts {
-		if f.Success && slices.Contains(ops, f.Operation) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(p.Facts, succeeded(ops...))
 }
+
+// cancelDone reports whether Vipps' log, as p knows it, shows what a
+// cancel does: the payment cancelled before approval, or (all or the rest
+// of) its reservation released.
+func (p *Payment) cancelDone() bool { return p.has(vipps.OperationCancel, vipps.OperationVoid) }
 
 // hasRequest reports whether p knows a successful fact with request id r.
 func (p *Payment) hasRequest(op vipps.Operation, r string) bool {

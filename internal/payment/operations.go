@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -155,28 +154,28 @@ func allowed(p *Payment, kind OpKind, amount vipps.Amount, release bool) error {
 	case OpCapture:
 		switch {
 		case p.State.WaitingForCustomer():
-			return fmt.Errorf("%w: the customer has not approved the payment yet (state %s)", ErrState, p.State)
+			return refuse(ErrState, "the customer has not approved the payment yet (state %s)", p.State)
 		case p.State != Reserved || a.RemainingToCapture == 0:
-			return fmt.Errorf("%w: nothing is left to capture (state %s)", ErrState, p.State)
+			return refuse(ErrState, "nothing is left to capture (state %s)", p.State)
 		case amount > a.RemainingToCapture:
-			return fmt.Errorf("%w: amount %d øre is more than the %d øre left to capture", ErrInvalid, amount, a.RemainingToCapture)
+			return refuse(ErrInvalid, "amount %d øre is more than the %d øre left to capture", amount, a.RemainingToCapture)
 		}
 	case OpRefund:
 		switch {
 		case a.RemainingToRefund == 0:
-			return fmt.Errorf("%w: nothing is captured that is not refunded (state %s)", ErrState, p.State)
+			return refuse(ErrState, "nothing is captured that is not refunded (state %s)", p.State)
 		case amount > a.RemainingToRefund:
-			return fmt.Errorf("%w: amount %d øre is more than the %d øre left to refund", ErrInvalid, amount, a.RemainingToRefund)
+			return refuse(ErrInvalid, "amount %d øre is more than the %d øre left to refund", amount, a.RemainingToRefund)
 		}
 	case OpCancel:
 		switch {
 		case p.State.WaitingForCustomer():
 		case p.State == Reserved && a.Captured == 0:
 		case p.State == Reserved && !release:
-			return fmt.Errorf("%w: %d øre is captured already; cancel with releaseRemaining to release the %d øre left, or refund", ErrState, a.Captured, a.RemainingToCapture)
+			return refuse(ErrState, "%d øre is captured already; cancel with releaseRemaining to release the %d øre left, or refund", a.Captured, a.RemainingToCapture)
 		case p.State == Reserved:
 		default:
-			return fmt.Errorf("%w: a %s payment cannot be cancelled", ErrState, p.State)
+			return refuse(ErrState, "a %s payment cannot be cancelled", p.State)
 		}
 	}
 	return nil
@@ -305,7 +304,7 @@ func (s *Service) sendFirst(ctx context.Context, op *Operation) (done bool, err 
 			return errClaimed
 		}
 		switch {
-		case o.Kind == OpCancel && o.Sends > 0 && p.has(vipps.OperationCancel, vipps.OperationVoid):
+		case o.Kind == OpCancel && o.Sends > 0 && p.cancelDone():
 			o.Status, decided = OpSucceeded, true // the log shows it done
 			return nil
 		case o.Kind != OpCancel && o.Sends > 0 && p.hasRequest(opLog(o.Kind), o.RequestID):
@@ -360,7 +359,7 @@ func (s *Service) resolveCancel(ctx context.Context, op *Operation, token string
 		if p.OpOwner != token {
 			return errClaimed // the claim ran out and was taken
 		}
-		if done = p.has(vipps.OperationCancel, vipps.OperationVoid); done {
+		if done = p.cancelDone(); done {
 			o.Status = OpSucceeded
 			return nil
 		}
@@ -384,17 +383,27 @@ func opLog(k OpKind) vipps.Operation {
 	return vipps.OperationCapture
 }
 
-// refusalText is a refusal's reason without the sentinel's prefix.
+// refusal is why the service refused an operation without asking Vipps:
+// the reason for people, and the sentinel (ErrState or ErrInvalid) it
+// wraps.
+type refusal struct {
+	sentinel error
+	reason   string
+}
+
+func refuse(sentinel error, format string, args ...any) error {
+	return &refusal{sentinel, fmt.Sprintf(format, args...)}
+}
+
+func (r *refusal) Error() string { return r.sentinel.Error() + ": " + r.reason }
+func (r *refusal) Unwrap() error { return r.sentinel }
+
+// refusalText is the reason of a refusal, or the error's text.
 func refusalText(err error) string {
-	msg := err.Error()
-	for _, sentinel := range []error{ErrState, ErrInvalid} {
-		if errors.Is(err, sentinel) {
-			if rest, ok := strings.CutPrefix(msg, sentinel.Error()+": "); ok {
-				return rest
-			}
-		}
+	if r, ok := errors.AsType[*refusal](err); ok {
+		return r.reason
 	}
-	return msg
+	return err.Error()
 }
 
 func opFailedEvent(op *Operation, now time.Time) Event {
@@ -465,7 +474,7 @@ func (s *Service) finish(ctx context.Context, op *Operation, token string, resp 
 	}
 	_, err := s.record(ctx, op.OrderID, rec{op: op, opChange: func(o *Operation, p *Payment, now time.Time) error {
 		switch {
-		case o.Kind == OpCancel && wait == 0 && p.has(vipps.OperationCancel, vipps.OperationVoid):
+		case o.Kind == OpCancel && wait == 0 && p.cancelDone():
 			o.Status, o.Error = OpSucceeded, nil
 		case unknown:
 		case o.Kind == OpCancel && verr == nil:
@@ -504,7 +513,7 @@ func (s *Service) finish(ctx context.Context, op *Operation, token string, resp 
 				// entry of the log is not learned yet.
 				p.NextCheckAt = now
 			}
-		case op.Kind == OpCancel && op.Status == OpSucceeded && !p.has(vipps.OperationCancel, vipps.OperationVoid):
+		case op.Kind == OpCancel && op.Status == OpSucceeded && !p.cancelDone():
 			p.NextCheckAt = now
 		}
 		return ev, nil

@@ -176,7 +176,7 @@ func (s *Service) settle(p, before *Payment, added []Fact, hint vipps.CallbackSt
 		}
 		switch f.Operation {
 		case vipps.OperationReserve, vipps.OperationSale:
-			if !slices.ContainsFunc(earlier, reserves) {
+			if !slices.ContainsFunc(earlier, succeeded(vipps.OperationReserve, vipps.OperationSale)) {
 				add(EventReserved, b.Amounts.Authorized)
 				if f.Operation == vipps.OperationSale {
 					add(EventCaptured, f.Amount)
@@ -187,11 +187,11 @@ func (s *Service) settle(p, before *Payment, added []Fact, hint vipps.CallbackSt
 		case vipps.OperationRefund:
 			add(EventRefunded, f.Amount)
 		case vipps.OperationVoid:
-			if !slices.ContainsFunc(earlier, voids) {
+			if !slices.ContainsFunc(earlier, succeeded(vipps.OperationVoid)) {
 				add(EventVoided, b.Released)
 			}
 		case vipps.OperationCancel:
-			if b.State == Cancelled && !slices.ContainsFunc(earlier, cancels) {
+			if b.State == Cancelled && !slices.ContainsFunc(earlier, succeeded(vipps.OperationCancel)) {
 				t := EventCancelled
 				if hint == vipps.CallbackRejected || !now.Before(s.sched.Deadline(sentAt(p))) {
 					t = EventExpired
@@ -247,12 +247,6 @@ func (s *Service) adopt(p, before *Payment, now time.Time) []Event {
 	}
 	return ev
 }
-
-func reserves(f Fact) bool {
-	return f.Success && (f.Operation == vipps.OperationReserve || f.Operation == vipps.OperationSale)
-}
-func voids(f Fact) bool   { return f.Success && f.Operation == vipps.OperationVoid }
-func cancels(f Fact) bool { return f.Success && f.Operation == vipps.OperationCancel }
 
 // Check asks Vipps for the payment's details now and stores what changed.
 // The return page and staff use it; it is safe to repeat. When Vipps could
@@ -366,7 +360,7 @@ func (s *Service) details(ctx context.Context, id vipps.OrderID, owner string, c
 		}
 		wasReserved := p.has(vipps.OperationReserve, vipps.OperationSale)
 		added := p.learn(facts...)
-		if !wasReserved && slices.ContainsFunc(added, reserves) {
+		if !wasReserved && slices.ContainsFunc(added, succeeded(vipps.OperationReserve, vipps.OperationSale)) {
 			// A newer attempt stored after this read changes this
 			// payment's version too (Store.Create): then this change is
 			// made again and sees it.
