@@ -15,6 +15,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/vippskit/vipps"
 )
 
@@ -295,16 +297,12 @@ func (r *run) converge() convergence {
 
 // parallel calls f for every item, n at once.
 func parallel[T any](n int, items []T, f func(T)) {
-	sem := make(chan struct{}, n)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(n)
 	for _, it := range items {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			f(it)
-		})
+		g.Go(func() error { f(it); return nil })
 	}
-	wg.Wait()
+	g.Wait() //nolint:errcheck // f reports nothing
 }
 
 // violation is one payment (or request) that breaks an invariant.

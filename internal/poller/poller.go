@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/vippskit/vipps/internal/payment"
 )
 
@@ -118,16 +120,12 @@ func (p *Poller) Run(ctx context.Context) error {
 
 // each runs f on every item, at most workers at once, and waits for all.
 func each[T any](items []T, workers int, f func(T)) {
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(workers)
 	for _, it := range items {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			f(it)
-		})
+		g.Go(func() error { f(it); return nil })
 	}
-	wg.Wait()
+	g.Wait() //nolint:errcheck // f reports nothing
 }
 
 // pace is how dispatch leases and runs work.
