@@ -293,7 +293,7 @@ func (s *Service) Poll(ctx context.Context, p *Payment, owner string) error {
 // payment. failed is why the details could not be had (recorded on the
 // payment, and logged); err is why nothing could be stored.
 func (s *Service) check(ctx context.Context, id vipps.OrderID, owner string, cb *vipps.TransactionCallback) (p *Payment, failed error, err error) {
-	p, superseded, failed, err := s.details(ctx, id, owner, cb)
+	p, superseded, failed, err := s.learnDetails(ctx, id, owner, cb)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -316,15 +316,15 @@ func (s *Service) check(ctx context.Context, id vipps.OrderID, owner string, cb 
 // cancelled, no superseded one released): what sending an operation needs
 // to learn first.
 func (s *Service) refresh(ctx context.Context, id vipps.OrderID, owner string, cb *vipps.TransactionCallback) (p *Payment, failed error, err error) {
-	p, _, failed, err = s.details(ctx, id, owner, cb)
+	p, _, failed, err = s.learnDetails(ctx, id, owner, cb)
 	return p, failed, err
 }
 
-// details reads Vipps' details of the payment and records them.
+// learnDetails reads Vipps' details of the payment and records them.
 // superseded reports that they showed the reservation for the first time,
 // and that the shop order has a newer attempt: the reservation must be
 // released, and a TaskSupersede is queued for it with the change.
-func (s *Service) details(ctx context.Context, id vipps.OrderID, owner string, cb *vipps.TransactionCallback) (p *Payment, superseded bool, failed error, err error) {
+func (s *Service) learnDetails(ctx context.Context, id vipps.OrderID, owner string, cb *vipps.TransactionCallback) (p *Payment, superseded bool, failed error, err error) {
 	dctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
 	d, derr := s.vipps.Details(dctx, id)
 	cancel()
