@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -198,19 +199,19 @@ func New(cfg Config) (*Handler, error) {
 		shippingOptions: cfg.ShippingOptions,
 		fallback:        slices.Clone(cfg.FallbackShippingOptions),
 		onConsent:       cfg.OnConsentRemoved,
-		shippingTimeout: or(cfg.ShippingTimeout, DefaultShippingTimeout),
-		queueWait:       or(cfg.QueueWait, DefaultQueueWait),
-		txTimeout:       or(cfg.TransactionTimeout, DefaultTransactionTimeout),
-		maxBody:         or(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
+		shippingTimeout: cmp.Or(cfg.ShippingTimeout, DefaultShippingTimeout),
+		queueWait:       cmp.Or(cfg.QueueWait, DefaultQueueWait),
+		txTimeout:       cmp.Or(cfg.TransactionTimeout, DefaultTransactionTimeout),
+		maxBody:         cmp.Or(cfg.MaxBodyBytes, DefaultMaxBodyBytes),
 		log:             cfg.Logger,
-		jobs:            make(chan *vipps.TransactionCallback, or(cfg.QueueSize, DefaultQueueSize)),
+		jobs:            make(chan *vipps.TransactionCallback, cmp.Or(cfg.QueueSize, DefaultQueueSize)),
 		drained:         make(chan struct{}),
 	}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
 	h.base, h.abort = context.WithCancel(context.Background())
-	for range or(cfg.Workers, DefaultWorkers) {
+	for range cmp.Or(cfg.Workers, DefaultWorkers) {
 		h.wg.Add(1)
 		go h.work()
 	}
@@ -230,14 +231,6 @@ func cleanPrefix(name, p string) (string, error) {
 		return "", fmt.Errorf("%s %q is not an escaped URL path: %v", name, p, err)
 	}
 	return p, nil
-}
-
-func or[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Shutdown stops accepting callbacks (they get 503 from now on) and waits

@@ -402,11 +402,11 @@ func (r *run) check(conv convergence) *result {
 			if o != nil && o.receipt {
 				has := false
 				ord, err := r.vipps.GetOrder(ctx, vipps.OMEcom, id)
-				var ve *vipps.Error
+				ve, isVipps := errors.AsType[*vipps.Error](err)
 				switch {
 				case err == nil:
 					has = ord.Receipt != nil
-				case errors.As(err, &ve) && ve.NotFound():
+				case isVipps && ve.NotFound():
 				default:
 					r.st.anomaly("order management %s: %v", id, err)
 				}

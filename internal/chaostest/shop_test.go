@@ -387,7 +387,10 @@ func (r *run) classify(o *order, route, method, path string, a answer) {
 func (r *run) ctl(ctx context.Context, method, path string, body any, out any) (int, error) {
 	var rd io.Reader
 	if body != nil {
-		b, _ := json.Marshal(body)
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, fmt.Errorf("control %s %s: %w", method, path, err)
+		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, r.simURL+path, rd)

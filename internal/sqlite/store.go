@@ -190,8 +190,8 @@ func addFacts(ctx context.Context, tx writeTx, p *payment.Payment) error {
 
 // isUnique reports whether err is a violated UNIQUE constraint.
 func isUnique(err error) bool {
-	var se *msqlite.Error
-	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	se, ok := errors.AsType[*msqlite.Error](err)
+	return ok && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 }
 
 // Attempts returns the payments of a shop order reference, oldest attempt
