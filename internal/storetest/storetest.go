@@ -833,38 +833,11 @@ func testLease(t *testing.T, open func(t *testing.T) payment.Store) {
 		for round := range rounds {
 			// Each round starts after the last round's leases expired.
 			now := t0.Add(time.Duration(round) * 2 * ttl)
-			var (
-				mu    sync.Mutex
-				taken = make(map[vipps.OrderID]string)
-				wg    sync.WaitGroup
-			)
-			for o := range owners {
-				owner := fmt.Sprintf("owner-%d", o)
-				wg.Go(func() {
-					for range payments { // bounded; ends when nothing is left
-						ps, err := s.Lease(t.Context(), owner, now, ttl, limit)
-						if err != nil {
-							t.Errorf("round %d: Lease(%s) = %v, want nil", round, owner, err)
-							return
-						}
-						if len(ps) == 0 {
-							return
-						}
-						if len(ps) > limit {
-							t.Errorf("round %d: Lease(%s) = %d payments, limit %d", round, owner, len(ps), limit)
-						}
-						mu.Lock()
-						for _, p := range ps {
-							if prev, ok := taken[p.OrderID]; ok {
-								t.Errorf("round %d: %s leased to %s and to %s", round, p.OrderID, prev, owner)
-							}
-							taken[p.OrderID] = owner
-						}
-						mu.Unlock()
-					}
+			taken := leaseRace(t, round, owners, payments, limit, "Lease",
+				func(owner string) ([]vipps.OrderID, error) {
+					ps, err := s.Lease(t.Context(), owner, now, ttl, limit)
+					return ids(ps), err
 				})
-			}
-			wg.Wait()
 			if len(taken) != payments {
 				t.Errorf("round %d: %d payments leased, want %d", round, len(taken), payments)
 			}
@@ -875,6 +848,46 @@ func testLease(t *testing.T, open func(t *testing.T) payment.Store) {
 			}
 		}
 	})
+}
+
+// leaseRace lets owners lease concurrently until lease hands out nothing
+// (or bound calls each), and returns who got each key. It reports a key
+// handed to two owners and a batch over limit.
+func leaseRace[K comparable](t *testing.T, round, owners, bound, limit int, name string, lease func(owner string) ([]K, error)) map[K]string {
+	t.Helper()
+	var (
+		mu    sync.Mutex
+		taken = make(map[K]string)
+		wg    sync.WaitGroup
+	)
+	for o := range owners {
+		owner := fmt.Sprintf("owner-%d", o)
+		wg.Go(func() {
+			for range bound { // bounded; ends when nothing is left
+				keys, err := lease(owner)
+				if err != nil {
+					t.Errorf("round %d: %s(%s) = %v, want nil", round, name, owner, err)
+					return
+				}
+				if len(keys) == 0 {
+					return
+				}
+				if len(keys) > limit {
+					t.Errorf("round %d: %s(%s) = %d, limit %d", round, name, owner, len(keys), limit)
+				}
+				mu.Lock()
+				for _, k := range keys {
+					if prev, ok := taken[k]; ok {
+						t.Errorf("round %d: %v leased to %s and to %s", round, k, prev, owner)
+					}
+					taken[k] = owner
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return taken
 }
 
 func newOp(id string, kind payment.OpKind, key string, at time.Time) *payment.Operation {

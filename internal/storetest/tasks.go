@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
 
@@ -557,38 +556,15 @@ func testLeaseTasks(t *testing.T, open func(t *testing.T) payment.Store) {
 		for round := range rounds {
 			// Each round starts after the last round's leases expired.
 			now := t0.Add(time.Duration(round) * 2 * ttl)
-			var (
-				mu    sync.Mutex
-				taken = make(map[int64]string)
-				wg    sync.WaitGroup
-			)
-			for o := range owners {
-				owner := fmt.Sprintf("owner-%d", o)
-				wg.Go(func() {
-					for range payments * perEvent { // bounded; ends when nothing is left
-						ts, err := s.LeaseTasks(t.Context(), owner, now, ttl, limit)
-						if err != nil {
-							t.Errorf("round %d: LeaseTasks(%s) = %v, want nil", round, owner, err)
-							return
-						}
-						if len(ts) == 0 {
-							return
-						}
-						if len(ts) > limit {
-							t.Errorf("round %d: LeaseTasks(%s) = %d tasks, limit %d", round, owner, len(ts), limit)
-						}
-						mu.Lock()
-						for _, tk := range ts {
-							if prev, ok := taken[tk.ID]; ok {
-								t.Errorf("round %d: task %d leased to %s and to %s", round, tk.ID, prev, owner)
-							}
-							taken[tk.ID] = owner
-						}
-						mu.Unlock()
+			taken := leaseRace(t, round, owners, payments*perEvent, limit, "LeaseTasks",
+				func(owner string) ([]int64, error) {
+					ts, err := s.LeaseTasks(t.Context(), owner, now, ttl, limit)
+					var keys []int64
+					for _, tk := range ts {
+						keys = append(keys, tk.ID)
 					}
+					return keys, err
 				})
-			}
-			wg.Wait()
 			if len(taken) != payments*perEvent {
 				t.Errorf("round %d: %d tasks leased, want %d", round, len(taken), payments*perEvent)
 			}
