@@ -133,27 +133,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	// the service: take the listener's address first, and start serving
 	// once both exist.
 	hs := httptest.NewUnstartedServer(nil)
-	e.URL = "http://" + hs.Listener.Addr().String()
-	cfg := payment.Config{
-		Store: e.Store, Vipps: e.Sim.Client, PublicURL: e.URL, Now: e.Clock.Now, Logger: e.Logger,
-		ReturnKey: []byte(returnKey), OrderIDPrefix: OrderIDPrefix, Shipping: Shipping,
-	}
-	for _, o := range o.payment {
-		o(&cfg)
-	}
-	var err error
-	if e.Service, err = payment.NewService(cfg); err != nil {
-		hs.Close()
-		t.Fatalf("payment.NewService: %v", err)
-	}
 	var h http.Handler
-	if o.handler != nil {
-		h = o.handler(e)
-	} else {
-		h = e.callbacks()
-	}
-	hs.Config.Handler = h
-	hs.Start()
 	t.Cleanup(func() {
 		hs.Close()
 		if s, ok := h.(interface{ Shutdown(context.Context) error }); ok {
@@ -164,6 +144,25 @@ func New(t testing.TB, opts ...Option) *Env {
 			}
 		}
 	})
+	e.URL = "http://" + hs.Listener.Addr().String()
+	cfg := payment.Config{
+		Store: e.Store, Vipps: e.Sim.Client, PublicURL: e.URL, Now: e.Clock.Now, Logger: e.Logger,
+		ReturnKey: []byte(returnKey), OrderIDPrefix: OrderIDPrefix, Shipping: Shipping,
+	}
+	for _, o := range o.payment {
+		o(&cfg)
+	}
+	var err error
+	if e.Service, err = payment.NewService(cfg); err != nil {
+		t.Fatalf("payment.NewService: %v", err)
+	}
+	if o.handler != nil {
+		h = o.handler(e)
+	} else {
+		h = e.callbacks()
+	}
+	hs.Config.Handler = h
+	hs.Start()
 	e.Client = hs.Client()
 	e.poller = e.NewPoller("test")
 	return e
