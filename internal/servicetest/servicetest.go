@@ -103,17 +103,20 @@ func WithHandler(h func(*Env) http.Handler) Option {
 
 // The configuration of every Env's service, before WithPayment.
 const (
+	// OrderIDPrefix makes orderIds such as shop-10042.
 	OrderIDPrefix = "shop"
 	returnKey     = "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
 )
 
-// Shipping is the static shipping option of every Env's service: Posten,
-// 49 kr, the default.
-var Shipping = []vipps.ShippingOption{{IsDefault: true, ShippingCost: 49, ShippingMethod: "Posten", ShippingMethodID: "posten"}}
+// shipping returns the static shipping options of every Env's service:
+// Posten, 49 kr, the default.
+func shipping() []vipps.ShippingOption {
+	return []vipps.ShippingOption{{IsDefault: true, ShippingCost: 49, ShippingMethod: "Posten", ShippingMethodID: "posten"}}
+}
 
 // New starts an Env for t. Without options it has a SQLite store, a
 // WallClock, the order ID prefix "shop", one static express shipping
-// option (Shipping), no webhooks, and Vipps' callbacks served under
+// option (Posten, 49 kr), no webhooks, and Vipps' callbacks served under
 // "/vipps" by a callback handler wired to the service.
 func New(t testing.TB, opts ...Option) *Env {
 	t.Helper()
@@ -147,10 +150,10 @@ func New(t testing.TB, opts ...Option) *Env {
 	e.URL = "http://" + hs.Listener.Addr().String()
 	cfg := payment.Config{
 		Store: e.Store, Vipps: e.Sim.Client, PublicURL: e.URL, Now: e.Clock.Now, Logger: e.Logger,
-		ReturnKey: []byte(returnKey), OrderIDPrefix: OrderIDPrefix, Shipping: Shipping,
+		ReturnKey: []byte(returnKey), OrderIDPrefix: OrderIDPrefix, Shipping: shipping(),
 	}
-	for _, o := range o.payment {
-		o(&cfg)
+	for _, f := range o.payment {
+		f(&cfg)
 	}
 	var err error
 	if e.Service, err = payment.NewService(cfg); err != nil {
