@@ -41,7 +41,8 @@ type Env struct {
 	// Client is a client of the loopback server.
 	Client *http.Client
 	// Logger is the service's logger (and the handler's, if it wants it):
-	// slog text at debug level, to Logs and to the test's output.
+	// slog text at debug level, to Logs and to the test's output. In a
+	// benchmark it discards: what a benchmark prints is its measurements.
 	Logger *slog.Logger
 	// Logs holds all that Logger wrote.
 	Logs *Logs
@@ -128,7 +129,10 @@ func New(t testing.TB, opts ...Option) *Env {
 	if e.Clock == nil {
 		e.Clock = &WallClock{}
 	}
-	e.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(e.Logs, t.Output()), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.Logger = slog.New(slog.DiscardHandler)
+	if _, bench := t.(*testing.B); !bench {
+		e.Logger = slog.New(slog.NewTextHandler(io.MultiWriter(e.Logs, t.Output()), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	e.Sim = vippstest.NewServer(t, o.sim...)
 	e.Store = openStore(t, o.postgres)
 
