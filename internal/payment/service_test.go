@@ -5,55 +5,29 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vippskit/vipps"
-	"github.com/vippskit/vipps/callback"
 	"github.com/vippskit/vipps/internal/payment"
-	"github.com/vippskit/vipps/internal/poller"
-	"github.com/vippskit/vipps/internal/sqlite"
+	"github.com/vippskit/vipps/internal/servicetest"
 	"github.com/vippskit/vipps/vippstest"
 	"github.com/vippskit/vipps/webhook"
 )
 
-// clock is the service's clock in tests: real time plus what Advance added,
-// so that the simulator (on real time) and the service agree until a test
-// jumps ahead.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
-
-// env is a service on a real SQLite store, talking to a simulator, with
-// Vipps' callbacks served on loopback.
+// env is the shared harness (internal/servicetest) under the names these
+// tests use.
 type env struct {
-	t      testing.TB
-	sim    *vippstest.Server
-	store  *sqlite.Store
-	svc    *payment.Service
-	clock  *clock
-	poller *poller.Poller
+	*servicetest.Env
+	t     testing.TB
+	sim   *vippstest.Server
+	store servicetest.Store
+	svc   *payment.Service
+	clock servicetest.Clock
 }
 
 func newEnv(t testing.TB, opts ...func(*payment.Config)) *env {
@@ -64,116 +38,28 @@ func newEnv(t testing.TB, opts ...func(*payment.Config)) *env {
 // newEnvSim is newEnv with the simulator configured by simOpts.
 func newEnvSim(t testing.TB, simOpts []func(*vippstest.Config), opts ...func(*payment.Config)) *env {
 	t.Helper()
-	ctx := context.Background()
-	sim := vippstest.NewServer(t, simOpts...)
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vipps.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	var h http.Handler = http.NotFoundHandler()
-	var mu sync.Mutex
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		hh := h
-		mu.Unlock()
-		hh.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	c := &clock{}
-	cfg := payment.Config{
-		Store: st, Vipps: sim.Client, PublicURL: srv.URL, ReturnKey: []byte(strings.Repeat("k", 32)),
-		OrderIDPrefix: "shop", Now: c.Now,
-		Shipping: []vipps.ShippingOption{{IsDefault: true, ShippingCost: 49, ShippingMethod: "Posten", ShippingMethodID: "posten"}},
-	}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	svc, err := payment.NewService(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cb, err := callback.New(callback.Config{
-		Prefix: "/vipps",
-		Lookup: func(ctx context.Context, id vipps.OrderID) (string, error) {
-			p, err := st.Get(ctx, id)
-			if err != nil {
-				return "", callback.ErrUnknownOrder
-			}
-			return p.AuthTokenHash, nil
-		},
-		OnTransaction:           svc.OnCallback,
-		ShippingOptions:         svc.ShippingOptions,
-		FallbackShippingOptions: svc.FallbackShipping(),
-		OnConsentRemoved:        svc.RemoveConsent,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cb.Shutdown(context.Background()) })
-	mu.Lock()
-	h = cb
-	mu.Unlock()
-	pl, err := poller.New(poller.Config{Service: svc, Owner: "test", Now: c.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{t: t, sim: sim, store: st, svc: svc, clock: c, poller: pl}
+	e := servicetest.New(t, servicetest.WithSim(simOpts...), servicetest.WithPayment(opts...))
+	return &env{Env: e, t: t, sim: e.Sim, store: e.Store, svc: e.Service, clock: e.Clock}
 }
 
 func (e *env) create(req payment.CreateRequest) *payment.Payment {
 	e.t.Helper()
-	if req.Amount == 0 {
-		req.Amount = 1000
-	}
-	if req.Text == "" {
-		req.Text = "Test order"
-	}
-	p, err := e.svc.Create(context.Background(), req)
-	if err != nil {
-		e.t.Fatalf("Create(%+v) = %v", req, err)
-	}
-	return p
+	return e.Create(req)
 }
 
-// waitState waits until the stored payment is in state want: callbacks are
-// handled after Vipps has been answered.
 func (e *env) waitState(id vipps.OrderID, want payment.State) *payment.Payment {
 	e.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		p, err := e.store.Get(context.Background(), id)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if p.State == want {
-			return p
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("payment %s is %s, want %s", id, p.State, want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return e.WaitState(id, want)
 }
 
 func (e *env) poll() {
 	e.t.Helper()
-	if _, err := e.poller.Poll(context.Background()); err != nil {
-		e.t.Fatal(err)
-	}
+	e.Poll()
 }
 
 func (e *env) eventTypes(id vipps.OrderID) []payment.EventType {
 	e.t.Helper()
-	evs, err := e.store.Events(context.Background(), id)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var out []payment.EventType
-	for _, ev := range evs {
-		out = append(out, ev.Type)
-	}
-	return out
+	return e.EventTypes(id)
 }
 
 // simOps counts the requests the simulator got for an order, by op.

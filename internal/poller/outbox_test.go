@@ -77,15 +77,7 @@ func (s *shop) deliveries() []delivery {
 
 func (e *env) outbox(opts ...func(*poller.OutboxConfig)) *poller.Outbox {
 	e.t.Helper()
-	cfg := poller.OutboxConfig{Store: e.store, Service: e.svc, Owner: "a", Now: e.clock.Now}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	o, err := poller.NewOutbox(cfg)
-	if err != nil {
-		e.t.Fatalf("NewOutbox = %v", err)
-	}
-	return o
+	return e.NewOutbox("a", opts...)
 }
 
 // webhookTo sends webhooks to the shop, signed with webhookSecret.

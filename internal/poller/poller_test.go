@@ -3,10 +3,6 @@ package poller_test
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,36 +13,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vippskit/vipps"
-	"github.com/vippskit/vipps/callback"
 	"github.com/vippskit/vipps/internal/payment"
 	"github.com/vippskit/vipps/internal/poller"
-	"github.com/vippskit/vipps/internal/sqlite"
+	"github.com/vippskit/vipps/internal/servicetest"
 	"github.com/vippskit/vipps/vippstest"
 )
-
-// clock is the injected clock of the service, the Poller and the Outbox:
-// it stands still until a test moves it. It starts near real time,
-// truncated to what the store keeps (microseconds), so that times read
-// back compare equal.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().Truncate(time.Millisecond)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t
-}
 
 // gatedVipps is the simulator's client with a hook run before every
 // Details call, so that a test can hold a check in flight.
@@ -74,129 +45,50 @@ func (g *gatedVipps) Details(ctx context.Context, id vipps.OrderID) (*vipps.Paym
 	return g.Vipps.Details(ctx, id)
 }
 
-// env is a payment service on a real SQLite store, talking to the
-// simulator, with Vipps' callbacks served on loopback by the callback
-// handler. handled receives the orderId of every callback once the service
-// has handled it.
+// env is the shared harness (internal/servicetest) under the names these
+// tests use, on a servicetest.ManualClock: it stands still until a test
+// moves it, so that stored times compare exactly. vipps is the service's
+// Vipps client, which a test can hold in Details.
 type env struct {
-	t       *testing.T
-	sim     *vippstest.Server
-	store   *sqlite.Store
-	svc     *payment.Service
-	clock   *clock
-	vipps   *gatedVipps
-	handled chan vipps.OrderID
+	*servicetest.Env
+	t     *testing.T
+	sim   *vippstest.Server
+	store servicetest.Store
+	svc   *payment.Service
+	clock servicetest.Clock
+	vipps *gatedVipps
 }
 
 func newEnv(t *testing.T, opts ...func(*payment.Config)) *env {
 	t.Helper()
-	ctx := context.Background()
-	sim := vippstest.NewServer(t)
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "vipps.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	var (
-		mu sync.Mutex
-		h  http.Handler = http.NotFoundHandler()
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		hh := h
-		mu.Unlock()
-		hh.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	e := &env{t: t, sim: sim, store: st, clock: newClock(), vipps: &gatedVipps{Vipps: sim.Client}, handled: make(chan vipps.OrderID, 64)}
-	cfg := payment.Config{
-		Store: st, Vipps: e.vipps, PublicURL: srv.URL, ReturnKey: []byte(strings.Repeat("k", 32)),
-		OrderIDPrefix: "shop", Now: e.clock.Now,
-	}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if e.svc, err = payment.NewService(cfg); err != nil {
-		t.Fatal(err)
-	}
-	cb, err := callback.New(callback.Config{
-		Prefix: "/vipps",
-		Lookup: func(ctx context.Context, id vipps.OrderID) (string, error) {
-			p, err := st.Get(ctx, id)
-			if err != nil {
-				return "", callback.ErrUnknownOrder
-			}
-			return p.AuthTokenHash, nil
-		},
-		Logger: slog.New(slog.DiscardHandler),
-		OnTransaction: func(ctx context.Context, cb *vipps.TransactionCallback) error {
-			err := e.svc.OnCallback(ctx, cb)
-			select {
-			case e.handled <- cb.OrderID:
-			case <-ctx.Done():
-			}
-			return err
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cb.Shutdown(context.Background()) })
-	mu.Lock()
-	h = cb
-	mu.Unlock()
-	return e
+	g := &gatedVipps{}
+	gate := func(c *payment.Config) { g.Vipps, c.Vipps = c.Vipps, g }
+	e := servicetest.New(t, servicetest.WithClock(servicetest.NewManualClock(time.Now())),
+		servicetest.WithPayment(append([]func(*payment.Config){gate}, opts...)...))
+	return &env{Env: e, t: t, sim: e.Sim, store: e.Store, svc: e.Service, clock: e.Clock, vipps: g}
 }
 
 func withWebhooks(c *payment.Config) { c.Webhooks = true }
 
 func (e *env) create(req payment.CreateRequest) *payment.Payment {
 	e.t.Helper()
-	if req.Amount == 0 {
-		req.Amount = 1000
-	}
-	if req.Text == "" {
-		req.Text = "Test order"
-	}
-	p, err := e.svc.Create(context.Background(), req)
-	if err != nil {
-		e.t.Fatalf("Create(%+v) = %v", req, err)
-	}
-	return p
+	return e.Create(req)
 }
 
 // approve approves the payment in the simulator and waits until the
 // service has handled the callback; the payment is then reserved.
 func (e *env) approve(id vipps.OrderID) *payment.Payment {
 	e.t.Helper()
-	if err := e.sim.Sim.Approve(id, ""); err != nil {
-		e.t.Fatalf("Approve(%s) = %v", id, err)
+	p := e.Approve(id)
+	if p.State != payment.Reserved {
+		e.t.Fatalf("after approval and its callback, payment %s is %s, want reserved", id, p.State)
 	}
-	timeout := time.After(10 * time.Second)
-	for {
-		select {
-		case got := <-e.handled:
-			if got != id {
-				continue
-			}
-			p := e.get(id)
-			if p.State != payment.Reserved {
-				e.t.Fatalf("after approval and its callback, payment %s is %s, want reserved", id, p.State)
-			}
-			return p
-		case <-timeout:
-			e.t.Fatalf("the callback of %s was not handled within 10 s", id)
-		}
-	}
+	return p
 }
 
 func (e *env) get(id vipps.OrderID) *payment.Payment {
 	e.t.Helper()
-	p, err := e.store.Get(context.Background(), id)
-	if err != nil {
-		e.t.Fatalf("Get(%s) = %v", id, err)
-	}
-	return p
+	return e.Get(id)
 }
 
 // tasks returns the payment's webhook and receipt tasks; supersede tasks
@@ -212,11 +104,7 @@ func (e *env) tasks(id vipps.OrderID) []*payment.Task {
 
 func (e *env) events(id vipps.OrderID) []payment.Event {
 	e.t.Helper()
-	evs, err := e.store.Events(context.Background(), id)
-	if err != nil {
-		e.t.Fatalf("Events(%s) = %v", id, err)
-	}
-	return evs
+	return e.Events(id)
 }
 
 // details counts the details requests the simulator got, by orderId.
@@ -232,15 +120,7 @@ func (e *env) details() map[vipps.OrderID]int {
 
 func (e *env) poller(owner string, opts ...func(*poller.Config)) *poller.Poller {
 	e.t.Helper()
-	cfg := poller.Config{Service: e.svc, Owner: owner, Now: e.clock.Now}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	p, err := poller.New(cfg)
-	if err != nil {
-		e.t.Fatalf("poller.New = %v", err)
-	}
-	return p
+	return e.NewPoller(owner, opts...)
 }
 
 // observed collects what a Poller or Outbox reports through Observe.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
+	"github.com/vippskit/vipps/internal/servicetest"
 	"github.com/vippskit/vipps/vippstest"
 )
 
@@ -810,7 +811,9 @@ func TestAdminPaymentPage(t *testing.T) {
 }
 
 func TestAdminRetryTask(t *testing.T) {
-	e := newAdminEnv(t, func(c *envConfig) { c.payment.Webhooks = true })
+	e := newAdminEnv(t, func(c *envConfig) {
+		c.service = append(c.service, servicetest.WithPayment(func(c *payment.Config) { c.Webhooks = true }))
+	})
 	ctx := context.Background()
 	id := e.reserve(t, 10000)
 

@@ -7,22 +7,16 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
-	"github.com/vippskit/vipps/internal/sqlite"
+	"github.com/vippskit/vipps/internal/servicetest"
 	"github.com/vippskit/vipps/vippstest"
 )
 
@@ -33,21 +27,23 @@ const (
 	testAdminPassword = "test-admin-password"
 )
 
-// testEnv is the service on loopback for one test: the Vipps simulator
-// (sim), a SQLite store in t.TempDir() (store), the payment service (svc)
-// and the Server under test, served by an httptest server at url. url is
-// the service's PublicURL, so Vipps' callbacks and the customer's way back
-// reach the Server as they would in production; the simulator accepts the
-// http callbackPrefix because it points at loopback (with a warning in its
-// request log).
+// testEnv is the service on loopback for one test (internal/servicetest),
+// serving the Server under test: the Vipps simulator (sim), a SQLite store
+// in t.TempDir() (store), the payment service (svc) and the Server, served
+// at url. url is the service's PublicURL, so Vipps' callbacks and the
+// customer's way back reach the Server as they would in production; the
+// simulator accepts the http callbackPrefix because it points at loopback
+// (with a warning in its request log). The lower-case fields name the
+// harness's under the names these tests use.
 //
-// Everything is shut down by t.Cleanup in a safe order: the Server (its
-// HTTP listener, then the callback workers, which may still call the
+// Everything is shut down by t.Cleanup in a safe order: the HTTP listener,
+// then the Server (its callback workers, which may still call the
 // simulator and the store), then the store, then the simulator.
 type testEnv struct {
+	*servicetest.Env
 	t      *testing.T
 	sim    *vippstest.Server
-	store  *sqlite.Store
+	store  servicetest.Store
 	svc    *payment.Service
 	server *Server
 	// url is the Server's base URL, such as http://127.0.0.1:41234.
@@ -57,19 +53,19 @@ type testEnv struct {
 	client *http.Client
 	// logs holds what the service and the Server logged, as slog text at
 	// debug level; the same lines go to the test's output.
-	logs *syncBuffer
+	logs *servicetest.Logs
 }
 
 // envConfig is what newTestEnv builds the environment from. Options
 // change it before anything starts.
 type envConfig struct {
-	// sim configures the simulator (vippstest.NewServer's options).
-	sim []func(*vippstest.Config)
-	// payment configures the service. newTestEnv sets Store, Vipps and
-	// PublicURL after the options ran; the rest may be changed.
-	payment payment.Config
-	// web configures the Server. newTestEnv sets Service after the
-	// options ran; the rest may be changed.
+	// service configures the harness (servicetest.WithSim, WithPayment,
+	// ...); it starts with the order ID prefix "test". An option that
+	// changes the service's CallbackPath or ConsentPath must change the
+	// Server's (in web) to match.
+	service []servicetest.Option
+	// web configures the Server. newTestEnv sets Service and Logger after
+	// the options ran; the rest may be changed.
 	web Config
 }
 
@@ -81,17 +77,10 @@ type envConfig struct {
 //	env := newTestEnv(t, func(c *envConfig) { c.web.DemoShop = false })
 func newTestEnv(t *testing.T, opts ...func(*envConfig)) *testEnv {
 	t.Helper()
-	logs := &syncBuffer{}
-	logger := slog.New(slog.NewTextHandler(io.MultiWriter(logs, t.Output()), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := envConfig{
-		payment: payment.Config{
-			ReturnKey:     bytes.Repeat([]byte("r"), 32),
-			OrderIDPrefix: "test",
-			Shipping: []vipps.ShippingOption{
-				{IsDefault: true, ShippingCost: 49, ShippingMethod: "Posten", ShippingMethodID: "posten"},
-			},
-			Logger: logger,
-		},
+		service: []servicetest.Option{servicetest.WithPayment(func(c *payment.Config) {
+			c.ReturnKey, c.OrderIDPrefix = bytes.Repeat([]byte("r"), 32), "test"
+		})},
 		web: Config{
 			APIKey:        testAPIKey,
 			AdminUser:     testAdminUser,
@@ -99,53 +88,25 @@ func newTestEnv(t *testing.T, opts ...func(*envConfig)) *testEnv {
 			CSRFKey:       bytes.Repeat([]byte("c"), 32),
 			Environment:   "TEST: simulated Vipps",
 			DemoShop:      true,
-			Logger:        logger,
 		},
 	}
 	for _, o := range opts {
 		o(&cfg)
 	}
-
-	e := &testEnv{t: t, logs: logs}
-	e.sim = vippstest.NewServer(t, cfg.sim...)
-	var err error
-	if e.store, err = sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "vipps.db")); err != nil {
-		t.Fatalf("sqlite.Open: %v", err)
-	}
-	t.Cleanup(func() { e.store.Close() })
-
-	// The service needs the Server's URL and the Server needs the service:
-	// take the listener's address first, and start serving once both exist.
-	hs := httptest.NewUnstartedServer(nil)
-	e.url = "http://" + hs.Listener.Addr().String()
-	cfg.payment.Store, cfg.payment.Vipps, cfg.payment.PublicURL = e.store, e.sim.Client, e.url
-	if cfg.web.CallbackPath == "" {
-		cfg.web.CallbackPath = cfg.payment.CallbackPath
-	}
-	if cfg.web.ConsentPath == "" {
-		cfg.web.ConsentPath = cfg.payment.ConsentPath
-	}
-	if e.svc, err = payment.NewService(cfg.payment); err != nil {
-		hs.Close()
-		t.Fatalf("payment.NewService: %v", err)
-	}
-	cfg.web.Service = e.svc
-	if e.server, err = New(cfg.web); err != nil {
-		hs.Close()
-		t.Fatalf("web.New: %v", err)
-	}
-	hs.Config.Handler = e.server
-	hs.Start()
-	t.Cleanup(func() {
-		hs.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := e.server.Shutdown(ctx); err != nil {
-			t.Errorf("Server.Shutdown: %v", err)
+	e := &testEnv{t: t}
+	serve := servicetest.WithHandler(func(se *servicetest.Env) http.Handler {
+		cfg.web.Service, cfg.web.Logger = se.Service, se.Logger
+		var err error
+		if e.server, err = New(cfg.web); err != nil {
+			t.Fatalf("web.New: %v", err)
 		}
+		return e.server
 	})
-	e.client = hs.Client()
-	e.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	e.Env = servicetest.New(t, append(cfg.service, serve)...)
+	e.sim, e.store, e.svc, e.url, e.logs = e.Sim, e.Store, e.Service, e.URL, e.Logs
+	client := *e.Client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	e.client = &client
 	return e
 }
 
@@ -159,6 +120,7 @@ func newTestEnv(t *testing.T, opts ...func(*envConfig)) *testEnv {
 func (e *testEnv) in(t *testing.T) *testEnv {
 	c := *e
 	c.t = t
+	c.Env = e.Env.In(t)
 	return &c
 }
 
@@ -298,24 +260,7 @@ func (e *testEnv) waitCallback(id vipps.OrderID) {
 // and returns the payment; after 10 s it fails the test, naming what.
 func (e *testEnv) waitFor(id vipps.OrderID, what string, cond func(*payment.Payment, []payment.Event) bool) *payment.Payment {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		p, err := e.store.Get(e.t.Context(), id)
-		if err != nil {
-			e.t.Fatalf("waiting for %s of %s: %v", what, id, err)
-		}
-		ev, err := e.store.Events(e.t.Context(), id)
-		if err != nil {
-			e.t.Fatalf("waiting for %s of %s: %v", what, id, err)
-		}
-		if cond(p, ev) {
-			return p
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("payment %s: no %s after 10 s; it is %s", id, what, p.State)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return e.WaitFor(id, what, cond)
 }
 
 // simRequests returns the requests the simulator got for the order with
@@ -328,24 +273,6 @@ func (e *testEnv) simRequests(id vipps.OrderID, op string) []vippstest.Request {
 		}
 	}
 	return out
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // TestEnv checks the harness itself: the service serves, and the
