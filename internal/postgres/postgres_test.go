@@ -2,13 +2,9 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,66 +15,9 @@ import (
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
 	"github.com/vippskit/vipps/internal/postgres"
+	"github.com/vippskit/vipps/internal/servicetest"
 	"github.com/vippskit/vipps/internal/storetest"
 )
-
-// testDSN is the database the tests use, from VIPPS_TEST_POSTGRES. Without
-// it the tests skip, unless CI is set: CI must run them.
-func testDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("VIPPS_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("VIPPS_TEST_POSTGRES is not set; CI must run the PostgreSQL tests (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-		}
-		t.Skip("VIPPS_TEST_POSTGRES is not set; skipping the PostgreSQL tests")
-	}
-	return dsn
-}
-
-// newSchema creates an empty schema with a random name, dropped when the
-// test ends, and returns a DSN whose search_path is that schema.
-func newSchema(t *testing.T) string {
-	t.Helper()
-	dsn := testDSN(t)
-	name := "vt_" + strings.ToLower(rand.Text())
-	conn, err := pgx.Connect(t.Context(), dsn)
-	if err != nil {
-		t.Fatalf("connect %s: %v", dsn, err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	return withSearchPath(t, dsn, name)
-}
-
-func withSearchPath(t *testing.T, dsn, schema string) string {
-	t.Helper()
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatalf("VIPPS_TEST_POSTGRES: %v", err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return dsn + " search_path=" + schema
-}
 
 // open opens a store on dsn, closed when the test ends.
 func open(t *testing.T, dsn string) *postgres.Store {
@@ -104,12 +43,12 @@ func newPayment(id vipps.OrderID) *payment.Payment {
 // TestConformance runs the suite every payment.Store must pass, each
 // subtest on a fresh schema.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) payment.Store { return open(t, newSchema(t)) })
+	storetest.Run(t, func(t *testing.T) payment.Store { return open(t, servicetest.PostgresDSN(t)) })
 }
 
 func TestStoreSmoke(t *testing.T) {
 	ctx := t.Context()
-	s := open(t, newSchema(t))
+	s := open(t, servicetest.PostgresDSN(t))
 
 	p := newPayment("acme-1")
 	p.Shipping = json.RawMessage(`{"b": 1, "a": [2]}`)
@@ -213,7 +152,7 @@ func TestStoreSmoke(t *testing.T) {
 // of them.
 func TestLeaseReplicas(t *testing.T) {
 	ctx := t.Context()
-	dsn := newSchema(t)
+	dsn := servicetest.PostgresDSN(t)
 	replicas := []*postgres.Store{open(t, dsn), open(t, dsn)}
 	const n = 300
 	for i := range n {
@@ -263,7 +202,7 @@ func TestLeaseReplicas(t *testing.T) {
 // as replicas starting together: all must succeed, and each migration must be
 // applied once.
 func TestMigrateConcurrently(t *testing.T) {
-	dsn := newSchema(t)
+	dsn := servicetest.PostgresDSN(t)
 	const n = 6
 	errs := make([]error, n)
 	stores := make([]*postgres.Store, n)
@@ -304,7 +243,7 @@ func TestMigrateConcurrently(t *testing.T) {
 // them.
 func TestLeaseTasksReplicas(t *testing.T) {
 	ctx := t.Context()
-	dsn := newSchema(t)
+	dsn := servicetest.PostgresDSN(t)
 	replicas := []*postgres.Store{open(t, dsn), open(t, dsn)}
 	const payments, perEvent = 100, 3
 	for i := range payments {
@@ -358,7 +297,7 @@ func TestLeaseTasksReplicas(t *testing.T) {
 // take the new fields and tasks.
 func TestMigrateUpgrade(t *testing.T) {
 	ctx := t.Context()
-	dsn := newSchema(t)
+	dsn := servicetest.PostgresDSN(t)
 	old, err := postgres.OpenVersion(ctx, dsn, 1)
 	if err != nil {
 		t.Fatalf("OpenVersion(1) = %v", err)
