@@ -112,10 +112,14 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// noArgs is a usage error unless there are no arguments.
-func (f *flagSet) noArgs(args []string) error {
-	if len(args) > 0 {
-		return f.usagef("unexpected arguments %q", args)
+// parseFlags is parse for a command that takes flags only.
+func (f *flagSet) parseFlags(args []string) error {
+	rest, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return f.usagef("unexpected arguments %q", rest)
 	}
 	return nil
 }

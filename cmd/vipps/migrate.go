@@ -21,11 +21,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "migrate", "", migrateDoc)
 	var database string
 	defineDatabase(fs, &database)
-	rest, err := fs.parse(args)
-	if err != nil {
-		return err
-	}
-	if err := fs.noArgs(rest); err != nil {
+	if err := fs.parseFlags(args); err != nil {
 		return err
 	}
 	if database == "" {

@@ -94,11 +94,7 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 	fs.env("shutdown-timeout", "VIPPS_SHUTDOWN_TIMEOUT")
 	fs.fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (secrets redacted) and exit")
 	fs.env("print-config", "VIPPS_PRINT_CONFIG")
-	rest, err := fs.parse(args)
-	if err != nil {
-		return nil, err
-	}
-	if err := fs.noArgs(rest); err != nil {
+	if err := fs.parseFlags(args); err != nil {
 		return nil, err
 	}
 	var bad []string
@@ -403,12 +399,13 @@ func (f *serveFlags) fillDemoSecrets() error {
 	if f.secretsFile != "" {
 		b, err := os.ReadFile(f.secretsFile)
 		switch {
-		case err == nil:
+		case errors.Is(err, os.ErrNotExist):
+		case err != nil:
+			return err
+		default:
 			if err := json.Unmarshal(b, &s); err != nil {
 				return fmt.Errorf("secrets file %s: %w (delete it to generate new secrets)", f.secretsFile, err)
 			}
-		case !errors.Is(err, os.ErrNotExist):
-			return err
 		}
 	}
 	changed := false

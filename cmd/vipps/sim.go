@@ -86,11 +86,7 @@ func parseSimFlags(e *env, args []string) (*simFlags, error) {
 	fs.stringEnv(&f.logFormat, "log-format", "text", "VIPPS_SIM_LOG_FORMAT", "request log `format` on stderr: text or json")
 	fs.fs.DurationVar(&f.grace, "shutdown-timeout", simShutdownGrace, "how long to wait for requests in flight when stopping")
 	fs.env("shutdown-timeout", "VIPPS_SIM_SHUTDOWN_TIMEOUT")
-	rest, err := fs.parse(args)
-	if err != nil {
-		return nil, err
-	}
-	if err := fs.noArgs(rest); err != nil {
+	if err := fs.parseFlags(args); err != nil {
 		return nil, err
 	}
 	switch {
