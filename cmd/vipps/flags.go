@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/vippskit/vipps"
 )
@@ -30,8 +31,8 @@ type flagSet struct {
 type envFlag struct{ flag, env string }
 
 // newFlagSet returns the flag set of the command name. The command defines
-// its flags on f.fs, marking each setting's environment variable with
-// f.env, then calls f.parse.
+// its settings with f.stringEnv, f.boolEnv and f.durationEnv (a flag and
+// its environment variable), its other flags on f.fs, then calls f.parse.
 func newFlagSet(e *env, name, args, doc string) *flagSet {
 	f := &flagSet{fs: flag.NewFlagSet(name, flag.ContinueOnError), name: name, args: args, doc: doc, e: e}
 	f.fs.SetOutput(io.Discard) // parse errors are returned, the usage is printed by f.usage
@@ -47,6 +48,19 @@ func (f *flagSet) env(flagName, envVar string) {
 // stringEnv defines a string flag that falls back to an environment variable.
 func (f *flagSet) stringEnv(p *string, name, value, envVar, usage string) {
 	f.fs.StringVar(p, name, value, usage)
+	f.env(name, envVar)
+}
+
+// boolEnv defines a bool flag that falls back to an environment variable.
+func (f *flagSet) boolEnv(p *bool, name string, value bool, envVar, usage string) {
+	f.fs.BoolVar(p, name, value, usage)
+	f.env(name, envVar)
+}
+
+// durationEnv defines a duration flag that falls back to an environment
+// variable.
+func (f *flagSet) durationEnv(p *time.Duration, name string, value time.Duration, envVar, usage string) {
+	f.fs.DurationVar(p, name, value, usage)
 	f.env(name, envVar)
 }
 

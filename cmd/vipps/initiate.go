@@ -14,9 +14,9 @@ the URL to send the user to (valid for 5 minutes), and the token that
 "vipps approve" needs in the test environment.
 
 The amount is -amount in øre (49900 is 499 kr), as Vipps sends amounts, or
--nok in kroner with at most two decimals (499, 499.00 or 499,50). Give one of
-them; anything that could be read two ways, such as "1,000", is refused. The
-least Vipps accepts is 1 kr.
+-nok in kroner with at most two decimals (499, 499.00, 499,50 or 1 299,50,
+thousands grouped by spaces). Give one of them; anything that could be read
+two ways, such as "1,000", is refused. The least Vipps accepts is 1 kr.
 
 The order id is -order-id, or else a new one made of -prefix and a random
 part (vipps.NewOrderID). An order id can be used once per sales unit: Vipps

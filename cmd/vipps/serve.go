@@ -88,12 +88,9 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 	fs.stringEnv(&f.replica, "replica-id", "", "VIPPS_REPLICA_ID", "name of this replica in leases (default host-pid)")
 	fs.stringEnv(&f.logLevel, "log-level", "info", "VIPPS_LOG_LEVEL", "debug, info, warn or error")
 	fs.stringEnv(&f.logFormat, "log-format", "json", "VIPPS_LOG_FORMAT", "json or text")
-	fs.fs.BoolVar(&f.demoShop, "demo-shop", false, "serve the demo shop at / (always on with the simulator)")
-	fs.env("demo-shop", "VIPPS_DEMO_SHOP")
-	fs.fs.DurationVar(&f.grace, "shutdown-timeout", 15*time.Second, "how long to let work in flight finish when stopping")
-	fs.env("shutdown-timeout", "VIPPS_SHUTDOWN_TIMEOUT")
-	fs.fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (secrets redacted) and exit")
-	fs.env("print-config", "VIPPS_PRINT_CONFIG")
+	fs.boolEnv(&f.demoShop, "demo-shop", false, "VIPPS_DEMO_SHOP", "serve the demo shop at / (always on with the simulator)")
+	fs.durationEnv(&f.grace, "shutdown-timeout", 15*time.Second, "VIPPS_SHUTDOWN_TIMEOUT", "how long to let work in flight finish when stopping")
+	fs.boolEnv(&f.printConfig, "print-config", false, "VIPPS_PRINT_CONFIG", "print the effective configuration (secrets redacted) and exit")
 	if err := fs.parseFlags(args); err != nil {
 		return nil, err
 	}
@@ -258,7 +255,10 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (app *serv
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	app.url = "http://" + ln.Addr().String()
-	public := cmp.Or(f.publicURL, app.url)
+	public := f.publicURL
+	if public == "" {
+		public = app.url
+	}
 
 	client, err := app.newClient(f)
 	if err != nil {

@@ -71,21 +71,17 @@ func parseSimFlags(e *env, args []string) (*simFlags, error) {
 	var f simFlags
 	fs := newFlagSet(e, "sim", "", simDoc)
 	fs.stringEnv(&f.addr, "addr", "127.0.0.1:8085", "VIPPS_SIM_ADDR", "listen `address`")
-	fs.fs.BoolVar(&f.lenient, "lenient", false,
+	fs.boolEnv(&f.lenient, "lenient", false, "VIPPS_SIM_LENIENT",
 		"accept what real Vipps refuses where the meaning is clear, such as http URLs")
-	fs.env("lenient", "VIPPS_SIM_LENIENT")
-	fs.fs.BoolVar(&f.addShipping, "express-adds-shipping", false,
+	fs.boolEnv(&f.addShipping, "express-adds-shipping", false, "VIPPS_SIM_EXPRESS_ADDS_SHIPPING",
 		"add the express shipping cost the user chose to the reserved amount; Vipps does not document whether it does")
-	fs.env("express-adds-shipping", "VIPPS_SIM_EXPRESS_ADDS_SHIPPING")
-	fs.fs.DurationVar(&f.tokenLifetime, "token-lifetime", time.Hour, "how long access tokens are valid, at least 1s")
-	fs.env("token-lifetime", "VIPPS_SIM_TOKEN_LIFETIME")
+	fs.durationEnv(&f.tokenLifetime, "token-lifetime", time.Hour, "VIPPS_SIM_TOKEN_LIFETIME", "how long access tokens are valid, at least 1s")
 	fs.stringEnv(&f.snapshot, "snapshot", "", "VIPPS_SIM_SNAPSHOT",
 		"keep the state in this `file` across restarts; empty keeps it in memory only")
 	fs.stringEnv(&f.merchants, "merchants", "", "VIPPS_SIM_MERCHANTS",
 		"JSON `file` with the merchants to simulate, instead of the default one")
 	fs.stringEnv(&f.logFormat, "log-format", "text", "VIPPS_SIM_LOG_FORMAT", "request log `format` on stderr: text or json")
-	fs.fs.DurationVar(&f.grace, "shutdown-timeout", simShutdownGrace, "how long to wait for requests in flight when stopping")
-	fs.env("shutdown-timeout", "VIPPS_SIM_SHUTDOWN_TIMEOUT")
+	fs.durationEnv(&f.grace, "shutdown-timeout", simShutdownGrace, "VIPPS_SIM_SHUTDOWN_TIMEOUT", "how long to wait for requests in flight when stopping")
 	if err := fs.parseFlags(args); err != nil {
 		return nil, err
 	}

@@ -29,8 +29,7 @@ type verb struct {
 func newVerb(e *env, name, args, doc string) *verb {
 	v := &verb{flagSet: newFlagSet(e, name, args, doc)}
 	v.client.define(v.flagSet, "test")
-	v.fs.DurationVar(&v.timeout, "timeout", time.Minute, "give up after this `duration`, retries included")
-	v.env("timeout", "VIPPS_TIMEOUT")
+	v.durationEnv(&v.timeout, "timeout", time.Minute, "VIPPS_TIMEOUT", "give up after this `duration`, retries included")
 	v.fs.BoolVar(&v.json, "json", false, "print the decoded response as indented JSON")
 	v.fs.BoolVar(&v.verbose, "v", false, "log every request to Vipps on stderr")
 	v.shared = append(v.shared, "timeout", "json", "v")
