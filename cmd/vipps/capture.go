@@ -71,17 +71,24 @@ func moveMoney(ctx context.Context, e *env, args []string, op, doc string) error
 // writeTransaction writes the answer to capture, refund and cancel.
 func writeTransaction(w io.Writer, r *vipps.TransactionResponse, requestID string) {
 	t, s := r.TransactionInfo, r.TransactionSummary
-	fields(w, "",
-		"order id", string(r.OrderID),
-		"status", string(t.Status),
-		"amount", t.Amount.Kroner(),
-		"time", formatTime(t.TimeStamp),
-		"transaction id", t.TransactionID,
+	fields(w, "", append(transactionFields(r.OrderID, string(t.Status), t.Amount, t.TimeStamp, t.TransactionID),
 		"text", t.TransactionText,
 		"request id", requestID,
 		"captured", s.CapturedAmount.Kroner(),
 		"refunded", s.RefundedAmount.Kroner(),
 		"remaining to capture", s.RemainingAmountToCapture.Kroner(),
 		"remaining to refund", s.RemainingAmountToRefund.Kroner(),
-	)
+	)...)
+}
+
+// transactionFields are the fields of an operation, for fields: what
+// capture, refund, cancel and status show first.
+func transactionFields(id vipps.OrderID, status string, amount vipps.Amount, at vipps.Time, transactionID string) []string {
+	return []string{
+		"order id", string(id),
+		"status", status,
+		"amount", amount.Kroner(),
+		"time", formatTime(at),
+		"transaction id", transactionID,
+	}
 }

@@ -31,13 +31,7 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		}
 		return v.print(s, func(w io.Writer) {
 			t := s.TransactionInfo
-			fields(w, "",
-				"order id", string(s.OrderID),
-				"status", string(t.Status),
-				"amount", t.Amount.Kroner(),
-				"time", formatTime(t.TimeStamp),
-				"transaction id", t.TransactionID,
-			)
+			fields(w, "", transactionFields(s.OrderID, string(t.Status), t.Amount, t.TimeStamp, t.TransactionID)...)
 		})
 	})
 }
