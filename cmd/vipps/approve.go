@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -21,15 +22,11 @@ URL it printed. The phone number is the test user's 8 digits.
 func runApprove(ctx context.Context, e *env, args []string) error {
 	v := newVerb(e, "approve", "<order-id>", approveDoc)
 	var phone, token, fromURL, requestID string
-	v.stringEnv(&phone, "phone", "VIPPS_TEST_PHONE", "the test user's 8-digit phone `number` (required)")
+	v.stringEnv(&phone, "phone", "", "VIPPS_TEST_PHONE", "the test user's 8-digit phone `number` (required)")
 	v.fs.StringVar(&token, "token", "", "the `token` of the initiate URL")
 	v.fs.StringVar(&fromURL, "url", "", "the initiate `url`, to take the token from (instead of -token)")
 	v.fs.StringVar(&requestID, "request-id", "", "X-Request-Id `key` (default a new one)")
-	rest, err := v.parse(args)
-	if err != nil {
-		return err
-	}
-	id, err := v.orderArg(rest)
+	id, err := v.parseOrder(args)
 	if err != nil {
 		return err
 	}
@@ -44,25 +41,19 @@ func runApprove(ctx context.Context, e *env, args []string) error {
 	case token == "":
 		return v.usagef("missing -token (or -url, the URL initiate printed)")
 	}
-	client, err := v.newClient("phone")
-	if err != nil {
-		return err
-	}
-	if requestID == "" {
-		requestID = vipps.NewRequestID()
-	}
-	ctx, cancel := v.context(ctx)
-	defer cancel()
-	err = client.Approve(ctx, id, vipps.ApproveRequest{CustomerPhoneNumber: phone, Token: token, RequestID: requestID})
-	if err != nil {
-		return failed(err, "approve", id, requestID)
-	}
-	out := struct {
-		OrderID   vipps.OrderID `json:"orderId"`
-		Approved  bool          `json:"approved"`
-		RequestID string        `json:"requestId"`
-	}{id, true, requestID}
-	return v.print(out, func(w io.Writer) {
-		fmt.Fprintf(w, "approved order %s (X-Request-Id %s)\nRun \"vipps details %s\" to see the reservation.\n", id, requestID, id)
+	requestID = cmp.Or(requestID, vipps.NewRequestID())
+	return v.call(ctx, []string{"phone"}, func(ctx context.Context, client *vipps.Client) error {
+		err := client.Approve(ctx, id, vipps.ApproveRequest{CustomerPhoneNumber: phone, Token: token, RequestID: requestID})
+		if err != nil {
+			return v.failed(err, id, requestID)
+		}
+		out := struct {
+			OrderID   vipps.OrderID `json:"orderId"`
+			Approved  bool          `json:"approved"`
+			RequestID string        `json:"requestId"`
+		}{id, true, requestID}
+		return v.print(out, func(w io.Writer) {
+			fmt.Fprintf(w, "approved order %s (X-Request-Id %s)\nRun \"vipps details %s\" to see the reservation.\n", id, requestID, id)
+		})
 	})
 }

@@ -22,23 +22,15 @@ func runCancel(ctx context.Context, e *env, args []string) error {
 	var release bool
 	v.fs.StringVar(&text, "text", "", "transaction text shown to the user, at most 100 characters (required)")
 	v.fs.BoolVar(&release, "release-remaining", false, "after a partial capture, release what is still reserved (shouldReleaseRemainingFunds)")
-	rest, err := v.parse(args)
+	id, err := v.parseOrder(args)
 	if err != nil {
 		return err
 	}
-	id, err := v.orderArg(rest)
-	if err != nil {
-		return err
-	}
-	client, err := v.newClient("text")
-	if err != nil {
-		return err
-	}
-	ctx, cancel := v.context(ctx)
-	defer cancel()
-	resp, err := client.Cancel(ctx, id, vipps.CancelRequest{TransactionText: text, ShouldReleaseRemainingFunds: release})
-	if err != nil {
-		return failed(err, "cancel", id, "")
-	}
-	return v.print(resp, func(w io.Writer) { writeTransaction(w, resp, "") })
+	return v.call(ctx, []string{"text"}, func(ctx context.Context, client *vipps.Client) error {
+		resp, err := client.Cancel(ctx, id, vipps.CancelRequest{TransactionText: text, ShouldReleaseRemainingFunds: release})
+		if err != nil {
+			return v.failed(err, id, "")
+		}
+		return v.print(resp, func(w io.Writer) { writeTransaction(w, resp, "") })
+	})
 }

@@ -24,40 +24,32 @@ callback or redirect, and before trying again when an outcome is unknown.
 
 func runDetails(ctx context.Context, e *env, args []string) error {
 	v := newVerb(e, "details", "<order-id>", detailsDoc)
-	rest, err := v.parse(args)
+	id, err := v.parseOrder(args)
 	if err != nil {
 		return err
 	}
-	id, err := v.orderArg(rest)
-	if err != nil {
-		return err
-	}
-	client, err := v.newClient()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := v.context(ctx)
-	defer cancel()
-	d, err := client.Details(ctx, id)
-	if err != nil {
-		return failed(err, "details", id, "")
-	}
-	return v.print(d, func(w io.Writer) { writeDetails(w, d) })
+	return v.call(ctx, nil, func(ctx context.Context, client *vipps.Client) error {
+		d, err := client.Details(ctx, id)
+		if err != nil {
+			return v.failed(err, id, "")
+		}
+		return v.print(d, func(w io.Writer) { writeDetails(w, d) })
+	})
 }
 
 // writeDetails writes the summary, shipping, user and log of a payment.
 func writeDetails(w io.Writer, d *vipps.PaymentDetails) {
 	last := "none yet"
 	if e, ok := d.Last(); ok {
-		last = fmt.Sprintf("%s %s at %s", e.Operation, e.Amount, formatTime(e.TimeStamp))
+		last = fmt.Sprintf("%s %s at %s", e.Operation, e.Amount.Kroner(), formatTime(e.TimeStamp))
 	}
 	kv := []string{"order id", string(d.OrderID), "last operation", last}
 	if s := d.TransactionSummary; s != nil {
 		kv = append(kv,
-			"captured", s.CapturedAmount.String(),
-			"refunded", s.RefundedAmount.String(),
-			"remaining to capture", s.RemainingAmountToCapture.String(),
-			"remaining to refund", s.RemainingAmountToRefund.String(),
+			"captured", s.CapturedAmount.Kroner(),
+			"refunded", s.RefundedAmount.Kroner(),
+			"remaining to capture", s.RemainingAmountToCapture.Kroner(),
+			"remaining to refund", s.RemainingAmountToRefund.Kroner(),
 		)
 		if s.BankIdentificationNumber != 0 {
 			kv = append(kv, "card bin", strconv.FormatInt(s.BankIdentificationNumber, 10))
@@ -73,7 +65,7 @@ func writeDetails(w io.Writer, d *vipps.PaymentDetails) {
 		a := s.Address
 		fields(w, "  ",
 			"method", fmt.Sprintf("%s (%s)", s.ShippingMethod, s.ShippingMethodID),
-			"cost", s.ShippingCost.Amount().String(),
+			"cost", s.ShippingCost.Amount().Kroner(),
 			"address", joinNonEmpty(", ", a.AddressLine1, a.AddressLine2, joinNonEmpty(" ", a.PostCode, a.City), a.Country),
 		)
 	}
@@ -100,20 +92,12 @@ func writeDetails(w io.Writer, d *vipps.PaymentDetails) {
 		if !e.OperationSuccess {
 			ok = "FAILED"
 		}
-		rows = append(rows, []string{formatTime(e.TimeStamp), string(e.Operation), e.Amount.String(), ok,
-			dash(e.TransactionID), dash(e.RequestID), e.TransactionText})
+		rows = append(rows, []string{formatTime(e.TimeStamp), string(e.Operation), e.Amount.Kroner(), ok,
+			cmp.Or(e.TransactionID, "-"), cmp.Or(e.RequestID, "-"), e.TransactionText})
 	}
 	table(w, rows)
 }
 
 func joinNonEmpty(sep string, parts ...string) string {
 	return strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), sep)
-}
-
-// dash stands in for an empty table cell.
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

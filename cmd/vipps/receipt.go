@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/vippskit/vipps"
 )
@@ -72,57 +74,51 @@ func runReceipt(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return v.usageErr(err)
 		}
-		if r.BottomLine.Currency == "" {
-			r.BottomLine.Currency = currency
-		}
+		r.BottomLine.Currency = cmp.Or(r.BottomLine.Currency, currency)
 		receipt = r
 	case len(lines.lines) > 0:
 		receipt = &vipps.Receipt{OrderLines: lines.lines, BottomLine: vipps.BottomLine{Currency: currency}}
 	}
-	client, err := v.newClient()
-	if err != nil {
-		return err
-	}
 	pt := vipps.OMPaymentType(paymentType)
-	ctx, cancel := v.context(ctx)
-	defer cancel()
-
-	if receipt == nil && category == "" {
-		o, err := client.GetOrder(ctx, pt, id)
-		if err != nil {
-			return failed(err, "receipt", vipps.OrderID(id), "")
-		}
-		return v.print(o, func(w io.Writer) { writeOrder(w, id, o) })
-	}
-	out := struct {
-		OrderID    string `json:"orderId"`
-		ReceiptID  string `json:"receiptId,omitempty"`
-		CategoryID string `json:"categoryId,omitempty"`
-	}{OrderID: id}
-	if receipt != nil {
-		if out.ReceiptID, err = client.AddReceipt(ctx, pt, id, *receipt); err != nil {
-			return failed(err, "receipt", vipps.OrderID(id), "")
-		}
-	}
-	if category != "" {
-		cat := vipps.OrderCategory{Category: vipps.Category(category), OrderDetailsURL: link, ImageID: imageID}
-		if out.CategoryID, err = client.PutCategory(ctx, pt, id, cat); err != nil {
-			return failed(err, "receipt", vipps.OrderID(id), "")
-		}
-	}
-	return v.print(out, func(w io.Writer) {
-		var kv []string
-		if receipt != nil {
-			n := fmt.Sprintf("%d order lines", len(receipt.OrderLines))
-			if len(receipt.OrderLines) == 1 {
-				n = "1 order line"
+	return v.call(ctx, nil, func(ctx context.Context, client *vipps.Client) error {
+		if receipt == nil && category == "" {
+			o, err := client.GetOrder(ctx, pt, id)
+			if err != nil {
+				return v.failed(err, vipps.OrderID(id), "")
 			}
-			kv = append(kv, "receipt", fmt.Sprintf("stored, %s (id %s)", n, out.ReceiptID))
+			return v.print(o, func(w io.Writer) { writeOrder(w, id, o) })
+		}
+		out := struct {
+			OrderID    string `json:"orderId"`
+			ReceiptID  string `json:"receiptId,omitempty"`
+			CategoryID string `json:"categoryId,omitempty"`
+		}{OrderID: id}
+		var err error
+		if receipt != nil {
+			if out.ReceiptID, err = client.AddReceipt(ctx, pt, id, *receipt); err != nil {
+				return v.failed(err, vipps.OrderID(id), "")
+			}
 		}
 		if category != "" {
-			kv = append(kv, "link", fmt.Sprintf("%s %s (id %s)", category, link, out.CategoryID))
+			cat := vipps.OrderCategory{Category: vipps.Category(category), OrderDetailsURL: link, ImageID: imageID}
+			if out.CategoryID, err = client.PutCategory(ctx, pt, id, cat); err != nil {
+				return v.failed(err, vipps.OrderID(id), "")
+			}
 		}
-		fields(w, "", append([]string{"order id", id}, kv...)...)
+		return v.print(out, func(w io.Writer) {
+			var kv []string
+			if receipt != nil {
+				n := fmt.Sprintf("%d order lines", len(receipt.OrderLines))
+				if len(receipt.OrderLines) == 1 {
+					n = "1 order line"
+				}
+				kv = append(kv, "receipt", fmt.Sprintf("stored, %s (id %s)", n, out.ReceiptID))
+			}
+			if category != "" {
+				kv = append(kv, "link", fmt.Sprintf("%s %s (id %s)", category, link, out.CategoryID))
+			}
+			fields(w, "", append([]string{"order id", id}, kv...)...)
+		})
 	})
 }
 
@@ -165,6 +161,13 @@ func writeOrder(w io.Writer, id string, o *vipps.Order) {
 		return
 	}
 	b := r.BottomLine
+	// Kroner, with the currency code in place of "kr" for another currency.
+	money := func(a vipps.Amount) string {
+		if b.Currency == "" || b.Currency == "NOK" {
+			return a.Kroner()
+		}
+		return strings.TrimSuffix(a.Kroner(), "kr") + b.Currency
+	}
 	fmt.Fprintln(w, "\nreceipt:")
 	rows := [][]string{{"ID", "NAME", "QUANTITY", "TOTAL", "EXCL. TAX", "TAX", "TAX %", "DISCOUNT"}}
 	var total vipps.Amount
@@ -184,31 +187,19 @@ func writeOrder(w io.Writer, id string, o *vipps.Order) {
 		default:
 			total += l.TotalAmount
 		}
-		rows = append(rows, []string{l.ID, name, qty, money(l.TotalAmount, b.Currency), money(l.TotalAmountExcludingTax, b.Currency),
-			money(l.TotalTaxAmount, b.Currency), strconv.Itoa(l.TaxPercentage), money(l.Discount, b.Currency)})
+		rows = append(rows, []string{l.ID, name, qty, money(l.TotalAmount), money(l.TotalAmountExcludingTax),
+			money(l.TotalTaxAmount), strconv.Itoa(l.TaxPercentage), money(l.Discount)})
 	}
 	table(w, rows)
 	fmt.Fprintln(w)
+	tip := ""
+	if b.TipAmount != 0 {
+		tip = money(b.TipAmount)
+	}
 	fields(w, "",
-		"total", money(total, b.Currency),
-		"tip", nonZero(b.TipAmount, b.Currency),
+		"total", money(total),
+		"tip", tip,
 		"receipt number", b.ReceiptNumber,
 		"pos id", b.PosID,
 	)
-}
-
-// money formats øre in a currency, such as "249.00 NOK".
-func money(a vipps.Amount, currency string) string {
-	s := a.String()
-	if currency != "" && currency != "NOK" {
-		s = s[:len(s)-len("NOK")] + currency
-	}
-	return s
-}
-
-func nonZero(a vipps.Amount, currency string) string {
-	if a == 0 {
-		return ""
-	}
-	return money(a, currency)
 }

@@ -7,12 +7,7 @@ Refund returns captured money to the user
 (POST /ecomm/v2/payments/{orderId}/refund): -amount øre (or -nok kroner) of
 it, or all that remains captured when no amount is given (or it is 0).
 Refunds are possible up to 365 days after the reservation.
-
-Every refund carries an X-Request-Id idempotency key: -request-id, or a new
-one, which is printed. Retrying with the same key and body is safe: Vipps
-refunds at most once. After an unknown outcome, run "vipps details" first,
-then retry with the printed key.
-`
+` + retryDoc
 
 func runRefund(ctx context.Context, e *env, args []string) error {
 	return moveMoney(ctx, e, args, "refund", refundDoc)

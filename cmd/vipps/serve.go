@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -8,7 +9,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,15 +24,12 @@ import (
 	"github.com/vippskit/vipps/internal/metrics"
 	"github.com/vippskit/vipps/internal/payment"
 	"github.com/vippskit/vipps/internal/poller"
-	"github.com/vippskit/vipps/internal/postgres"
-	"github.com/vippskit/vipps/internal/sqlite"
 	"github.com/vippskit/vipps/internal/web"
 	"github.com/vippskit/vipps/vippstest"
 	"github.com/vippskit/vipps/webhook"
 )
 
-const serveDoc = `usage: vipps serve [flags]
-
+const serveDoc = `
 Run the payment service: a shop (in any language) creates payments through
 its JSON API, sends the customer to Vipps, and gets webhooks when payments
 change. The service follows every payment by callbacks and by polling
@@ -53,8 +50,6 @@ and -secret-key are required.
 
 Every flag falls back to its environment variable; a flag wins.
 -print-config shows the effective configuration with secrets redacted.
-
-flags:
 `
 
 // serveFlags are the settings of the serve command.
@@ -68,75 +63,38 @@ type serveFlags struct {
 	replica, logLevel, logFormat             string
 	demoShop, printConfig                    bool
 	grace                                    time.Duration
-	envs                                     map[string]string
 	simulated                                bool // no -base-url: in-process simulator
 	secretsFile, simSnapshot                 string
 }
 
 func parseServeFlags(e *env, args []string) (*serveFlags, error) {
-	f := &serveFlags{envs: map[string]string{}}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), serveDoc)
-		fs.VisitAll(func(fl *flag.Flag) {
-			name, usage := flag.UnquoteUsage(fl)
-			fmt.Fprintf(fs.Output(), "  -%s %s\n    \t%s (env %s)", fl.Name, name, usage, f.envs[fl.Name])
-			if fl.DefValue != "" && fl.DefValue != "false" {
-				fmt.Fprintf(fs.Output(), " (default %s)", fl.DefValue)
-			}
-			fmt.Fprintln(fs.Output())
-		})
-	}
-	str := func(p *string, name, env, def, usage string) {
-		fs.StringVar(p, name, def, usage)
-		f.envs[name] = env
-	}
-	str(&f.addr, "addr", "VIPPS_ADDR", "127.0.0.1:8080", "listen `address`")
-	str(&f.database, "database", "VIPPS_DATABASE", defaultDatabase, "SQLite `file` or PostgreSQL URL (postgres://...)")
-	str(&f.publicURL, "public-url", "VIPPS_PUBLIC_URL", "", "base `URL` Vipps and customers reach this service at (default http://<addr>)")
+	f := &serveFlags{}
+	fs := newFlagSet(e, "serve", "", serveDoc)
+	fs.stringEnv(&f.addr, "addr", "127.0.0.1:8080", "VIPPS_ADDR", "listen `address`")
+	defineDatabase(fs, &f.database)
+	fs.stringEnv(&f.publicURL, "public-url", "", "VIPPS_PUBLIC_URL", "base `URL` Vipps and customers reach this service at (default http://<addr>)")
 	c := &f.client
-	str(&c.baseURL, "base-url", "VIPPS_BASE_URL", "", "Vipps environment: \"test\", \"production\" or a `URL`; empty runs the simulator in-process")
-	str(&c.clientID, "client-id", "VIPPS_CLIENT_ID", "", "client_id of the sales unit")
-	str(&c.clientSecret, "client-secret", "VIPPS_CLIENT_SECRET", "", "client_secret of the sales unit (use the environment)")
-	str(&c.subscriptionKey, "subscription-key", "VIPPS_SUBSCRIPTION_KEY", "", "Ocp-Apim-Subscription-Key (use the environment)")
-	str(&c.msn, "msn", "VIPPS_MSN", "", "merchant serial number")
-	str(&c.systemName, "system-name", "VIPPS_SYSTEM_NAME", "", "Vipps-System-Name header (default \"vippskit\")")
-	str(&c.systemVersion, "system-version", "VIPPS_SYSTEM_VERSION", "", "Vipps-System-Version header")
-	str(&c.pluginName, "plugin-name", "VIPPS_PLUGIN_NAME", "", "Vipps-System-Plugin-Name header")
-	str(&c.pluginVersion, "plugin-version", "VIPPS_PLUGIN_VERSION", "", "Vipps-System-Plugin-Version header")
-	str(&f.apiKey, "api-key", "VIPPS_API_KEY", "", "bearer `key` of the shop API, 16+ characters (use the environment)")
-	str(&f.adminUser, "admin-user", "VIPPS_ADMIN_USER", "admin", "admin UI `user`")
-	str(&f.adminPassword, "admin-password", "VIPPS_ADMIN_PASSWORD", "", "admin UI password, 12+ characters (use the environment)")
-	str(&f.secret, "secret-key", "VIPPS_SECRET_KEY", "", "`key` that signs return links and forms, 32+ characters; the same on every replica")
-	str(&f.webhookURL, "webhook-url", "VIPPS_WEBHOOK_URL", "", "shop `URL` that gets a signed POST on every payment change")
-	str(&f.webhookSecret, "webhook-secret", "VIPPS_WEBHOOK_SECRET", "", "HMAC `key` of the webhooks, 16+ characters")
-	str(&f.webhookPrevious, "webhook-previous-secret", "VIPPS_WEBHOOK_PREVIOUS_SECRET", "", "the webhook `key` being replaced: webhooks are signed with both while the shop moves over")
-	str(&f.shipping, "shipping", "VIPPS_SHIPPING", "", "JSON `file` with the express checkout shipping options (default: two built-in options)")
-	str(&f.shippingURL, "shipping-url", "VIPPS_SHIPPING_URL", "", "shop `URL` asked for shipping options per address (falls back to -shipping)")
-	str(&f.orderIDPrefix, "order-id-prefix", "VIPPS_ORDER_ID_PREFIX", "order", "`prefix` of every orderId, such as the shop's name")
-	str(&f.replica, "replica-id", "VIPPS_REPLICA_ID", "", "name of this replica in leases (default host-pid)")
-	str(&f.logLevel, "log-level", "VIPPS_LOG_LEVEL", "info", "debug, info, warn or error")
-	str(&f.logFormat, "log-format", "VIPPS_LOG_FORMAT", "json", "json or text")
-	fs.BoolVar(&f.demoShop, "demo-shop", false, "serve the demo shop at / (always on with the simulator)")
-	f.envs["demo-shop"] = "VIPPS_DEMO_SHOP"
-	fs.DurationVar(&f.grace, "shutdown-timeout", 15*time.Second, "how long to let work in flight finish when stopping")
-	f.envs["shutdown-timeout"] = "VIPPS_SHUTDOWN_TIMEOUT"
-	fs.BoolVar(&f.printConfig, "print-config", false, "print the effective configuration (secrets redacted) and exit")
-	f.envs["print-config"] = "VIPPS_PRINT_CONFIG"
-
-	fs.SetOutput(io.Discard)
-	err := fs.Parse(args)
-	fs.SetOutput(e.stdout)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fs.Usage()
+	c.define(fs, "")
+	fs.stringEnv(&f.apiKey, "api-key", "", "VIPPS_API_KEY", "bearer `key` of the shop API, 16+ characters (use the environment)")
+	fs.stringEnv(&f.adminUser, "admin-user", "admin", "VIPPS_ADMIN_USER", "admin UI `user`")
+	fs.stringEnv(&f.adminPassword, "admin-password", "", "VIPPS_ADMIN_PASSWORD", "admin UI password, 12+ characters (use the environment)")
+	fs.stringEnv(&f.secret, "secret-key", "", "VIPPS_SECRET_KEY", "`key` that signs return links and forms, 32+ characters; the same on every replica")
+	fs.stringEnv(&f.webhookURL, "webhook-url", "", "VIPPS_WEBHOOK_URL", "shop `URL` that gets a signed POST on every payment change")
+	fs.stringEnv(&f.webhookSecret, "webhook-secret", "", "VIPPS_WEBHOOK_SECRET", "HMAC `key` of the webhooks, 16+ characters")
+	fs.stringEnv(&f.webhookPrevious, "webhook-previous-secret", "", "VIPPS_WEBHOOK_PREVIOUS_SECRET", "the webhook `key` being replaced: webhooks are signed with both while the shop moves over")
+	fs.stringEnv(&f.shipping, "shipping", "", "VIPPS_SHIPPING", "JSON `file` with the express checkout shipping options (default: two built-in options)")
+	fs.stringEnv(&f.shippingURL, "shipping-url", "", "VIPPS_SHIPPING_URL", "shop `URL` asked for shipping options per address (falls back to -shipping)")
+	fs.stringEnv(&f.orderIDPrefix, "order-id-prefix", "order", "VIPPS_ORDER_ID_PREFIX", "`prefix` of every orderId, such as the shop's name")
+	fs.stringEnv(&f.replica, "replica-id", "", "VIPPS_REPLICA_ID", "name of this replica in leases (default host-pid)")
+	fs.stringEnv(&f.logLevel, "log-level", "info", "VIPPS_LOG_LEVEL", "debug, info, warn or error")
+	fs.stringEnv(&f.logFormat, "log-format", "json", "VIPPS_LOG_FORMAT", "json or text")
+	fs.boolEnv(&f.demoShop, "demo-shop", false, "VIPPS_DEMO_SHOP", "serve the demo shop at / (always on with the simulator)")
+	fs.durationEnv(&f.grace, "shutdown-timeout", 15*time.Second, "VIPPS_SHUTDOWN_TIMEOUT", "how long to let work in flight finish when stopping")
+	fs.boolEnv(&f.printConfig, "print-config", false, "VIPPS_PRINT_CONFIG", "print the effective configuration (secrets redacted) and exit")
+	if err := fs.parseFlags(args); err != nil {
 		return nil, err
-	case err != nil:
-		return nil, &usageError{cmd: "serve", err: err}
-	case fs.NArg() > 0:
-		return nil, &usageError{cmd: "serve", err: fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
-	bad := fillFromEnv(fs, f.envs, e.getenv)
+	var bad []string
 	f.simulated = c.baseURL == ""
 	if f.simulated {
 		f.demoShop = true
@@ -144,14 +102,8 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 			f.secretsFile, f.simSnapshot = f.database+".secrets", f.database+".sim.json"
 		}
 	} else {
-		for _, r := range []struct{ name, v string }{
-			{"client-id", c.clientID}, {"client-secret", c.clientSecret}, {"subscription-key", c.subscriptionKey},
-			{"msn", c.msn}, {"public-url", f.publicURL}, {"api-key", f.apiKey}, {"admin-password", f.adminPassword},
-			{"secret-key", f.secret},
-		} {
-			if r.v == "" {
-				bad = append(bad, fmt.Sprintf("-%s (or %s) is required with -base-url", r.name, f.envs[r.name]))
-			}
+		for _, m := range fs.missing("client-id", "client-secret", "subscription-key", "msn", "public-url", "api-key", "admin-password", "secret-key") {
+			bad = append(bad, m+" is required with -base-url")
 		}
 	}
 	if f.publicURL != "" {
@@ -181,7 +133,7 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 		bad = append(bad, fmt.Sprintf("-log-format %q must be json or text", f.logFormat))
 	}
 	if len(bad) > 0 {
-		return nil, &usageError{cmd: "serve", err: errors.New(strings.Join(bad, "; "))}
+		return nil, fs.usagef("%s", strings.Join(bad, "; "))
 	}
 	if f.replica == "" {
 		host, _ := os.Hostname()
@@ -206,17 +158,14 @@ func (f *serveFlags) print(w io.Writer) {
 		}
 		return "[redacted]"
 	}
-	env := "simulator in this process"
+	vippsAt := "simulator in this process"
 	if !f.simulated {
-		env = f.client.baseURL
+		vippsAt = f.client.baseURL
 	}
-	public := f.publicURL
-	if public == "" {
-		public = "http://" + f.addr
-	}
+	public := cmp.Or(f.publicURL, "http://"+f.addr)
 	table(w, [][]string{
 		{"addr", f.addr}, {"public-url", public}, {"database", redactDSN(f.database)},
-		{"vipps", env}, {"client-id", f.client.clientID}, {"client-secret", red(f.client.clientSecret)},
+		{"vipps", vippsAt}, {"client-id", f.client.clientID}, {"client-secret", red(f.client.clientSecret)},
 		{"subscription-key", red(f.client.subscriptionKey)}, {"msn", f.client.msn},
 		{"system-name", f.client.systemName}, {"system-version", f.client.systemVersion},
 		{"api-key", red(f.apiKey)}, {"admin-user", f.adminUser}, {"admin-password", red(f.adminPassword)},
@@ -248,18 +197,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "vippskit payment service on %s\n", app.url)
 	if app.sim != nil {
+		secrets := cmp.Or(f.secretsFile, "the log (generated for this run)")
 		fmt.Fprintf(e.stdout, "\n*** TEST MODE: payments go to the vippskit simulator at %s, not to Vipps. No real money moves. ***\n\n", app.simURL)
 		fmt.Fprintf(e.stdout, "Demo shop:  %s/\nAdmin UI:   %s/admin/ (user %q; the password is in %s)\nShop API:   %s/api/payments (bearer key in %s)\n",
-			app.url, app.url, f.adminUser, orMemory(f.secretsFile), app.url, orMemory(f.secretsFile))
+			app.url, app.url, f.adminUser, secrets, app.url, secrets)
 	}
 	return app.wait(ctx)
-}
-
-func orMemory(file string) string {
-	if file == "" {
-		return "the log (generated for this run)"
-	}
-	return file
 }
 
 // serveApp is a running payment service: what runServe starts and tests
@@ -267,7 +210,7 @@ func orMemory(file string) string {
 type serveApp struct {
 	url, simURL string
 	log         *slog.Logger
-	store       interface{ Close() error }
+	store       io.Closer
 	svc         *payment.Service
 	web         *web.Server
 	metrics     *metrics.Metrics
@@ -283,10 +226,6 @@ type serveApp struct {
 	closeErr    error
 }
 
-type pgCloser struct{ *postgres.Store }
-
-func (p pgCloser) Close() error { p.Store.Close(); return nil }
-
 // startServe opens the store, starts the simulator if there is no Vipps,
 // and serves until wait's ctx ends.
 func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (app *serveApp, err error) {
@@ -296,20 +235,11 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (app *serv
 			app.close()
 		}
 	}()
-	var st payment.Store
-	if isPostgres(f.database) {
-		pg, err := postgres.Open(ctx, f.database)
-		if err != nil {
-			return nil, fmt.Errorf("serve: database %s: %w", redactDSN(f.database), err)
-		}
-		st, app.store = pg, pgCloser{pg}
-	} else {
-		sq, err := sqlite.Open(ctx, f.database)
-		if err != nil {
-			return nil, fmt.Errorf("serve: database %s: %w", f.database, err)
-		}
-		st, app.store = sq, sq
+	st, closer, err := openStore(ctx, f.database)
+	if err != nil {
+		return nil, fmt.Errorf("serve: database %s: %w", redactDSN(f.database), err)
 	}
+	app.store = closer
 	if f.simulated {
 		if err := f.fillDemoSecrets(); err != nil {
 			return nil, fmt.Errorf("serve: %w", err)
@@ -438,28 +368,16 @@ func (app *serveApp) startSim(f *serveFlags, log *slog.Logger) error {
 		}
 	}()
 	m := sim.Merchants()[0]
-	f.client = clientSettings{baseURL: app.simURL, clientID: m.ClientID, clientSecret: m.ClientSecret,
-		subscriptionKey: m.SubscriptionKey, msn: string(m.MSN),
-		systemName: f.client.systemName, systemVersion: f.client.systemVersion, pluginName: f.client.pluginName, pluginVersion: f.client.pluginVersion}
+	c := &f.client
+	c.baseURL, c.clientID, c.clientSecret, c.subscriptionKey, c.msn = app.simURL, m.ClientID, m.ClientSecret, m.SubscriptionKey, string(m.MSN)
 	return nil
 }
 
 func (app *serveApp) newClient(f *serveFlags) (*vipps.Client, error) {
-	c := f.client
-	base := c.baseURL
-	switch strings.ToLower(base) {
-	case "test":
-		base = vipps.TestURL
-	case "production", "prod":
-		base = vipps.ProductionURL
-	}
-	client, err := vipps.New(vipps.Config{
-		BaseURL: base, ClientID: c.clientID, ClientSecret: vipps.Secret(c.clientSecret),
-		SubscriptionKey: vipps.Secret(c.subscriptionKey), MerchantSerialNumber: vipps.MSN(c.msn),
-		SystemName: c.systemName, SystemVersion: c.systemVersion, PluginName: c.pluginName, PluginVersion: c.pluginVersion,
-		HTTPClient: &http.Client{Timeout: 30 * time.Second, Transport: app.metrics.Transport(vipps.NewTransport())},
-		Logger:     app.log.With("component", "vipps-client"),
-	})
+	cfg := f.client.config()
+	cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: app.metrics.Transport(vipps.NewTransport())}
+	cfg.Logger = app.log.With("component", "vipps-client")
+	client, err := vipps.New(cfg)
 	if err != nil {
 		return nil, &usageError{cmd: "serve", err: err}
 	}
@@ -481,12 +399,13 @@ func (f *serveFlags) fillDemoSecrets() error {
 	if f.secretsFile != "" {
 		b, err := os.ReadFile(f.secretsFile)
 		switch {
-		case err == nil:
+		case errors.Is(err, os.ErrNotExist):
+		case err != nil:
+			return err
+		default:
 			if err := json.Unmarshal(b, &s); err != nil {
 				return fmt.Errorf("secrets file %s: %w (delete it to generate new secrets)", f.secretsFile, err)
 			}
-		case !errors.Is(err, os.ErrNotExist):
-			return err
 		}
 	}
 	changed := false
@@ -496,20 +415,17 @@ func (f *serveFlags) fillDemoSecrets() error {
 		}
 	}
 	if changed && f.secretsFile != "" {
-		b, _ := json.MarshalIndent(s, "", "  ")
+		b, err := json.MarshalIndent(s, "", "  ")
+		if err != nil {
+			return fmt.Errorf("secrets file: %w", err)
+		}
 		if err := os.WriteFile(f.secretsFile, append(b, '\n'), 0o600); err != nil {
 			return fmt.Errorf("secrets file: %w", err)
 		}
 	}
-	if f.apiKey == "" {
-		f.apiKey = s.APIKey
-	}
-	if f.adminPassword == "" {
-		f.adminPassword = s.AdminPassword
-	}
-	if f.secret == "" {
-		f.secret = s.SecretKey + s.SecretKey
-	}
+	f.apiKey = cmp.Or(f.apiKey, s.APIKey)
+	f.adminPassword = cmp.Or(f.adminPassword, s.AdminPassword)
+	f.secret = cmp.Or(f.secret, s.SecretKey+s.SecretKey)
 	return nil
 }
 
@@ -543,7 +459,10 @@ func loadShipping(file string) ([]vipps.ShippingOption, error) {
 func shopShipping(shopURL string, secret vipps.Secret) func(ctx context.Context, p *payment.Payment, addr *vipps.ShippingDetailsRequest) ([]vipps.ShippingOption, error) {
 	client := &http.Client{Timeout: 5 * time.Second}
 	return func(ctx context.Context, p *payment.Payment, addr *vipps.ShippingDetailsRequest) ([]vipps.ShippingOption, error) {
-		body, _ := json.Marshal(map[string]any{"orderId": p.OrderID, "shopRef": p.ShopRef, "address": addr})
+		body, err := json.Marshal(map[string]any{"orderId": p.OrderID, "shopRef": p.ShopRef, "address": addr})
+		if err != nil {
+			return nil, err
+		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, shopURL, strings.NewReader(string(body)))
 		if err != nil {
 			return nil, err

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,8 +14,7 @@ import (
 	"github.com/vippskit/vipps/vippstest"
 )
 
-const simDoc = `usage: vipps sim [flags]
-
+const simDoc = `
 Run the Vipps simulator: a stateful stand-in for the Vipps eCom v2 test
 environment (access token, eCom, force approve, Userinfo, Order
 Management) that keeps payments and sends callbacks. Point a client's
@@ -49,8 +47,6 @@ replace the default one (MSN 123456). For example
 
 It serves until interrupted, then finishes the requests and callbacks in
 flight (for at most -shutdown-timeout) and saves the snapshot.
-
-flags:
 `
 
 // simShutdownGrace bounds how long the simulator waits for requests in
@@ -73,85 +69,31 @@ type simFlags struct {
 // environment. Every mistake is a usage error.
 func parseSimFlags(e *env, args []string) (*simFlags, error) {
 	var f simFlags
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), simDoc)
-		fs.PrintDefaults()
-	}
-	envs := map[string]string{}
-	withEnv := func(name, envVar string) { envs[name] = envVar }
-	fs.StringVar(&f.addr, "addr", "127.0.0.1:8085", "listen `address` (env VIPPS_SIM_ADDR)")
-	withEnv("addr", "VIPPS_SIM_ADDR")
-	fs.BoolVar(&f.lenient, "lenient", false,
-		"accept what real Vipps refuses where the meaning is clear, such as http URLs (env VIPPS_SIM_LENIENT)")
-	withEnv("lenient", "VIPPS_SIM_LENIENT")
-	fs.BoolVar(&f.addShipping, "express-adds-shipping", false,
-		"add the express shipping cost the user chose to the reserved amount; Vipps does not document whether it does (env VIPPS_SIM_EXPRESS_ADDS_SHIPPING)")
-	withEnv("express-adds-shipping", "VIPPS_SIM_EXPRESS_ADDS_SHIPPING")
-	fs.DurationVar(&f.tokenLifetime, "token-lifetime", time.Hour,
-		"how long access tokens are valid, at least 1s (env VIPPS_SIM_TOKEN_LIFETIME)")
-	withEnv("token-lifetime", "VIPPS_SIM_TOKEN_LIFETIME")
-	fs.StringVar(&f.snapshot, "snapshot", "",
-		"keep the state in this `file` across restarts; empty keeps it in memory only (env VIPPS_SIM_SNAPSHOT)")
-	withEnv("snapshot", "VIPPS_SIM_SNAPSHOT")
-	fs.StringVar(&f.merchants, "merchants", "",
-		"JSON `file` with the merchants to simulate, instead of the default one (env VIPPS_SIM_MERCHANTS)")
-	withEnv("merchants", "VIPPS_SIM_MERCHANTS")
-	fs.StringVar(&f.logFormat, "log-format", "text", "request log `format` on stderr: text or json (env VIPPS_SIM_LOG_FORMAT)")
-	withEnv("log-format", "VIPPS_SIM_LOG_FORMAT")
-	fs.DurationVar(&f.grace, "shutdown-timeout", simShutdownGrace,
-		"how long to wait for requests in flight when stopping (env VIPPS_SIM_SHUTDOWN_TIMEOUT)")
-	withEnv("shutdown-timeout", "VIPPS_SIM_SHUTDOWN_TIMEOUT")
-
-	fs.SetOutput(io.Discard) // parse errors are reported once, as usage errors
-	err := fs.Parse(args)
-	fs.SetOutput(e.stderr)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fs.Usage()
+	fs := newFlagSet(e, "sim", "", simDoc)
+	fs.stringEnv(&f.addr, "addr", "127.0.0.1:8085", "VIPPS_SIM_ADDR", "listen `address`")
+	fs.boolEnv(&f.lenient, "lenient", false, "VIPPS_SIM_LENIENT",
+		"accept what real Vipps refuses where the meaning is clear, such as http URLs")
+	fs.boolEnv(&f.addShipping, "express-adds-shipping", false, "VIPPS_SIM_EXPRESS_ADDS_SHIPPING",
+		"add the express shipping cost the user chose to the reserved amount; Vipps does not document whether it does")
+	fs.durationEnv(&f.tokenLifetime, "token-lifetime", time.Hour, "VIPPS_SIM_TOKEN_LIFETIME", "how long access tokens are valid, at least 1s")
+	fs.stringEnv(&f.snapshot, "snapshot", "", "VIPPS_SIM_SNAPSHOT",
+		"keep the state in this `file` across restarts; empty keeps it in memory only")
+	fs.stringEnv(&f.merchants, "merchants", "", "VIPPS_SIM_MERCHANTS",
+		"JSON `file` with the merchants to simulate, instead of the default one")
+	fs.stringEnv(&f.logFormat, "log-format", "text", "VIPPS_SIM_LOG_FORMAT", "request log `format` on stderr: text or json")
+	fs.durationEnv(&f.grace, "shutdown-timeout", simShutdownGrace, "VIPPS_SIM_SHUTDOWN_TIMEOUT", "how long to wait for requests in flight when stopping")
+	if err := fs.parseFlags(args); err != nil {
 		return nil, err
-	case err != nil:
-		return nil, &usageError{cmd: "sim", err: err}
-	case fs.NArg() > 0:
-		return nil, &usageError{cmd: "sim", err: fmt.Errorf("unexpected arguments %q", fs.Args())}
-	}
-	bad := fillFromEnv(fs, envs, e.getenv)
-	if len(bad) > 0 { // a failed Set may have left a flag at zero
-		return nil, &usageError{cmd: "sim", err: errors.New(strings.Join(bad, "; "))}
 	}
 	switch {
 	case f.logFormat != "text" && f.logFormat != "json":
-		bad = append(bad, fmt.Sprintf("-log-format %q must be text or json", f.logFormat))
+		return nil, fs.usagef("-log-format %q must be text or json", f.logFormat)
 	case f.tokenLifetime < time.Second:
-		bad = append(bad, fmt.Sprintf("-token-lifetime %v must be at least a second", f.tokenLifetime))
+		return nil, fs.usagef("-token-lifetime %v must be at least a second", f.tokenLifetime)
 	case f.grace < 0:
-		bad = append(bad, fmt.Sprintf("-shutdown-timeout %v must not be negative", f.grace))
-	}
-	if len(bad) > 0 {
-		return nil, &usageError{cmd: "sim", err: errors.New(bad[0])}
+		return nil, fs.usagef("-shutdown-timeout %v must not be negative", f.grace)
 	}
 	return &f, nil
-}
-
-// fillFromEnv sets every flag of fs not given on the command line from its
-// environment variable in envs (flag name to variable), and returns a
-// problem for each value the flag refuses.
-func fillFromEnv(fs *flag.FlagSet, envs map[string]string, getenv func(string) string) []string {
-	given := map[string]bool{}
-	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
-	var bad []string
-	fs.VisitAll(func(fl *flag.Flag) {
-		envVar := envs[fl.Name]
-		if given[fl.Name] || envVar == "" {
-			return
-		}
-		if v := getenv(envVar); v != "" {
-			if err := fs.Set(fl.Name, v); err != nil {
-				bad = append(bad, fmt.Sprintf("invalid %s for -%s: %v", envVar, fl.Name, err))
-			}
-		}
-	})
-	return bad
 }
 
 // runSim runs the simulator until ctx ends.

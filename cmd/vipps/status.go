@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/vippskit/vipps"
 )
 
 const statusDoc = `
@@ -16,33 +18,20 @@ a reminder of that on stderr.
 
 func runStatus(ctx context.Context, e *env, args []string) error {
 	v := newVerb(e, "status", "<order-id>", statusDoc)
-	rest, err := v.parse(args)
+	id, err := v.parseOrder(args)
 	if err != nil {
 		return err
 	}
-	id, err := v.orderArg(rest)
-	if err != nil {
-		return err
-	}
-	client, err := v.newClient()
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "vipps status: the status endpoint is deprecated by Vipps; use \"vipps details %s\"\n", id)
-	ctx, cancel := v.context(ctx)
-	defer cancel()
-	s, err := client.Status(ctx, id) // deprecated: this command exists to call it
-	if err != nil {
-		return failed(err, "status", id, "")
-	}
-	return v.print(s, func(w io.Writer) {
-		t := s.TransactionInfo
-		fields(w, "",
-			"order id", string(s.OrderID),
-			"status", string(t.Status),
-			"amount", t.Amount.String(),
-			"time", formatTime(t.TimeStamp),
-			"transaction id", t.TransactionID,
-		)
+	return v.call(ctx, nil, func(ctx context.Context, client *vipps.Client) error {
+		fmt.Fprintf(e.stderr, "vipps status: the status endpoint is deprecated by Vipps; use \"vipps details %s\"\n", id)
+		//lint:ignore SA1019 this command exists to call the deprecated endpoint
+		s, err := client.Status(ctx, id)
+		if err != nil {
+			return v.failed(err, id, "")
+		}
+		return v.print(s, func(w io.Writer) {
+			t := s.TransactionInfo
+			fields(w, "", transactionFields(s.OrderID, string(t.Status), t.Amount, t.TimeStamp, t.TransactionID)...)
+		})
 	})
 }

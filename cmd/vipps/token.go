@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/vippskit/vipps"
 )
 
 const tokenDoc = `
@@ -28,45 +30,50 @@ func runToken(ctx context.Context, e *env, args []string) error {
 	if len(rest) > 0 {
 		return v.usagef("token takes no arguments")
 	}
-	client, err := v.newClient()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := v.context(ctx)
-	defer cancel()
-	at, err := client.AccessToken(ctx)
-	if err != nil {
-		return failed(err, "token", "", "")
-	}
-	if *reveal && !v.json {
-		fmt.Fprintln(e.stdout, at.AccessToken.Reveal())
-		return nil
-	}
-	// The wire shape, with the token redacted unless asked for.
-	var out map[string]any
+	return v.call(ctx, nil, func(ctx context.Context, client *vipps.Client) error {
+		at, err := client.AccessToken(ctx)
+		if err != nil {
+			return v.failed(err, "", "")
+		}
+		if *reveal && !v.json {
+			fmt.Fprintln(e.stdout, at.AccessToken.Reveal())
+			return nil
+		}
+		out, err := tokenJSON(at, *reveal)
+		if err != nil {
+			return fmt.Errorf("token: %w", err)
+		}
+		return v.print(out, func(w io.Writer) {
+			expires := ""
+			if !at.ExpiresOn.IsZero() {
+				expires = at.ExpiresOn.UTC().Format("2006-01-02 15:04:05Z")
+			}
+			fields(w, "",
+				"access token", "OK (run with -reveal to print it)",
+				"base url", client.BaseURL(),
+				"msn", string(client.MerchantSerialNumber()),
+				"type", at.TokenType,
+				"expires in", at.ExpiresIn.String(),
+				"expires on", expires,
+				"resource", at.Resource,
+			)
+		})
+	})
+}
+
+// tokenJSON is the wire shape of at, with the token redacted unless
+// reveal.
+func tokenJSON(at *vipps.AccessToken, reveal bool) (map[string]any, error) {
 	b, err := json.Marshal(at)
-	if err == nil {
-		err = json.Unmarshal(b, &out)
-	}
 	if err != nil {
-		return fmt.Errorf("token: %w", err)
+		return nil, err
 	}
-	if !*reveal {
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	if !reveal {
 		out["access_token"] = at.AccessToken.String()
 	}
-	return v.print(out, func(w io.Writer) {
-		expires := ""
-		if !at.ExpiresOn.IsZero() {
-			expires = at.ExpiresOn.UTC().Format("2006-01-02 15:04:05Z")
-		}
-		fields(w, "",
-			"access token", "OK (run with -reveal to print it)",
-			"base url", client.BaseURL(),
-			"msn", string(client.MerchantSerialNumber()),
-			"type", at.TokenType,
-			"expires in", at.ExpiresIn.String(),
-			"expires on", expires,
-			"resource", at.Resource,
-		)
-	})
+	return out, nil
 }

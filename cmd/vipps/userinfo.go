@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -37,42 +38,40 @@ func runUserInfo(ctx context.Context, e *env, args []string) error {
 			return v.usagef("-order: %v", err)
 		}
 	}
-	client, err := v.newClient()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := v.context(ctx)
-	defer cancel()
-	if order != "" {
-		d, err := client.Details(ctx, vipps.OrderID(order))
-		if err != nil {
-			return failed(err, "userinfo", vipps.OrderID(order), "")
-		}
-		if d.Sub == "" {
-			return failed(fmt.Errorf("payment %s has no sub: it was not initiated with -scope, the user has not approved it, or Vipps has not set it yet", order), "userinfo", vipps.OrderID(order), "")
-		}
-		sub = d.Sub
-	}
-	u, err := client.UserInfo(ctx, sub)
-	if err != nil {
-		return failed(err, "userinfo", vipps.OrderID(order), "")
-	}
-	return v.print(u, func(w io.Writer) {
-		kv := []string{
-			"sub", u.Sub,
-			"name", u.Name,
-			"email", u.Email,
-			"phone", u.PhoneNumber,
-			"birth date", u.BirthDate,
-			"nin", u.NIN,
-		}
-		if a := u.Address; a != nil {
-			addr := strings.ReplaceAll(strings.TrimSpace(a.Formatted), "\n", ", ")
-			if addr == "" {
-				addr = joinNonEmpty(", ", a.StreetAddress, joinNonEmpty(" ", a.PostalCode, a.Region), a.Country)
+	id := vipps.OrderID(order)
+	return v.call(ctx, nil, func(ctx context.Context, client *vipps.Client) error {
+		if id != "" {
+			d, err := client.Details(ctx, id)
+			if err != nil {
+				return v.failed(err, id, "")
 			}
-			kv = append(kv, "address", addr)
+			if d.Sub == "" {
+				return v.failed(fmt.Errorf("payment %s has no sub: it was not initiated with -scope, the user has not approved it, or Vipps has not set it yet", order), id, "")
+			}
+			sub = d.Sub
 		}
-		fields(w, "", kv...)
+		u, err := client.UserInfo(ctx, sub)
+		if err != nil {
+			return v.failed(err, id, "")
+		}
+		return v.print(u, func(w io.Writer) { writeUserInfo(w, u) })
 	})
+}
+
+// writeUserInfo writes the profile a user shared.
+func writeUserInfo(w io.Writer, u *vipps.UserInfo) {
+	kv := []string{
+		"sub", u.Sub,
+		"name", u.Name,
+		"email", u.Email,
+		"phone", u.PhoneNumber,
+		"birth date", u.BirthDate,
+		"nin", u.NIN,
+	}
+	if a := u.Address; a != nil {
+		addr := cmp.Or(strings.ReplaceAll(strings.TrimSpace(a.Formatted), "\n", ", "),
+			joinNonEmpty(", ", a.StreetAddress, joinNonEmpty(" ", a.PostalCode, a.Region), a.Country))
+		kv = append(kv, "address", addr)
+	}
+	fields(w, "", kv...)
 }

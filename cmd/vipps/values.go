@@ -3,33 +3,41 @@ package main
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/vippskit/vipps"
 )
 
-// oreValue is a flag.Value for an amount in whole øre, as Vipps sends
-// amounts: -amount 49900 is 499 kr.
-type oreValue struct {
-	a   *vipps.Amount
-	set bool
+// amountValue is a flag.Value for an amount: in whole øre, as Vipps sends
+// amounts (-amount 49900 is 499 kr), or with kroner set in kroner as people
+// write them (-nok 499,50; see vipps.ParseKroner).
+type amountValue struct {
+	a      vipps.Amount
+	set    bool
+	kroner bool
 }
 
-func (o *oreValue) String() string {
-	if o == nil || o.a == nil || !o.set {
+func (v *amountValue) String() string {
+	switch {
+	case v == nil || !v.set:
 		return ""
+	case v.kroner:
+		return v.a.Kroner()
 	}
-	return strconv.FormatInt(int64(*o.a), 10)
+	return strconv.FormatInt(int64(v.a), 10)
 }
 
-func (o *oreValue) Set(s string) error {
-	a, err := parseOre(s)
+func (v *amountValue) Set(s string) error {
+	parse := parseOre
+	if v.kroner {
+		parse = vipps.ParseKroner
+	}
+	a, err := parse(s)
 	if err != nil {
 		return err
 	}
-	*o.a, o.set = a, true
+	v.a, v.set = a, true
 	return nil
 }
 
@@ -48,84 +56,27 @@ func parseOre(s string) (vipps.Amount, error) {
 	return vipps.Amount(n), nil
 }
 
-// nokValue is a flag.Value for an amount in kroner with at most two
-// decimals, "499", "499.50" or "499,50", converted to øre without floating
-// point.
-type nokValue struct {
-	a   *vipps.Amount
-	set bool
-}
-
-func (k *nokValue) String() string {
-	if k == nil || k.a == nil || !k.set {
-		return ""
-	}
-	return strings.TrimSuffix(k.a.String(), " NOK")
-}
-
-func (k *nokValue) Set(s string) error {
-	a, err := parseNOK(s)
-	if err != nil {
-		return err
-	}
-	*k.a, k.set = a, true
-	return nil
-}
-
-var nokPattern = regexp.MustCompile(`^([0-9]+)(?:[.,]([0-9]{1,2}))?$`)
-
-// maxKroner keeps kroner*100 well inside int64.
-const maxKroner = 1_000_000_000_000
-
-// parseNOK parses kroner with at most two decimals into øre. It refuses
-// what could be read two ways, such as "1,000" or "1.000" (a thousands
-// separator or three decimals?), signs, exponents and spaces.
-func parseNOK(s string) (vipps.Amount, error) {
-	m := nokPattern.FindStringSubmatch(s)
-	if m == nil {
-		return 0, fmt.Errorf("%q is not kroner: write 499, 499.50 or 499,50 (at most two decimals, no thousands separator, no sign)", s)
-	}
-	kr, err := strconv.ParseInt(m[1], 10, 64)
-	if err != nil || kr > maxKroner {
-		return 0, fmt.Errorf("%q is too large", s)
-	}
-	ore := int64(0)
-	if m[2] != "" {
-		ore, _ = strconv.ParseInt(m[2], 10, 64)
-		if len(m[2]) == 1 {
-			ore *= 10
-		}
-	}
-	return vipps.Amount(kr*100 + ore), nil
-}
-
 // amountFlags are -amount (øre) and -nok (kroner); at most one may be given.
-type amountFlags struct {
-	ore, nok vipps.Amount
-	oreV     *oreValue
-	nokV     *nokValue
-}
+type amountFlags struct{ ore, nok amountValue }
 
 // defineAmount defines -amount and -nok on v with the given usage for
 // -amount.
 func defineAmount(v *verb, usage string) *amountFlags {
-	a := &amountFlags{}
-	a.oreV = &oreValue{a: &a.ore}
-	a.nokV = &nokValue{a: &a.nok}
-	v.fs.Var(a.oreV, "amount", usage+" in `øre` (49900 is 499 kr)")
-	v.fs.Var(a.nokV, "nok", "the same amount in `kroner`, such as 499.00 or 499,50 (instead of -amount)")
+	a := &amountFlags{nok: amountValue{kroner: true}}
+	v.fs.Var(&a.ore, "amount", usage+" in `øre` (49900 is 499 kr)")
+	v.fs.Var(&a.nok, "nok", "the same amount in `kroner`, such as 499, 499,50 or 1 299,50 (instead of -amount)")
 	return a
 }
 
 // get returns the amount and whether one was given.
 func (a *amountFlags) get() (vipps.Amount, bool, error) {
 	switch {
-	case a.oreV.set && a.nokV.set:
+	case a.ore.set && a.nok.set:
 		return 0, false, errors.New("give -amount (øre) or -nok (kroner), not both")
-	case a.oreV.set:
-		return a.ore, true, nil
-	case a.nokV.set:
-		return a.nok, true, nil
+	case a.ore.set:
+		return a.ore.a, true, nil
+	case a.nok.set:
+		return a.nok.a, true, nil
 	}
 	return 0, false, nil
 }
@@ -153,7 +104,7 @@ func (s *shippingValue) Set(v string) error {
 		return fmt.Errorf("%q is not id:name:cost, such as 'posten:Posten Servicepakke:49.00'", v)
 	}
 	name, cost := rest[:i], rest[i+1:]
-	ore, err := parseNOK(cost)
+	ore, err := vipps.ParseKroner(cost)
 	if err != nil {
 		return fmt.Errorf("cost of %q: %w", v, err)
 	}

@@ -8,68 +8,52 @@ import (
 	"github.com/vippskit/vipps"
 )
 
-func TestParseNOK(t *testing.T) {
+func TestAmountValue(t *testing.T) {
 	for _, tt := range []struct {
+		flag    string // "amount" or "nok"
 		in      string
 		want    vipps.Amount
 		wantErr string
 	}{
-		{in: "499", want: 49900},
-		{in: "499.00", want: 49900},
-		{in: "499,50", want: 49950},
-		{in: "499.5", want: 49950},
-		{in: "0.01", want: 1},
-		{in: "0", want: 0},
-		{in: "1,000", wantErr: "not kroner"},
-		{in: "1.000", wantErr: "not kroner"},
-		{in: "499.005", wantErr: "not kroner"},
-		{in: "-1", wantErr: "not kroner"},
-		{in: "+1", wantErr: "not kroner"},
-		{in: "1e3", wantErr: "not kroner"},
-		{in: "1 000", wantErr: "not kroner"},
-		{in: "", wantErr: "not kroner"},
-		{in: ".5", wantErr: "not kroner"},
-		{in: "99999999999999999999", wantErr: "too large"},
-	} {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseNOK(tt.in)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("parseNOK(%q) = %v, %v, want error containing %q", tt.in, got, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("parseNOK(%q) = %v, %v, want %v", tt.in, got, err, tt.want)
-			}
-		})
-	}
-}
+		{flag: "amount", in: "49900", want: 49900},
+		{flag: "amount", in: "0", want: 0},
+		{flag: "amount", in: "499.00", wantErr: "for kroner use -nok"},
+		{flag: "amount", in: "499,5", wantErr: "for kroner use -nok"},
+		{flag: "amount", in: "-100", wantErr: "negative"},
+		{flag: "amount", in: "abc", wantErr: "not a whole number"},
+		{flag: "amount", in: "1e5", wantErr: "not a whole number"},
 
-func TestParseOre(t *testing.T) {
-	for _, tt := range []struct {
-		in      string
-		want    vipps.Amount
-		wantErr string
-	}{
-		{in: "49900", want: 49900},
-		{in: "0", want: 0},
-		{in: "499.00", wantErr: "for kroner use -nok"},
-		{in: "499,5", wantErr: "for kroner use -nok"},
-		{in: "-100", wantErr: "negative"},
-		{in: "abc", wantErr: "not a whole number"},
-		{in: "1e5", wantErr: "not a whole number"},
+		{flag: "nok", in: "499", want: 49900},
+		{flag: "nok", in: "499.00", want: 49900},
+		{flag: "nok", in: "499,50", want: 49950},
+		{flag: "nok", in: "499.5", want: 49950},
+		{flag: "nok", in: "0.01", want: 1},
+		{flag: "nok", in: "0", want: 0},
+		{flag: "nok", in: "1 000", want: 100000},
+		{flag: "nok", in: "1 299,50", want: 129950},
+		{flag: "nok", in: "1\u00a0299,50 kr", want: 129950},
+		{flag: "nok", in: "1,000", wantErr: `"1,000" is not kroner`},
+		{flag: "nok", in: "1.000", wantErr: `"1.000" is not kroner`},
+		{flag: "nok", in: "499.005", wantErr: "not kroner"},
+		{flag: "nok", in: "-1", wantErr: "not kroner"},
+		{flag: "nok", in: "+1", wantErr: "not kroner"},
+		{flag: "nok", in: "1e3", wantErr: "not kroner"},
+		{flag: "nok", in: "10 00", wantErr: "not kroner"},
+		{flag: "nok", in: "", wantErr: "not kroner"},
+		{flag: "nok", in: ".5", wantErr: "not kroner"},
+		{flag: "nok", in: "99999999999999999999", wantErr: "too large"},
 	} {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := parseOre(tt.in)
+		t.Run(tt.flag+"="+tt.in, func(t *testing.T) {
+			v := amountValue{kroner: tt.flag == "nok"}
+			err := v.Set(tt.in)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("parseOre(%q) = %v, %v, want error containing %q", tt.in, got, err, tt.wantErr)
+					t.Fatalf("-%s %q: Set = %v, value %v, want error containing %q", tt.flag, tt.in, err, v.a, tt.wantErr)
 				}
 				return
 			}
-			if err != nil || got != tt.want {
-				t.Fatalf("parseOre(%q) = %v, %v, want %v", tt.in, got, err, tt.want)
+			if err != nil || v.a != tt.want || !v.set {
+				t.Fatalf("-%s %q: Set = %v, value %v, want %v", tt.flag, tt.in, err, v.a, tt.want)
 			}
 		})
 	}
