@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/vippskit/vipps/internal/servicetest"
 
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
@@ -132,50 +130,12 @@ func TestServeRestart(t *testing.T) {
 	}
 }
 
-// testPostgres returns a DSN on a schema of its own, dropped when the test
-// ends; it skips without VIPPS_TEST_POSTGRES unless CI is set.
-func testPostgres(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("VIPPS_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("VIPPS_TEST_POSTGRES is not set; CI must run the PostgreSQL tests")
-		}
-		t.Skip("VIPPS_TEST_POSTGRES is not set")
-	}
-	conn, err := pgx.Connect(t.Context(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := "vt_" + strings.ToLower(rand.Text())
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	conn.Close(t.Context())
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), dsn)
-		if err != nil {
-			return // the schema stays behind; its name is random
-		}
-		c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		c.Close(context.Background())
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 // TestServeReplicasOnPostgres runs two replicas on one PostgreSQL database
 // against one simulator. Every callback is lost, so both replicas' pollers
 // race to resolve the same payments; then both replicas capture every
 // payment with the same key at once. Each payment must be captured once.
 func TestServeReplicasOnPostgres(t *testing.T) {
-	dsn := testPostgres(t)
+	dsn := servicetest.PostgresDSN(t)
 	sim := vippstest.NewServer(t)
 	if _, err := sim.Sim.InjectCallbackFault(vippstest.CallbackFault{Kind: vippstest.CallbackDrop}); err != nil {
 		t.Fatal(err)
