@@ -116,7 +116,7 @@ func (c *Client) do(ctx context.Context, cl *call, out any) error {
 			err = e
 			retryAfter = e.RetryAfter
 			switch {
-			case status == http.StatusTooManyRequests, e.Locked(), e.Has(GroupVippsError, "98"):
+			case status == http.StatusTooManyRequests, e.Locked(), e.Has(GroupVippsError, CodeTooManyRequests):
 				retry = true // refused before processing
 			case status >= 500:
 				unanswered = true

@@ -199,7 +199,7 @@ func (f *form) action(t tree, withAmount bool) actionRequest {
 }
 
 func notFoundReply(orderID vipps.OrderID, msn vipps.MSN) reply {
-	return vippsErr(http.StatusNotFound, vipps.GroupMerchant, "35", msgNotFound, orderID, msn)
+	return vippsErr(http.StatusNotFound, vipps.GroupMerchant, vipps.CodeOrderNotFound, msgNotFound, orderID, msn)
 }
 
 // initiate serves POST /ecomm/v2/payments.
@@ -218,20 +218,20 @@ func (s *Simulator) initiate(x *exchange) reply {
 		return *rep
 	}
 	if !s.headerMSNOK(x, m) {
-		return vippsErr(http.StatusForbidden, vipps.GroupMerchant, "37", msgInvalidMSN, x.r.Header.Get("Merchant-Serial-Number"))
+		return vippsErr(http.StatusForbidden, vipps.GroupMerchant, vipps.CodeSalesUnitUnavailable, msgInvalidMSN, x.r.Header.Get("Merchant-Serial-Number"))
 	}
 	if req.msn != m.MSN {
-		return vippsErr(http.StatusForbidden, vipps.GroupMerchant, "37", msgInvalidMSN, req.msn)
+		return vippsErr(http.StatusForbidden, vipps.GroupMerchant, vipps.CodeSalesUnitUnavailable, msgInvalidMSN, req.msn)
 	}
 	if req.order.skipLandingPage && !m.SkipLandingPageAllowed {
-		return vippsErr(http.StatusBadRequest, vipps.GroupMerchant, "38", msgSkipLanding)
+		return vippsErr(http.StatusBadRequest, vipps.GroupMerchant, vipps.CodeSkipLandingPageNotAllowed, msgSkipLanding)
 	}
 	if !m.NinAllowed && strings.Contains(" "+req.order.scope+" ", " nin ") {
-		return vippsErr(http.StatusForbidden, vipps.GroupMerchant, "51", msgNin)
+		return vippsErr(http.StatusForbidden, vipps.GroupMerchant, vipps.CodeNinNotAllowed, msgNin)
 	}
 	key := payKey{m.MSN, req.orderID}
 	if s.payments[key] != nil {
-		return vippsErr(http.StatusBadRequest, vipps.GroupMerchant, "34", msgDuplicate)
+		return vippsErr(http.StatusBadRequest, vipps.GroupMerchant, vipps.CodeDuplicateOrderID, msgDuplicate)
 	}
 	p := &payment{
 		msn:         m.MSN,
@@ -354,7 +354,7 @@ func replayed(x *exchange, p *payment, op, requestID, fingerprint string) (reply
 	case !seen:
 		return reply{}, false
 	case rec.fingerprint != fingerprint:
-		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "93", msgNotIdentical, op), true
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeRetryBodyDiffers, msgNotIdentical, op), true
 	}
 	x.warn("idempotent replay of X-Request-Id %q: the first answer is repeated", requestID)
 	return rec.rep, true
@@ -522,21 +522,21 @@ func (s *Simulator) forceApprove(x *exchange) reply {
 	}
 	switch {
 	case p.order.express():
-		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "91", "Force approve is not supported for express checkout payments.")
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed, "Force approve is not supported for express checkout payments.")
 	case p.order.skipLandingPage:
-		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "91", "Force approve is not supported for skipLandingPage payments.")
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed, "Force approve is not supported for skipLandingPage payments.")
 	}
 	if phone = f.phone("customerPhoneNumber", phone); phone == "" {
 		return *f.result()
 	}
 	switch {
 	case p.phase == phaseReserved || p.phase == phaseSale || !p.pendingUntil.IsZero():
-		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "92", msgAlreadyProcessed)
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeAlreadyProcessed, msgAlreadyProcessed)
 	case p.phase != phaseInitiated:
-		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "91", msgNotAllowed)
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed, msgNotAllowed)
 	}
 	if err := s.approveLocked(p, phone, x.now, true, nil); err != nil {
-		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "91", "%s", err.Error())
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed, "%s", err.Error())
 	}
 	out := reply{status: http.StatusOK}
 	remember(p, "approve", requestID, fingerprint, out)

@@ -47,7 +47,7 @@ func omResult(f *form) *reply {
 	}
 	params := make([]vipps.InvalidParam, len(f.invalid))
 	for i, d := range f.invalid {
-		params[i] = vipps.InvalidParam{Name: d.Code, Reason: d.Message}
+		params[i] = vipps.InvalidParam{Name: string(d.Code), Reason: d.Message}
 	}
 	rep := problemReply(http.StatusBadRequest, "One or more validation errors occurred.", "BadRequest", params)
 	return &rep

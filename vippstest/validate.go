@@ -70,7 +70,7 @@ func join(path, key string) string {
 
 // bad records an InvalidRequest error for a field.
 func (f *form) bad(field, format string, args ...any) {
-	f.invalid = append(f.invalid, vipps.ErrorDetail{Group: vipps.GroupInvalidRequest, Code: field, Message: fmt.Sprintf(format, args...)})
+	f.invalid = append(f.invalid, vipps.ErrorDetail{Group: vipps.GroupInvalidRequest, Code: vipps.ErrorCode(field), Message: fmt.Sprintf(format, args...)})
 }
 
 // crash records a mistake that makes real Vipps answer 500 VippsError 99.
@@ -97,7 +97,7 @@ func (f *form) result() *reply {
 		rep := errorsReply(http.StatusBadRequest, f.invalid)
 		return &rep
 	case f.user81:
-		rep := vippsErr(http.StatusBadRequest, vipps.GroupUser, "81", msgUser81)
+		rep := vippsErr(http.StatusBadRequest, vipps.GroupUser, vipps.CodeUserCannotPay, msgUser81)
 		return &rep
 	}
 	return nil
