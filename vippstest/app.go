@@ -76,10 +76,9 @@ func must[T any](v T, err error) T {
 }
 
 func parsePages(names ...string) map[string]*template.Template {
-	funcs := template.FuncMap{"kroner": kroner}
 	out := map[string]*template.Template{}
 	for _, n := range names {
-		out[n] = template.Must(template.New(n).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html"))
+		out[n] = template.Must(template.New(n).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html"))
 	}
 	return out
 }
@@ -279,7 +278,7 @@ type paymentView struct {
 }
 
 func (s *Simulator) paymentViewLocked(p *payment) paymentView {
-	return paymentView{Merchant: s.byMSN[p.msn].Name, Amount: kroner(p.amount), Text: p.text, OrderID: string(p.orderID)}
+	return paymentView{Merchant: s.byMSN[p.msn].Name, Amount: p.amount.Kroner(), Text: p.text, OrderID: string(p.orderID)}
 }
 
 type landingView struct {
@@ -382,7 +381,7 @@ func (s *Simulator) appScreenLocked(p *payment, sess *appSession, f flash) page 
 			chosen = d.ShippingMethodID
 		}
 		for _, o := range displayOrder(opts) {
-			v.Options = append(v.Options, optionView{ID: o.ShippingMethodID, Method: o.ShippingMethod, Cost: kroner(o.ShippingCost.Amount()), Checked: o.ShippingMethodID == chosen})
+			v.Options = append(v.Options, optionView{ID: o.ShippingMethodID, Method: o.ShippingMethod, Cost: o.ShippingCost.Amount().Kroner(), Checked: o.ShippingMethodID == chosen})
 		}
 		if len(v.Options) == 0 && !v.NeedFetch {
 			v.NeedFetch = true // nothing to approve with: ask again
@@ -640,7 +639,7 @@ func (s *Simulator) outcomeLocked(p *payment, note string) page {
 
 // outcomeText describes the payment's state to the user.
 func outcomeText(p *payment, merchant string) (title, message, tone string) {
-	amount := kroner(p.amount)
+	amount := p.amount.Kroner()
 	switch p.phase {
 	case phaseInitiated:
 		if !p.pendingUntil.IsZero() {
@@ -684,24 +683,6 @@ func safeLink(s string) (template.URL, bool) {
 		return "", false
 	}
 	return template.URL(u.String()), true
-}
-
-// kroner formats øre the Norwegian way: "1 299,00 kr", with non-breaking
-// spaces.
-func kroner(a vipps.Amount) string {
-	sign, v := "", int64(a)
-	if v < 0 {
-		sign, v = "-", -v
-	}
-	whole := strconv.FormatInt(v/100, 10)
-	var b strings.Builder
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteRune('\u00a0')
-		}
-		b.WriteRune(c)
-	}
-	return sign + b.String() + "," + strconv.FormatInt(100+v%100, 10)[1:] + "\u00a0kr"
 }
 
 // formatPhone groups a Norwegian mobile number as "912 34 567".
