@@ -103,8 +103,8 @@ func (s *Simulator) appRoutes(mux *http.ServeMux) {
 	ctl := func(pattern string, h func(*exchange) reply) {
 		mux.Handle(pattern, cop.Handler(s.handle("", false, h)))
 	}
-	ctl("GET /_sim/shipping-calls", func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.app.shippingCalls)) })
-	ctl("GET /_sim/consent-removals", func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.app.consentRemovals)) })
+	ctl("GET /_sim/shipping-calls", readOnly(func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.app.shippingCalls)) }))
+	ctl("GET /_sim/consent-removals", readOnly(func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.app.consentRemovals)) }))
 	post("POST /_sim/consents/{userId}/remove", s.ctlRemoveConsent)
 }
 

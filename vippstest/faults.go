@@ -337,7 +337,7 @@ func (s *Simulator) screen(r *http.Request, op string, body []byte) *screening {
 	s.mu.Lock()
 	sc := &screening{op: op, who: s.identifyLocked(r, op, body, s.nowLocked()), stop: s.faults.stopLocked()}
 	sc.fault = s.takeFaultLocked(op, sc.who)
-	s.mu.Unlock()
+	s.mu.unlockRead() // faults are not kept in a snapshot
 	if sc.fault != nil && sc.fault.Kind == FaultDelay {
 		t := time.NewTimer(sc.fault.Delay)
 		defer t.Stop()

@@ -38,7 +38,7 @@ func (s *Simulator) keepImageLocked(msn vipps.MSN, id, src string) {
 func (s *Simulator) serveImage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	data := s.app.images[imageKey{vipps.MSN(r.PathValue("msn")), r.PathValue("imageId")}]
-	s.mu.Unlock()
+	s.mu.unlockRead()
 	if data == nil {
 		http.NotFound(w, r)
 		return

@@ -65,7 +65,7 @@ func (s *Simulator) userAction(verb string, orderID vipps.OrderID, act func(*pay
 // the orderId.
 func (s *Simulator) Payment(orderID vipps.OrderID) (Payment, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.mu.unlockRead() // sweepLocked counts what it changes
 	s.sweepLocked(s.nowLocked())
 	p, err := s.findLocked("", orderID)
 	if err != nil {
@@ -77,7 +77,7 @@ func (s *Simulator) Payment(orderID vipps.OrderID) (Payment, error) {
 // Payments returns snapshots of every payment, oldest first.
 func (s *Simulator) Payments() []Payment {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.mu.unlockRead() // sweepLocked counts what it changes
 	s.sweepLocked(s.nowLocked())
 	return s.paymentsLocked()
 }
@@ -226,7 +226,9 @@ func (p *payment) describe() string {
 }
 
 // sweepLocked applies what became due by now: payments nobody acted on
-// time out, and the magic amount 201 resolves.
+// time out, and the magic amount 201 resolves. It counts what it changes
+// (stateMutex.changedLocked), so that a reader that sweeps may unlock with
+// unlockRead.
 func (s *Simulator) sweepLocked(now time.Time) {
 	for p := range s.open {
 		switch {
@@ -241,10 +243,12 @@ func (s *Simulator) sweepLocked(now time.Time) {
 			direct := s.byMSN[p.msn].DirectCapture
 			p.fail(direct, at)
 			delete(s.open, p)
+			s.mu.changedLocked()
 			s.sendCallbackLocked(p, failedStatus(direct), &vipps.ErrorDetail{Group: vipps.GroupPayment, Code: vipps.CodeReservationFailed, Message: "Reservation failed: no answer from the issuer in time."}, now)
 		case now.Sub(p.initiatedAt) >= paymentTimeout:
 			p.timeout(p.initiatedAt.Add(paymentTimeout))
 			delete(s.open, p)
+			s.mu.changedLocked()
 			s.sendCallbackLocked(p, vipps.CallbackRejected, nil, now)
 		}
 	}

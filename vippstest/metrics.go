@@ -144,7 +144,7 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 			tokens[t.msn]++
 		}
 	}
-	s.mu.Unlock()
+	s.mu.unlockRead()
 	for k, n := range payments {
 		ch <- prometheus.MustNewConstMetric(paymentsDesc, prometheus.GaugeValue, float64(n), string(k.msn), string(k.status))
 	}
