@@ -240,4 +240,3 @@ func phaseByName(name string) (phase, bool) {
 	}
 	return 0, false
 }
-

@@ -235,4 +235,3 @@ func replaceFile(path string, fill func(io.Writer) error) (err error) {
 	}
 	return nil
 }
-
