@@ -107,7 +107,7 @@ func loadSimContract(t *testing.T) *simContract {
 	// a payment with a scope carries the user's details, in "the express
 	// shape", but that shape requires shippingDetails, which a payment
 	// without shipping cannot have. The simulator sends the regular shape
-	// with userDetails (package documentation); the regular shape gets
+	// with userDetails (DESIGN.md); the regular shape gets
 	// the express shape's optional userDetails.
 	regular := componentSchema(t, specs.Merchant, "RegularCheckOutPaymentRequest")
 	if regular.Properties["userDetails"] == nil {
@@ -318,7 +318,7 @@ func (c *simContract) checkOutsideSpecs(p contractPair, obj map[string]any) (str
 		case obj["responseInfo"] != nil:
 			return "userinfo", c.checkAzure(p.status, obj)
 		}
-		// The simulator's OAuth-style errors (package documentation).
+		// The simulator's OAuth-style errors (DESIGN.md).
 		for _, k := range []string{"error", "error_description"} {
 			if s, ok := obj[k].(string); !ok || s == "" {
 				return "userinfo", fmt.Errorf("userinfo error %v has no %s", obj, k)

@@ -16,7 +16,7 @@ import (
 // direct-capture merchant) and the callback is sent. Unlike force approve,
 // the magic test amounts apply: 151, 182, 183, 184, 186, 187 and 197 øre
 // fail the reservation, 201 leaves the result unknown for an hour and then
-// fails it; see the package documentation.
+// fails it; see "Magic amounts" in DESIGN.md.
 //
 // For express checkout the user picks their first (home) address and the
 // default shipping option (else the first by priority): of

@@ -16,7 +16,7 @@ import (
 // on the simulator's clock in a sliding window. The zero value is Vipps'
 // limits: per minute, initiate 2 and capture, cancel and refund 5 per
 // orderId and MSN; details and status 120 per orderId and subscription key.
-// See the package documentation for what counts.
+// See "Rate limits" in DESIGN.md for what counts.
 type RateLimits struct {
 	// Disabled turns rate limiting off.
 	Disabled bool

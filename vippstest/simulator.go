@@ -31,7 +31,7 @@ type Config struct {
 	// "fallback" for "fallBack", partial captures and refunds without
 	// X-Request-Id, and a Merchant-Serial-Number header that disagrees
 	// with the keys. Requests that still make no sense get a 400 instead
-	// of Vipps' 500. See the package documentation.
+	// of Vipps' 500. See DESIGN.md ("Credentials and errors").
 	Lenient bool
 
 	// TokenLifetime is how long access tokens are valid. Zero means one
@@ -54,8 +54,8 @@ type Config struct {
 	ExpressAddsShipping bool
 
 	// RateLimits are Vipps' per-order request limits, on by default; set
-	// RateLimits.Disabled to turn them off. See ratelimit.go and the
-	// package documentation.
+	// RateLimits.Disabled to turn them off. See [RateLimits] and "Rate
+	// limits" in DESIGN.md.
 	RateLimits RateLimits
 
 	// SnapshotPath names a file that keeps the state across restarts
@@ -64,8 +64,8 @@ type Config struct {
 	// quarter of a second after the state changes it is rewritten
 	// atomically, and Close rewrites it a last time. A corrupt file, one
 	// of a newer format, or one that names merchants not in Merchants
-	// makes New fail. Empty means memory only. See "Snapshots" in the
-	// package documentation.
+	// makes New fail. Empty means memory only. See "Snapshots" in
+	// DESIGN.md.
 	SnapshotPath string
 }
 
