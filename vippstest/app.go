@@ -151,10 +151,16 @@ func writePage(w http.ResponseWriter, pg page) {
 }
 
 func serveCSS(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
+	serveBytes(w, "text/css; charset=utf-8", appCSS)
+}
+
+// serveBytes serves a file the simulator holds (the style sheet, an
+// uploaded image): never sniffed as another type, revalidated on every use.
+func serveBytes(w http.ResponseWriter, contentType string, data []byte) {
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Write(appCSS)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(data)
 }
 
 // messageView is a page with a title and a message.

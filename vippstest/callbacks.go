@@ -114,6 +114,19 @@ func (s *Simulator) deliver(cb Callback, authToken string) {
 	s.mu.Unlock()
 }
 
+// notify makes the one attempt of a call to a merchant whose answer body
+// does not matter (a callback, a consent removal) and returns the status.
+// The body is read, up to 64 KiB, so that the connection can be reused.
+func (s *Simulator) notify(req *http.Request) (int, error) {
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
 // post sends cb: a POST with a 3-second timeout, redirects not followed. It
 // returns cb with the outcome.
 func (s *Simulator) post(cb Callback, authToken string) Callback {
@@ -127,12 +140,7 @@ func (s *Simulator) post(cb Callback, authToken string) Callback {
 		if authToken != "" {
 			req.Header.Set("Authorization", authToken)
 		}
-		var resp *http.Response
-		if resp, err = s.hc.Do(req); err == nil {
-			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-			resp.Body.Close()
-			cb.StatusCode = resp.StatusCode
-		}
+		cb.StatusCode, err = s.notify(req)
 	}
 	if err != nil {
 		cb.Err = err.Error()

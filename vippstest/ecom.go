@@ -332,6 +332,25 @@ func (s *Simulator) paymentOf(m *Merchant, id vipps.OrderID, bodyMSN vipps.MSN) 
 	return p, nil
 }
 
+// keyedPayment takes the first steps of a request with an idempotency key
+// (capture, refund, force approve): it checks X-Request-Id, finds the
+// payment, and answers with the kept answer when the key was used before
+// (see replayed). Otherwise it returns the payment and the key.
+func (s *Simulator) keyedPayment(x *exchange, m *Merchant, id vipps.OrderID, bodyMSN vipps.MSN, op, fingerprint string) (*payment, string, *reply) {
+	requestID, rep := requestIDOf(x)
+	if rep != nil {
+		return nil, "", rep
+	}
+	p, rep := s.paymentOf(m, id, bodyMSN)
+	if rep != nil {
+		return nil, "", rep
+	}
+	if rep, ok := replayed(x, p, op, requestID, fingerprint); ok {
+		return nil, "", &rep
+	}
+	return p, requestID, nil
+}
+
 // requestID checks the X-Request-Id header.
 func requestIDOf(x *exchange) (string, *reply) {
 	id := x.r.Header.Get("X-Request-Id")
@@ -385,17 +404,10 @@ func (s *Simulator) moneyOp(x *exchange, op string) reply {
 	if rep != nil {
 		return *rep
 	}
-	requestID, rep := requestIDOf(x)
-	if rep != nil {
-		return *rep
-	}
-	p, rep := s.paymentOf(m, id, a.msn)
-	if rep != nil {
-		return *rep
-	}
 	fingerprint := fmt.Sprintf("%d|%q", a.amount, a.text)
-	if rep, ok := replayed(x, p, op, requestID, fingerprint); ok {
-		return rep
+	p, requestID, rep := s.keyedPayment(x, m, id, a.msn, op, fingerprint)
+	if rep != nil {
+		return *rep
 	}
 	if requestID == "" && a.amount != 0 {
 		if !s.cfg.Lenient {
@@ -505,17 +517,10 @@ func (s *Simulator) forceApprove(x *exchange) reply {
 	if rep := f.result(); rep != nil {
 		return *rep
 	}
-	requestID, rep := requestIDOf(x)
+	fingerprint := phone + "|" + token // as sent, before the number is repaired
+	p, requestID, rep := s.keyedPayment(x, m, id, m.MSN, "approve", fingerprint)
 	if rep != nil {
 		return *rep
-	}
-	p, rep := s.paymentOf(m, id, m.MSN)
-	if rep != nil {
-		return *rep
-	}
-	fingerprint := phone + "|" + token
-	if rep, ok := replayed(x, p, "approve", requestID, fingerprint); ok {
-		return rep
 	}
 	if !secretEqual(token, p.token) {
 		return vippsErr(http.StatusBadRequest, vipps.GroupInvalidRequest, "token", "The token is not the token of this payment's url.")

@@ -43,10 +43,7 @@ func (s *Simulator) serveImage(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", http.DetectContentType(data))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Write(data)
+	serveBytes(w, http.DetectContentType(data), data)
 }
 
 type historyView struct {

@@ -138,15 +138,25 @@ func (p *payment) capture(amount vipps.Amount, text, txID, requestID string, now
 	if now.Sub(p.reservedAt) > captureLimit {
 		return 0, refuse(vipps.GroupPayment, vipps.CodeCaptureTooLate, msgCaptureTooLate)
 	}
-	rest := p.remainingToCapture()
+	amount, oe := take(amount, p.remainingToCapture(), vipps.CodeCaptureOverReserved, msgOverCapture)
+	if oe != nil {
+		return 0, oe
+	}
+	p.captured += amount
+	p.append(p.entry(vipps.OperationCapture, amount, text, txID, requestID, now, true), vipps.OrderStatusCapture)
+	return amount, nil
+}
+
+// take resolves the amount of a capture or refund against what remains:
+// 0 means all of it. Nothing remaining, or more asked than remains, is the
+// Payment error code.
+func take(amount, rest vipps.Amount, code vipps.ErrorCode, message string) (vipps.Amount, *opError) {
 	if amount == 0 {
 		amount = rest
 	}
 	if amount == 0 || amount > rest {
-		return 0, refuse(vipps.GroupPayment, vipps.CodeCaptureOverReserved, msgOverCapture)
+		return 0, refuse(vipps.GroupPayment, code, message)
 	}
-	p.captured += amount
-	p.append(p.entry(vipps.OperationCapture, amount, text, txID, requestID, now, true), vipps.OrderStatusCapture)
 	return amount, nil
 }
 
@@ -199,12 +209,9 @@ func (p *payment) refund(amount vipps.Amount, text, txID, requestID string, now 
 	if now.Sub(p.reservedAt) > refundLimit {
 		return 0, refuse(vipps.GroupPayment, vipps.CodeRefundTooLate, msgRefundTooLate)
 	}
-	rest := p.captured - p.refunded
-	if amount == 0 {
-		amount = rest
-	}
-	if amount == 0 || amount > rest {
-		return 0, refuse(vipps.GroupPayment, vipps.CodeRefundOverCaptured, msgOverRefund)
+	amount, oe := take(amount, p.captured-p.refunded, vipps.CodeRefundOverCaptured, msgOverRefund)
+	if oe != nil {
+		return 0, oe
 	}
 	p.refunded += amount
 	p.append(p.entry(vipps.OperationRefund, amount, text, txID, requestID, now, true), vipps.OrderStatusRefund)
