@@ -137,13 +137,7 @@ func (f *form) shippingOptions(mi tree) []vipps.ShippingOption {
 		return nil
 	}
 	var out []vipps.ShippingOption
-	for i, e := range arr {
-		path := fmt.Sprintf("merchantInfo.staticShippingDetails[%d]", i)
-		t, ok := e.(tree)
-		if !ok {
-			f.bad(path, "%s must be an object.", path)
-			continue
-		}
+	for path, t := range f.objects("merchantInfo.staticShippingDetails", arr) {
 		var opt vipps.ShippingOption
 		switch d := f.str(t, path, "isDefault", true, 0); d {
 		case "Y", "N":

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net"
 	"net/http"
 	"net/url"
@@ -66,6 +67,25 @@ func join(path, key string) string {
 		return key
 	}
 	return path + "." + key
+}
+
+// objects yields the entries of the array at path with their paths
+// ("orderLines[2]"), and records an error for each entry that is not an
+// object.
+func (f *form) objects(path string, arr []any) iter.Seq2[string, tree] {
+	return func(yield func(string, tree) bool) {
+		for i, e := range arr {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			t, ok := e.(tree)
+			if !ok {
+				f.bad(p, "%s must be an object.", p)
+				continue
+			}
+			if !yield(p, t) {
+				return
+			}
+		}
+	}
 }
 
 // bad records an InvalidRequest error for a field.
