@@ -565,6 +565,7 @@ func (e *contractEnv) details(id vipps.OrderID) *vipps.PaymentDetails {
 func (e *contractEnv) detailsAndStatus(id vipps.OrderID) *vipps.PaymentDetails {
 	e.t.Helper()
 	d := e.details(id)
+	//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 	if _, err := e.c.Status(e.t.Context(), id); err != nil { //nolint:staticcheck // the deprecated endpoint is part of the contract
 		e.t.Fatalf("Status(%s) = %v", id, err)
 	}
@@ -862,6 +863,7 @@ func contractScenarios() []contractScenario {
 			const id = "contract-nobody"
 			_, err := e.c.Details(ctx, id)
 			wantVippsError(t, "Details", err, http.StatusNotFound, vipps.GroupMerchant, vipps.CodeOrderNotFound)
+			//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 			_, err = e.c.Status(ctx, id) //nolint:staticcheck // the deprecated endpoint is part of the contract
 			wantVippsError(t, "Status", err, http.StatusNotFound, vipps.GroupMerchant, vipps.CodeOrderNotFound)
 			_, err = e.c.Capture(ctx, id, vipps.CaptureRequest{TransactionText: "x"})
@@ -892,6 +894,7 @@ func contractScenarios() []contractScenario {
 			if _, err := dc.Details(ctx, id); err != nil {
 				t.Fatal(err)
 			}
+			//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 			_, err = dc.Status(ctx, id) //nolint:staticcheck // the deprecated endpoint is part of the contract
 			e.must("Status", err)
 			_, err = dc.Refund(ctx, id, vipps.CaptureRequest{TransactionText: "Returned"})
@@ -1027,8 +1030,10 @@ func contractScenarios() []contractScenario {
 			e.details(id)
 			_, err = e.c.Details(ctx, id)
 			wantHTTPStatus(t, "second Details in a minute", err, http.StatusTooManyRequests)
+			//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 			_, err = e.c.Status(ctx, id) //nolint:staticcheck // the deprecated endpoint is part of the contract
 			e.must("Status", err)
+			//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 			_, err = e.c.Status(ctx, id) //nolint:staticcheck // the deprecated endpoint is part of the contract
 			wantHTTPStatus(t, "second Status in a minute", err, http.StatusTooManyRequests)
 			_, err = e.c.Capture(ctx, id, vipps.CaptureRequest{Amount: 1000, TransactionText: "One", RequestID: "contract-rl-1"})
@@ -1053,6 +1058,7 @@ func contractScenarios() []contractScenario {
 			_, err = e.c.Capture(ctx, id, vipps.CaptureRequest{TransactionText: "All"})
 			wantHTTPStatus(t, "Capture rate limited", err, http.StatusTooManyRequests)
 			inject(vippstest.Fault{Kind: vippstest.FaultDelay, Op: "status", Count: 1, Delay: time.Millisecond})
+			//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 			_, err = e.c.Status(ctx, id) //nolint:staticcheck // the deprecated endpoint is part of the contract
 			e.must("Status after a delay", err)
 			inject(vippstest.Fault{Kind: vippstest.FaultServerError, Op: "om-category", Count: 1})

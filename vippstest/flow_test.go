@@ -271,6 +271,7 @@ func TestDirectCapture(t *testing.T) {
 	if got, want := ref.TransactionSummary, sum(20000, 0, 5000, 15000); got != want {
 		t.Errorf("Refund summary = %+v, want %+v", got, want)
 	}
+	//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 	st, err := c.Status(ctx, id)
 	if err != nil || st.TransactionInfo.Status != vipps.OrderStatusRefund {
 		t.Errorf("Status = %+v, %v; want REFUND", st, err)
@@ -300,6 +301,7 @@ func TestTimeout(t *testing.T) {
 	if diff := cmp.Diff(want, d.TransactionLogHistory, timeEqual); diff != "" {
 		t.Errorf("Details log after the timeout (-want +got):\n%s", diff)
 	}
+	//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 	st, err := c.Status(t.Context(), id)
 	if err != nil || st.TransactionInfo.Status != vipps.OrderStatusRejected {
 		t.Errorf("Status = %+v, %v; want REJECTED", st, err)
@@ -349,6 +351,7 @@ func TestStatus(t *testing.T) {
 			id := vipps.OrderID("status-" + strings.ReplaceAll(tt.name, " ", "-"))
 			initiate(t, srv.Client, regular(id, tt.amount))
 			tt.setup(t, srv, id)
+			//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 			st, err := srv.Client.Status(t.Context(), id)
 			if err != nil {
 				t.Fatalf("Status = %v", err)

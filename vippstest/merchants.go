@@ -126,16 +126,7 @@ func parseMerchants(name string, data []byte) ([]Merchant, error) {
 			broken[i] = true
 			continue
 		}
-		out = append(out, Merchant{
-			MSN:                    mj.MSN,
-			ClientID:               mj.ClientID,
-			ClientSecret:           mj.ClientSecret,
-			SubscriptionKey:        mj.SubscriptionKey,
-			Name:                   mj.Name,
-			DirectCapture:          mj.DirectCapture,
-			SkipLandingPageAllowed: mj.SkipLandingPageAllowed,
-			NinAllowed:             mj.NinAllowed,
-		})
+		out = append(out, Merchant(mj))
 	}
 	if len(out) == 0 {
 		return nil, fail(0, "no merchants; leave the file out to get the default merchant")

@@ -483,6 +483,7 @@ func TestSnapshotSavesOnlyChanges(t *testing.T) {
 		if _, err := srv.Client.Details(ctx, "acme-1"); err != nil {
 			t.Fatal(err)
 		}
+		//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 		if _, err := srv.Client.Status(ctx, "acme-1"); err != nil {
 			t.Fatal(err)
 		}
