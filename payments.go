@@ -1,6 +1,7 @@
 package vipps
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -215,9 +216,7 @@ func isDigits(s string, n int) bool {
 // [ErrOutcomeUnknown]: check [Client.Details]; if Vipps does not know the
 // orderId, initiate again with a new orderId ([OrderID.Attempt]).
 func (c *Client) Initiate(ctx context.Context, req InitiateRequest) (*InitiateResponse, error) {
-	if req.MerchantInfo.MerchantSerialNumber == "" {
-		req.MerchantInfo.MerchantSerialNumber = c.cfg.MerchantSerialNumber
-	}
+	req.MerchantInfo.MerchantSerialNumber = cmp.Or(req.MerchantInfo.MerchantSerialNumber, c.cfg.MerchantSerialNumber)
 	cl := &call{op: "initiate", method: "POST", path: "/ecomm/v2/payments", orderID: req.Transaction.OrderID, body: &req, mode: retryUnsent}
 	if err := req.validate(); err != nil {
 		return nil, c.wrap(cl, fmt.Errorf("%w: %w", ErrInvalidRequest, err))
@@ -433,9 +432,7 @@ func (a *Address) UnmarshalJSON(b []byte) error {
 	if w.AddressLine2 != nil {
 		a.AddressLine2 = *w.AddressLine2
 	}
-	if a.PostCode == "" {
-		a.PostCode = w.ZipCode
-	}
+	a.PostCode = cmp.Or(a.PostCode, w.ZipCode)
 	return nil
 }
 

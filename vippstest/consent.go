@@ -166,11 +166,8 @@ func (s *Simulator) sendConsentRemoval(ctx context.Context, c *ConsentRemoval, t
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, c.URL, nil)
-	if err == nil {
-		req.Header.Set("User-Agent", "vippstest-consent")
-		c.StatusCode, err = s.notify(req)
-	}
+	status, err := s.notify(ctx, http.MethodDelete, c.URL, nil, http.Header{"User-Agent": {"vippstest-consent"}})
+	c.StatusCode = status
 	if err != nil {
 		c.Err = err.Error()
 	}

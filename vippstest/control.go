@@ -104,10 +104,11 @@ func (s *Simulator) ctlApprove(w http.ResponseWriter, r *http.Request) {
 		PhoneNumber string `json:"phoneNumber"`
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err == nil {
-		err = decodeControl(body, &in)
-	}
 	if err != nil {
+		ctlError(err).write(w)
+		return
+	}
+	if err := decodeControl(body, &in); err != nil {
 		ctlError(err).write(w)
 		return
 	}
@@ -123,10 +124,10 @@ func (s *Simulator) ctlApprove(w http.ResponseWriter, r *http.Request) {
 func (s *Simulator) ctlUser(act func(*Simulator, *payment, time.Time) error) func(*exchange) reply {
 	return func(x *exchange) reply {
 		p, err := s.findLocked(vipps.MSN(x.r.URL.Query().Get("msn")), vipps.OrderID(x.r.PathValue("orderId")))
-		if err == nil {
-			err = act(s, p, x.now)
-		}
 		if err != nil {
+			return ctlError(err)
+		}
+		if err := act(s, p, x.now); err != nil {
 			return ctlError(err)
 		}
 		return jsonReply(http.StatusOK, p.snapshot())

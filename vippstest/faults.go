@@ -2,6 +2,7 @@ package vippstest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -357,9 +358,7 @@ func (s *Simulator) guardedLocked(x *exchange, sc *screening, h func(*exchange) 
 	f := sc.fault
 	if f != nil {
 		x.rec.Fault, x.rec.FaultID = f.Kind, f.ID
-		if x.rec.OrderID == "" {
-			x.rec.OrderID = sc.who.orderID
-		}
+		x.rec.OrderID = cmp.Or(x.rec.OrderID, sc.who.orderID)
 		if x.rec.MSN == "" && sc.who.authenticated {
 			x.rec.MSN = sc.who.msn
 		}
@@ -384,9 +383,7 @@ func (s *Simulator) guardedLocked(x *exchange, sc *screening, h func(*exchange) 
 	}
 	if ok, after := s.allowLocked(sc.op, sc.who, x.now); !ok {
 		limit, _ := s.cfg.RateLimits.limit(sc.op)
-		if x.rec.OrderID == "" {
-			x.rec.OrderID = sc.who.orderID
-		}
+		x.rec.OrderID = cmp.Or(x.rec.OrderID, sc.who.orderID)
 		x.warn("rate limit: more than %d %s requests for order %s in %v", limit, sc.op, sc.who.orderID, s.cfg.RateLimits.window())
 		rep := sc.rateLimited(after)
 		if f != nil && f.Kind.afterApply() {

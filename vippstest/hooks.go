@@ -51,10 +51,10 @@ func (s *Simulator) userAction(verb string, orderID vipps.OrderID, act func(*pay
 	now := s.nowLocked()
 	s.sweepLocked(now)
 	p, err := s.findLocked("", orderID)
-	if err == nil {
-		err = act(p, now)
-	}
 	if err != nil {
+		return fmt.Errorf("%s order %s: %w", verb, orderID, err)
+	}
+	if err := act(p, now); err != nil {
 		return fmt.Errorf("%s order %s: %w", verb, orderID, err)
 	}
 	return nil

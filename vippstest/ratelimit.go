@@ -1,6 +1,7 @@
 package vippstest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -213,9 +214,7 @@ func (s *Simulator) identifyLocked(r *http.Request, op string, body []byte, now 
 	if !known {
 		return who
 	}
-	if who.msn == "" {
-		who.msn = it.msn
-	}
+	who.msn = cmp.Or(who.msn, it.msn)
 	// Userinfo goes without a subscription key.
 	who.authenticated = now.Before(it.expires) && (km == nil && op == "userinfo" || km != nil && km.MSN == it.msn)
 	return who

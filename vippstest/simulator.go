@@ -1,6 +1,7 @@
 package vippstest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -194,9 +195,7 @@ func New(cfg Config) (*Simulator, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.TokenLifetime == 0 {
-		cfg.TokenLifetime = time.Hour
-	}
+	cfg.TokenLifetime = cmp.Or(cfg.TokenLifetime, time.Hour)
 	var problems []string
 	if cfg.TokenLifetime < time.Second {
 		problems = append(problems, fmt.Sprintf("Config.TokenLifetime %v must be at least a second", cfg.TokenLifetime))
@@ -233,9 +232,7 @@ func New(cfg Config) (*Simulator, error) {
 			problems = append(problems, where+": client id and subscription key must be unique")
 		}
 		ids[m.ClientID], keys[m.SubscriptionKey] = true, true
-		if m.Name == "" {
-			m.Name = "Merchant " + string(m.MSN)
-		}
+		m.Name = cmp.Or(m.Name, "Merchant "+string(m.MSN))
 		s.merchants = append(s.merchants, &m)
 		s.byMSN[m.MSN] = &m
 	}

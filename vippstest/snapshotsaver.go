@@ -92,10 +92,10 @@ func (s *Simulator) openSnapshot(path string) error {
 		return fmt.Errorf("vippstest: snapshot: %w", err)
 	default:
 		f, err := decodeSnapshot(data)
-		if err == nil {
-			err = s.restoreLocked(f)
-		}
 		if err != nil {
+			return fmt.Errorf("vippstest: snapshot %s: %w", path, err)
+		}
+		if err := s.restoreLocked(f); err != nil {
 			return fmt.Errorf("vippstest: snapshot %s: %w", path, err)
 		}
 		s.snap.saved, s.snap.changes = data, s.mu.changes

@@ -44,14 +44,12 @@ func (f *form) parse(body []byte) tree {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
-	err := dec.Decode(&v)
-	if err == nil {
-		if _, extra := dec.Token(); !errors.Is(extra, io.EOF) {
-			err = errors.New("data after the JSON value")
-		}
-	}
-	if err != nil {
+	if err := dec.Decode(&v); err != nil {
 		f.crash("body", "the body is not valid JSON: "+err.Error())
+		return nil
+	}
+	if _, extra := dec.Token(); !errors.Is(extra, io.EOF) {
+		f.crash("body", "the body is not valid JSON: data after the JSON value")
 		return nil
 	}
 	t, ok := v.(tree)
