@@ -464,29 +464,31 @@ func (s *Simulator) cancel(x *exchange) reply {
 
 // details serves GET /ecomm/v2/payments/{orderId}/details.
 func (s *Simulator) details(x *exchange) reply {
-	m, id, rep := s.orderCall(x)
-	if rep != nil {
-		return *rep
-	}
-	p, rep := s.paymentOf(m, id, m.MSN)
+	p, rep := s.readPayment(x)
 	if rep != nil {
 		return *rep
 	}
 	return jsonReply(http.StatusOK, p.details(x.now))
 }
 
-// status serves the deprecated GET /ecomm/v2/payments/{orderId}/status.
-func (s *Simulator) status(x *exchange) reply {
+// readPayment authorizes a read of one payment (details, status) and finds
+// it.
+func (s *Simulator) readPayment(x *exchange) (*payment, *reply) {
 	m, id, rep := s.orderCall(x)
 	if rep != nil {
-		return *rep
+		return nil, rep
 	}
-	p, rep := s.paymentOf(m, id, m.MSN)
+	return s.paymentOf(m, id, m.MSN)
+}
+
+// status serves the deprecated GET /ecomm/v2/payments/{orderId}/status.
+func (s *Simulator) status(x *exchange) reply {
+	p, rep := s.readPayment(x)
 	if rep != nil {
 		return *rep
 	}
 	var out vipps.StatusResponse
-	out.OrderID = id
+	out.OrderID = p.orderID
 	out.TransactionInfo.Amount = p.last.Amount
 	out.TransactionInfo.Status = p.status
 	out.TransactionInfo.TimeStamp = p.last.TimeStamp
