@@ -1,6 +1,7 @@
 package vipps
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -77,9 +78,7 @@ func (r *ShippingDetailsRequest) UnmarshalJSON(b []byte) error {
 	if w.AddressLine2 != nil {
 		r.AddressLine2 = *w.AddressLine2
 	}
-	if r.PostCode == "" {
-		r.PostCode = w.ZipCode
-	}
+	r.PostCode = cmp.Or(r.PostCode, w.ZipCode)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package vipps
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -82,15 +83,9 @@ type RetryPolicy struct {
 var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 4, MinBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second}
 
 func (p RetryPolicy) withDefaults() RetryPolicy {
-	if p.MaxAttempts == 0 {
-		p.MaxAttempts = DefaultRetryPolicy.MaxAttempts
-	}
-	if p.MinBackoff == 0 {
-		p.MinBackoff = DefaultRetryPolicy.MinBackoff
-	}
-	if p.MaxBackoff == 0 {
-		p.MaxBackoff = DefaultRetryPolicy.MaxBackoff
-	}
+	p.MaxAttempts = cmp.Or(p.MaxAttempts, DefaultRetryPolicy.MaxAttempts)
+	p.MinBackoff = cmp.Or(p.MinBackoff, DefaultRetryPolicy.MinBackoff)
+	p.MaxBackoff = cmp.Or(p.MaxBackoff, DefaultRetryPolicy.MaxBackoff)
 	return p
 }
 
@@ -110,9 +105,7 @@ type Client struct {
 
 // New validates cfg and returns a client. The error names the field to fix.
 func New(cfg Config) (*Client, error) {
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = TestURL
-	}
+	cfg.BaseURL = cmp.Or(cfg.BaseURL, TestURL)
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" {
 		return nil, fmt.Errorf("vipps: Config.BaseURL %q must be an absolute http(s) URL such as %s", cfg.BaseURL, TestURL)
@@ -132,18 +125,10 @@ func New(cfg Config) (*Client, error) {
 	} else if err := cfg.MerchantSerialNumber.Validate(); err != nil {
 		problems = append(problems, "Config.MerchantSerialNumber: "+err.Error())
 	}
-	if cfg.SystemName == "" {
-		cfg.SystemName = "vippskit"
-	}
-	if cfg.SystemVersion == "" {
-		cfg.SystemVersion = Version
-	}
-	if cfg.PluginName == "" {
-		cfg.PluginName = cfg.SystemName
-	}
-	if cfg.PluginVersion == "" {
-		cfg.PluginVersion = cfg.SystemVersion
-	}
+	cfg.SystemName = cmp.Or(cfg.SystemName, "vippskit")
+	cfg.SystemVersion = cmp.Or(cfg.SystemVersion, Version)
+	cfg.PluginName = cmp.Or(cfg.PluginName, cfg.SystemName)
+	cfg.PluginVersion = cmp.Or(cfg.PluginVersion, cfg.SystemVersion)
 	for _, f := range []struct{ name, v string }{
 		{"SystemName", cfg.SystemName}, {"SystemVersion", cfg.SystemVersion},
 		{"PluginName", cfg.PluginName}, {"PluginVersion", cfg.PluginVersion},

@@ -39,11 +39,72 @@ const (
 	GroupGateway        ErrorGroup = "Gateway"
 )
 
+// ErrorCode is the errorCode of a Vipps error. Codes are numbers sent as
+// strings and mean something only together with their group: Payment 51 is
+// not Merchant 51 (see [Error.Has]). In the InvalidRequest group the code
+// is the name of the field that failed validation; gateway and OAuth errors
+// carry their own codes ("401", "invalid_client").
+type ErrorCode string
+
+// The eCom v2 error codes, named for what they mean, with the group they come
+// in. Codes marked "2022" are only in older revisions of Vipps' guide.
+const (
+	// Payment group.
+	CodeNoValidCard         ErrorCode = "41"   // Payment: the user has no valid card
+	CodeRefusedByIssuer     ErrorCode = "42"   // Payment: refused by the issuer; the user must contact the bank
+	CodeRefusedAmount       ErrorCode = "43"   // Payment: refused by the issuer because of the amount
+	CodeExpiredCard         ErrorCode = "44"   // Payment: refused by the issuer because the card has expired
+	CodeReservationFailed   ErrorCode = "45"   // Payment: reservation failed, most often because the user did not act in time
+	CodeCancelCaptured      ErrorCode = "51"   // Payment: cannot cancel a captured payment; refund it (Merchant 51 is CodeNinNotAllowed)
+	CodeCancelFailed        ErrorCode = "52"   // Payment: cancellation failed for an unknown reason
+	CodeCancelNotReserved   ErrorCode = "53"   // Payment (2022): cannot cancel an order that is not reserved
+	CodeCaptureOverReserved ErrorCode = "61"   // Payment: the captures add up to more than is reserved
+	CodeCaptureNotReserved  ErrorCode = "62"   // Payment: nothing is reserved; the user has not approved
+	CodeCaptureFailed       ErrorCode = "63"   // Payment: capture failed for an unknown reason; check details
+	CodeRefundOverCaptured  ErrorCode = "71"   // Payment: cannot refund more than is captured
+	CodeRefundNotCaptured   ErrorCode = "72"   // Payment: cannot refund a payment that is only reserved; cancel it
+	CodeRefundCancelled     ErrorCode = "73"   // Payment: cannot refund a cancelled payment
+	CodeRefundDebitFailed   ErrorCode = "74"   // Payment: the refund could not be debited from the merchant's account
+	CodeRetryAmountDiffers  ErrorCode = "93"   // Payment: an idempotent retry carried another amount (VippsError 93 is CodeRetryBodyDiffers)
+	CodeRefundTooLate       ErrorCode = "95"   // Payment: refunds only up to 365 days after reservation; also "direct capture is not allowed"
+	CodeCaptureTooLate2022  ErrorCode = "96"   // Payment (2022): captures only up to 180 days after reservation; now CodeCaptureTooLate
+	CodeCaptureTooLate      ErrorCode = "98"   // Payment: captures only up to 180 days after reservation (VippsError 98 is CodeTooManyRequests)
+	CodeNotBankIDVerified   ErrorCode = "1082" // Payment: the test user is not BankID verified (force approve)
+	CodeCannotPayCompanies  ErrorCode = "1501" // Payment (2022): the person cannot pay companies (under 15)
+
+	// VippsError group.
+	CodeNotAllowed       ErrorCode = "91" // VippsError: not allowed in the payment's state (capture of a cancelled payment)
+	CodeAlreadyProcessed ErrorCode = "92" // VippsError: the transaction is already processed
+	CodeRetryBodyDiffers ErrorCode = "93" // VippsError: an idempotent retry carried another body (Payment 93 is CodeRetryAmountDiffers)
+	CodeOrderLocked      ErrorCode = "94" // VippsError: the order is locked while Vipps processes it; retry with the same key
+	CodeTooManyRequests  ErrorCode = "98" // VippsError: too many concurrent requests (Payment 98 is CodeCaptureTooLate)
+	CodeInternal         ErrorCode = "99" // VippsError: internal error, in practice mostly a bad request
+
+	// User group.
+	CodeUserCannotPay ErrorCode = "81" // User: badly formatted number, not a Vipps user, or cannot pay businesses
+	CodeAppTooOld     ErrorCode = "82" // User: the user's app version is not supported
+
+	// Merchant group.
+	CodeReferenceInvalid          ErrorCode = "21" // Merchant (2022): the reference orderId is not valid
+	CodeReferenceState            ErrorCode = "22" // Merchant (2022): the reference orderId is not in a valid state
+	CodeMerchantBlocked           ErrorCode = "31" // Merchant: the merchant is blocked
+	CodeReceivingLimit            ErrorCode = "32" // Merchant: the merchant's receiving limit is exceeded
+	CodeRequestLimit              ErrorCode = "33" // Merchant: the merchant's payment request limit is exceeded
+	CodeDuplicateOrderID          ErrorCode = "34" // Merchant: the orderId is already used for this MSN
+	CodeOrderNotFound             ErrorCode = "35" // Merchant: the orderId does not exist for this MSN
+	CodeAgreementNotSigned        ErrorCode = "36" // Merchant: the merchant agreement is not signed
+	CodeSalesUnitUnavailable      ErrorCode = "37" // Merchant: the sales unit is unavailable, deleted, deactivated or blocked
+	CodeSkipLandingPageNotAllowed ErrorCode = "38" // Merchant: the sales unit may not skip the landing page
+	CodeLongLivingNotAllowed      ErrorCode = "39" // Merchant: the sales unit may not initiate long-living payments
+	CodeNinNotAllowed             ErrorCode = "51" // Merchant: the nin scope is not allowed, HTTP 403 (Payment 51 is CodeCancelCaptured)
+	CodePaymentsNotAllowed        ErrorCode = "97" // Merchant: the sales unit may not take payments (only Login approved), HTTP 403
+)
+
 // ErrorDetail is one entry of a Vipps error array. Callbacks carry the same
 // shape as errorInfo.
 type ErrorDetail struct {
 	Group     ErrorGroup `json:"errorGroup"`
-	Code      string     `json:"errorCode"`
+	Code      ErrorCode  `json:"errorCode"`
 	Message   string     `json:"errorMessage"`
 	ContextID string     `json:"contextId,omitempty"`
 }
@@ -64,7 +125,7 @@ func (d *ErrorDetail) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("errorCode: %w", err)
 	}
-	*d = ErrorDetail{Group: normalGroup(w.Group), Code: code, Message: w.Message, ContextID: w.ContextID}
+	*d = ErrorDetail{Group: normalGroup(w.Group), Code: ErrorCode(code), Message: w.Message, ContextID: w.ContextID}
 	return nil
 }
 
@@ -98,7 +159,7 @@ type Error struct {
 	// Group, Code, Message and ContextID come from the first entry of the
 	// error array (or the gateway / problem document).
 	Group     ErrorGroup
-	Code      string
+	Code      ErrorCode
 	Message   string
 	ContextID string
 	// Details holds every entry of an error array.
@@ -149,7 +210,7 @@ func (e *Error) Error() string {
 }
 
 // Has reports whether e, or any entry of its error array, has this group and code.
-func (e *Error) Has(group ErrorGroup, code string) bool {
+func (e *Error) Has(group ErrorGroup, code ErrorCode) bool {
 	if e.Group == group && e.Code == code {
 		return true
 	}
@@ -167,17 +228,17 @@ func (e *Error) Has(group ErrorGroup, code string) bool {
 // errors. For capture and refund, retry with the same RequestID.
 func (e *Error) Retryable() bool {
 	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500 ||
-		e.Has(GroupVippsError, "94") || e.Has(GroupVippsError, "98")
+		e.Has(GroupVippsError, CodeOrderLocked) || e.Has(GroupVippsError, CodeTooManyRequests)
 }
 
 // DuplicateOrderID reports whether initiate failed because the orderId was
 // used before for this MSN (Merchant 34). Initiate again with a new orderId.
-func (e *Error) DuplicateOrderID() bool { return e.Has(GroupMerchant, "34") }
+func (e *Error) DuplicateOrderID() bool { return e.Has(GroupMerchant, CodeDuplicateOrderID) }
 
 // NotFound reports whether Vipps does not know the orderId for this MSN
 // (Merchant 35, or HTTP 404).
 func (e *Error) NotFound() bool {
-	return e.Has(GroupMerchant, "35") || e.StatusCode == http.StatusNotFound
+	return e.Has(GroupMerchant, CodeOrderNotFound) || e.StatusCode == http.StatusNotFound
 }
 
 // Unauthorized reports whether the credentials, subscription key or access
@@ -191,29 +252,35 @@ func (e *Error) RateLimited() bool { return e.StatusCode == http.StatusTooManyRe
 
 // Locked reports whether the order is locked while Vipps processes it
 // (VippsError 94); retry later with the same RequestID.
-func (e *Error) Locked() bool { return e.Has(GroupVippsError, "94") }
+func (e *Error) Locked() bool { return e.Has(GroupVippsError, CodeOrderLocked) }
 
 // IdempotencyMismatch reports whether a retry with the same X-Request-Id
 // carried a different body than the first request (error 93).
 func (e *Error) IdempotencyMismatch() bool {
-	return e.Has(GroupVippsError, "93") || e.Has(GroupPayment, "93")
+	return e.Has(GroupVippsError, CodeRetryBodyDiffers) || e.Has(GroupPayment, CodeRetryAmountDiffers)
 }
 
 // Conflict reports whether Order Management refused because the object
 // already exists (a receipt or an image can be stored once).
 func (e *Error) Conflict() bool { return e.StatusCode == http.StatusConflict }
 
+// errorKey is what an error means: its group and code.
+type errorKey struct {
+	group ErrorGroup
+	code  ErrorCode
+}
+
 // customerText holds what a customer may be told, by group and code. Only the
 // outcomes a customer can act on are here; everything else gets the generic
 // text.
-var customerText = map[[2]string]string{
-	{"Payment", "41"}: "Your Vipps account has no valid card. Add a card in Vipps and try again.",
-	{"Payment", "42"}: "Your bank refused the payment. Contact your bank, or pay with another card.",
-	{"Payment", "43"}: "Your bank refused the amount. Contact your bank, or pay with another card.",
-	{"Payment", "44"}: "Your card has expired. Update your card in Vipps and try again.",
-	{"Payment", "45"}: "The payment was not completed, most likely because it was not confirmed in Vipps in time. Please try again.",
-	{"User", "81"}:    "This phone number cannot pay with Vipps. Check the number, or use another payment method.",
-	{"User", "82"}:    "Your Vipps app is too old. Update the Vipps app and try again.",
+var customerText = map[errorKey]string{
+	{GroupPayment, CodeNoValidCard}:       "Your Vipps account has no valid card. Add a card in Vipps and try again.",
+	{GroupPayment, CodeRefusedByIssuer}:   "Your bank refused the payment. Contact your bank, or pay with another card.",
+	{GroupPayment, CodeRefusedAmount}:     "Your bank refused the amount. Contact your bank, or pay with another card.",
+	{GroupPayment, CodeExpiredCard}:       "Your card has expired. Update your card in Vipps and try again.",
+	{GroupPayment, CodeReservationFailed}: "The payment was not completed, most likely because it was not confirmed in Vipps in time. Please try again.",
+	{GroupUser, CodeUserCannotPay}:        "This phone number cannot pay with Vipps. Check the number, or use another payment method.",
+	{GroupUser, CodeAppTooOld}:            "Your Vipps app is too old. Update the Vipps app and try again.",
 }
 
 const genericCustomerText = "The payment could not be completed. No money has been taken. Please try again, or choose another payment method."
@@ -222,53 +289,53 @@ const genericCustomerText = "The payment could not be completed. No money has be
 // act on. It never reveals internal details; for errors that are not the
 // customer's to fix it returns a generic text.
 func (e *Error) CustomerMessage() string {
-	if t, ok := customerText[[2]string{string(e.Group), e.Code}]; ok {
+	if t, ok := customerText[errorKey{e.Group, e.Code}]; ok {
 		return t
 	}
 	return genericCustomerText
 }
 
 // merchantText says what a merchant employee or developer should do.
-var merchantText = map[[2]string]string{
-	{"Payment", "51"}:    "The payment is already captured and cannot be cancelled; refund it instead.",
-	{"Payment", "52"}:    "Vipps could not cancel the payment; check its details.",
-	{"Payment", "61"}:    "The capture is larger than what remains reserved; check the remaining amount in the details.",
-	{"Payment", "62"}:    "Nothing is reserved yet: the customer has not approved the payment.",
-	{"Payment", "63"}:    "The capture failed for an unknown reason; check the details before trying again.",
-	{"Payment", "71"}:    "The refund is larger than what remains captured.",
-	{"Payment", "72"}:    "Nothing is captured; cancel the payment instead of refunding it.",
-	{"Payment", "73"}:    "The payment is cancelled; there is nothing to refund.",
-	{"Payment", "74"}:    "The refund could not be debited from the merchant's account; check the settlement account balance.",
-	{"Payment", "93"}:    "A retry carried a different amount than the first attempt; use a new request id for a new operation.",
-	{"Payment", "95"}:    "Refunds are possible up to 365 days after reservation (or direct capture is not allowed for this sales unit).",
-	{"Payment", "96"}:    "Captures are possible up to 180 days after reservation.",
-	{"Payment", "98"}:    "Captures are possible up to 180 days after reservation.",
-	{"Payment", "1082"}:  "The test user is not BankID verified: approve one payment manually in the Vipps test app first.",
-	{"VippsError", "91"}: "The operation is not allowed in the payment's current state (for example capture of a cancelled payment).",
-	{"VippsError", "92"}: "The transaction is already processed.",
-	{"VippsError", "93"}: "A retry carried a different body than the first attempt with the same request id.",
-	{"VippsError", "94"}: "Vipps is still processing the order; retry later with the same request id.",
-	{"VippsError", "98"}: "Too many concurrent requests for this order; slow down.",
-	{"VippsError", "99"}: "Vipps reported an internal error; this is usually a malformed request. Check the request, then retry.",
-	{"User", "81"}:       "The phone number is wrong, not a Vipps user, or cannot pay businesses.",
-	{"User", "82"}:       "The customer's Vipps app is too old.",
-	{"Merchant", "31"}:   "The merchant is blocked by Vipps; contact Vipps.",
-	{"Merchant", "32"}:   "The merchant's receiving limit is exceeded; contact Vipps.",
-	{"Merchant", "33"}:   "The merchant's payment request limit is exceeded; contact Vipps.",
-	{"Merchant", "34"}:   "The orderId is already used for this sales unit; initiate with a new orderId.",
-	{"Merchant", "35"}:   "Vipps does not know this orderId for this sales unit (wrong MSN or keys?).",
-	{"Merchant", "36"}:   "The merchant agreement is not signed.",
-	{"Merchant", "37"}:   "The sales unit is unavailable, deactivated or blocked; check portal.vipps.no.",
-	{"Merchant", "38"}:   "This sales unit may not skip the landing page.",
-	{"Merchant", "39"}:   "This sales unit may not initiate long-living payments.",
-	{"Merchant", "51"}:   "The nin scope is not allowed for this sales unit.",
-	{"Merchant", "97"}:   "This sales unit is not allowed to take payments (only approved for Login?).",
+var merchantText = map[errorKey]string{
+	{GroupPayment, CodeCancelCaptured}:             "The payment is already captured and cannot be cancelled; refund it instead.",
+	{GroupPayment, CodeCancelFailed}:               "Vipps could not cancel the payment; check its details.",
+	{GroupPayment, CodeCaptureOverReserved}:        "The capture is larger than what remains reserved; check the remaining amount in the details.",
+	{GroupPayment, CodeCaptureNotReserved}:         "Nothing is reserved yet: the customer has not approved the payment.",
+	{GroupPayment, CodeCaptureFailed}:              "The capture failed for an unknown reason; check the details before trying again.",
+	{GroupPayment, CodeRefundOverCaptured}:         "The refund is larger than what remains captured.",
+	{GroupPayment, CodeRefundNotCaptured}:          "Nothing is captured; cancel the payment instead of refunding it.",
+	{GroupPayment, CodeRefundCancelled}:            "The payment is cancelled; there is nothing to refund.",
+	{GroupPayment, CodeRefundDebitFailed}:          "The refund could not be debited from the merchant's account; check the settlement account balance.",
+	{GroupPayment, CodeRetryAmountDiffers}:         "A retry carried a different amount than the first attempt; use a new request id for a new operation.",
+	{GroupPayment, CodeRefundTooLate}:              "Refunds are possible up to 365 days after reservation (or direct capture is not allowed for this sales unit).",
+	{GroupPayment, CodeCaptureTooLate2022}:         "Captures are possible up to 180 days after reservation.",
+	{GroupPayment, CodeCaptureTooLate}:             "Captures are possible up to 180 days after reservation.",
+	{GroupPayment, CodeNotBankIDVerified}:          "The test user is not BankID verified: approve one payment manually in the Vipps test app first.",
+	{GroupVippsError, CodeNotAllowed}:              "The operation is not allowed in the payment's current state (for example capture of a cancelled payment).",
+	{GroupVippsError, CodeAlreadyProcessed}:        "The transaction is already processed.",
+	{GroupVippsError, CodeRetryBodyDiffers}:        "A retry carried a different body than the first attempt with the same request id.",
+	{GroupVippsError, CodeOrderLocked}:             "Vipps is still processing the order; retry later with the same request id.",
+	{GroupVippsError, CodeTooManyRequests}:         "Too many concurrent requests for this order; slow down.",
+	{GroupVippsError, CodeInternal}:                "Vipps reported an internal error; this is usually a malformed request. Check the request, then retry.",
+	{GroupUser, CodeUserCannotPay}:                 "The phone number is wrong, not a Vipps user, or cannot pay businesses.",
+	{GroupUser, CodeAppTooOld}:                     "The customer's Vipps app is too old.",
+	{GroupMerchant, CodeMerchantBlocked}:           "The merchant is blocked by Vipps; contact Vipps.",
+	{GroupMerchant, CodeReceivingLimit}:            "The merchant's receiving limit is exceeded; contact Vipps.",
+	{GroupMerchant, CodeRequestLimit}:              "The merchant's payment request limit is exceeded; contact Vipps.",
+	{GroupMerchant, CodeDuplicateOrderID}:          "The orderId is already used for this sales unit; initiate with a new orderId.",
+	{GroupMerchant, CodeOrderNotFound}:             "Vipps does not know this orderId for this sales unit (wrong MSN or keys?).",
+	{GroupMerchant, CodeAgreementNotSigned}:        "The merchant agreement is not signed.",
+	{GroupMerchant, CodeSalesUnitUnavailable}:      "The sales unit is unavailable, deactivated or blocked; check portal.vipps.no.",
+	{GroupMerchant, CodeSkipLandingPageNotAllowed}: "This sales unit may not skip the landing page.",
+	{GroupMerchant, CodeLongLivingNotAllowed}:      "This sales unit may not initiate long-living payments.",
+	{GroupMerchant, CodeNinNotAllowed}:             "The nin scope is not allowed for this sales unit.",
+	{GroupMerchant, CodePaymentsNotAllowed}:        "This sales unit is not allowed to take payments (only approved for Login?).",
 }
 
 // MerchantMessage returns a text for the merchant's staff or developers: what
 // went wrong and what to do about it.
 func (e *Error) MerchantMessage() string {
-	if t, ok := merchantText[[2]string{string(e.Group), e.Code}]; ok {
+	if t, ok := merchantText[errorKey{e.Group, e.Code}]; ok {
 		return t
 	}
 	switch {
@@ -335,7 +402,7 @@ func parseError(status int, body []byte) *Error {
 			case o.ResponseInfo != nil || o.Result != nil:
 				e.Group = GroupGateway
 				if o.ResponseInfo != nil {
-					e.Code = o.ResponseInfo.ResponseCode.String()
+					e.Code = ErrorCode(o.ResponseInfo.ResponseCode.String())
 					e.Message = o.ResponseInfo.ResponseMessage
 				}
 				if o.Result != nil && o.Result.Message != "" {
@@ -344,7 +411,7 @@ func parseError(status int, body []byte) *Error {
 				}
 				return e
 			case o.StatusCode != "" || (o.Message != "" && o.Title == ""):
-				e.Group, e.Code, e.Message = GroupGateway, o.StatusCode.String(), o.Message
+				e.Group, e.Code, e.Message = GroupGateway, ErrorCode(o.StatusCode.String()), o.Message
 				return e
 			case o.Title != "" || o.Detail != "":
 				e.Message = o.Title
@@ -355,7 +422,7 @@ func parseError(status int, body []byte) *Error {
 				e.InvalidParams = o.InvalidParams
 				return e
 			case o.Error != "":
-				e.Code, e.Message = o.Error, o.ErrorDescription
+				e.Code, e.Message = ErrorCode(o.Error), o.ErrorDescription
 				return e
 			}
 		}

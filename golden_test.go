@@ -449,7 +449,8 @@ func TestErrorExamples(t *testing.T) {
 	type errorFields struct {
 		StatusCode                         int
 		Group                              vipps.ErrorGroup
-		Code, Message, ContextID           string
+		Code                               vipps.ErrorCode
+		Message, ContextID                 string
 		InvalidParams                      []vipps.InvalidParam
 		RateLimited, NotFound, Unauthorize bool
 	}

@@ -163,15 +163,7 @@ func (c *Client) PutCategory(ctx context.Context, pt OMPaymentType, orderID stri
 	if u, err := url.Parse(cat.OrderDetailsURL); err != nil || !u.IsAbs() {
 		p = append(p, fmt.Sprintf("orderDetailsUrl %q must be an absolute URL", cat.OrderDetailsURL))
 	}
-	if len(p) > 0 {
-		return "", c.invalid(cl, strings.Join(p, "; "))
-	}
-	cl.path = path
-	var id string
-	if err := c.do(ctx, cl, &id); err != nil {
-		return "", err
-	}
-	return id, nil
+	return c.omWrite(ctx, cl, path, p)
 }
 
 // AddReceipt attaches order lines to a payment
@@ -205,8 +197,14 @@ func (c *Client) AddReceipt(ctx context.Context, pt OMPaymentType, orderID strin
 	default:
 		p = append(p, fmt.Sprintf("bottomLine.currency %q must be NOK, DKK or EUR", r.BottomLine.Currency))
 	}
-	if len(p) > 0 {
-		return "", c.invalid(cl, strings.Join(p, "; "))
+	return c.omWrite(ctx, cl, path, p)
+}
+
+// omWrite sends an Order Management write to path unless the checks found
+// problems, and returns the id Vipps answers with.
+func (c *Client) omWrite(ctx context.Context, cl *call, path string, problems []string) (string, error) {
+	if len(problems) > 0 {
+		return "", c.invalid(cl, strings.Join(problems, "; "))
 	}
 	cl.path = path
 	var id string

@@ -1,6 +1,7 @@
 package vipps
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -215,9 +216,7 @@ func isDigits(s string, n int) bool {
 // [ErrOutcomeUnknown]: check [Client.Details]; if Vipps does not know the
 // orderId, initiate again with a new orderId ([OrderID.Attempt]).
 func (c *Client) Initiate(ctx context.Context, req InitiateRequest) (*InitiateResponse, error) {
-	if req.MerchantInfo.MerchantSerialNumber == "" {
-		req.MerchantInfo.MerchantSerialNumber = c.cfg.MerchantSerialNumber
-	}
+	req.MerchantInfo.MerchantSerialNumber = cmp.Or(req.MerchantInfo.MerchantSerialNumber, c.cfg.MerchantSerialNumber)
 	cl := &call{op: "initiate", method: "POST", path: "/ecomm/v2/payments", orderID: req.Transaction.OrderID, body: &req, mode: retryUnsent}
 	if err := req.validate(); err != nil {
 		return nil, c.wrap(cl, fmt.Errorf("%w: %w", ErrInvalidRequest, err))
@@ -433,9 +432,7 @@ func (a *Address) UnmarshalJSON(b []byte) error {
 	if w.AddressLine2 != nil {
 		a.AddressLine2 = *w.AddressLine2
 	}
-	if a.PostCode == "" {
-		a.PostCode = w.ZipCode
-	}
+	a.PostCode = cmp.Or(a.PostCode, w.ZipCode)
 	return nil
 }
 
@@ -503,11 +500,16 @@ func (d *PaymentDetails) Last(ops ...Operation) (LogEntry, bool) {
 // every callback and redirect, since neither can be trusted alone.
 // Safe to retry.
 func (c *Client) Details(ctx context.Context, orderID OrderID) (*PaymentDetails, error) {
-	cl := &call{op: "details", method: "GET", path: "/ecomm/v2/payments/" + string(orderID) + "/details", orderID: orderID}
+	return getPayment[PaymentDetails](ctx, c, "details", orderID)
+}
+
+// getPayment reads GET /ecomm/v2/payments/{orderId}/{op}.
+func getPayment[T any](ctx context.Context, c *Client, op string, orderID OrderID) (*T, error) {
+	cl := &call{op: op, method: "GET", path: "/ecomm/v2/payments/" + string(orderID) + "/" + op, orderID: orderID}
 	if err := orderID.Validate(); err != nil {
 		return nil, c.wrap(cl, err)
 	}
-	var out PaymentDetails
+	var out T
 	if err := c.do(ctx, cl, &out); err != nil {
 		return nil, err
 	}
@@ -531,15 +533,7 @@ type StatusResponse struct {
 // Deprecated: Vipps deprecated this endpoint because its answer can mislead;
 // use [Client.Details]. Safe to retry.
 func (c *Client) Status(ctx context.Context, orderID OrderID) (*StatusResponse, error) {
-	cl := &call{op: "status", method: "GET", path: "/ecomm/v2/payments/" + string(orderID) + "/status", orderID: orderID}
-	if err := orderID.Validate(); err != nil {
-		return nil, c.wrap(cl, err)
-	}
-	var out StatusResponse
-	if err := c.do(ctx, cl, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return getPayment[StatusResponse](ctx, c, "status", orderID)
 }
 
 // ApproveRequest is a force approve in the test environment.

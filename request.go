@@ -116,7 +116,7 @@ func (c *Client) do(ctx context.Context, cl *call, out any) error {
 			err = e
 			retryAfter = e.RetryAfter
 			switch {
-			case status == http.StatusTooManyRequests, e.Locked(), e.Has(GroupVippsError, "98"):
+			case status == http.StatusTooManyRequests, e.Locked(), e.Has(GroupVippsError, CodeTooManyRequests):
 				retry = true // refused before processing
 			case status >= 500:
 				unanswered = true
@@ -149,8 +149,7 @@ func (c *Client) do(ctx context.Context, cl *call, out any) error {
 
 // final shapes the error a call returns after its last attempt.
 func (c *Client) final(cl *call, err error, ambiguous, lastUnanswered bool) error {
-	var verr *Error
-	if !errors.As(err, &verr) {
+	if _, ok := errors.AsType[*Error](err); !ok {
 		err = c.wrap(cl, err)
 	}
 	// A keyed call answered after an unanswered attempt is a real answer;

@@ -54,10 +54,13 @@ func (t *AccessToken) UnmarshalJSON(b []byte) error {
 	// (more than 292 years) instead of wrapping around.
 	secs := func(name string, raw json.RawMessage) (time.Duration, error) {
 		n, err := num(name, raw)
-		if err == nil && (n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second)) {
+		if err != nil {
+			return 0, err
+		}
+		if n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
 			return 0, fmt.Errorf("%s %d is out of range", name, n)
 		}
-		return time.Duration(n) * time.Second, err
+		return time.Duration(n) * time.Second, nil
 	}
 	var errs []error
 	in, err := secs("expires_in", w.ExpiresIn)

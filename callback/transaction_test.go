@@ -51,7 +51,7 @@ func summarize(cb *vipps.TransactionCallback) summary {
 		s.UserID = cb.UserDetails.UserID
 	}
 	if cb.ErrorInfo != nil {
-		s.ErrorCode = string(cb.ErrorInfo.Group) + " " + cb.ErrorInfo.Code
+		s.ErrorCode = string(cb.ErrorInfo.Group) + " " + string(cb.ErrorInfo.Code)
 	}
 	return s
 }

@@ -76,10 +76,9 @@ func must[T any](v T, err error) T {
 }
 
 func parsePages(names ...string) map[string]*template.Template {
-	funcs := template.FuncMap{"kroner": kroner}
 	out := map[string]*template.Template{}
 	for _, n := range names {
-		out[n] = template.Must(template.New(n).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html"))
+		out[n] = template.Must(template.New(n).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html"))
 	}
 	return out
 }
@@ -104,8 +103,8 @@ func (s *Simulator) appRoutes(mux *http.ServeMux) {
 	ctl := func(pattern string, h func(*exchange) reply) {
 		mux.Handle(pattern, cop.Handler(s.handle("", false, h)))
 	}
-	ctl("GET /_sim/shipping-calls", func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.app.shippingCalls)) })
-	ctl("GET /_sim/consent-removals", func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.app.consentRemovals)) })
+	ctl("GET /_sim/shipping-calls", readOnly(func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.app.shippingCalls)) }))
+	ctl("GET /_sim/consent-removals", readOnly(func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.app.consentRemovals)) }))
 	post("POST /_sim/consents/{userId}/remove", s.ctlRemoveConsent)
 }
 
@@ -152,10 +151,16 @@ func writePage(w http.ResponseWriter, pg page) {
 }
 
 func serveCSS(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/css; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
+	serveBytes(w, "text/css; charset=utf-8", appCSS)
+}
+
+// serveBytes serves a file the simulator holds (the style sheet, an
+// uploaded image): never sniffed as another type, revalidated on every use.
+func serveBytes(w http.ResponseWriter, contentType string, data []byte) {
+	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Write(appCSS)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(data)
 }
 
 // messageView is a page with a title and a message.
@@ -279,7 +284,7 @@ type paymentView struct {
 }
 
 func (s *Simulator) paymentViewLocked(p *payment) paymentView {
-	return paymentView{Merchant: s.byMSN[p.msn].Name, Amount: kroner(p.amount), Text: p.text, OrderID: string(p.orderID)}
+	return paymentView{Merchant: s.byMSN[p.msn].Name, Amount: p.amount.Kroner(), Text: p.text, OrderID: string(p.orderID)}
 }
 
 type landingView struct {
@@ -382,7 +387,7 @@ func (s *Simulator) appScreenLocked(p *payment, sess *appSession, f flash) page 
 			chosen = d.ShippingMethodID
 		}
 		for _, o := range displayOrder(opts) {
-			v.Options = append(v.Options, optionView{ID: o.ShippingMethodID, Method: o.ShippingMethod, Cost: kroner(o.ShippingCost.Amount()), Checked: o.ShippingMethodID == chosen})
+			v.Options = append(v.Options, optionView{ID: o.ShippingMethodID, Method: o.ShippingMethod, Cost: o.ShippingCost.Amount().Kroner(), Checked: o.ShippingMethodID == chosen})
 		}
 		if len(v.Options) == 0 && !v.NeedFetch {
 			v.NeedFetch = true // nothing to approve with: ask again
@@ -640,7 +645,7 @@ func (s *Simulator) outcomeLocked(p *payment, note string) page {
 
 // outcomeText describes the payment's state to the user.
 func outcomeText(p *payment, merchant string) (title, message, tone string) {
-	amount := kroner(p.amount)
+	amount := p.amount.Kroner()
 	switch p.phase {
 	case phaseInitiated:
 		if !p.pendingUntil.IsZero() {
@@ -684,24 +689,6 @@ func safeLink(s string) (template.URL, bool) {
 		return "", false
 	}
 	return template.URL(u.String()), true
-}
-
-// kroner formats øre the Norwegian way: "1 299,00 kr", with non-breaking
-// spaces.
-func kroner(a vipps.Amount) string {
-	sign, v := "", int64(a)
-	if v < 0 {
-		sign, v = "-", -v
-	}
-	whole := strconv.FormatInt(v/100, 10)
-	var b strings.Builder
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteRune('\u00a0')
-		}
-		b.WriteRune(c)
-	}
-	return sign + b.String() + "," + strconv.FormatInt(100+v%100, 10)[1:] + "\u00a0kr"
 }
 
 // formatPhone groups a Norwegian mobile number as "912 34 567".

@@ -154,14 +154,6 @@ func (s *Simulator) callbackFaultsLocked() []CallbackFault {
 	return out
 }
 
-// ClearCallbackFaults removes every callback fault. Callbacks already held
-// back stay held until the next delivery or [Simulator.ReleaseCallbacks].
-func (s *Simulator) ClearCallbackFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.callbacks = nil
-}
-
 // ReleaseCallbacks sends the callbacks that reorder faults hold back, one
 // by one, newest first, and returns how many there were. Use
 // [Simulator.WaitCallbacks] to wait for them.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"time"
 
@@ -114,26 +115,36 @@ func (s *Simulator) deliver(cb Callback, authToken string) {
 	s.mu.Unlock()
 }
 
+// notify makes the one attempt of a call to a merchant whose answer body
+// does not matter (a callback, a consent removal) and returns the status.
+// The body is read, up to 64 KiB, so that the connection can be reused.
+func (s *Simulator) notify(ctx context.Context, method, url string, body io.Reader, header http.Header) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	if err != nil {
+		return 0, err
+	}
+	maps.Copy(req.Header, header)
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
 // post sends cb: a POST with a 3-second timeout, redirects not followed. It
 // returns cb with the outcome.
 func (s *Simulator) post(cb Callback, authToken string) Callback {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), s.cbTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cb.URL, bytes.NewReader(cb.Body))
-	if err == nil {
-		req.Header.Set("Content-Type", jsonType)
-		req.Header.Set("User-Agent", "vippstest-callback")
-		if authToken != "" {
-			req.Header.Set("Authorization", authToken)
-		}
-		var resp *http.Response
-		if resp, err = s.hc.Do(req); err == nil {
-			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-			resp.Body.Close()
-			cb.StatusCode = resp.StatusCode
-		}
+	header := http.Header{"Content-Type": {jsonType}, "User-Agent": {"vippstest-callback"}}
+	if authToken != "" {
+		header.Set("Authorization", authToken)
 	}
+	status, err := s.notify(ctx, http.MethodPost, cb.URL, bytes.NewReader(cb.Body), header)
+	cb.StatusCode = status
 	if err != nil {
 		cb.Err = err.Error()
 	}

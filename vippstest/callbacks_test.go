@@ -68,7 +68,7 @@ func TestCallbacks(t *testing.T) {
 		authToken vipps.Secret
 		act       func(t *testing.T, srv *vippstest.Server, id vipps.OrderID)
 		want      vipps.CallbackStatus
-		errorCode string
+		errorCode vipps.ErrorCode
 	}{
 		{"approved with authToken", 20000, "ae0cb90d91b4a84a", approveHook, vipps.CallbackReserved, ""},
 		{"approved without authToken", 20000, "", approveHook, vipps.CallbackReserved, ""},
@@ -80,7 +80,7 @@ func TestCallbacks(t *testing.T) {
 		{"timed out", 20000, "tok", func(t *testing.T, srv *vippstest.Server, id vipps.OrderID) {
 			srv.Sim.Advance(10 * time.Minute)
 		}, vipps.CallbackRejected, ""},
-		{"reservation failed", 186, "tok", approveHook, vipps.CallbackReserveFailed, "44"},
+		{"reservation failed", 186, "tok", approveHook, vipps.CallbackReserveFailed, vipps.CodeExpiredCard},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,5 +40,5 @@ func TestConcurrentCaptures(t *testing.T) {
 		t.Errorf("log has %d entries, want 20 captures, RESERVE and INITIATE", n)
 	}
 	_, err := c.Capture(t.Context(), "busy-1", vipps.CaptureRequest{Amount: 1, TransactionText: "one more"})
-	wantVippsError(t, "Capture beyond the reservation", err, http.StatusBadRequest, vipps.GroupPayment, "61")
+	wantVippsError(t, "Capture beyond the reservation", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeCaptureOverReserved)
 }

@@ -3,7 +3,6 @@ package vippstest
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -167,16 +166,8 @@ func (s *Simulator) sendConsentRemoval(ctx context.Context, c *ConsentRemoval, t
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, c.URL, nil)
-	if err == nil {
-		req.Header.Set("User-Agent", "vippstest-consent")
-		var resp *http.Response
-		if resp, err = s.hc.Do(req); err == nil {
-			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-			resp.Body.Close()
-			c.StatusCode = resp.StatusCode
-		}
-	}
+	status, err := s.notify(ctx, http.MethodDelete, c.URL, nil, http.Header{"User-Agent": {"vippstest-consent"}})
+	c.StatusCode = status
 	if err != nil {
 		c.Err = err.Error()
 	}

@@ -107,7 +107,7 @@ func loadSimContract(t *testing.T) *simContract {
 	// a payment with a scope carries the user's details, in "the express
 	// shape", but that shape requires shippingDetails, which a payment
 	// without shipping cannot have. The simulator sends the regular shape
-	// with userDetails (package documentation); the regular shape gets
+	// with userDetails (DESIGN.md); the regular shape gets
 	// the express shape's optional userDetails.
 	regular := componentSchema(t, specs.Merchant, "RegularCheckOutPaymentRequest")
 	if regular.Properties["userDetails"] == nil {
@@ -318,7 +318,7 @@ func (c *simContract) checkOutsideSpecs(p contractPair, obj map[string]any) (str
 		case obj["responseInfo"] != nil:
 			return "userinfo", c.checkAzure(p.status, obj)
 		}
-		// The simulator's OAuth-style errors (package documentation).
+		// The simulator's OAuth-style errors (DESIGN.md).
 		for _, k := range []string{"error", "error_description"} {
 			if s, ok := obj[k].(string); !ok || s == "" {
 				return "userinfo", fmt.Errorf("userinfo error %v has no %s", obj, k)
@@ -565,6 +565,7 @@ func (e *contractEnv) details(id vipps.OrderID) *vipps.PaymentDetails {
 func (e *contractEnv) detailsAndStatus(id vipps.OrderID) *vipps.PaymentDetails {
 	e.t.Helper()
 	d := e.details(id)
+	//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 	if _, err := e.c.Status(e.t.Context(), id); err != nil { //nolint:staticcheck // the deprecated endpoint is part of the contract
 		e.t.Fatalf("Status(%s) = %v", id, err)
 	}
@@ -723,7 +724,7 @@ func contractScenarios() []contractScenario {
 			res, err := skip.Initiate(t.Context(), sl)
 			e.must("Initiate with skipLandingPage on a whitelisted sales unit", err)
 			err = skip.Approve(t.Context(), "contract-init-skip", vipps.ApproveRequest{CustomerPhoneNumber: "91234567", Token: res.Token()})
-			wantVippsError(t, "force approve with skipLandingPage", err, http.StatusBadRequest, vipps.GroupVippsError, "91")
+			wantVippsError(t, "force approve with skipLandingPage", err, http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed)
 			nin := e.order("contract-init-nin", 20000)
 			nin.Transaction.Scope = "name nin"
 			_, err = skip.Initiate(t.Context(), nin)
@@ -731,15 +732,15 @@ func contractScenarios() []contractScenario {
 
 			sl.Transaction.OrderID = "contract-init-skip-2"
 			_, err = e.c.Initiate(t.Context(), sl)
-			wantVippsError(t, "Initiate with skipLandingPage", err, http.StatusBadRequest, vipps.GroupMerchant, "38")
+			wantVippsError(t, "Initiate with skipLandingPage", err, http.StatusBadRequest, vipps.GroupMerchant, vipps.CodeSkipLandingPageNotAllowed)
 			_, err = e.c.Initiate(t.Context(), e.order("contract-init-regular", 20000))
-			wantVippsError(t, "Initiate with a used orderId", err, http.StatusBadRequest, vipps.GroupMerchant, "34")
+			wantVippsError(t, "Initiate with a used orderId", err, http.StatusBadRequest, vipps.GroupMerchant, vipps.CodeDuplicateOrderID)
 			nin.Transaction.OrderID = "contract-init-nin-2"
 			_, err = e.c.Initiate(t.Context(), nin)
-			wantVippsError(t, "Initiate with the nin scope", err, http.StatusForbidden, vipps.GroupMerchant, "51")
+			wantVippsError(t, "Initiate with the nin scope", err, http.StatusForbidden, vipps.GroupMerchant, vipps.CodeNinNotAllowed)
 			otherMSN := e.client(e.srv.Merchant, func(c *vipps.Config) { c.MerchantSerialNumber = directMerchant.MSN })
 			_, err = otherMSN.Initiate(t.Context(), e.order("contract-init-msn", 20000))
-			wantVippsError(t, "Initiate for another MSN", err, http.StatusForbidden, vipps.GroupMerchant, "37")
+			wantVippsError(t, "Initiate for another MSN", err, http.StatusForbidden, vipps.GroupMerchant, vipps.CodeSalesUnitUnavailable)
 		}},
 		{name: "initiate refused", run: func(t *testing.T, e *contractEnv) {
 			body := func(edit func(b map[string]any)) string {
@@ -771,14 +772,14 @@ func contractScenarios() []contractScenario {
 			e.must("Approve", e.c.Approve(ctx, "contract-fa-1", vipps.ApproveRequest{CustomerPhoneNumber: "91234567", Token: res.Token(), RequestID: "contract-fa-key"}))
 			e.must("Approve replayed", e.c.Approve(ctx, "contract-fa-1", vipps.ApproveRequest{CustomerPhoneNumber: "91234567", Token: res.Token(), RequestID: "contract-fa-key"}))
 			err := e.c.Approve(ctx, "contract-fa-1", vipps.ApproveRequest{CustomerPhoneNumber: "91234567", Token: res.Token()})
-			wantVippsError(t, "Approve twice", err, http.StatusBadRequest, vipps.GroupVippsError, "92")
+			wantVippsError(t, "Approve twice", err, http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeAlreadyProcessed)
 			err = e.c.Approve(ctx, "contract-fa-1", vipps.ApproveRequest{CustomerPhoneNumber: "91234567", Token: "eyJ-not-the-token"})
 			wantVippsError(t, "Approve with a wrong token", err, http.StatusBadRequest, vipps.GroupInvalidRequest, "token")
 			err = e.c.Approve(ctx, "contract-fa-none", vipps.ApproveRequest{CustomerPhoneNumber: "91234567", Token: res.Token()})
-			wantVippsError(t, "Approve an unknown order", err, http.StatusNotFound, vipps.GroupMerchant, "35")
+			wantVippsError(t, "Approve an unknown order", err, http.StatusNotFound, vipps.GroupMerchant, vipps.CodeOrderNotFound)
 			ex := e.initiate(e.express("contract-fa-express", 20000))
 			err = e.c.Approve(ctx, "contract-fa-express", vipps.ApproveRequest{CustomerPhoneNumber: "91234567", Token: ex.Token()})
-			wantVippsError(t, "Approve an express payment", err, http.StatusBadRequest, vipps.GroupVippsError, "91")
+			wantVippsError(t, "Approve an express payment", err, http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed)
 			e.wantRaw(http.StatusBadRequest, "POST", "/ecomm/v2/integration-test/payments/contract-fa-express/approve", `{"customerPhoneNumber":"91234567"}`)
 			e.detailsAndStatus("contract-fa-1")
 		}},
@@ -790,15 +791,15 @@ func contractScenarios() []contractScenario {
 			e.detailsAndStatus(id) // RESERVE
 
 			_, err := e.c.Refund(ctx, id, vipps.CaptureRequest{TransactionText: "Too early"})
-			wantVippsError(t, "Refund before capture", err, http.StatusBadRequest, vipps.GroupPayment, "72")
+			wantVippsError(t, "Refund before capture", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeRefundNotCaptured)
 			_, err = e.c.Capture(ctx, id, vipps.CaptureRequest{Amount: 5000, TransactionText: "First parcel", RequestID: "contract-cap-1"})
 			e.must("partial Capture", err)
 			_, err = e.c.Capture(ctx, id, vipps.CaptureRequest{Amount: 5000, TransactionText: "First parcel", RequestID: "contract-cap-1"})
 			e.must("partial Capture replayed", err)
 			_, err = e.c.Capture(ctx, id, vipps.CaptureRequest{Amount: 6000, TransactionText: "First parcel", RequestID: "contract-cap-1"})
-			wantVippsError(t, "Capture with a reused key and another amount", err, http.StatusBadRequest, vipps.GroupVippsError, "93")
+			wantVippsError(t, "Capture with a reused key and another amount", err, http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeRetryBodyDiffers)
 			_, err = e.c.Capture(ctx, id, vipps.CaptureRequest{Amount: 20000, TransactionText: "Too much", RequestID: "contract-cap-2"})
-			wantVippsError(t, "Capture more than reserved", err, http.StatusBadRequest, vipps.GroupPayment, "61")
+			wantVippsError(t, "Capture more than reserved", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeCaptureOverReserved)
 			e.wantRaw(http.StatusBadRequest, "POST", "/ecomm/v2/payments/"+id+"/capture",
 				`{"merchantInfo":{"merchantSerialNumber":"123456"},"transaction":{"amount":1000,"transactionText":"No key"}}`)
 			e.wantRaw(http.StatusBadRequest, "POST", "/ecomm/v2/payments/"+id+"/capture",
@@ -809,9 +810,9 @@ func contractScenarios() []contractScenario {
 			_, err = e.c.Capture(ctx, id, vipps.CaptureRequest{TransactionText: "The rest"})
 			e.must("full Capture", err)
 			_, err = e.c.Capture(ctx, id, vipps.CaptureRequest{TransactionText: "Nothing left"})
-			wantVippsError(t, "Capture when all is captured", err, http.StatusBadRequest, vipps.GroupPayment, "61")
+			wantVippsError(t, "Capture when all is captured", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeCaptureOverReserved)
 			_, err = e.c.Cancel(ctx, id, vipps.CancelRequest{TransactionText: "Too late"})
-			wantVippsError(t, "Cancel when captured", err, http.StatusBadRequest, vipps.GroupPayment, "51")
+			wantVippsError(t, "Cancel when captured", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeCancelCaptured)
 			e.detailsAndStatus(id) // full CAPTURE
 
 			_, err = e.c.Refund(ctx, id, vipps.CaptureRequest{Amount: 3000, TransactionText: "One sock back", RequestID: "contract-ref-1"})
@@ -819,12 +820,12 @@ func contractScenarios() []contractScenario {
 			_, err = e.c.Refund(ctx, id, vipps.CaptureRequest{Amount: 3000, TransactionText: "One sock back", RequestID: "contract-ref-1"})
 			e.must("partial Refund replayed", err)
 			_, err = e.c.Refund(ctx, id, vipps.CaptureRequest{Amount: 30000, TransactionText: "Too much", RequestID: "contract-ref-2"})
-			wantVippsError(t, "Refund more than captured", err, http.StatusBadRequest, vipps.GroupPayment, "71")
+			wantVippsError(t, "Refund more than captured", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeRefundOverCaptured)
 			e.detailsAndStatus(id) // partial REFUND
 			_, err = e.c.Refund(ctx, id, vipps.CaptureRequest{TransactionText: "All back"})
 			e.must("full Refund", err)
 			_, err = e.c.Refund(ctx, id, vipps.CaptureRequest{TransactionText: "Nothing left"})
-			wantVippsError(t, "Refund when all is refunded", err, http.StatusBadRequest, vipps.GroupPayment, "71")
+			wantVippsError(t, "Refund when all is refunded", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeRefundOverCaptured)
 			e.detailsAndStatus(id) // full REFUND
 		}},
 		{name: "cancel and void", run: func(t *testing.T, e *contractEnv) {
@@ -833,11 +834,11 @@ func contractScenarios() []contractScenario {
 			_, err := e.c.Cancel(ctx, "contract-cancel-1", vipps.CancelRequest{TransactionText: "Changed my mind"})
 			e.must("Cancel before approval", err)
 			_, err = e.c.Cancel(ctx, "contract-cancel-1", vipps.CancelRequest{TransactionText: "Again"})
-			wantVippsError(t, "Cancel twice", err, http.StatusBadRequest, vipps.GroupVippsError, "92")
+			wantVippsError(t, "Cancel twice", err, http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeAlreadyProcessed)
 			_, err = e.c.Capture(ctx, "contract-cancel-1", vipps.CaptureRequest{TransactionText: "Cancelled"})
-			wantVippsError(t, "Capture a cancelled payment", err, http.StatusBadRequest, vipps.GroupVippsError, "91")
+			wantVippsError(t, "Capture a cancelled payment", err, http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed)
 			_, err = e.c.Refund(ctx, "contract-cancel-1", vipps.CaptureRequest{TransactionText: "Cancelled"})
-			wantVippsError(t, "Refund a cancelled payment", err, http.StatusBadRequest, vipps.GroupPayment, "73")
+			wantVippsError(t, "Refund a cancelled payment", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeRefundCancelled)
 			e.detailsAndStatus("contract-cancel-1") // CANCEL
 
 			e.reserve("contract-void-1", 20000)
@@ -849,11 +850,11 @@ func contractScenarios() []contractScenario {
 			_, err = e.c.Capture(ctx, "contract-release-1", vipps.CaptureRequest{Amount: 5000, TransactionText: "Half", RequestID: "contract-rel-cap"})
 			e.must("partial Capture", err)
 			_, err = e.c.Cancel(ctx, "contract-release-1", vipps.CancelRequest{TransactionText: "Keep the rest"})
-			wantVippsError(t, "Cancel after a partial capture", err, http.StatusBadRequest, vipps.GroupPayment, "51")
+			wantVippsError(t, "Cancel after a partial capture", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeCancelCaptured)
 			_, err = e.c.Cancel(ctx, "contract-release-1", vipps.CancelRequest{TransactionText: "Release the rest", ShouldReleaseRemainingFunds: true})
 			e.must("Cancel with shouldReleaseRemainingFunds", err)
 			_, err = e.c.Cancel(ctx, "contract-release-1", vipps.CancelRequest{TransactionText: "Nothing left", ShouldReleaseRemainingFunds: true})
-			wantVippsError(t, "release when nothing remains", err, http.StatusBadRequest, vipps.GroupPayment, "51")
+			wantVippsError(t, "release when nothing remains", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeCancelCaptured)
 			e.detailsAndStatus("contract-release-1") // VOID of the rest
 			e.wantRaw(http.StatusBadRequest, "PUT", "/ecomm/v2/payments/contract-void-1/cancel", `{"merchantInfo":{"merchantSerialNumber":"123456"}}`)
 		}},
@@ -861,19 +862,20 @@ func contractScenarios() []contractScenario {
 			ctx := t.Context()
 			const id = "contract-nobody"
 			_, err := e.c.Details(ctx, id)
-			wantVippsError(t, "Details", err, http.StatusNotFound, vipps.GroupMerchant, "35")
+			wantVippsError(t, "Details", err, http.StatusNotFound, vipps.GroupMerchant, vipps.CodeOrderNotFound)
+			//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 			_, err = e.c.Status(ctx, id) //nolint:staticcheck // the deprecated endpoint is part of the contract
-			wantVippsError(t, "Status", err, http.StatusNotFound, vipps.GroupMerchant, "35")
+			wantVippsError(t, "Status", err, http.StatusNotFound, vipps.GroupMerchant, vipps.CodeOrderNotFound)
 			_, err = e.c.Capture(ctx, id, vipps.CaptureRequest{TransactionText: "x"})
-			wantVippsError(t, "Capture", err, http.StatusNotFound, vipps.GroupMerchant, "35")
+			wantVippsError(t, "Capture", err, http.StatusNotFound, vipps.GroupMerchant, vipps.CodeOrderNotFound)
 			_, err = e.c.Refund(ctx, id, vipps.CaptureRequest{TransactionText: "x"})
-			wantVippsError(t, "Refund", err, http.StatusNotFound, vipps.GroupMerchant, "35")
+			wantVippsError(t, "Refund", err, http.StatusNotFound, vipps.GroupMerchant, vipps.CodeOrderNotFound)
 			_, err = e.c.Cancel(ctx, id, vipps.CancelRequest{TransactionText: "x"})
-			wantVippsError(t, "Cancel", err, http.StatusNotFound, vipps.GroupMerchant, "35")
+			wantVippsError(t, "Cancel", err, http.StatusNotFound, vipps.GroupMerchant, vipps.CodeOrderNotFound)
 			// Another merchant's order.
 			e.reserve("contract-mine", 20000)
 			_, err = e.client(directMerchant).Details(ctx, "contract-mine")
-			wantVippsError(t, "Details of another MSN's order", err, http.StatusNotFound, vipps.GroupMerchant, "35")
+			wantVippsError(t, "Details of another MSN's order", err, http.StatusNotFound, vipps.GroupMerchant, vipps.CodeOrderNotFound)
 			e.wantRaw(http.StatusNotFound, "GET", "/ecomm/v2/payments/contract-mine/details", "", "Merchant-Serial-Number", string(directMerchant.MSN))
 			e.wantRaw(http.StatusBadRequest, "GET", "/ecomm/v2/payments/contract_bad/details", "")
 			e.wantRaw(http.StatusBadRequest, "GET", "/ecomm/v2/payments/contract_bad/status", "")
@@ -886,12 +888,13 @@ func contractScenarios() []contractScenario {
 			e.must("Initiate", err)
 			e.must("Approve", dc.Approve(ctx, id, vipps.ApproveRequest{CustomerPhoneNumber: "91234567", Token: res.Token()}))
 			_, err = dc.Capture(ctx, id, vipps.CaptureRequest{TransactionText: "Already sold"})
-			wantVippsError(t, "Capture a SALE", err, http.StatusBadRequest, vipps.GroupPayment, "61")
+			wantVippsError(t, "Capture a SALE", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeCaptureOverReserved)
 			_, err = dc.Cancel(ctx, id, vipps.CancelRequest{TransactionText: "Sold"})
-			wantVippsError(t, "Cancel a SALE", err, http.StatusBadRequest, vipps.GroupPayment, "51")
+			wantVippsError(t, "Cancel a SALE", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeCancelCaptured)
 			if _, err := dc.Details(ctx, id); err != nil {
 				t.Fatal(err)
 			}
+			//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 			_, err = dc.Status(ctx, id) //nolint:staticcheck // the deprecated endpoint is part of the contract
 			e.must("Status", err)
 			_, err = dc.Refund(ctx, id, vipps.CaptureRequest{TransactionText: "Returned"})
@@ -917,11 +920,11 @@ func contractScenarios() []contractScenario {
 			e.must("Reject", e.srv.Sim.Reject("contract-reject"))
 			e.detailsAndStatus("contract-reject")
 			_, err := e.c.Capture(ctx, "contract-reject", vipps.CaptureRequest{TransactionText: "x"})
-			wantVippsError(t, "Capture after reject", err, http.StatusBadRequest, vipps.GroupPayment, "62")
+			wantVippsError(t, "Capture after reject", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeCaptureNotReserved)
 			_, err = e.c.Cancel(ctx, "contract-reject", vipps.CancelRequest{TransactionText: "x"})
-			wantVippsError(t, "Cancel after reject", err, http.StatusBadRequest, vipps.GroupPayment, "52")
+			wantVippsError(t, "Cancel after reject", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeCancelFailed)
 			_, err = e.c.Refund(ctx, "contract-reject", vipps.CaptureRequest{TransactionText: "x"})
-			wantVippsError(t, "Refund after reject", err, http.StatusBadRequest, vipps.GroupPayment, "73")
+			wantVippsError(t, "Refund after reject", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeRefundCancelled)
 
 			for _, a := range []vipps.Amount{151, 184, 186, 187} {
 				id := vipps.OrderID(fmt.Sprintf("contract-magic-%d", a))
@@ -1009,12 +1012,12 @@ func contractScenarios() []contractScenario {
 			e.must("Capture", err)
 			e.srv.Sim.Advance(181 * 24 * time.Hour)
 			_, err = e.c.Capture(ctx, "contract-late-capture", vipps.CaptureRequest{TransactionText: "Late"})
-			wantVippsError(t, "Capture after 180 days", err, http.StatusBadRequest, vipps.GroupPayment, "98")
+			wantVippsError(t, "Capture after 180 days", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeCaptureTooLate)
 			_, err = e.c.Cancel(ctx, "contract-late-capture", vipps.CancelRequest{TransactionText: "Late"})
-			wantVippsError(t, "Cancel after 180 days", err, http.StatusBadRequest, vipps.GroupPayment, "52")
+			wantVippsError(t, "Cancel after 180 days", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeCancelFailed)
 			e.srv.Sim.Advance(185 * 24 * time.Hour)
 			_, err = e.c.Refund(ctx, "contract-late-refund", vipps.CaptureRequest{TransactionText: "Late"})
-			wantVippsError(t, "Refund after 365 days", err, http.StatusBadRequest, vipps.GroupPayment, "95")
+			wantVippsError(t, "Refund after 365 days", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeRefundTooLate)
 		}},
 		{name: "rate limits", opts: []func(*vippstest.Config){func(c *vippstest.Config) {
 			c.RateLimits = vippstest.RateLimits{Initiate: 1, Capture: 1, Details: 1, Status: 1}
@@ -1027,8 +1030,10 @@ func contractScenarios() []contractScenario {
 			e.details(id)
 			_, err = e.c.Details(ctx, id)
 			wantHTTPStatus(t, "second Details in a minute", err, http.StatusTooManyRequests)
+			//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 			_, err = e.c.Status(ctx, id) //nolint:staticcheck // the deprecated endpoint is part of the contract
 			e.must("Status", err)
+			//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 			_, err = e.c.Status(ctx, id) //nolint:staticcheck // the deprecated endpoint is part of the contract
 			wantHTTPStatus(t, "second Status in a minute", err, http.StatusTooManyRequests)
 			_, err = e.c.Capture(ctx, id, vipps.CaptureRequest{Amount: 1000, TransactionText: "One", RequestID: "contract-rl-1"})
@@ -1053,6 +1058,7 @@ func contractScenarios() []contractScenario {
 			_, err = e.c.Capture(ctx, id, vipps.CaptureRequest{TransactionText: "All"})
 			wantHTTPStatus(t, "Capture rate limited", err, http.StatusTooManyRequests)
 			inject(vippstest.Fault{Kind: vippstest.FaultDelay, Op: "status", Count: 1, Delay: time.Millisecond})
+			//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 			_, err = e.c.Status(ctx, id) //nolint:staticcheck // the deprecated endpoint is part of the contract
 			e.must("Status after a delay", err)
 			inject(vippstest.Fault{Kind: vippstest.FaultServerError, Op: "om-category", Count: 1})

@@ -19,23 +19,23 @@ func (s *Simulator) controlRoutes(mux *http.ServeMux) {
 	ctl := func(pattern string, h func(*exchange) reply) {
 		mux.Handle(pattern, cop.Handler(s.handle("", false, h)))
 	}
-	ctl("GET /_sim/clock", func(x *exchange) reply { return jsonReply(http.StatusOK, clockJSON{x.now}) })
+	ctl("GET /_sim/clock", readOnly(func(x *exchange) reply { return jsonReply(http.StatusOK, clockJSON{x.now}) }))
 	ctl("POST /_sim/clock/advance", s.ctlAdvance)
-	ctl("GET /_sim/payments", func(x *exchange) reply { return jsonReply(http.StatusOK, s.paymentsLocked()) })
-	ctl("GET /_sim/payments/{orderId}", func(x *exchange) reply {
+	ctl("GET /_sim/payments", readOnly(func(x *exchange) reply { return jsonReply(http.StatusOK, s.paymentsLocked()) }))
+	ctl("GET /_sim/payments/{orderId}", readOnly(func(x *exchange) reply {
 		p, err := s.findLocked(vipps.MSN(x.r.URL.Query().Get("msn")), vipps.OrderID(x.r.PathValue("orderId")))
 		if err != nil {
 			return ctlError(err)
 		}
 		return jsonReply(http.StatusOK, p.snapshot())
-	})
+	}))
 	// Approve may call the merchant's shippingDetails endpoint, which must
 	// not happen under the lock that handle holds.
 	mux.Handle("POST /_sim/payments/{orderId}/approve", cop.Handler(http.HandlerFunc(s.ctlApprove)))
 	ctl("POST /_sim/payments/{orderId}/reject", s.ctlUser((*Simulator).rejectLocked))
 	ctl("POST /_sim/payments/{orderId}/expire", s.ctlUser((*Simulator).expireLocked))
-	ctl("GET /_sim/requests", func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.requests)) })
-	ctl("GET /_sim/callbacks", func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.callbacks)) })
+	ctl("GET /_sim/requests", readOnly(func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.requests)) }))
+	ctl("GET /_sim/callbacks", readOnly(func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.callbacks)) }))
 	s.faultRoutes(ctl) // faults.go
 }
 
@@ -104,10 +104,11 @@ func (s *Simulator) ctlApprove(w http.ResponseWriter, r *http.Request) {
 		PhoneNumber string `json:"phoneNumber"`
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err == nil {
-		err = decodeControl(body, &in)
-	}
 	if err != nil {
+		ctlError(err).write(w)
+		return
+	}
+	if err := decodeControl(body, &in); err != nil {
 		ctlError(err).write(w)
 		return
 	}
@@ -123,10 +124,10 @@ func (s *Simulator) ctlApprove(w http.ResponseWriter, r *http.Request) {
 func (s *Simulator) ctlUser(act func(*Simulator, *payment, time.Time) error) func(*exchange) reply {
 	return func(x *exchange) reply {
 		p, err := s.findLocked(vipps.MSN(x.r.URL.Query().Get("msn")), vipps.OrderID(x.r.PathValue("orderId")))
-		if err == nil {
-			err = act(s, p, x.now)
-		}
 		if err != nil {
+			return ctlError(err)
+		}
+		if err := act(s, p, x.now); err != nil {
 			return ctlError(err)
 		}
 		return jsonReply(http.StatusOK, p.snapshot())

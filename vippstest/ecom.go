@@ -137,13 +137,7 @@ func (f *form) shippingOptions(mi tree) []vipps.ShippingOption {
 		return nil
 	}
 	var out []vipps.ShippingOption
-	for i, e := range arr {
-		path := fmt.Sprintf("merchantInfo.staticShippingDetails[%d]", i)
-		t, ok := e.(tree)
-		if !ok {
-			f.bad(path, "%s must be an object.", path)
-			continue
-		}
+	for path, t := range f.objects("merchantInfo.staticShippingDetails", arr) {
 		var opt vipps.ShippingOption
 		switch d := f.str(t, path, "isDefault", true, 0); d {
 		case "Y", "N":
@@ -199,7 +193,7 @@ func (f *form) action(t tree, withAmount bool) actionRequest {
 }
 
 func notFoundReply(orderID vipps.OrderID, msn vipps.MSN) reply {
-	return vippsErr(http.StatusNotFound, vipps.GroupMerchant, "35", msgNotFound, orderID, msn)
+	return vippsErr(http.StatusNotFound, vipps.GroupMerchant, vipps.CodeOrderNotFound, msgNotFound, orderID, msn)
 }
 
 // initiate serves POST /ecomm/v2/payments.
@@ -218,20 +212,20 @@ func (s *Simulator) initiate(x *exchange) reply {
 		return *rep
 	}
 	if !s.headerMSNOK(x, m) {
-		return vippsErr(http.StatusForbidden, vipps.GroupMerchant, "37", msgInvalidMSN, x.r.Header.Get("Merchant-Serial-Number"))
+		return vippsErr(http.StatusForbidden, vipps.GroupMerchant, vipps.CodeSalesUnitUnavailable, msgInvalidMSN, x.r.Header.Get("Merchant-Serial-Number"))
 	}
 	if req.msn != m.MSN {
-		return vippsErr(http.StatusForbidden, vipps.GroupMerchant, "37", msgInvalidMSN, req.msn)
+		return vippsErr(http.StatusForbidden, vipps.GroupMerchant, vipps.CodeSalesUnitUnavailable, msgInvalidMSN, req.msn)
 	}
 	if req.order.skipLandingPage && !m.SkipLandingPageAllowed {
-		return vippsErr(http.StatusBadRequest, vipps.GroupMerchant, "38", msgSkipLanding)
+		return vippsErr(http.StatusBadRequest, vipps.GroupMerchant, vipps.CodeSkipLandingPageNotAllowed, msgSkipLanding)
 	}
 	if !m.NinAllowed && strings.Contains(" "+req.order.scope+" ", " nin ") {
-		return vippsErr(http.StatusForbidden, vipps.GroupMerchant, "51", msgNin)
+		return vippsErr(http.StatusForbidden, vipps.GroupMerchant, vipps.CodeNinNotAllowed, msgNin)
 	}
 	key := payKey{m.MSN, req.orderID}
 	if s.payments[key] != nil {
-		return vippsErr(http.StatusBadRequest, vipps.GroupMerchant, "34", msgDuplicate)
+		return vippsErr(http.StatusBadRequest, vipps.GroupMerchant, vipps.CodeDuplicateOrderID, msgDuplicate)
 	}
 	p := &payment{
 		msn:         m.MSN,
@@ -332,6 +326,25 @@ func (s *Simulator) paymentOf(m *Merchant, id vipps.OrderID, bodyMSN vipps.MSN) 
 	return p, nil
 }
 
+// keyedPayment takes the first steps of a request with an idempotency key
+// (capture, refund, force approve): it checks X-Request-Id, finds the
+// payment, and answers with the kept answer when the key was used before
+// (see replayed). Otherwise it returns the payment and the key.
+func (s *Simulator) keyedPayment(x *exchange, m *Merchant, id vipps.OrderID, bodyMSN vipps.MSN, op, fingerprint string) (*payment, string, *reply) {
+	requestID, rep := requestIDOf(x)
+	if rep != nil {
+		return nil, "", rep
+	}
+	p, rep := s.paymentOf(m, id, bodyMSN)
+	if rep != nil {
+		return nil, "", rep
+	}
+	if rep, ok := replayed(x, p, op, requestID, fingerprint); ok {
+		return nil, "", &rep
+	}
+	return p, requestID, nil
+}
+
 // requestID checks the X-Request-Id header.
 func requestIDOf(x *exchange) (string, *reply) {
 	id := x.r.Header.Get("X-Request-Id")
@@ -354,7 +367,7 @@ func replayed(x *exchange, p *payment, op, requestID, fingerprint string) (reply
 	case !seen:
 		return reply{}, false
 	case rec.fingerprint != fingerprint:
-		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "93", msgNotIdentical, op), true
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeRetryBodyDiffers, msgNotIdentical, op), true
 	}
 	x.warn("idempotent replay of X-Request-Id %q: the first answer is repeated", requestID)
 	return rec.rep, true
@@ -385,17 +398,10 @@ func (s *Simulator) moneyOp(x *exchange, op string) reply {
 	if rep != nil {
 		return *rep
 	}
-	requestID, rep := requestIDOf(x)
-	if rep != nil {
-		return *rep
-	}
-	p, rep := s.paymentOf(m, id, a.msn)
-	if rep != nil {
-		return *rep
-	}
 	fingerprint := fmt.Sprintf("%d|%q", a.amount, a.text)
-	if rep, ok := replayed(x, p, op, requestID, fingerprint); ok {
-		return rep
+	p, requestID, rep := s.keyedPayment(x, m, id, a.msn, op, fingerprint)
+	if rep != nil {
+		return *rep
 	}
 	if requestID == "" && a.amount != 0 {
 		if !s.cfg.Lenient {
@@ -458,29 +464,31 @@ func (s *Simulator) cancel(x *exchange) reply {
 
 // details serves GET /ecomm/v2/payments/{orderId}/details.
 func (s *Simulator) details(x *exchange) reply {
-	m, id, rep := s.orderCall(x)
-	if rep != nil {
-		return *rep
-	}
-	p, rep := s.paymentOf(m, id, m.MSN)
+	p, rep := s.readPayment(x)
 	if rep != nil {
 		return *rep
 	}
 	return jsonReply(http.StatusOK, p.details(x.now))
 }
 
-// status serves the deprecated GET /ecomm/v2/payments/{orderId}/status.
-func (s *Simulator) status(x *exchange) reply {
+// readPayment authorizes a read of one payment (details, status) and finds
+// it.
+func (s *Simulator) readPayment(x *exchange) (*payment, *reply) {
 	m, id, rep := s.orderCall(x)
 	if rep != nil {
-		return *rep
+		return nil, rep
 	}
-	p, rep := s.paymentOf(m, id, m.MSN)
+	return s.paymentOf(m, id, m.MSN)
+}
+
+// status serves the deprecated GET /ecomm/v2/payments/{orderId}/status.
+func (s *Simulator) status(x *exchange) reply {
+	p, rep := s.readPayment(x)
 	if rep != nil {
 		return *rep
 	}
 	var out vipps.StatusResponse
-	out.OrderID = id
+	out.OrderID = p.orderID
 	out.TransactionInfo.Amount = p.last.Amount
 	out.TransactionInfo.Status = p.status
 	out.TransactionInfo.TimeStamp = p.last.TimeStamp
@@ -505,38 +513,31 @@ func (s *Simulator) forceApprove(x *exchange) reply {
 	if rep := f.result(); rep != nil {
 		return *rep
 	}
-	requestID, rep := requestIDOf(x)
+	fingerprint := phone + "|" + token // as sent, before the number is repaired
+	p, requestID, rep := s.keyedPayment(x, m, id, m.MSN, "approve", fingerprint)
 	if rep != nil {
 		return *rep
-	}
-	p, rep := s.paymentOf(m, id, m.MSN)
-	if rep != nil {
-		return *rep
-	}
-	fingerprint := phone + "|" + token
-	if rep, ok := replayed(x, p, "approve", requestID, fingerprint); ok {
-		return rep
 	}
 	if !secretEqual(token, p.token) {
 		return vippsErr(http.StatusBadRequest, vipps.GroupInvalidRequest, "token", "The token is not the token of this payment's url.")
 	}
 	switch {
 	case p.order.express():
-		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "91", "Force approve is not supported for express checkout payments.")
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed, "Force approve is not supported for express checkout payments.")
 	case p.order.skipLandingPage:
-		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "91", "Force approve is not supported for skipLandingPage payments.")
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed, "Force approve is not supported for skipLandingPage payments.")
 	}
 	if phone = f.phone("customerPhoneNumber", phone); phone == "" {
 		return *f.result()
 	}
 	switch {
 	case p.phase == phaseReserved || p.phase == phaseSale || !p.pendingUntil.IsZero():
-		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "92", msgAlreadyProcessed)
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeAlreadyProcessed, msgAlreadyProcessed)
 	case p.phase != phaseInitiated:
-		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "91", msgNotAllowed)
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed, msgNotAllowed)
 	}
 	if err := s.approveLocked(p, phone, x.now, true, nil); err != nil {
-		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, "91", "%s", err.Error())
+		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed, "%s", err.Error())
 	}
 	out := reply{status: http.StatusOK}
 	remember(p, "approve", requestID, fingerprint, out)

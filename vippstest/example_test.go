@@ -94,6 +94,7 @@ func ExampleSimulator_Advance() {
 	}
 
 	sim.Advance(10 * time.Minute)
+	//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 	st, err := client.Status(ctx, "acme-timeout-1")
 	if err != nil {
 		log.Fatal(err)

@@ -2,6 +2,7 @@ package vippstest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -337,7 +338,7 @@ func (s *Simulator) screen(r *http.Request, op string, body []byte) *screening {
 	s.mu.Lock()
 	sc := &screening{op: op, who: s.identifyLocked(r, op, body, s.nowLocked()), stop: s.faults.stopLocked()}
 	sc.fault = s.takeFaultLocked(op, sc.who)
-	s.mu.Unlock()
+	s.mu.unlockRead() // faults are not kept in a snapshot
 	if sc.fault != nil && sc.fault.Kind == FaultDelay {
 		t := time.NewTimer(sc.fault.Delay)
 		defer t.Stop()
@@ -357,9 +358,7 @@ func (s *Simulator) guardedLocked(x *exchange, sc *screening, h func(*exchange) 
 	f := sc.fault
 	if f != nil {
 		x.rec.Fault, x.rec.FaultID = f.Kind, f.ID
-		if x.rec.OrderID == "" {
-			x.rec.OrderID = sc.who.orderID
-		}
+		x.rec.OrderID = cmp.Or(x.rec.OrderID, sc.who.orderID)
 		if x.rec.MSN == "" && sc.who.authenticated {
 			x.rec.MSN = sc.who.msn
 		}
@@ -384,9 +383,7 @@ func (s *Simulator) guardedLocked(x *exchange, sc *screening, h func(*exchange) 
 	}
 	if ok, after := s.allowLocked(sc.op, sc.who, x.now); !ok {
 		limit, _ := s.cfg.RateLimits.limit(sc.op)
-		if x.rec.OrderID == "" {
-			x.rec.OrderID = sc.who.orderID
-		}
+		x.rec.OrderID = cmp.Or(x.rec.OrderID, sc.who.orderID)
 		x.warn("rate limit: more than %d %s requests for order %s in %v", limit, sc.op, sc.who.orderID, s.cfg.RateLimits.window())
 		rep := sc.rateLimited(after)
 		if f != nil && f.Kind.afterApply() {

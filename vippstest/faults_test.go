@@ -276,7 +276,7 @@ func TestFaultMatching(t *testing.T) {
 				}
 				if got {
 					hits++
-					wantVippsError(t, "the faulted call", err, http.StatusInternalServerError, vipps.GroupVippsError, "99")
+					wantVippsError(t, "the faulted call", err, http.StatusInternalServerError, vipps.GroupVippsError, vipps.CodeInternal)
 				}
 			}
 			if f.Count == 0 {
@@ -393,7 +393,7 @@ func TestFaultShapes(t *testing.T) {
 	}{
 		{"server error", vippstest.Fault{Kind: vippstest.FaultServerError}, "GET", "/ecomm/v2/payments/shape-1/details", 500, "", func(t *testing.T, body []byte) {
 			ds := errorArray(t, body)
-			if ds[0].Group != vipps.GroupVippsError || ds[0].Code != "99" || ds[0].ContextID == "" {
+			if ds[0].Group != vipps.GroupVippsError || ds[0].Code != vipps.CodeInternal || ds[0].ContextID == "" {
 				t.Errorf("body %s, want VippsError 99 with a contextId", body)
 			}
 		}},
@@ -553,7 +553,7 @@ func TestFaultControlAPI(t *testing.T) {
 
 	c := srv.NewClient(srv.Merchant, noRetry)
 	_, err := c.Capture(t.Context(), "ctl-fault-1", vipps.CaptureRequest{TransactionText: "x"})
-	wantVippsError(t, "Capture under the fault", err, http.StatusInternalServerError, vipps.GroupVippsError, "99")
+	wantVippsError(t, "Capture under the fault", err, http.StatusInternalServerError, vipps.GroupVippsError, vipps.CodeInternal)
 
 	var list []vippstest.Fault
 	control(t, srv, "GET", "/_sim/faults", "", &list)

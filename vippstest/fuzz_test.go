@@ -111,7 +111,7 @@ func FuzzInitiate(f *testing.F) {
 		}
 		// The same body again is a duplicate.
 		status, resp = p.do("POST", "/ecomm/v2/payments", body)
-		if ds := errorArray(t, resp); status != http.StatusBadRequest || ds[0].Code != "34" {
+		if ds := errorArray(t, resp); status != http.StatusBadRequest || ds[0].Code != vipps.CodeDuplicateOrderID {
 			t.Fatalf("initiate again = %d %s, want Merchant 34", status, resp)
 		}
 	})

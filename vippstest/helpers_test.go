@@ -79,7 +79,7 @@ func sum(captured, remainingToCapture, refunded, remainingToRefund vipps.Amount)
 
 // wantVippsError checks that err is a *vipps.Error with this status, group
 // and code.
-func wantVippsError(t *testing.T, what string, err error, status int, group vipps.ErrorGroup, code string) {
+func wantVippsError(t *testing.T, what string, err error, status int, group vipps.ErrorGroup, code vipps.ErrorCode) {
 	t.Helper()
 	e, ok := errors.AsType[*vipps.Error](err)
 	if !ok {

@@ -38,15 +38,12 @@ func (s *Simulator) keepImageLocked(msn vipps.MSN, id, src string) {
 func (s *Simulator) serveImage(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	data := s.app.images[imageKey{vipps.MSN(r.PathValue("msn")), r.PathValue("imageId")}]
-	s.mu.Unlock()
+	s.mu.unlockRead()
 	if data == nil {
 		http.NotFound(w, r)
 		return
 	}
-	w.Header().Set("Content-Type", http.DetectContentType(data))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Write(data)
+	serveBytes(w, http.DetectContentType(data), data)
 }
 
 type historyView struct {
@@ -164,7 +161,7 @@ func (s *Simulator) historyItemLocked(p *payment) historyItem {
 	name := s.byMSN[p.msn].Name
 	it := historyItem{
 		Merchant: name,
-		Amount:   kroner(p.amount),
+		Amount:   p.amount.Kroner(),
 		Time:     p.initiatedAt.Format(historyTime),
 		OrderID:  string(p.orderID),
 		Text:     p.text,
@@ -172,13 +169,13 @@ func (s *Simulator) historyItemLocked(p *payment) historyItem {
 	it.Status, _, it.Tone = outcomeText(p, name)
 	var money []string
 	if p.captured > 0 && p.phase != phaseSale {
-		money = append(money, "captured "+kroner(p.captured))
+		money = append(money, "captured "+p.captured.Kroner())
 	}
 	if p.refunded > 0 {
-		money = append(money, "refunded "+kroner(p.refunded))
+		money = append(money, "refunded "+p.refunded.Kroner())
 	}
 	if p.released > 0 && p.phase == phaseReserved {
-		money = append(money, "released "+kroner(p.released))
+		money = append(money, "released "+p.released.Kroner())
 	}
 	if len(money) > 0 {
 		money[0] = strings.ToUpper(money[0][:1]) + money[0][1:]
@@ -188,7 +185,7 @@ func (s *Simulator) historyItemLocked(p *payment) historyItem {
 		it.AppURL = landingURL(p.token)
 	}
 	if sh := p.shipping; sh != nil && !p.reservedAt.IsZero() {
-		it.Shipping = fmt.Sprintf("%s (%s) to %s, %s %s", sh.ShippingMethod, kroner(sh.ShippingCost.Amount()), sh.Address.AddressLine1, sh.Address.PostCode, sh.Address.City)
+		it.Shipping = fmt.Sprintf("%s (%s) to %s, %s %s", sh.ShippingMethod, sh.ShippingCost.Amount().Kroner(), sh.Address.AddressLine1, sh.Address.PostCode, sh.Address.City)
 	}
 	o := s.om[omKey{p.msn, vipps.OMEcom, string(p.orderID)}]
 	if o == nil {
@@ -230,9 +227,9 @@ func categoryLabel(c vipps.Category) string {
 func receiptOf(rc vipps.Receipt) *receiptView {
 	money := func(a vipps.Amount) string {
 		if c := rc.BottomLine.Currency; c != "" && c != "NOK" {
-			return strings.TrimSuffix(kroner(a), "kr") + c
+			return strings.TrimSuffix(a.Kroner(), "kr") + c
 		}
-		return kroner(a)
+		return a.Kroner()
 	}
 	var total, tax vipps.Amount
 	rv := &receiptView{}

@@ -16,7 +16,7 @@ import (
 // direct-capture merchant) and the callback is sent. Unlike force approve,
 // the magic test amounts apply: 151, 182, 183, 184, 186, 187 and 197 øre
 // fail the reservation, 201 leaves the result unknown for an hour and then
-// fails it; see the package documentation.
+// fails it; see "Magic amounts" in DESIGN.md.
 //
 // For express checkout the user picks their first (home) address and the
 // default shipping option (else the first by priority): of
@@ -51,10 +51,10 @@ func (s *Simulator) userAction(verb string, orderID vipps.OrderID, act func(*pay
 	now := s.nowLocked()
 	s.sweepLocked(now)
 	p, err := s.findLocked("", orderID)
-	if err == nil {
-		err = act(p, now)
-	}
 	if err != nil {
+		return fmt.Errorf("%s order %s: %w", verb, orderID, err)
+	}
+	if err := act(p, now); err != nil {
 		return fmt.Errorf("%s order %s: %w", verb, orderID, err)
 	}
 	return nil
@@ -65,7 +65,7 @@ func (s *Simulator) userAction(verb string, orderID vipps.OrderID, act func(*pay
 // the orderId.
 func (s *Simulator) Payment(orderID vipps.OrderID) (Payment, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.mu.unlockRead() // sweepLocked counts what it changes
 	s.sweepLocked(s.nowLocked())
 	p, err := s.findLocked("", orderID)
 	if err != nil {
@@ -77,7 +77,7 @@ func (s *Simulator) Payment(orderID vipps.OrderID) (Payment, error) {
 // Payments returns snapshots of every payment, oldest first.
 func (s *Simulator) Payments() []Payment {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.mu.unlockRead() // sweepLocked counts what it changes
 	s.sweepLocked(s.nowLocked())
 	return s.paymentsLocked()
 }
@@ -157,14 +157,14 @@ func (s *Simulator) approveLocked(p *payment, phone string, now time.Time, force
 	p.user, p.shipping = u, shipping
 	direct := s.byMSN[p.msn].DirectCapture
 	if !forced {
-		if out, ok := magicOutcome(p.amount); ok {
-			if out.pending {
-				p.pendingUntil = now.Add(pendingResult)
-				return nil
-			}
+		if p.amount == pendingAmount {
+			p.pendingUntil = now.Add(pendingResult)
+			return nil
+		}
+		if why, ok := magicFailures[p.amount]; ok {
 			p.fail(direct, now)
 			delete(s.open, p)
-			s.sendCallbackLocked(p, failedStatus(direct), &out.err, now)
+			s.sendCallbackLocked(p, failedStatus(direct), &why, now)
 			return nil
 		}
 	}
@@ -226,7 +226,9 @@ func (p *payment) describe() string {
 }
 
 // sweepLocked applies what became due by now: payments nobody acted on
-// time out, and the magic amount 201 resolves.
+// time out, and the magic amount 201 resolves. It counts what it changes
+// (stateMutex.changedLocked), so that a reader that sweeps may unlock with
+// unlockRead.
 func (s *Simulator) sweepLocked(now time.Time) {
 	for p := range s.open {
 		switch {
@@ -241,47 +243,32 @@ func (s *Simulator) sweepLocked(now time.Time) {
 			direct := s.byMSN[p.msn].DirectCapture
 			p.fail(direct, at)
 			delete(s.open, p)
-			s.sendCallbackLocked(p, failedStatus(direct), &vipps.ErrorDetail{Group: vipps.GroupPayment, Code: "45", Message: "Reservation failed: no answer from the issuer in time."}, now)
+			s.mu.changedLocked()
+			s.sendCallbackLocked(p, failedStatus(direct), &vipps.ErrorDetail{Group: vipps.GroupPayment, Code: vipps.CodeReservationFailed, Message: "Reservation failed: no answer from the issuer in time."}, now)
 		case now.Sub(p.initiatedAt) >= paymentTimeout:
 			p.timeout(p.initiatedAt.Add(paymentTimeout))
 			delete(s.open, p)
+			s.mu.changedLocked()
 			s.sendCallbackLocked(p, vipps.CallbackRejected, nil, now)
 		}
 	}
 }
 
-// magic is what a magic test amount does when the user approves.
-type magic struct {
-	pending bool              // result unknown for an hour, then failed
-	err     vipps.ErrorDetail // why the reservation failed
-}
+// pendingAmount is the magic test amount that leaves the result unknown for
+// pendingResult; then the reservation fails.
+const pendingAmount vipps.Amount = 201
 
-// magicOutcome maps the test environment's magic amounts to outcomes. The
-// reference gives the reasons, not the codes; the codes are the nearest
-// documented Payment errors.
-func magicOutcome(a vipps.Amount) (magic, bool) {
-	fail := func(code, msg string) (magic, bool) {
-		return magic{err: vipps.ErrorDetail{Group: vipps.GroupPayment, Code: code, Message: msg}}, true
-	}
-	switch a {
-	case 151:
-		return fail("42", "Refused by issuer: insufficient funds")
-	case 182:
-		return fail("42", "Refused by issuer")
-	case 183:
-		return fail("42", "Refused by issuer: suspected fraud")
-	case 184:
-		return fail("43", "Refused by issuer: withdrawal limit exceeded")
-	case 186:
-		return fail("44", "Refused by issuer because of expired card")
-	case 187:
-		return fail("41", "The user does not have a valid card")
-	case 197:
-		return fail("42", "Refused by issuer: 3-D Secure denied")
-	case 201:
-		return magic{pending: true}, true
-	}
-	return magic{}, false
+// magicFailures maps the test environment's magic amounts to why the
+// reservation fails when the user approves. The reference gives the reasons,
+// not the codes; the codes are the nearest documented Payment errors.
+var magicFailures = map[vipps.Amount]vipps.ErrorDetail{
+	151: {Group: vipps.GroupPayment, Code: vipps.CodeRefusedByIssuer, Message: "Refused by issuer: insufficient funds"},
+	182: {Group: vipps.GroupPayment, Code: vipps.CodeRefusedByIssuer, Message: "Refused by issuer"},
+	183: {Group: vipps.GroupPayment, Code: vipps.CodeRefusedByIssuer, Message: "Refused by issuer: suspected fraud"},
+	184: {Group: vipps.GroupPayment, Code: vipps.CodeRefusedAmount, Message: "Refused by issuer: withdrawal limit exceeded"},
+	186: {Group: vipps.GroupPayment, Code: vipps.CodeExpiredCard, Message: "Refused by issuer because of expired card"},
+	187: {Group: vipps.GroupPayment, Code: vipps.CodeNoValidCard, Message: "The user does not have a valid card"},
+	197: {Group: vipps.GroupPayment, Code: vipps.CodeRefusedByIssuer, Message: "Refused by issuer: 3-D Secure denied"},
 }
 
 // defaultShipping picks the option the simulated user chooses: the one

@@ -56,11 +56,11 @@ func TestIdempotency(t *testing.T) {
 			}
 
 			status, body := r.do("POST", path, actionBody(6000, "first"), "X-Request-Id", "key-1")
-			if ds := errorArray(t, body); status != http.StatusBadRequest || ds[0].Group != vipps.GroupVippsError || ds[0].Code != "93" {
+			if ds := errorArray(t, body); status != http.StatusBadRequest || ds[0].Group != vipps.GroupVippsError || ds[0].Code != vipps.CodeRetryBodyDiffers {
 				t.Errorf("replay with another amount = %d %s, want 400 VippsError 93", status, body)
 			}
 			status, body = r.do("POST", path, actionBody(5000, "other text"), "X-Request-Id", "key-1")
-			if ds := errorArray(t, body); status != http.StatusBadRequest || ds[0].Code != "93" {
+			if ds := errorArray(t, body); status != http.StatusBadRequest || ds[0].Code != vipps.CodeRetryBodyDiffers {
 				t.Errorf("replay with another text = %d %s, want 400 VippsError 93", status, body)
 			}
 			// A new key is a new operation.
@@ -88,7 +88,7 @@ func TestIdempotency(t *testing.T) {
 		initiate(t, c, regular("idem-early", 20000))
 		req := vipps.CaptureRequest{Amount: 5000, TransactionText: "early", RequestID: "early-1"}
 		_, err := c.Capture(t.Context(), "idem-early", req)
-		wantVippsError(t, "Capture before approval", err, http.StatusBadRequest, vipps.GroupPayment, "62")
+		wantVippsError(t, "Capture before approval", err, http.StatusBadRequest, vipps.GroupPayment, vipps.CodeCaptureNotReserved)
 		approveHook(t, srv, "idem-early")
 		if _, err := c.Capture(t.Context(), "idem-early", req); err != nil {
 			t.Errorf("the same capture after approval = %v, want success", err)
@@ -113,7 +113,7 @@ func TestIdempotency(t *testing.T) {
 		}
 		req.Amount = 6000
 		_, err = c.Capture(t.Context(), "idem-client", req)
-		wantVippsError(t, "Capture with the key and another amount", err, http.StatusBadRequest, vipps.GroupVippsError, "93")
+		wantVippsError(t, "Capture with the key and another amount", err, http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeRetryBodyDiffers)
 		if e, ok := errors.AsType[*vipps.Error](err); !ok || !e.IdempotencyMismatch() {
 			t.Errorf("IdempotencyMismatch() = false for %v", err)
 		}
@@ -139,11 +139,11 @@ func TestIdempotency(t *testing.T) {
 		}
 		other := `{"customerPhoneNumber":"97777777","token":"` + res.Token() + `"}`
 		status, b := r.do("POST", path, other, "X-Request-Id", "approve-1")
-		if ds := errorArray(t, b); status != http.StatusBadRequest || ds[0].Code != "93" {
+		if ds := errorArray(t, b); status != http.StatusBadRequest || ds[0].Code != vipps.CodeRetryBodyDiffers {
 			t.Errorf("approve replay with another phone = %d %s, want 400 VippsError 93", status, b)
 		}
 		status, b = r.do("POST", path, body, "X-Request-Id", "approve-2")
-		if ds := errorArray(t, b); status != http.StatusBadRequest || ds[0].Code != "92" {
+		if ds := errorArray(t, b); status != http.StatusBadRequest || ds[0].Code != vipps.CodeAlreadyProcessed {
 			t.Errorf("second approve with a new key = %d %s, want 400 VippsError 92", status, b)
 		}
 	})

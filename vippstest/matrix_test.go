@@ -14,7 +14,7 @@ import (
 // an error.
 type outcome struct {
 	group vipps.ErrorGroup
-	code  string
+	code  vipps.ErrorCode
 	sum   vipps.TransactionSummary
 }
 
@@ -22,8 +22,8 @@ func ok(captured, remainingToCapture, refunded, remainingToRefund vipps.Amount) 
 	return outcome{sum: sum(captured, remainingToCapture, refunded, remainingToRefund)}
 }
 
-func payment(code string) outcome  { return outcome{group: vipps.GroupPayment, code: code} }
-func vippsErr(code string) outcome { return outcome{group: vipps.GroupVippsError, code: code} }
+func payment(code vipps.ErrorCode) outcome  { return outcome{group: vipps.GroupPayment, code: code} }
+func vippsErr(code vipps.ErrorCode) outcome { return outcome{group: vipps.GroupVippsError, code: code} }
 
 // TestPermissionMatrix checks every cell of the reference's permission
 // matrix, each on a fresh 20000 øre payment.
@@ -81,36 +81,36 @@ func TestPermissionMatrix(t *testing.T) {
 		want   [5]outcome // in the order of ops
 	}{
 		{"INITIATE", false, 20000, func(*testing.T, *vippstest.Server, vipps.OrderID) {},
-			[5]outcome{payment("62"), payment("62"), ok(0, 0, 0, 0), ok(0, 0, 0, 0), payment("72")}},
+			[5]outcome{payment(vipps.CodeCaptureNotReserved), payment(vipps.CodeCaptureNotReserved), ok(0, 0, 0, 0), ok(0, 0, 0, 0), payment(vipps.CodeRefundNotCaptured)}},
 		{"RESERVE", false, 20000, approved,
-			[5]outcome{ok(20000, 0, 0, 20000), ok(1000, 19000, 0, 1000), ok(0, 0, 0, 0), ok(0, 0, 0, 0), payment("72")}},
+			[5]outcome{ok(20000, 0, 0, 20000), ok(1000, 19000, 0, 1000), ok(0, 0, 0, 0), ok(0, 0, 0, 0), payment(vipps.CodeRefundNotCaptured)}},
 		{"partly captured", false, 20000, then(approved, captured(5000)),
-			[5]outcome{ok(20000, 0, 0, 20000), ok(6000, 14000, 0, 6000), payment("51"), ok(5000, 0, 0, 5000), ok(5000, 15000, 1000, 4000)}},
+			[5]outcome{ok(20000, 0, 0, 20000), ok(6000, 14000, 0, 6000), payment(vipps.CodeCancelCaptured), ok(5000, 0, 0, 5000), ok(5000, 15000, 1000, 4000)}},
 		{"fully captured", false, 20000, then(approved, captured(0)),
-			[5]outcome{payment("61"), payment("61"), payment("51"), payment("51"), ok(20000, 0, 1000, 19000)}},
+			[5]outcome{payment(vipps.CodeCaptureOverReserved), payment(vipps.CodeCaptureOverReserved), payment(vipps.CodeCancelCaptured), payment(vipps.CodeCancelCaptured), ok(20000, 0, 1000, 19000)}},
 		{"rest released", false, 20000, then(approved, captured(5000), cancelled(true)),
-			[5]outcome{payment("61"), payment("61"), payment("51"), payment("51"), ok(5000, 0, 1000, 4000)}},
+			[5]outcome{payment(vipps.CodeCaptureOverReserved), payment(vipps.CodeCaptureOverReserved), payment(vipps.CodeCancelCaptured), payment(vipps.CodeCancelCaptured), ok(5000, 0, 1000, 4000)}},
 		{"SALE", true, 20000, approved,
-			[5]outcome{payment("61"), payment("61"), payment("51"), payment("51"), ok(20000, 0, 1000, 19000)}},
+			[5]outcome{payment(vipps.CodeCaptureOverReserved), payment(vipps.CodeCaptureOverReserved), payment(vipps.CodeCancelCaptured), payment(vipps.CodeCancelCaptured), ok(20000, 0, 1000, 19000)}},
 		{"CANCEL by the merchant", false, 20000, cancelled(false),
-			[5]outcome{vippsErr("91"), vippsErr("91"), vippsErr("92"), vippsErr("92"), payment("73")}},
+			[5]outcome{vippsErr(vipps.CodeNotAllowed), vippsErr(vipps.CodeNotAllowed), vippsErr(vipps.CodeAlreadyProcessed), vippsErr(vipps.CodeAlreadyProcessed), payment(vipps.CodeRefundCancelled)}},
 		{"VOID", false, 20000, then(approved, cancelled(false)),
-			[5]outcome{vippsErr("91"), vippsErr("91"), vippsErr("92"), vippsErr("92"), payment("73")}},
+			[5]outcome{vippsErr(vipps.CodeNotAllowed), vippsErr(vipps.CodeNotAllowed), vippsErr(vipps.CodeAlreadyProcessed), vippsErr(vipps.CodeAlreadyProcessed), payment(vipps.CodeRefundCancelled)}},
 		{"rejected by the user", false, 20000, func(t *testing.T, srv *vippstest.Server, id vipps.OrderID) {
 			if err := srv.Sim.Reject(id); err != nil {
 				t.Fatal(err)
 			}
-		}, [5]outcome{payment("62"), payment("62"), payment("52"), payment("52"), payment("73")}},
+		}, [5]outcome{payment(vipps.CodeCaptureNotReserved), payment(vipps.CodeCaptureNotReserved), payment(vipps.CodeCancelFailed), payment(vipps.CodeCancelFailed), payment(vipps.CodeRefundCancelled)}},
 		{"timed out", false, 20000, advanced(11 * time.Minute),
-			[5]outcome{payment("62"), payment("62"), payment("52"), payment("52"), payment("73")}},
+			[5]outcome{payment(vipps.CodeCaptureNotReserved), payment(vipps.CodeCaptureNotReserved), payment(vipps.CodeCancelFailed), payment(vipps.CodeCancelFailed), payment(vipps.CodeRefundCancelled)}},
 		{"reservation failed", false, 186, approved,
-			[5]outcome{payment("62"), payment("62"), payment("52"), payment("52"), payment("73")}},
+			[5]outcome{payment(vipps.CodeCaptureNotReserved), payment(vipps.CodeCaptureNotReserved), payment(vipps.CodeCancelFailed), payment(vipps.CodeCancelFailed), payment(vipps.CodeRefundCancelled)}},
 		{"reserved 181 days ago", false, 20000, then(approved, advanced(181*day)),
-			[5]outcome{payment("98"), payment("98"), payment("52"), payment("52"), payment("72")}},
+			[5]outcome{payment(vipps.CodeCaptureTooLate), payment(vipps.CodeCaptureTooLate), payment(vipps.CodeCancelFailed), payment(vipps.CodeCancelFailed), payment(vipps.CodeRefundNotCaptured)}},
 		{"captured, reserved 179 days ago", false, 20000, then(approved, captured(5000), advanced(179*day)),
-			[5]outcome{ok(20000, 0, 0, 20000), ok(6000, 14000, 0, 6000), payment("51"), ok(5000, 0, 0, 5000), ok(5000, 15000, 1000, 4000)}},
+			[5]outcome{ok(20000, 0, 0, 20000), ok(6000, 14000, 0, 6000), payment(vipps.CodeCancelCaptured), ok(5000, 0, 0, 5000), ok(5000, 15000, 1000, 4000)}},
 		{"captured, reserved 366 days ago", false, 20000, then(approved, captured(5000), advanced(366*day)),
-			[5]outcome{payment("98"), payment("98"), payment("52"), payment("52"), payment("95")}},
+			[5]outcome{payment(vipps.CodeCaptureTooLate), payment(vipps.CodeCaptureTooLate), payment(vipps.CodeCancelFailed), payment(vipps.CodeCancelFailed), payment(vipps.CodeRefundTooLate)}},
 	}
 
 	for _, row := range rows {

@@ -111,11 +111,11 @@ func parseMerchants(name string, data []byte) ([]Merchant, error) {
 		ed := json.NewDecoder(bytes.NewReader(raw))
 		ed.DisallowUnknownFields()
 		if err := ed.Decode(&mj); err != nil {
-			var te *json.UnmarshalTypeError
+			te, isType := errors.AsType[*json.UnmarshalTypeError](err)
 			switch {
-			case errors.As(err, &te) && te.Field != "":
+			case isType && te.Field != "":
 				bad(i, "[%d].%s: want a JSON %s, not %s", i, te.Field, jsonKind(te.Type.Kind().String()), te.Value)
-			case errors.As(err, &te):
+			case isType:
 				bad(i, "[%d]: want a JSON object, not %s", i, te.Value)
 			case strings.HasPrefix(err.Error(), "json: unknown field "):
 				bad(i, "[%d]: unknown field %s", i, strings.TrimPrefix(err.Error(), "json: unknown field "))
@@ -126,16 +126,7 @@ func parseMerchants(name string, data []byte) ([]Merchant, error) {
 			broken[i] = true
 			continue
 		}
-		out = append(out, Merchant{
-			MSN:                    mj.MSN,
-			ClientID:               mj.ClientID,
-			ClientSecret:           mj.ClientSecret,
-			SubscriptionKey:        mj.SubscriptionKey,
-			Name:                   mj.Name,
-			DirectCapture:          mj.DirectCapture,
-			SkipLandingPageAllowed: mj.SkipLandingPageAllowed,
-			NinAllowed:             mj.NinAllowed,
-		})
+		out = append(out, Merchant(mj))
 	}
 	if len(out) == 0 {
 		return nil, fail(0, "no merchants; leave the file out to get the default merchant")
@@ -227,18 +218,15 @@ func describeToken(tok json.Token) string {
 // jsonErrorAt describes a JSON decoding error with its line and column
 // in data, when it has an offset.
 func jsonErrorAt(data []byte, err error) string {
-	var (
-		se *json.SyntaxError
-		te *json.UnmarshalTypeError
-	)
-	switch {
-	case errors.As(err, &se):
+	if se, ok := errors.AsType[*json.SyntaxError](err); ok {
 		line, col := lineColumn(data, se.Offset-1)
 		return fmt.Sprintf("line %d, column %d: %s", line, col, strings.TrimPrefix(se.Error(), "json: "))
-	case errors.As(err, &te):
+	}
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
 		line, col := lineColumn(data, te.Offset-1)
 		return fmt.Sprintf("line %d, column %d: %s", line, col, strings.TrimPrefix(te.Error(), "json: "))
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return "unexpected end of the file"
 	}
 	return strings.TrimPrefix(err.Error(), "json: ")

@@ -12,8 +12,8 @@ import (
 
 // metrics are the simulator's Prometheus metrics. They live on a registry
 // of the simulator's own, never the global default one, so that several
-// simulators in one process keep apart. The metric names are listed in the
-// package documentation.
+// simulators in one process keep apart. The metric names are listed in
+// DESIGN.md ("Metrics").
 type metrics struct {
 	reg       *prometheus.Registry
 	requests  *prometheus.CounterVec
@@ -105,7 +105,8 @@ func (s *Simulator) recordCallbackLocked(cb Callback, sent bool) {
 
 // Metrics returns the registry that /metrics serves, for tests that read
 // the metrics without HTTP, or to merge them into another registry's
-// output with prometheus.Gatherers.
+// output with prometheus.Gatherers. The metrics are listed in DESIGN.md
+// ("Metrics").
 func (s *Simulator) Metrics() prometheus.Gatherer { return s.metrics.reg }
 
 // stateCollector reports what the simulator holds at scrape time: payments
@@ -144,7 +145,7 @@ func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
 			tokens[t.msn]++
 		}
 	}
-	s.mu.Unlock()
+	s.mu.unlockRead()
 	for k, n := range payments {
 		ch <- prometheus.MustNewConstMetric(paymentsDesc, prometheus.GaugeValue, float64(n), string(k.msn), string(k.status))
 	}

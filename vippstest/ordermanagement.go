@@ -47,7 +47,7 @@ func omResult(f *form) *reply {
 	}
 	params := make([]vipps.InvalidParam, len(f.invalid))
 	for i, d := range f.invalid {
-		params[i] = vipps.InvalidParam{Name: d.Code, Reason: d.Message}
+		params[i] = vipps.InvalidParam{Name: string(d.Code), Reason: d.Message}
 	}
 	rep := problemReply(http.StatusBadRequest, "One or more validation errors occurred.", "BadRequest", params)
 	return &rep
@@ -240,13 +240,7 @@ func (f *form) receipt(t tree) {
 	if !ok || len(lines) == 0 {
 		f.bad("orderLines", "orderLines must hold at least one order line.")
 	}
-	for i, l := range lines {
-		path := fmt.Sprintf("orderLines[%d]", i)
-		lt, ok := l.(tree)
-		if !ok {
-			f.bad(path, "%s must be an object.", path)
-			continue
-		}
+	for path, lt := range f.objects("orderLines", lines) {
 		f.str(lt, path, "name", true, 0)
 		f.str(lt, path, "id", true, 0)
 		for _, k := range []string{"totalAmount", "totalAmountExcludingTax", "totalTaxAmount"} {

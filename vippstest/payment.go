@@ -79,13 +79,13 @@ type idemRecord struct {
 type opError struct {
 	status  int
 	group   vipps.ErrorGroup
-	code    string
+	code    vipps.ErrorCode
 	message string
 }
 
 func (e *opError) reply() reply { return vippsErr(e.status, e.group, e.code, "%s", e.message) }
 
-func refuse(group vipps.ErrorGroup, code, message string) *opError {
+func refuse(group vipps.ErrorGroup, code vipps.ErrorCode, message string) *opError {
 	return &opError{status: http.StatusBadRequest, group: group, code: code, message: message}
 }
 
@@ -129,24 +129,34 @@ func (p *payment) entry(op vipps.Operation, amount vipps.Amount, text, txID, req
 func (p *payment) capture(amount vipps.Amount, text, txID, requestID string, now time.Time) (vipps.Amount, *opError) {
 	switch p.phase {
 	case phaseInitiated, phaseUserCancelled, phaseTimedOut, phaseFailed:
-		return 0, refuse(vipps.GroupPayment, "62", msgNotReserved)
+		return 0, refuse(vipps.GroupPayment, vipps.CodeCaptureNotReserved, msgNotReserved)
 	case phaseCancelled, phaseVoided:
-		return 0, refuse(vipps.GroupVippsError, "91", msgNotAllowed)
+		return 0, refuse(vipps.GroupVippsError, vipps.CodeNotAllowed, msgNotAllowed)
 	case phaseSale:
-		return 0, refuse(vipps.GroupPayment, "61", msgOverCapture)
+		return 0, refuse(vipps.GroupPayment, vipps.CodeCaptureOverReserved, msgOverCapture)
 	}
 	if now.Sub(p.reservedAt) > captureLimit {
-		return 0, refuse(vipps.GroupPayment, "98", msgCaptureTooLate)
+		return 0, refuse(vipps.GroupPayment, vipps.CodeCaptureTooLate, msgCaptureTooLate)
 	}
-	rest := p.remainingToCapture()
+	amount, oe := take(amount, p.remainingToCapture(), vipps.CodeCaptureOverReserved, msgOverCapture)
+	if oe != nil {
+		return 0, oe
+	}
+	p.captured += amount
+	p.append(p.entry(vipps.OperationCapture, amount, text, txID, requestID, now, true), vipps.OrderStatusCapture)
+	return amount, nil
+}
+
+// take resolves the amount of a capture or refund against what remains:
+// 0 means all of it. Nothing remaining, or more asked than remains, is the
+// Payment error code.
+func take(amount, rest vipps.Amount, code vipps.ErrorCode, message string) (vipps.Amount, *opError) {
 	if amount == 0 {
 		amount = rest
 	}
 	if amount == 0 || amount > rest {
-		return 0, refuse(vipps.GroupPayment, "61", msgOverCapture)
+		return 0, refuse(vipps.GroupPayment, code, message)
 	}
-	p.captured += amount
-	p.append(p.entry(vipps.OperationCapture, amount, text, txID, requestID, now, true), vipps.OrderStatusCapture)
 	return amount, nil
 }
 
@@ -160,14 +170,14 @@ func (p *payment) cancel(release bool, text, txID string, now time.Time) *opErro
 		p.append(p.entry(vipps.OperationCancel, p.amount, text, txID, "", now, true), vipps.OrderStatusCancel)
 		return nil
 	case phaseSale:
-		return refuse(vipps.GroupPayment, "51", msgCancelCaptured)
+		return refuse(vipps.GroupPayment, vipps.CodeCancelCaptured, msgCancelCaptured)
 	case phaseCancelled, phaseVoided:
-		return refuse(vipps.GroupVippsError, "92", msgAlreadyProcessed)
+		return refuse(vipps.GroupVippsError, vipps.CodeAlreadyProcessed, msgAlreadyProcessed)
 	case phaseUserCancelled, phaseTimedOut, phaseFailed:
-		return refuse(vipps.GroupPayment, "52", msgCancelFailed)
+		return refuse(vipps.GroupPayment, vipps.CodeCancelFailed, msgCancelFailed)
 	}
 	if now.Sub(p.reservedAt) > captureLimit {
-		return refuse(vipps.GroupPayment, "52", msgCancelTooLate)
+		return refuse(vipps.GroupPayment, vipps.CodeCancelFailed, msgCancelTooLate)
 	}
 	rest := p.remainingToCapture()
 	switch {
@@ -177,7 +187,7 @@ func (p *payment) cancel(release bool, text, txID string, now time.Time) *opErro
 		p.append(p.entry(vipps.OperationVoid, p.amount, text, txID, "", now, true), vipps.OrderStatusVoid)
 		return nil
 	case !release || rest == 0:
-		return refuse(vipps.GroupPayment, "51", msgCancelCaptured)
+		return refuse(vipps.GroupPayment, vipps.CodeCancelCaptured, msgCancelCaptured)
 	}
 	p.released += rest
 	p.append(p.entry(vipps.OperationVoid, rest, text, txID, "", now, true), vipps.OrderStatusVoid)
@@ -189,22 +199,19 @@ func (p *payment) cancel(release bool, text, txID string, now time.Time) *opErro
 func (p *payment) refund(amount vipps.Amount, text, txID, requestID string, now time.Time) (vipps.Amount, *opError) {
 	switch p.phase {
 	case phaseInitiated:
-		return 0, refuse(vipps.GroupPayment, "72", msgRefundReserved)
+		return 0, refuse(vipps.GroupPayment, vipps.CodeRefundNotCaptured, msgRefundReserved)
 	case phaseCancelled, phaseVoided, phaseUserCancelled, phaseTimedOut, phaseFailed:
-		return 0, refuse(vipps.GroupPayment, "73", msgRefundCancelled)
+		return 0, refuse(vipps.GroupPayment, vipps.CodeRefundCancelled, msgRefundCancelled)
 	}
 	if p.captured == 0 {
-		return 0, refuse(vipps.GroupPayment, "72", msgRefundReserved)
+		return 0, refuse(vipps.GroupPayment, vipps.CodeRefundNotCaptured, msgRefundReserved)
 	}
 	if now.Sub(p.reservedAt) > refundLimit {
-		return 0, refuse(vipps.GroupPayment, "95", msgRefundTooLate)
+		return 0, refuse(vipps.GroupPayment, vipps.CodeRefundTooLate, msgRefundTooLate)
 	}
-	rest := p.captured - p.refunded
-	if amount == 0 {
-		amount = rest
-	}
-	if amount == 0 || amount > rest {
-		return 0, refuse(vipps.GroupPayment, "71", msgOverRefund)
+	amount, oe := take(amount, p.captured-p.refunded, vipps.CodeRefundOverCaptured, msgOverRefund)
+	if oe != nil {
+		return 0, oe
 	}
 	p.refunded += amount
 	p.append(p.entry(vipps.OperationRefund, amount, text, txID, requestID, now, true), vipps.OrderStatusRefund)

@@ -1,6 +1,7 @@
 package vippstest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -16,7 +17,7 @@ import (
 // on the simulator's clock in a sliding window. The zero value is Vipps'
 // limits: per minute, initiate 2 and capture, cancel and refund 5 per
 // orderId and MSN; details and status 120 per orderId and subscription key.
-// See the package documentation for what counts.
+// See "Rate limits" in DESIGN.md for what counts.
 type RateLimits struct {
 	// Disabled turns rate limiting off.
 	Disabled bool
@@ -213,9 +214,7 @@ func (s *Simulator) identifyLocked(r *http.Request, op string, body []byte, now 
 	if !known {
 		return who
 	}
-	if who.msn == "" {
-		who.msn = it.msn
-	}
+	who.msn = cmp.Or(who.msn, it.msn)
 	// Userinfo goes without a subscription key.
 	who.authenticated = now.Before(it.expires) && (km == nil && op == "userinfo" || km != nil && km.MSN == it.msn)
 	return who

@@ -83,6 +83,7 @@ func rateCases() []rateCase {
 			return err
 		}},
 		{"status", 120, reserved, func(ctx context.Context, c *vipps.Client, id vipps.OrderID, i int) error {
+			//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
 			_, err := c.Status(ctx, id)
 			return err
 		}},

@@ -80,7 +80,7 @@ func (c Callback) Delivered() bool { return c.StatusCode >= 200 && c.StatusCode 
 // latest 10,000).
 func (s *Simulator) Requests() []Request {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.mu.unlockRead()
 	out := make([]Request, len(s.requests))
 	for i, r := range s.requests {
 		r.Header = r.Header.Clone()
@@ -94,7 +94,7 @@ func (s *Simulator) Requests() []Request {
 // [Simulator.WaitCallbacks] first to include those in flight.
 func (s *Simulator) Callbacks() []Callback {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.mu.unlockRead()
 	return slices.Clone(s.callbacks)
 }
 

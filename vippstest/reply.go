@@ -40,7 +40,7 @@ func jsonReply(status int, v any) reply {
 }
 
 // vippsErr is the eCom error array with one entry.
-func vippsErr(status int, group vipps.ErrorGroup, code, format string, args ...any) reply {
+func vippsErr(status int, group vipps.ErrorGroup, code vipps.ErrorCode, format string, args ...any) reply {
 	return errorsReply(status, []vipps.ErrorDetail{{Group: group, Code: code, Message: fmt.Sprintf(format, args...)}})
 }
 
@@ -78,7 +78,7 @@ const (
 )
 
 func internalReply() reply {
-	return vippsErr(http.StatusInternalServerError, vipps.GroupVippsError, "99", msgInternal)
+	return vippsErr(http.StatusInternalServerError, vipps.GroupVippsError, vipps.CodeInternal, msgInternal)
 }
 
 // gatewayReply is the API gateway's error object in the guide's shape.

@@ -119,9 +119,8 @@ func TestAppExpressStatic(t *testing.T) {
 // address, and records the requests.
 type shippingMerchant struct {
 	*merchant
-	mu   sync.Mutex
-	got  []vipps.ShippingDetailsRequest
-	auth []string
+	mu  sync.Mutex
+	got []vipps.ShippingDetailsRequest
 }
 
 func newShippingMerchant(t *testing.T) *shippingMerchant {

@@ -1,6 +1,7 @@
 package vippstest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -31,7 +32,7 @@ type Config struct {
 	// "fallback" for "fallBack", partial captures and refunds without
 	// X-Request-Id, and a Merchant-Serial-Number header that disagrees
 	// with the keys. Requests that still make no sense get a 400 instead
-	// of Vipps' 500. See the package documentation.
+	// of Vipps' 500. See DESIGN.md ("Credentials and errors").
 	Lenient bool
 
 	// TokenLifetime is how long access tokens are valid. Zero means one
@@ -54,8 +55,8 @@ type Config struct {
 	ExpressAddsShipping bool
 
 	// RateLimits are Vipps' per-order request limits, on by default; set
-	// RateLimits.Disabled to turn them off. See ratelimit.go and the
-	// package documentation.
+	// RateLimits.Disabled to turn them off. See [RateLimits] and "Rate
+	// limits" in DESIGN.md.
 	RateLimits RateLimits
 
 	// SnapshotPath names a file that keeps the state across restarts
@@ -64,8 +65,8 @@ type Config struct {
 	// quarter of a second after the state changes it is rewritten
 	// atomically, and Close rewrites it a last time. A corrupt file, one
 	// of a newer format, or one that names merchants not in Merchants
-	// makes New fail. Empty means memory only. See "Snapshots" in the
-	// package documentation.
+	// makes New fail. Empty means memory only. See "Snapshots" in
+	// DESIGN.md.
 	SnapshotPath string
 }
 
@@ -158,7 +159,7 @@ type Simulator struct {
 	mux       *http.ServeMux
 	token     http.Handler // the access token route
 
-	mu        stateMutex // snapshot.go: Unlock wakes the snapshot saver
+	mu        stateMutex // snapshotsaver.go: Unlock counts a change for the snapshot saver
 	idle      *sync.Cond // signalled when pending drops to zero
 	offset    time.Duration
 	tokens    map[string]issuedToken
@@ -178,7 +179,7 @@ type Simulator struct {
 	limiter   rateLimiter  // ratelimit.go
 	faults    faultState   // faults.go, callbackfaults.go
 	metrics   *metrics     // metrics.go
-	snap      *snapshotter // snapshot.go; nil without Config.SnapshotPath
+	snap      *snapshotter // snapshotsaver.go; nil without Config.SnapshotPath
 }
 
 type payKey struct {
@@ -194,9 +195,7 @@ func New(cfg Config) (*Simulator, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.TokenLifetime == 0 {
-		cfg.TokenLifetime = time.Hour
-	}
+	cfg.TokenLifetime = cmp.Or(cfg.TokenLifetime, time.Hour)
 	var problems []string
 	if cfg.TokenLifetime < time.Second {
 		problems = append(problems, fmt.Sprintf("Config.TokenLifetime %v must be at least a second", cfg.TokenLifetime))
@@ -233,9 +232,7 @@ func New(cfg Config) (*Simulator, error) {
 			problems = append(problems, where+": client id and subscription key must be unique")
 		}
 		ids[m.ClientID], keys[m.SubscriptionKey] = true, true
-		if m.Name == "" {
-			m.Name = "Merchant " + string(m.MSN)
-		}
+		m.Name = cmp.Or(m.Name, "Merchant "+string(m.MSN))
 		s.merchants = append(s.merchants, &m)
 		s.byMSN[m.MSN] = &m
 	}
@@ -254,7 +251,7 @@ func New(cfg Config) (*Simulator, error) {
 	s.hc = &hc
 	s.idle = sync.NewCond(&s.mu)
 	s.metrics = newMetrics(s)
-	if err := s.openSnapshotLocked(cfg.SnapshotPath); err != nil {
+	if err := s.openSnapshot(cfg.SnapshotPath); err != nil {
 		return nil, err
 	}
 	s.routes()
@@ -284,7 +281,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Now returns the simulator's clock.
 func (s *Simulator) Now() time.Time {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.mu.unlockRead()
 	return s.nowLocked()
 }
 
@@ -314,13 +311,13 @@ func (s *Simulator) Advance(d time.Duration) time.Time {
 func (s *Simulator) Close() error {
 	s.stopSnapshotSaver()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.closed = true
 	s.closeFaultsLocked() // faults.go: release held requests and callbacks
 	for s.pending > 0 {
 		s.idle.Wait()
 	}
-	return s.saveSnapshotLocked()
+	s.mu.Unlock()
+	return s.saveSnapshot()
 }
 
 // nextTxIDLocked returns a fresh transaction id: ten digits and counting.
@@ -335,6 +332,18 @@ type exchange struct {
 	body []byte
 	now  time.Time
 	rec  *Request
+	// readOnly is set by handlers wrapped in [readOnly]: handle then
+	// unlocks without counting a change of state.
+	readOnly bool
+}
+
+// readOnly marks h as a handler that changes nothing a snapshot keeps, so
+// that answering it never makes the snapshot saver write.
+func readOnly(h func(*exchange) reply) func(*exchange) reply {
+	return func(x *exchange) reply {
+		x.readOnly = true
+		return h(x)
+	}
 }
 
 // warn records something real Vipps would treat differently.
@@ -390,7 +399,11 @@ func (s *Simulator) handle(op string, record bool, h func(*exchange) reply) http
 		if record {
 			s.requests = appendBounded(s.requests, rec)
 		}
-		s.mu.Unlock()
+		if x.readOnly {
+			s.mu.unlockRead()
+		} else {
+			s.mu.Unlock()
+		}
 
 		if sc.answered() {
 			sc.write(w, rep) // faults.go: with Retry-After on a 429
@@ -466,23 +479,23 @@ func (s *Simulator) routes() {
 	api("POST /ecomm/v2/payments/{orderId}/capture", "capture", s.capture)
 	api("PUT /ecomm/v2/payments/{orderId}/cancel", "cancel", s.cancel)
 	api("POST /ecomm/v2/payments/{orderId}/refund", "refund", s.refund)
-	api("GET /ecomm/v2/payments/{orderId}/details", "details", s.details)
-	api("GET /ecomm/v2/payments/{orderId}/status", "status", s.status)
+	api("GET /ecomm/v2/payments/{orderId}/details", "details", readOnly(s.details))
+	api("GET /ecomm/v2/payments/{orderId}/status", "status", readOnly(s.status))
 	api("POST /ecomm/v2/integration-test/payments/{orderId}/approve", "approve", s.forceApprove)
-	api("GET /vipps-userinfo-api/userinfo/{sub}", "userinfo", s.userinfo)
+	api("GET /vipps-userinfo-api/userinfo/{sub}", "userinfo", readOnly(s.userinfo))
 
 	api("POST /order-management/v1/images", "om-image", s.omImage)
 	api("PUT /order-management/v2/{paymentType}/categories/{orderId}", "om-category", s.omCategory)
 	api("POST /order-management/v2/{paymentType}/receipts/{orderId}", "om-receipt", s.omReceipt)
-	api("GET /order-management/v2/{paymentType}/{orderId}", "om-order", s.omOrder)
+	api("GET /order-management/v2/{paymentType}/{orderId}", "om-order", readOnly(s.omOrder))
 
 	s.appRoutes(mux) // the browser app at the initiate url, history, consent removal (app.go)
 
 	s.controlRoutes(mux)
 	mux.Handle("GET /metrics", s.metrics.handler()) // neither recorded nor counted
 
-	mux.Handle("/", s.handle("", true, func(x *exchange) reply {
+	mux.Handle("/", s.handle("", true, readOnly(func(x *exchange) reply {
 		return gatewayReply(http.StatusNotFound, "Resource not found")
-	}))
+	})))
 	s.mux = mux
 }

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -156,7 +158,7 @@ func TestSnapshotFieldsClassified(t *testing.T) {
 			seen[name] = true
 			switch class, ok := snapshotFields[name]; {
 			case !ok:
-				t.Errorf("Simulator.%s is new: carry it in the snapshot (snapshot.go) and mark it \"snapshot\" in snapshotFields (snapshot_internal_test.go), or add it there with the reason it is not kept", name)
+				t.Errorf("Simulator.%s is new: carry it in the snapshot (snapshot.go, snapshotstate.go) and mark it \"snapshot\" in snapshotFields (snapshot_internal_test.go), or add it there with the reason it is not kept", name)
 			case class == "split":
 				check(typ.Field(i).Type, name+".")
 			}
@@ -238,7 +240,6 @@ func TestSnapshotComplete(t *testing.T) {
 		}
 	}
 	s1.app.consents = filled[map[expressConsentKey]time.Time](f, "consents")
-	s1.persistLocked()
 	s1.mu.Unlock()
 	if err := s1.Close(); err != nil {
 		t.Fatalf("Close = %v", err)
@@ -261,7 +262,7 @@ func TestSnapshotComplete(t *testing.T) {
 			t.Errorf("Simulator.%s is zero before the save; set it in this test", name)
 		}
 		if diff := cmp.Diff(want, got, snapshotCmp); diff != "" {
-			t.Errorf("Simulator.%s after a restart (-saved +restored); carry the missing fields in snapshot.go:\n%s", name, diff)
+			t.Errorf("Simulator.%s after a restart (-saved +restored); carry the missing fields in snapshot.go and snapshotstate.go:\n%s", name, diff)
 		}
 	}
 	// Derived state.
@@ -377,18 +378,7 @@ func TestSnapshotSaver(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Advance(90 * time.Minute)
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if strings.Contains(string(b), `"clockOffset": "1h30m0s"`) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the snapshot was not saved within 5s of a change:\n%s", b)
-		}
-	}
+	waitForFile(t, path, `"clockOffset": "1h30m0s"`)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -408,4 +398,149 @@ func sessionsByKey(m map[*payment]*appSession) map[payKey]*appSession {
 		out[payKey{p.msn, p.orderID}] = sess
 	}
 	return out
+}
+
+// countingWrites makes s count its snapshot writes, and lets a test hold a
+// write half-way: while hold is set, each write signals on started and
+// waits for release.
+type countingWrites struct {
+	n       atomic.Int32
+	hold    atomic.Bool
+	started chan struct{}
+	release chan struct{}
+}
+
+func countWrites(s *Simulator) *countingWrites {
+	c := &countingWrites{started: make(chan struct{}), release: make(chan struct{})}
+	s.mu.Lock()
+	s.snap.write = func(path string, data []byte) error {
+		if c.hold.Load() {
+			c.started <- struct{}{}
+			<-c.release
+		}
+		c.n.Add(1)
+		return writeFileAtomic(path, data)
+	}
+	s.mu.Unlock()
+	return c
+}
+
+// waitForFile waits until the snapshot file contains want.
+func waitForFile(t *testing.T, path, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the snapshot does not hold %s within 5s:\n%s", want, b)
+		}
+	}
+}
+
+// TestSnapshotSavesOnlyChanges checks that the saver writes after a change
+// and does nothing at all while only reads happen: no write, and not even
+// a count of a change that would make it capture the state.
+func TestSnapshotSavesOnlyChanges(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sim.json")
+	srv := NewServer(t, func(c *Config) { c.SnapshotPath = path })
+	s := srv.Sim
+	writes := countWrites(s)
+	ctx := t.Context()
+	if _, err := srv.Client.Initiate(ctx, vipps.InitiateRequest{
+		MerchantInfo: vipps.MerchantInfo{CallbackPrefix: "https://shop.example/vipps", FallBack: "https://shop.example/return"},
+		Transaction:  vipps.InitiateTransaction{OrderID: "acme-1", Amount: 10000, TransactionText: "Socks"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitForFile(t, path, `"orderId": "acme-1"`)
+	if writes.n.Load() == 0 {
+		t.Fatal("the change reached the file without a write")
+	}
+	// Let a save that is due run before the read-only period starts.
+	time.Sleep(2 * snapshotDelay)
+
+	s.mu.Lock()
+	changes := s.mu.changes
+	s.mu.unlockRead()
+	before, n := must(os.ReadFile(path)), writes.n.Load()
+	for range 3 {
+		if _, err := srv.Client.Details(ctx, "acme-1"); err != nil {
+			t.Fatal(err)
+		}
+		//lint:ignore SA1019 the simulator serves the deprecated status endpoint, so its tests call it
+		if _, err := srv.Client.Status(ctx, "acme-1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := srv.Client.Details(ctx, "no-such-order"); err == nil {
+			t.Fatal("Details of an unknown order succeeded")
+		}
+		s.Now()
+		s.Payments()
+		s.Requests()
+		s.Callbacks()
+		must(s.Metrics().Gather())
+		for _, path := range []string{"/_sim/clock", "/_sim/payments", "/_sim/payments/acme-1", "/_sim/requests", "/_sim/callbacks"} {
+			if resp, err := http.Get(srv.URL + path); err != nil {
+				t.Fatal(err)
+			} else {
+				resp.Body.Close()
+			}
+		}
+		time.Sleep(snapshotDelay)
+	}
+	s.mu.Lock()
+	after := s.mu.changes
+	s.mu.unlockRead()
+	if after != changes {
+		t.Errorf("reads counted %d changes of state, want none", after-changes)
+	}
+	if got := writes.n.Load(); got != n {
+		t.Errorf("the saver wrote %d times while only reads happened, want none", got-n)
+	}
+	if diff := cmp.Diff(string(before), string(must(os.ReadFile(path)))); diff != "" {
+		t.Errorf("the file changed while only reads happened (-before +after):\n%s", diff)
+	}
+
+	// A payment that times out while only reads happen is a change.
+	s.mu.Lock()
+	s.offset += paymentTimeout
+	s.mu.unlockRead() // as if only the real clock had moved
+	if _, err := srv.Client.Details(ctx, "acme-1"); err != nil {
+		t.Fatal(err)
+	}
+	waitForFile(t, path, `"phase": "timed-out"`)
+}
+
+// TestSnapshotChangeDuringSave checks that a change made while the file is
+// being written is not lost: it is saved by a later tick of the saver, and
+// by Close when Close comes first.
+func TestSnapshotChangeDuringSave(t *testing.T) {
+	for _, closeAtOnce := range []bool{false, true} {
+		t.Run(fmt.Sprintf("close at once %v", closeAtOnce), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "sim.json")
+			s, err := New(Config{SnapshotPath: path})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			writes := countWrites(s)
+			writes.hold.Store(true)
+			s.Advance(time.Hour)
+			<-writes.started // the saver writes the 1h offset
+			writes.hold.Store(false)
+			s.Advance(time.Hour) // the write does not hold the lock
+			close(writes.release)
+			if closeAtOnce {
+				if err := s.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitForFile(t, path, `"clockOffset": "2h0m0s"`)
+		})
+	}
 }

@@ -116,7 +116,7 @@ func TestSnapshotRestart(t *testing.T) {
 		t.Errorf("UserInfo after a restart = %+v, %v; want the shared profile", info, err)
 	}
 	_, err = srv2.Client.Initiate(ctx, regular("acme-1", 10000))
-	wantVippsError(t, "Initiate of an orderId from before the restart", err, http.StatusBadRequest, vipps.GroupMerchant, "34")
+	wantVippsError(t, "Initiate of an orderId from before the restart", err, http.StatusBadRequest, vipps.GroupMerchant, vipps.CodeDuplicateOrderID)
 
 	// The waiting payment times out on the kept clock.
 	srv2.Sim.Advance(5 * time.Minute)

@@ -94,12 +94,14 @@ func (s *Simulator) pruneTokensLocked(now time.Time) {
 	}
 }
 
+// jwtHeader is the header of the simulator's access tokens.
+const jwtHeader = `{"alg":"RS256","kid":"vippstest","typ":"JWT"}`
+
 // newJWT makes a token that looks like Vipps' (a JWT) but is only a key
 // into the simulator's table: the signature is random.
 func newJWT(m *Merchant, now, exp time.Time) string {
 	enc := base64.RawURLEncoding
-	head, _ := json.Marshal(map[string]string{"typ": "JWT", "alg": "RS256", "kid": "vippstest"})
-	claims, _ := json.Marshal(map[string]any{
+	claims, err := json.Marshal(map[string]any{
 		"aud":   "00000002-0000-0000-c000-000000000000",
 		"iss":   "https://vippstest.invalid/",
 		"iat":   now.Unix(),
@@ -109,7 +111,10 @@ func newJWT(m *Merchant, now, exp time.Time) string {
 		"msn":   string(m.MSN),
 		"ver":   "1.0",
 	})
-	return enc.EncodeToString(head) + "." + enc.EncodeToString(claims) + "." + enc.EncodeToString(randomBytes(32))
+	if err != nil { // strings and numbers only
+		panic("vippstest: encode JWT claims: " + err.Error())
+	}
+	return enc.EncodeToString([]byte(jwtHeader)) + "." + enc.EncodeToString(claims) + "." + enc.EncodeToString(randomBytes(32))
 }
 
 // authorize checks the subscription key and the bearer token of an API

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net"
 	"net/http"
 	"net/url"
@@ -43,14 +44,12 @@ func (f *form) parse(body []byte) tree {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
-	err := dec.Decode(&v)
-	if err == nil {
-		if _, extra := dec.Token(); !errors.Is(extra, io.EOF) {
-			err = errors.New("data after the JSON value")
-		}
-	}
-	if err != nil {
+	if err := dec.Decode(&v); err != nil {
 		f.crash("body", "the body is not valid JSON: "+err.Error())
+		return nil
+	}
+	if _, extra := dec.Token(); !errors.Is(extra, io.EOF) {
+		f.crash("body", "the body is not valid JSON: data after the JSON value")
 		return nil
 	}
 	t, ok := v.(tree)
@@ -68,9 +67,28 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
+// objects yields the entries of the array at path with their paths
+// ("orderLines[2]"), and records an error for each entry that is not an
+// object.
+func (f *form) objects(path string, arr []any) iter.Seq2[string, tree] {
+	return func(yield func(string, tree) bool) {
+		for i, e := range arr {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			t, ok := e.(tree)
+			if !ok {
+				f.bad(p, "%s must be an object.", p)
+				continue
+			}
+			if !yield(p, t) {
+				return
+			}
+		}
+	}
+}
+
 // bad records an InvalidRequest error for a field.
 func (f *form) bad(field, format string, args ...any) {
-	f.invalid = append(f.invalid, vipps.ErrorDetail{Group: vipps.GroupInvalidRequest, Code: field, Message: fmt.Sprintf(format, args...)})
+	f.invalid = append(f.invalid, vipps.ErrorDetail{Group: vipps.GroupInvalidRequest, Code: vipps.ErrorCode(field), Message: fmt.Sprintf(format, args...)})
 }
 
 // crash records a mistake that makes real Vipps answer 500 VippsError 99.
@@ -97,7 +115,7 @@ func (f *form) result() *reply {
 		rep := errorsReply(http.StatusBadRequest, f.invalid)
 		return &rep
 	case f.user81:
-		rep := vippsErr(http.StatusBadRequest, vipps.GroupUser, "81", msgUser81)
+		rep := vippsErr(http.StatusBadRequest, vipps.GroupUser, vipps.CodeUserCannotPay, msgUser81)
 		return &rep
 	}
 	return nil

@@ -14,7 +14,7 @@ import (
 
 // wantAnswer checks a raw answer: the status, and for errors the group and
 // code of the first entry of the error array.
-func wantAnswer(t *testing.T, what string, status int, body []byte, wantStatus int, group vipps.ErrorGroup, code string) {
+func wantAnswer(t *testing.T, what string, status int, body []byte, wantStatus int, group vipps.ErrorGroup, code vipps.ErrorCode) {
 	t.Helper()
 	if status != wantStatus {
 		t.Fatalf("%s = %d %s, want %d %s %s", what, status, body, wantStatus, group, code)
@@ -37,7 +37,7 @@ func TestInitiateValidation(t *testing.T) {
 		lenient bool
 		status  int
 		group   vipps.ErrorGroup
-		code    string
+		code    vipps.ErrorCode
 		warn    string // a warning the request log must hold
 	}{
 		{name: "valid", edit: func(map[string]any) {}, status: 200},
@@ -53,7 +53,7 @@ func TestInitiateValidation(t *testing.T) {
 		{name: "amount as a string", edit: func(b map[string]any) { sub(b, "transaction")["amount"] = "20000" },
 			status: 400, group: "InvalidRequest", code: "transaction.amount"},
 		{name: "amount not an integer", edit: func(b map[string]any) { sub(b, "transaction")["amount"] = 200.5 },
-			status: 500, group: "VippsError", code: "99"},
+			status: 500, group: vipps.GroupVippsError, code: vipps.CodeInternal},
 		{name: "amount not an integer, lenient", edit: func(b map[string]any) { sub(b, "transaction")["amount"] = 200.5 }, lenient: true,
 			status: 400, group: "InvalidRequest", code: "transaction.amount"},
 		{name: "transactionText of 101 characters", edit: func(b map[string]any) { sub(b, "transaction")["transactionText"] = long },
@@ -65,19 +65,19 @@ func TestInitiateValidation(t *testing.T) {
 		{name: "merchantInfo missing", edit: func(b map[string]any) { delete(b, "merchantInfo") },
 			status: 400, group: "InvalidRequest", code: "merchantInfo"},
 		{name: "MSN as a number", edit: func(b map[string]any) { sub(b, "merchantInfo")["merchantSerialNumber"] = 123456 },
-			status: 500, group: "VippsError", code: "99"},
+			status: 500, group: vipps.GroupVippsError, code: vipps.CodeInternal},
 		{name: "MSN as a number, lenient", edit: func(b map[string]any) { sub(b, "merchantInfo")["merchantSerialNumber"] = 123456 }, lenient: true,
 			status: 200, warn: "JSON number"},
 		{name: "MSN of 7 digits", edit: func(b map[string]any) { sub(b, "merchantInfo")["merchantSerialNumber"] = "1234567" },
 			status: 400, group: "InvalidRequest", code: "merchantInfo.merchantSerialNumber"},
 		{name: "MSN of another merchant", edit: func(b map[string]any) { sub(b, "merchantInfo")["merchantSerialNumber"] = "654321" },
-			status: 403, group: "Merchant", code: "37"},
+			status: 403, group: vipps.GroupMerchant, code: vipps.CodeSalesUnitUnavailable},
 		{name: "fallback misspelled", edit: func(b map[string]any) {
 			mi := sub(b, "merchantInfo")
 			mi["fallback"] = mi["fallBack"]
 			delete(mi, "fallBack")
 		},
-			status: 500, group: "VippsError", code: "99"},
+			status: 500, group: vipps.GroupVippsError, code: vipps.CodeInternal},
 		{name: "fallback misspelled, lenient", edit: func(b map[string]any) {
 			mi := sub(b, "merchantInfo")
 			mi["fallback"] = mi["fallBack"]
@@ -142,22 +142,22 @@ func TestInitiateValidation(t *testing.T) {
 		{name: "scope unknown", edit: func(b map[string]any) { sub(b, "transaction")["scope"] = "name shoeSize" },
 			status: 400, group: "InvalidRequest", code: "transaction.scope"},
 		{name: "scope nin not allowed", edit: func(b map[string]any) { sub(b, "transaction")["scope"] = "name nin" },
-			status: 403, group: "Merchant", code: "51"},
+			status: 403, group: vipps.GroupMerchant, code: vipps.CodeNinNotAllowed},
 		{name: "skipLandingPage without mobileNumber", edit: func(b map[string]any) { sub(b, "transaction")["skipLandingPage"] = true },
 			status: 400, group: "InvalidRequest", code: "customerInfo.mobileNumber"},
 		{name: "skipLandingPage not allowed", edit: func(b map[string]any) {
 			sub(b, "transaction")["skipLandingPage"] = true
 			b["customerInfo"] = map[string]any{"mobileNumber": "91234567"}
-		}, status: 400, group: "Merchant", code: "38"},
+		}, status: 400, group: vipps.GroupMerchant, code: vipps.CodeSkipLandingPageNotAllowed},
 		{name: "mobileNumber repaired", edit: func(b map[string]any) { b["customerInfo"] = map[string]any{"mobileNumber": "+47 912 34 567"} },
 			status: 200, warn: "repaired"},
 		{name: "mobileNumber unusable", edit: func(b map[string]any) { b["customerInfo"] = map[string]any{"mobileNumber": "1234"} },
-			status: 400, group: "User", code: "81"},
+			status: 400, group: vipps.GroupUser, code: vipps.CodeUserCannotPay},
 		{name: "additionalData incomplete", edit: func(b map[string]any) {
 			sub(b, "transaction")["additionalData"] = map[string]any{"passengerName": "FLYER / MARY MS.", "airlineCode": "074", "airlineDesignatorCode": "KL"}
 		}, status: 400, group: "InvalidRequest", code: "transaction.additionalData.agencyInvoiceNumber"},
 		{name: "unknown fields are ignored", edit: func(b map[string]any) { sub(b, "transaction")["timeStamp"] = "2018-12-12T11:18:38.246Z" }, status: 200},
-		{name: "malformed JSON", raw: `{"merchantInfo": {`, status: 500, group: "VippsError", code: "99"},
+		{name: "malformed JSON", raw: `{"merchantInfo": {`, status: 500, group: vipps.GroupVippsError, code: vipps.CodeInternal},
 		{name: "malformed JSON, lenient", raw: `{"merchantInfo": {`, lenient: true, status: 400, group: "InvalidRequest", code: "body"},
 		{name: "empty body", raw: " ", status: 400, group: "InvalidRequest", code: "body"},
 		{name: "array body", raw: `[]`, status: 400, group: "InvalidRequest", code: "body"},
@@ -194,7 +194,7 @@ func TestInitiateRules(t *testing.T) {
 		delete(sub(b, "merchantInfo"), "fallBack")
 		status, resp := newRaw(t, srv).do("POST", "/ecomm/v2/payments", jsonBody(t, b))
 		ds := errorArray(t, resp)
-		var codes []string
+		var codes []vipps.ErrorCode
 		for _, d := range ds {
 			codes = append(codes, d.Code)
 			if d.ContextID != ds[0].ContextID {
@@ -202,7 +202,7 @@ func TestInitiateRules(t *testing.T) {
 			}
 		}
 		slices.Sort(codes)
-		want := []string{"merchantInfo.fallBack", "transaction.amount", "transaction.orderId"}
+		want := []vipps.ErrorCode{"merchantInfo.fallBack", "transaction.amount", "transaction.orderId"}
 		if status != 400 || !slices.Equal(codes, want) {
 			t.Errorf("initiate = %d %s, want 400 for %v", status, resp, want)
 		}
@@ -212,7 +212,7 @@ func TestInitiateRules(t *testing.T) {
 		srv := newServer(t, merchants(vippstest.DefaultMerchant(), directMerchant))
 		initiate(t, srv.Client, regular("dup-1", 20000))
 		_, err := srv.Client.Initiate(t.Context(), regular("dup-1", 30000))
-		wantVippsError(t, "second Initiate", err, http.StatusBadRequest, vipps.GroupMerchant, "34")
+		wantVippsError(t, "second Initiate", err, http.StatusBadRequest, vipps.GroupMerchant, vipps.CodeDuplicateOrderID)
 		// Unique per MSN only.
 		initiate(t, srv.NewClient(directMerchant), regular("dup-1", 20000))
 	})
@@ -242,7 +242,7 @@ func TestInitiateRules(t *testing.T) {
 		req.Transaction.SkipLandingPage = true
 		res := initiate(t, srv.Client, req)
 		err := srv.Client.Approve(t.Context(), "pos-1", vipps.ApproveRequest{CustomerPhoneNumber: "91234567", Token: res.Token()})
-		wantVippsError(t, "force approve of skipLandingPage", err, http.StatusBadRequest, vipps.GroupVippsError, "91")
+		wantVippsError(t, "force approve of skipLandingPage", err, http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed)
 		if err := srv.Sim.Approve("pos-1", "97777777"); err == nil {
 			t.Errorf("Approve by another phone = nil, want an error")
 		}
@@ -269,26 +269,26 @@ func TestActionValidation(t *testing.T) {
 		headers []string
 		status  int
 		group   vipps.ErrorGroup
-		code    string
+		code    vipps.ErrorCode
 	}{
 		{"capture", "POST", "/ecomm/v2/payments/v-1/capture", okBody, []string{"X-Request-Id", "k1"}, 200, "", ""},
 		{"capture, MSN as a number", "POST", "/ecomm/v2/payments/v-1/capture",
-			`{"merchantInfo":{"merchantSerialNumber":123456},"transaction":{"amount":1000,"transactionText":"shipped"}}`, []string{"X-Request-Id", "k1"}, 500, "VippsError", "99"},
+			`{"merchantInfo":{"merchantSerialNumber":123456},"transaction":{"amount":1000,"transactionText":"shipped"}}`, []string{"X-Request-Id", "k1"}, 500, vipps.GroupVippsError, vipps.CodeInternal},
 		{"capture, no transactionText", "POST", "/ecomm/v2/payments/v-1/capture",
 			`{"merchantInfo":{"merchantSerialNumber":"123456"},"transaction":{"amount":1000}}`, []string{"X-Request-Id", "k1"}, 400, "InvalidRequest", "transaction.transactionText"},
 		{"capture, negative amount", "POST", "/ecomm/v2/payments/v-1/capture",
 			`{"merchantInfo":{"merchantSerialNumber":"123456"},"transaction":{"amount":-5,"transactionText":"x"}}`, []string{"X-Request-Id", "k1"}, 400, "InvalidRequest", "transaction.amount"},
 		{"capture, amount not an integer", "POST", "/ecomm/v2/payments/v-1/capture",
-			`{"merchantInfo":{"merchantSerialNumber":"123456"},"transaction":{"amount":10.5,"transactionText":"x"}}`, []string{"X-Request-Id", "k1"}, 500, "VippsError", "99"},
+			`{"merchantInfo":{"merchantSerialNumber":"123456"},"transaction":{"amount":10.5,"transactionText":"x"}}`, []string{"X-Request-Id", "k1"}, 500, vipps.GroupVippsError, vipps.CodeInternal},
 		{"partial capture without X-Request-Id", "POST", "/ecomm/v2/payments/v-1/capture", okBody, nil, 400, "InvalidRequest", "X-Request-Id"},
 		{"full capture without X-Request-Id", "POST", "/ecomm/v2/payments/v-1/capture",
 			`{"merchantInfo":{"merchantSerialNumber":"123456"},"transaction":{"transactionText":"all"}}`, nil, 200, "", ""},
 		{"X-Request-Id of 41 characters", "POST", "/ecomm/v2/payments/v-1/capture", okBody, []string{"X-Request-Id", strings.Repeat("k", 41)}, 400, "InvalidRequest", "X-Request-Id"},
 		{"capture, MSN of another merchant", "POST", "/ecomm/v2/payments/v-1/capture",
-			`{"merchantInfo":{"merchantSerialNumber":"654321"},"transaction":{"amount":1000,"transactionText":"x"}}`, []string{"X-Request-Id", "k1"}, 404, "Merchant", "35"},
+			`{"merchantInfo":{"merchantSerialNumber":"654321"},"transaction":{"amount":1000,"transactionText":"x"}}`, []string{"X-Request-Id", "k1"}, 404, vipps.GroupMerchant, vipps.CodeOrderNotFound},
 		{"capture, Merchant-Serial-Number header of another merchant", "POST", "/ecomm/v2/payments/v-1/capture", okBody,
-			[]string{"X-Request-Id", "k1", "Merchant-Serial-Number", "654321"}, 404, "Merchant", "35"},
-		{"capture, unknown order", "POST", "/ecomm/v2/payments/v-unknown/capture", okBody, []string{"X-Request-Id", "k1"}, 404, "Merchant", "35"},
+			[]string{"X-Request-Id", "k1", "Merchant-Serial-Number", "654321"}, 404, vipps.GroupMerchant, vipps.CodeOrderNotFound},
+		{"capture, unknown order", "POST", "/ecomm/v2/payments/v-unknown/capture", okBody, []string{"X-Request-Id", "k1"}, 404, vipps.GroupMerchant, vipps.CodeOrderNotFound},
 		{"capture, invalid orderId", "POST", "/ecomm/v2/payments/v_1/capture", okBody, []string{"X-Request-Id", "k1"}, 400, "InvalidRequest", "orderId"},
 		{"refund, text of 101 characters", "POST", "/ecomm/v2/payments/v-1/refund",
 			`{"merchantInfo":{"merchantSerialNumber":"123456"},"transaction":{"amount":1000,"transactionText":"` + strings.Repeat("x", 101) + `"}}`,
@@ -296,11 +296,11 @@ func TestActionValidation(t *testing.T) {
 		{"refund, no merchantInfo", "POST", "/ecomm/v2/payments/v-1/refund", `{"transaction":{"amount":1000,"transactionText":"x"}}`,
 			[]string{"X-Request-Id", "k1"}, 400, "InvalidRequest", "merchantInfo"},
 		{"cancel, MSN as a number", "PUT", "/ecomm/v2/payments/v-1/cancel",
-			`{"merchantInfo":{"merchantSerialNumber":123456},"transaction":{"transactionText":"x"}}`, nil, 500, "VippsError", "99"},
+			`{"merchantInfo":{"merchantSerialNumber":123456},"transaction":{"transactionText":"x"}}`, nil, 500, vipps.GroupVippsError, vipps.CodeInternal},
 		{"cancel, shouldReleaseRemainingFunds as a string", "PUT", "/ecomm/v2/payments/v-1/cancel",
 			`{"merchantInfo":{"merchantSerialNumber":"123456"},"transaction":{"transactionText":"x"},"shouldReleaseRemainingFunds":"yes"}`, nil, 400, "InvalidRequest", "shouldReleaseRemainingFunds"},
 		{"cancel", "PUT", "/ecomm/v2/payments/v-1/cancel", `{"merchantInfo":{"merchantSerialNumber":"123456"},"transaction":{"transactionText":"x"}}`, nil, 200, "", ""},
-		{"details, unknown order", "GET", "/ecomm/v2/payments/v-unknown/details", "", nil, 404, "Merchant", "35"},
+		{"details, unknown order", "GET", "/ecomm/v2/payments/v-unknown/details", "", nil, 404, vipps.GroupMerchant, vipps.CodeOrderNotFound},
 		{"status, invalid orderId", "GET", "/ecomm/v2/payments/v.1/status", "", nil, 400, "InvalidRequest", "orderId"},
 		{"approve, wrong token", "POST", "/ecomm/v2/integration-test/payments/v-1/approve", `{"customerPhoneNumber":"91234567","token":"eyJnope"}`, nil, 400, "InvalidRequest", "token"},
 		{"approve, no token", "POST", "/ecomm/v2/integration-test/payments/v-1/approve", `{"customerPhoneNumber":"91234567"}`, nil, 400, "InvalidRequest", "token"},
@@ -333,17 +333,17 @@ func TestForceApproveRules(t *testing.T) {
 		phone string
 		setup func(t *testing.T, srv *vippstest.Server, id vipps.OrderID)
 		group vipps.ErrorGroup
-		code  string
+		code  vipps.ErrorCode
 	}{
-		{"bad phone number", "123", func(*testing.T, *vippstest.Server, vipps.OrderID) {}, vipps.GroupUser, "81"},
-		{"already approved", "91234567", approveHook, vipps.GroupVippsError, "92"},
+		{"bad phone number", "123", func(*testing.T, *vippstest.Server, vipps.OrderID) {}, vipps.GroupUser, vipps.CodeUserCannotPay},
+		{"already approved", "91234567", approveHook, vipps.GroupVippsError, vipps.CodeAlreadyProcessed},
 		{"cancelled", "91234567", func(t *testing.T, srv *vippstest.Server, id vipps.OrderID) {
 			if _, err := srv.Client.Cancel(t.Context(), id, vipps.CancelRequest{TransactionText: "x"}); err != nil {
 				t.Fatal(err)
 			}
-		}, vipps.GroupVippsError, "91"},
+		}, vipps.GroupVippsError, vipps.CodeNotAllowed},
 		{"timed out", "91234567", func(t *testing.T, srv *vippstest.Server, id vipps.OrderID) { srv.Sim.Advance(10 * time.Minute) },
-			vipps.GroupVippsError, "91"},
+			vipps.GroupVippsError, vipps.CodeNotAllowed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -75,7 +75,7 @@ func printError(w io.Writer, err error) {
 		}
 		kv = append(kv,
 			"group", string(ve.Group),
-			"code", ve.Code,
+			"code", string(ve.Code),
 			"message", ve.Message,
 			"http status", status,
 			"context id", ve.ContextID,

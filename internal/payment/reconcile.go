@@ -407,7 +407,7 @@ func callbackError(p *Payment, cb *vipps.TransactionCallback, now time.Time) *Vi
 	if ei == nil || !(p.State.WaitingForCustomer() || p.State == Failed) {
 		return nil
 	}
-	e := &VippsError{Op: "callback", Group: string(ei.Group), Code: ei.Code, Message: ei.Message, ContextID: ei.ContextID, At: now}
+	e := &VippsError{Op: "callback", Group: string(ei.Group), Code: string(ei.Code), Message: ei.Message, ContextID: ei.ContextID, At: now}
 	if p.LastError.same(e) {
 		return nil
 	}

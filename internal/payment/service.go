@@ -477,7 +477,7 @@ func vippsError(op string, err error, now time.Time) *VippsError {
 	out := &VippsError{Op: op, Message: err.Error(), At: now}
 	var e *vipps.Error
 	if errors.As(err, &e) {
-		out.StatusCode, out.Group, out.Code, out.ContextID = e.StatusCode, string(e.Group), e.Code, e.ContextID
+		out.StatusCode, out.Group, out.Code, out.ContextID = e.StatusCode, string(e.Group), string(e.Code), e.ContextID
 		out.Message = e.MerchantMessage()
 		if e.Message != "" && e.Message != out.Message {
 			out.Message += " (Vipps: " + e.Message + ")"
@@ -513,7 +513,7 @@ func (e *VippsError) CustomerMessage() string {
 	if e == nil {
 		return ""
 	}
-	ve := &vipps.Error{StatusCode: e.StatusCode, Group: vipps.ErrorGroup(e.Group), Code: e.Code}
+	ve := &vipps.Error{StatusCode: e.StatusCode, Group: vipps.ErrorGroup(e.Group), Code: vipps.ErrorCode(e.Code)}
 	return ve.CustomerMessage()
 }
 

@@ -833,7 +833,7 @@ func adminRefusal(err error) string {
 func adminReason(err error) string {
 	var ve *vipps.Error
 	if errors.As(err, &ve) {
-		return ve.MerchantMessage() + adminErrorRef(string(ve.Group), ve.Code, ve.ContextID)
+		return ve.MerchantMessage() + adminErrorRef(string(ve.Group), string(ve.Code), ve.ContextID)
 	}
 	msg := err.Error()
 	for _, sentinel := range []error{payment.ErrState, payment.ErrInvalid} {
@@ -1094,7 +1094,7 @@ func adminEventDetail(e payment.Event) string {
 		if json.Unmarshal(e.Data, &d) == nil && d.Status != "" {
 			s := "Status " + string(d.Status)
 			if d.Error != nil {
-				s += ": " + d.Error.Message + adminErrorRef(string(d.Error.Group), d.Error.Code, d.Error.ContextID)
+				s += ": " + d.Error.Message + adminErrorRef(string(d.Error.Group), string(d.Error.Code), d.Error.ContextID)
 			}
 			return s
 		}

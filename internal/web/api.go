@@ -579,7 +579,7 @@ func (s *Server) apiErrorOf(r *http.Request, id vipps.OrderID, err error) apiErr
 		e.Message = "Vipps or the database did not answer in time, so the outcome is unknown; " +
 			"the service finds out by itself: read the payment again before retrying"
 	case isVipps && status != http.StatusInternalServerError:
-		e.Message, e.Group, e.Code, e.ContextID = ve.MerchantMessage(), string(ve.Group), ve.Code, ve.ContextID
+		e.Message, e.Group, e.Code, e.ContextID = ve.MerchantMessage(), string(ve.Group), string(ve.Code), ve.ContextID
 	case status >= 500:
 		s.log.Error("api request failed", "order_id", id, "request_id", e.RequestID,
 			"method", r.Method, "path", r.URL.Path, "err", err)
