@@ -2,7 +2,6 @@ package payment
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -342,7 +341,7 @@ func (s *Service) learnDetails(ctx context.Context, id vipps.OrderID, owner stri
 	)
 	if cb != nil {
 		hint = cb.TransactionInfo.Status
-		cbEv, _ = json.Marshal(struct {
+		cbEv = mustJSON(struct {
 			Status        vipps.CallbackStatus `json:"status"`
 			Amount        vipps.Amount         `json:"amount"`
 			TransactionID string               `json:"transactionId,omitempty"`
@@ -370,11 +369,10 @@ func (s *Service) learnDetails(ctx context.Context, id vipps.OrderID, owner stri
 			}
 			if newer != "" {
 				superseded = true
-				data, _ := json.Marshal(map[string]vipps.OrderID{"newer": newer})
-				ev = append(ev, Event{Type: EventSuperseded, Data: data, At: now, Tasks: []Task{{Kind: TaskSupersede}}})
+				ev = append(ev, Event{Type: EventSuperseded, Data: mustJSON(map[string]vipps.OrderID{"newer": newer}), At: now, Tasks: []Task{{Kind: TaskSupersede}}})
 			}
 			if d.UserDetails != nil || d.ShippingDetails != nil {
-				p.Shipping, _ = json.Marshal(ExpressDetails{Shipping: d.ShippingDetails, User: d.UserDetails})
+				p.Shipping = mustJSON(ExpressDetails{Shipping: d.ShippingDetails, User: d.UserDetails})
 				if d.UserDetails != nil {
 					p.UserID = d.UserDetails.UserID
 				}
@@ -445,8 +443,7 @@ func (s *Service) nextCheck(p *Payment, pending []*Operation, now time.Time) tim
 // detailsFailed records a failed details call. A payment Vipps does not know
 // after the customer's time limit never reached Vipps: it failed.
 func (s *Service) detailsFailed(p *Payment, err error, now time.Time) []Event {
-	var ve *vipps.Error
-	errors.As(err, &ve)
+	ve, _ := errors.AsType[*vipps.Error](err)
 	if p.State == Created && len(p.Facts) == 0 && ve != nil && ve.NotFound() && !now.Before(s.sched.Deadline(sentAt(p))) {
 		p.State, p.LastError = Failed, vippsError("details", err, now)
 		p.LastError.Message = "Vipps never received the payment: " + p.LastError.Message

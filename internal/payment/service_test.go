@@ -114,7 +114,7 @@ func newEnvSim(t testing.TB, simOpts []func(*vippstest.Config), opts ...func(*pa
 	mu.Lock()
 	h = cb
 	mu.Unlock()
-	pl, err := poller.New(poller.Config{Service: svc, Owner: "test", Now: c.Now})
+	pl, err := poller.New(poller.Config{Store: st, Service: svc, Owner: "test", Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

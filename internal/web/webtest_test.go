@@ -119,12 +119,6 @@ func newTestEnv(t *testing.T, opts ...func(*envConfig)) *testEnv {
 	hs := httptest.NewUnstartedServer(nil)
 	e.url = "http://" + hs.Listener.Addr().String()
 	cfg.payment.Store, cfg.payment.Vipps, cfg.payment.PublicURL = e.store, e.sim.Client, e.url
-	if cfg.web.CallbackPath == "" {
-		cfg.web.CallbackPath = cfg.payment.CallbackPath
-	}
-	if cfg.web.ConsentPath == "" {
-		cfg.web.ConsentPath = cfg.payment.ConsentPath
-	}
 	if e.svc, err = payment.NewService(cfg.payment); err != nil {
 		hs.Close()
 		t.Fatalf("payment.NewService: %v", err)
