@@ -119,18 +119,19 @@ func (s *Service) record(ctx context.Context, id vipps.OrderID, r rec) (*Payment
 		} else {
 			err = s.store.Update(ctx, p, ev...)
 		}
-		if err == nil {
-			s.changes.notify(id)
-			for _, e := range ev {
-				if e.Type.Webhook() || e.Type == EventInitiated {
-					s.log.Info("payment "+string(e.Type), "order_id", id, "state", string(e.State), "amount", int64(e.Amount))
-				}
-			}
-			return p, nil
+		if errors.Is(err, ErrConflict) && i < maxConflicts {
+			continue
 		}
-		if !errors.Is(err, ErrConflict) || i == maxConflicts {
+		if err != nil {
 			return nil, err
 		}
+		s.changes.notify(id)
+		for _, e := range ev {
+			if e.Type.Webhook() || e.Type == EventInitiated {
+				s.log.Info("payment "+string(e.Type), "order_id", id, "state", string(e.State), "amount", int64(e.Amount))
+			}
+		}
+		return p, nil
 	}
 }
 

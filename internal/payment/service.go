@@ -154,9 +154,6 @@ func (s *Service) CallbackPath() string { return s.cfg.CallbackPath }
 // default.
 func (s *Service) ConsentPath() string { return s.cfg.ConsentPath }
 
-// Schedule returns the polling schedule in effect.
-func (s *Service) Schedule() Schedule { return s.sched }
-
 // CreateRequest is a new payment as the shop asks for it.
 type CreateRequest struct {
 	Amount vipps.Amount // øre, at least 100
@@ -308,7 +305,8 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Payment, erro
 		p = stored
 	}
 	if ierr != nil {
-		log.Error("initiate failed", vippsAttrs(ierr)...)
+		// Returned, not logged: the caller says it to the shop, and the
+		// payment keeps it as its LastError.
 		return p, fmt.Errorf("create payment %s: %w", id, ierr)
 	}
 	if err != nil {

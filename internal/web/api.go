@@ -213,15 +213,16 @@ func (s *Server) createFailed(w http.ResponseWriter, r *http.Request, p *payment
 // ?vipps=1 asks for Vipps' own log as well: then it fails when Vipps does.
 func (s *Server) apiGet(w http.ResponseWriter, r *http.Request) {
 	id, err := pathOrderID(r)
-	withLog := false
-	if v := r.URL.Query().Get("vipps"); err == nil && v != "" {
-		if withLog, err = strconv.ParseBool(v); err != nil {
-			err = fmt.Errorf("%w: query parameter vipps=%q must be 1 or 0", payment.ErrInvalid, v)
-		}
-	}
 	if err != nil {
-		s.apiFail(w, r, id, err)
+		s.apiFail(w, r, "", err)
 		return
+	}
+	withLog := false
+	if v := r.URL.Query().Get("vipps"); v != "" {
+		if withLog, err = strconv.ParseBool(v); err != nil {
+			s.apiFail(w, r, id, fmt.Errorf("%w: query parameter vipps=%q must be 1 or 0", payment.ErrInvalid, v))
+			return
+		}
 	}
 	view, err := s.apiPayment(r.Context(), id, withLog)
 	if err != nil {
