@@ -111,20 +111,11 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 			bad = append(bad, fmt.Sprintf("-public-url %q must be an absolute http(s) URL", f.publicURL))
 		}
 	}
-	if f.webhookURL != "" && len(f.webhookSecret) < 16 {
-		bad = append(bad, "-webhook-secret (or VIPPS_WEBHOOK_SECRET) of 16+ characters is required with -webhook-url")
-	}
-	if f.webhookPrevious != "" && len(f.webhookPrevious) < 16 {
-		bad = append(bad, "-webhook-previous-secret (or VIPPS_WEBHOOK_PREVIOUS_SECRET) must be 16+ characters")
+	if err := poller.CheckWebhookSecrets(f.webhookURL, vipps.Secret(f.webhookSecret), previousSecrets(f.webhookPrevious)...); err != nil {
+		bad = append(bad, "-webhook-url, -webhook-secret, -webhook-previous-secret: "+err.Error())
 	}
 	if f.secret != "" && len(f.secret) < 32 {
 		bad = append(bad, "-secret-key must be at least 32 characters")
-	}
-	if f.apiKey != "" && len(f.apiKey) < 16 {
-		bad = append(bad, "-api-key must be at least 16 characters")
-	}
-	if f.adminPassword != "" && len(f.adminPassword) < 12 {
-		bad = append(bad, "-admin-password must be at least 12 characters")
 	}
 	if _, err := logLevel(f.logLevel); err != nil {
 		bad = append(bad, err.Error())
@@ -248,7 +239,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (app *serv
 			return nil, err
 		}
 	}
-	app.metrics = metrics.New(st)
+	app.metrics = metrics.New(metrics.Config{Stats: st})
 
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
@@ -278,7 +269,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (app *serv
 	}
 	cfg := payment.Config{
 		Store: st, Vipps: client, PublicURL: public, ReturnKey: derive("return"),
-		ConsentPath:   "/vipps/consents-" + hex.EncodeToString(derive("consent"))[:20],
+		ConsentPath:   payment.DefaultCallbackPath + "/consents-" + hex.EncodeToString(derive("consent"))[:20],
 		OrderIDPrefix: f.orderIDPrefix, Shipping: shipping, Webhooks: f.webhookURL != "", Logger: log,
 	}
 	if f.shippingURL != "" {
@@ -297,7 +288,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (app *serv
 	}
 	app.web, err = web.New(web.Config{
 		Service: app.svc, APIKey: vipps.Secret(f.apiKey), AdminUser: f.adminUser, AdminPassword: vipps.Secret(f.adminPassword),
-		CSRFKey: derive("csrf"), Environment: envText, DemoShop: f.demoShop, ConsentPath: cfg.ConsentPath,
+		CSRFKey: derive("csrf"), Environment: envText, DemoShop: f.demoShop,
 		Metrics: app.metrics.Handler(), Logger: log,
 		Ready: func(ctx context.Context) error {
 			if _, err := st.Get(ctx, "readyz-probe"); err != nil && !errors.Is(err, payment.ErrNotFound) {
@@ -311,7 +302,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (app *serv
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	app.srv = &http.Server{
-		Handler:           app.metrics.Middleware("/vipps", app.web),
+		Handler:           app.metrics.Middleware(app.web),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
@@ -319,7 +310,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (app *serv
 	}
 	go func() { app.served <- app.srv.Serve(ln) }()
 
-	pl, err := poller.New(poller.Config{Service: app.svc, Owner: f.replica, Logger: log, Observe: app.metrics.Poll, Drain: f.grace})
+	pl, err := poller.New(poller.Config{Store: st, Service: app.svc, Owner: f.replica, Logger: log, Observe: app.metrics.Poll, Drain: f.grace})
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@
 package metrics
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"strconv"
@@ -19,8 +20,23 @@ import (
 	"github.com/vippskit/vipps/internal/payment"
 )
 
+// StatsReader counts payments and tasks; payment.Store is one.
+type StatsReader interface {
+	Stats(ctx context.Context) (payment.Stats, error)
+}
+
+// Config configures [New]. Stats is required.
+type Config struct {
+	// Stats is read at every scrape.
+	Stats StatsReader
+	// CallbackPath is where Vipps' callbacks are served (route group
+	// "callback"); "" means payment.DefaultCallbackPath.
+	CallbackPath string
+}
+
 // Metrics is one service's registry and instruments.
 type Metrics struct {
+	callbackPath  string
 	reg           *prometheus.Registry
 	vippsRequests *prometheus.CounterVec
 	vippsDuration *prometheus.HistogramVec
@@ -29,10 +45,11 @@ type Metrics struct {
 	polls         *prometheus.CounterVec
 }
 
-// New returns the metrics of a service whose store is st.
-func New(st payment.Store) *Metrics {
+// New returns the metrics of a service.
+func New(cfg Config) *Metrics {
 	m := &Metrics{
-		reg: prometheus.NewRegistry(),
+		callbackPath: cmp.Or(cfg.CallbackPath, payment.DefaultCallbackPath),
+		reg:          prometheus.NewRegistry(),
 		vippsRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "vippskit_vipps_requests_total",
 			Help: "Requests to Vipps by endpoint and HTTP status (\"error\" when no answer came).",
@@ -56,7 +73,7 @@ func New(st payment.Store) *Metrics {
 		}, []string{"outcome"}),
 	}
 	m.reg.MustRegister(m.vippsRequests, m.vippsDuration, m.httpRequests, m.tasks, m.polls,
-		&stats{st: st}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		&stats{st: cfg.Stats}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -64,9 +81,6 @@ func New(st payment.Store) *Metrics {
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
-
-// Registry is the registry, for tests and extra collectors.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Transport instruments the HTTP transport of the vipps client.
 func (m *Metrics) Transport(rt http.RoundTripper) http.RoundTripper {
@@ -122,11 +136,11 @@ func Endpoint(method, path string) string {
 }
 
 // Middleware counts requests to the service by route group.
-func (m *Metrics) Middleware(callbackPath string, h http.Handler) http.Handler {
+func (m *Metrics) Middleware(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
 		h.ServeHTTP(rec, r)
-		m.httpRequests.WithLabelValues(routeGroup(callbackPath, r.URL.Path), strconv.Itoa(rec.code)).Inc()
+		m.httpRequests.WithLabelValues(routeGroup(m.callbackPath, r.URL.Path), strconv.Itoa(rec.code)).Inc()
 	})
 }
 
@@ -173,8 +187,8 @@ func outcome(err error) string {
 	return "ok"
 }
 
-// stats reads the store's counts at scrape time.
-type stats struct{ st payment.Store }
+// stats reads the counts at scrape time.
+type stats struct{ st StatsReader }
 
 var (
 	paymentsDesc = prometheus.NewDesc("vippskit_payments", "Payments by state.", []string{"state"}, nil)
@@ -194,8 +208,7 @@ func (s *stats) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(paymentsDesc, err)
 		return
 	}
-	for _, state := range []payment.State{payment.Created, payment.Initiated, payment.Reserved, payment.Captured,
-		payment.Refunded, payment.Cancelled, payment.Voided, payment.Failed} {
+	for _, state := range payment.States() {
 		ch <- prometheus.MustNewConstMetric(paymentsDesc, prometheus.GaugeValue, float64(st.Payments[state]), string(state))
 	}
 	for kind, byStatus := range st.Tasks {

@@ -47,7 +47,7 @@ func TestMetrics(t *testing.T) {
 		Tasks: []payment.Task{{Kind: payment.TaskWebhook}}}); err != nil {
 		t.Fatal(err)
 	}
-	m := New(st)
+	m := New(Config{Stats: st})
 
 	vipps := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusTeapot)
@@ -60,7 +60,7 @@ func TestMetrics(t *testing.T) {
 	}
 	resp.Body.Close()
 
-	h := m.Middleware("/vipps", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/vipps/v2/payments/m-1", nil))
@@ -94,7 +94,7 @@ vippskit_task_attempts_total{kind="webhook",outcome="ok"} 1
 # TYPE vippskit_polls_total counter
 vippskit_polls_total{outcome="ok"} 1
 `
-	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want),
+	if err := testutil.GatherAndCompare(m.reg, strings.NewReader(want),
 		"vippskit_payments", "vippskit_tasks", "vippskit_vipps_requests_total", "vippskit_http_requests_total",
 		"vippskit_task_attempts_total", "vippskit_polls_total"); err != nil {
 		t.Error(err)

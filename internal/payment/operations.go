@@ -3,7 +3,6 @@ package payment
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -101,18 +100,18 @@ func (s *Service) operate(ctx context.Context, id vipps.OrderID, kind OpKind, r 
 	} else {
 		op.IdempotencyKey = op.RequestID
 	}
-	if err := allowed(p, kind, r.Amount, r.ReleaseRemaining); err != nil || (p.State.reached() && len(p.Facts) == 0) {
+	if p.allows(kind, r.Amount, r.ReleaseRemaining) != nil || (p.State.reached() && len(p.Facts) == 0) {
 		// What is stored may lag behind Vipps (an answer was lost, or the
 		// payment was stored before the service kept facts): ask Vipps
 		// before refusing.
 		if q, failed, cerr := s.refresh(ctx, id, "", nil); cerr == nil && failed == nil {
 			p = q
 		}
-		if err := allowed(p, kind, r.Amount, r.ReleaseRemaining); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", kind, id, err)
+		if refused := p.allows(kind, r.Amount, r.ReleaseRemaining); refused != nil {
+			return nil, fmt.Errorf("%s %s: %w", kind, id, refused)
 		}
 	}
-	data, _ := json.Marshal(map[string]any{"op": kind, "key": op.IdempotencyKey, "requestId": op.RequestID, "release": r.ReleaseRemaining})
+	data := mustJSON(map[string]any{"op": kind, "key": op.IdempotencyKey, "requestId": op.RequestID, "release": r.ReleaseRemaining})
 	// Checked against p: when p is still as read and nothing else is
 	// pending, the operation is claimed for sending as it is stored.
 	claim := &Claim{Owner: rand.Text(), Until: s.now().Add(s.claimFor()), Version: p.Version}
@@ -138,47 +137,15 @@ func (s *Service) replay(ctx context.Context, old, req *Operation) (*Operation, 
 	if !old.SameRequest(req) {
 		return nil, fmt.Errorf("%s %s with key %q: %w (first: amount %d, text %q)", req.Kind, req.OrderID, req.IdempotencyKey, ErrIdempotencyMismatch, old.Amount, old.Text)
 	}
-	if old.Status != OpPending {
-		return old, nil
+	op := old
+	var err error
+	if old.Status == OpPending {
+		op, err = s.drive(ctx, old.OrderID, old, false)
 	}
-	return s.drive(ctx, old.OrderID, old, false)
-}
-
-// allowed checks an operation against the payment as the service knows it,
-// so that the shop learns what is wrong without a call to Vipps. What the
-// service knows never overstates what was captured, refunded or released,
-// so what it refuses Vipps would refuse too.
-func allowed(p *Payment, kind OpKind, amount vipps.Amount, release bool) error {
-	a := p.Amounts
-	switch kind {
-	case OpCapture:
-		switch {
-		case p.State.WaitingForCustomer():
-			return refuse(ErrState, "the customer has not approved the payment yet (state %s)", p.State)
-		case p.State != Reserved || a.RemainingToCapture == 0:
-			return refuse(ErrState, "nothing is left to capture (state %s)", p.State)
-		case amount > a.RemainingToCapture:
-			return refuse(ErrInvalid, "amount %d øre is more than the %d øre left to capture", amount, a.RemainingToCapture)
-		}
-	case OpRefund:
-		switch {
-		case a.RemainingToRefund == 0:
-			return refuse(ErrState, "nothing is captured that is not refunded (state %s)", p.State)
-		case amount > a.RemainingToRefund:
-			return refuse(ErrInvalid, "amount %d øre is more than the %d øre left to refund", amount, a.RemainingToRefund)
-		}
-	case OpCancel:
-		switch {
-		case p.State.WaitingForCustomer():
-		case p.State == Reserved && a.Captured == 0:
-		case p.State == Reserved && !release:
-			return refuse(ErrState, "%d øre is captured already; cancel with releaseRemaining to release the %d øre left, or refund", a.Captured, a.RemainingToCapture)
-		case p.State == Reserved:
-		default:
-			return refuse(ErrState, "a %s payment cannot be cancelled", p.State)
-		}
+	if op != nil {
+		op.Replay = true
 	}
-	return nil
+	return op, err
 }
 
 // Errors of a claim on a payment's first pending operation.
@@ -311,8 +278,8 @@ func (s *Service) sendFirst(ctx context.Context, op *Operation) (done bool, err 
 			o.Status, decided = OpSucceeded, true
 			return nil
 		case o.Sends == 0:
-			if err := allowed(p, o.Kind, o.Amount, o.ReleaseRemaining); err != nil {
-				o.Status, o.Error, decided = OpFailed, &VippsError{Op: string(o.Kind), Message: refusalText(err), At: now}, true
+			if refused := p.allows(o.Kind, o.Amount, o.ReleaseRemaining); refused != nil {
+				o.Status, o.Error, decided = OpFailed, &VippsError{Op: string(o.Kind), Message: refused.why(), At: now}, true
 				return nil
 			}
 		}
@@ -383,32 +350,8 @@ func opLog(k OpKind) vipps.Operation {
 	return vipps.OperationCapture
 }
 
-// refusal is why the service refused an operation without asking Vipps:
-// the reason for people, and the sentinel (ErrState or ErrInvalid) it
-// wraps.
-type refusal struct {
-	sentinel error
-	reason   string
-}
-
-func refuse(sentinel error, format string, args ...any) error {
-	return &refusal{sentinel, fmt.Sprintf(format, args...)}
-}
-
-func (r *refusal) Error() string { return r.sentinel.Error() + ": " + r.reason }
-func (r *refusal) Unwrap() error { return r.sentinel }
-
-// refusalText is the reason of a refusal, or the error's text.
-func refusalText(err error) string {
-	if r, ok := errors.AsType[*refusal](err); ok {
-		return r.reason
-	}
-	return err.Error()
-}
-
 func opFailedEvent(op *Operation, now time.Time) Event {
-	data, _ := json.Marshal(op.Error)
-	return Event{Type: EventOperationFailed, Amount: op.Amount, Data: data, At: now}
+	return Event{Type: EventOperationFailed, Amount: op.Amount, Data: mustJSON(op.Error), At: now}
 }
 
 // call sends op to Vipps, for at most CallTimeout. When the shop's request
@@ -437,9 +380,9 @@ func (s *Service) call(ctx context.Context, op *Operation) (*vipps.TransactionRe
 // the answer said.
 func (s *Service) finish(ctx context.Context, op *Operation, token string, resp *vipps.TransactionResponse, verr error) (bool, error) {
 	log := s.log.With("order_id", op.OrderID, "op", string(op.Kind), "request_id", op.RequestID)
-	var ve *vipps.Error
+	ve, isVipps := errors.AsType[*vipps.Error](verr)
 	unknown := verr != nil && !errors.Is(verr, vipps.ErrInvalidRequest) &&
-		(errors.Is(verr, vipps.ErrOutcomeUnknown) || !errors.As(verr, &ve) || ve.Retryable())
+		(errors.Is(verr, vipps.ErrOutcomeUnknown) || !isVipps || ve.Retryable())
 	// Refused before it was processed (rate limited, the order locked):
 	// not done, and not to be sent again before Vipps allows.
 	var wait time.Duration

@@ -214,6 +214,10 @@ type Operation struct {
 	SentAt    time.Time
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Replay is set on the operation a request is answered with when an
+	// earlier request with the same idempotency key made it: nothing was
+	// done again. Not stored.
+	Replay bool
 }
 
 // SameRequest reports whether o and p ask for the same thing, as a retry

@@ -2,7 +2,6 @@ package payment
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -120,18 +119,19 @@ func (s *Service) record(ctx context.Context, id vipps.OrderID, r rec) (*Payment
 		} else {
 			err = s.store.Update(ctx, p, ev...)
 		}
-		if err == nil {
-			s.changes.notify(id)
-			for _, e := range ev {
-				if e.Type.Webhook() || e.Type == EventInitiated {
-					s.log.Info("payment "+string(e.Type), "order_id", id, "state", string(e.State), "amount", int64(e.Amount))
-				}
-			}
-			return p, nil
+		if errors.Is(err, ErrConflict) && i < maxConflicts {
+			continue
 		}
-		if !errors.Is(err, ErrConflict) || i == maxConflicts {
+		if err != nil {
 			return nil, err
 		}
+		s.changes.notify(id)
+		for _, e := range ev {
+			if e.Type.Webhook() || e.Type == EventInitiated {
+				s.log.Info("payment "+string(e.Type), "order_id", id, "state", string(e.State), "amount", int64(e.Amount))
+			}
+		}
+		return p, nil
 	}
 }
 
@@ -342,7 +342,7 @@ func (s *Service) learnDetails(ctx context.Context, id vipps.OrderID, owner stri
 	)
 	if cb != nil {
 		hint = cb.TransactionInfo.Status
-		cbEv, _ = json.Marshal(struct {
+		cbEv = mustJSON(struct {
 			Status        vipps.CallbackStatus `json:"status"`
 			Amount        vipps.Amount         `json:"amount"`
 			TransactionID string               `json:"transactionId,omitempty"`
@@ -370,11 +370,10 @@ func (s *Service) learnDetails(ctx context.Context, id vipps.OrderID, owner stri
 			}
 			if newer != "" {
 				superseded = true
-				data, _ := json.Marshal(map[string]vipps.OrderID{"newer": newer})
-				ev = append(ev, Event{Type: EventSuperseded, Data: data, At: now, Tasks: []Task{{Kind: TaskSupersede}}})
+				ev = append(ev, Event{Type: EventSuperseded, Data: mustJSON(map[string]vipps.OrderID{"newer": newer}), At: now, Tasks: []Task{{Kind: TaskSupersede}}})
 			}
 			if d.UserDetails != nil || d.ShippingDetails != nil {
-				p.Shipping, _ = json.Marshal(ExpressDetails{Shipping: d.ShippingDetails, User: d.UserDetails})
+				p.Shipping = mustJSON(ExpressDetails{Shipping: d.ShippingDetails, User: d.UserDetails})
 				if d.UserDetails != nil {
 					p.UserID = d.UserDetails.UserID
 				}
@@ -445,8 +444,7 @@ func (s *Service) nextCheck(p *Payment, pending []*Operation, now time.Time) tim
 // detailsFailed records a failed details call. A payment Vipps does not know
 // after the customer's time limit never reached Vipps: it failed.
 func (s *Service) detailsFailed(p *Payment, err error, now time.Time) []Event {
-	var ve *vipps.Error
-	errors.As(err, &ve)
+	ve, _ := errors.AsType[*vipps.Error](err)
 	if p.State == Created && len(p.Facts) == 0 && ve != nil && ve.NotFound() && !now.Before(s.sched.Deadline(sentAt(p))) {
 		p.State, p.LastError = Failed, vippsError("details", err, now)
 		p.LastError.Message = "Vipps never received the payment: " + p.LastError.Message

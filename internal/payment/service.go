@@ -1,6 +1,7 @@
 package payment
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -36,6 +37,13 @@ type Vipps interface {
 	MerchantSerialNumber() vipps.MSN
 }
 
+// DefaultCallbackPath is where Vipps' callbacks are served unless
+// Config.CallbackPath says otherwise.
+const DefaultCallbackPath = "/vipps"
+
+// MinReturnKey is the least length of Config.ReturnKey, in bytes.
+const MinReturnKey = 32
+
 // Config configures a [Service]. Store, Vipps, PublicURL and ReturnKey are
 // required; every other zero value is a documented default.
 type Config struct {
@@ -47,12 +55,12 @@ type Config struct {
 	// PublicURL+"/return/{orderId}?t=...".
 	PublicURL string
 	// CallbackPath is where the callback handler is served; "" means
-	// "/vipps".
+	// DefaultCallbackPath.
 	CallbackPath string
 	// ConsentPath is the consent-removal prefix; "" means CallbackPath.
 	// Give it a long random segment to keep strangers away.
 	ConsentPath string
-	// ReturnKey signs the return page links (at least 32 bytes).
+	// ReturnKey signs the return page links (at least MinReturnKey bytes).
 	ReturnKey []byte
 	// OrderIDPrefix starts every orderId, such as the shop's name; "" means
 	// "order".
@@ -109,22 +117,16 @@ func NewService(cfg Config) (*Service, error) {
 	if u, err := url.Parse(cfg.PublicURL); err != nil || !u.IsAbs() || u.Host == "" {
 		p = append(p, fmt.Sprintf("PublicURL %q must be an absolute http(s) URL", cfg.PublicURL))
 	}
-	if len(cfg.ReturnKey) < 32 {
-		p = append(p, "ReturnKey must be at least 32 bytes")
+	if len(cfg.ReturnKey) < MinReturnKey {
+		p = append(p, fmt.Sprintf("ReturnKey must be at least %d bytes", MinReturnKey))
 	}
 	if len(p) > 0 {
 		return nil, fmt.Errorf("payment service: %s", strings.Join(p, "; "))
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	if cfg.CallbackPath == "" {
-		cfg.CallbackPath = "/vipps"
-	}
-	if cfg.ConsentPath == "" {
-		cfg.ConsentPath = cfg.CallbackPath
-	}
-	if cfg.OrderIDPrefix == "" {
-		cfg.OrderIDPrefix = "order"
-	}
+	cfg.CallbackPath = cmp.Or(cfg.CallbackPath, DefaultCallbackPath)
+	cfg.ConsentPath = cmp.Or(cfg.ConsentPath, cfg.CallbackPath)
+	cfg.OrderIDPrefix = cmp.Or(cfg.OrderIDPrefix, "order")
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = 20 * time.Second
 	}
@@ -144,11 +146,13 @@ func NewService(cfg Config) (*Service, error) {
 // PublicURL is the base URL Vipps and customers reach the service at.
 func (s *Service) PublicURL() string { return s.cfg.PublicURL }
 
-// Store returns the service's store, for reading.
-func (s *Service) Store() Store { return s.store }
+// CallbackPath is where Vipps' callbacks are served: Config.CallbackPath
+// or its default.
+func (s *Service) CallbackPath() string { return s.cfg.CallbackPath }
 
-// Schedule returns the polling schedule in effect.
-func (s *Service) Schedule() Schedule { return s.sched }
+// ConsentPath is the consent-removal prefix: Config.ConsentPath or its
+// default.
+func (s *Service) ConsentPath() string { return s.cfg.ConsentPath }
 
 // CreateRequest is a new payment as the shop asks for it.
 type CreateRequest struct {
@@ -301,7 +305,8 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Payment, erro
 		p = stored
 	}
 	if ierr != nil {
-		log.Error("initiate failed", vippsAttrs(ierr)...)
+		// Returned, not logged: the caller says it to the shop, and the
+		// payment keeps it as its LastError.
 		return p, fmt.Errorf("create payment %s: %w", id, ierr)
 	}
 	if err != nil {
@@ -465,7 +470,7 @@ func (s *Service) RemoveConsent(ctx context.Context, userID string) error {
 // the event (e.Amounts). Its id is the event's Seq, set when it is sent.
 func (s *Service) withTasks(p *Payment, e Event) Event {
 	if s.cfg.Webhooks && e.Type.Webhook() {
-		b, _ := json.Marshal(webhook.Event{Type: webhook.EventType(e.Type), OrderID: p.OrderID, ShopRef: p.ShopRef,
+		b := mustJSON(webhook.Event{Type: webhook.EventType(e.Type), OrderID: p.OrderID, ShopRef: p.ShopRef,
 			State: webhook.State(e.State), Amount: e.Amount, Amounts: webhook.Amounts(e.Amounts), At: e.At})
 		e.Tasks = append(e.Tasks, Task{Kind: TaskWebhook, Payload: b})
 	}
@@ -475,8 +480,7 @@ func (s *Service) withTasks(p *Payment, e Event) Event {
 // vippsError turns an error met calling Vipps into what is stored.
 func vippsError(op string, err error, now time.Time) *VippsError {
 	out := &VippsError{Op: op, Message: err.Error(), At: now}
-	var e *vipps.Error
-	if errors.As(err, &e) {
+	if e, ok := errors.AsType[*vipps.Error](err); ok {
 		out.StatusCode, out.Group, out.Code, out.ContextID = e.StatusCode, string(e.Group), string(e.Code), e.ContextID
 		out.Message = e.MerchantMessage()
 		if e.Message != "" && e.Message != out.Message {
@@ -489,16 +493,25 @@ func vippsError(op string, err error, now time.Time) *VippsError {
 // vippsAttrs are the log attributes of an error met calling Vipps.
 func vippsAttrs(err error) []any {
 	attrs := []any{"err", err}
-	var e *vipps.Error
-	if errors.As(err, &e) {
+	if e, ok := errors.AsType[*vipps.Error](err); ok {
 		attrs = append(attrs, "status", e.StatusCode, "group", string(e.Group), "code", e.Code, "context_id", e.ContextID)
 	}
 	return attrs
 }
 
 func errorEvent(p *Payment, now time.Time) Event {
-	b, _ := json.Marshal(p.LastError)
-	return Event{Type: EventVippsError, State: p.State, Data: b, At: now}
+	return Event{Type: EventVippsError, State: p.State, Data: mustJSON(p.LastError), At: now}
+}
+
+// mustJSON is v as JSON, for an event's data or a task's payload. The
+// service gives it only plain structs, maps and strings, which always
+// encode: an error is a bug, and panics.
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("payment: encoding %T: %v", v, err))
+	}
+	return b
 }
 
 // same reports whether e and o say the same, whenever they happened: an
@@ -583,8 +596,7 @@ func (s *Service) SendReceipt(ctx context.Context, id vipps.OrderID) error {
 		}
 	}
 	if _, err := s.vipps.AddReceipt(ctx, vipps.OMEcom, string(id), *p.Receipt); err != nil {
-		var ve *vipps.Error
-		if !errors.As(err, &ve) || !ve.Conflict() {
+		if ve, ok := errors.AsType[*vipps.Error](err); !ok || !ve.Conflict() {
 			return fmt.Errorf("receipt %s: %w", id, err)
 		}
 	}

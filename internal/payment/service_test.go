@@ -422,7 +422,7 @@ func TestFailedReservationKeepsTheReason(t *testing.T) {
 	if err := e.sim.Sim.Approve(p.OrderID, ""); err != nil {
 		t.Fatal(err)
 	}
-	got := e.waitState(p.OrderID, payment.Failed)
+	e.waitState(p.OrderID, payment.Failed)
 	// The duplicate callback may still be on its way.
 	waitFor := func(ok func() bool) {
 		deadline := time.Now().Add(5 * time.Second)
@@ -440,7 +440,10 @@ func TestFailedReservationKeepsTheReason(t *testing.T) {
 		return n
 	}
 	waitFor(func() bool { return count(payment.EventCallback) == 2 })
-	got, _ = e.svc.Get(context.Background(), p.OrderID)
+	got, err := e.svc.Get(context.Background(), p.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got.LastError == nil || got.LastError.Group != "Payment" || got.LastError.Code != "44" || got.LastError.Op != "callback" {
 		t.Fatalf("failed payment's error = %+v, want the callback's Payment 44", got.LastError)
 	}

@@ -1,6 +1,10 @@
 package payment
 
-import "github.com/vippskit/vipps"
+import (
+	"slices"
+
+	"github.com/vippskit/vipps"
+)
 
 // State is where a payment is, as the service tells the shop. It is derived
 // from the facts of Vipps' log (see [Derive]); callbacks and redirects only
@@ -33,6 +37,11 @@ const (
 	Failed State = "failed"
 )
 
+// States returns every state, in the order a payment meets them.
+func States() []State {
+	return []State{Created, Initiated, Reserved, Captured, Refunded, Cancelled, Voided, Failed}
+}
+
 // Final reports whether the state can no longer change, not even by the
 // merchant.
 func (s State) Final() bool {
@@ -48,13 +57,7 @@ func (s State) Final() bool {
 func (s State) WaitingForCustomer() bool { return s == Created || s == Initiated }
 
 // Valid reports whether s is one of the states above.
-func (s State) Valid() bool {
-	switch s {
-	case Created, Initiated, Reserved, Captured, Refunded, Cancelled, Voided, Failed:
-		return true
-	}
-	return false
-}
+func (s State) Valid() bool { return slices.Contains(States(), s) }
 
 // Amounts are the money of a payment in øre.
 type Amounts struct {

@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,20 +16,30 @@ import (
 	"github.com/vippskit/vipps/webhook"
 )
 
+// TaskStore leases tasks and stores their outcomes; payment.Store is one
+// (see its LeaseTasks and UpdateTask).
+type TaskStore interface {
+	LeaseTasks(ctx context.Context, owner string, now time.Time, ttl time.Duration, limit int) ([]*payment.Task, error)
+	UpdateTask(ctx context.Context, t *payment.Task, attempt *payment.TaskAttempt) error
+}
+
+// MinWebhookSecret is the least length of a webhook secret, in bytes.
+const MinWebhookSecret = 16
+
 // OutboxConfig configures an [Outbox]. Store, Service and Owner are
 // required; WebhookURL and WebhookSecret when webhooks are queued.
 type OutboxConfig struct {
-	Store   payment.Store
+	Store   TaskStore
 	Service *payment.Service
 	Owner   string
-	// WebhookURL receives a POST per event; WebhookSecret signs it (see
-	// package webhook).
+	// WebhookURL receives a POST per event; WebhookSecret, of at least
+	// MinWebhookSecret characters, signs it (see package webhook).
 	WebhookURL    string
 	WebhookSecret vipps.Secret
 	// PreviousWebhookSecrets also sign every webhook, while a secret is
 	// being rotated: the header then carries one v1 signature per secret,
-	// so that a shop holding any of them accepts it. Each is 16+
-	// characters.
+	// so that a shop holding any of them accepts it. Each is
+	// MinWebhookSecret+ characters.
 	PreviousWebhookSecrets []vipps.Secret
 	// HTTPClient sends webhooks; nil means a client with AttemptTimeout as
 	// its timeout that does not follow redirects (a 3xx answer is a failed
@@ -80,19 +91,14 @@ func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
 	if cfg.Store == nil || cfg.Service == nil || cfg.Owner == "" {
 		return nil, fmt.Errorf("outbox: Store, Service and Owner are required")
 	}
-	if cfg.WebhookURL != "" && len(cfg.WebhookSecret.Reveal()) < 16 {
-		return nil, fmt.Errorf("outbox: a WebhookSecret of at least 16 characters is required with a WebhookURL")
-	}
-	for i, s := range cfg.PreviousWebhookSecrets {
-		if len(s.Reveal()) < 16 {
-			return nil, fmt.Errorf("outbox: PreviousWebhookSecrets[%d] is shorter than 16 characters", i)
-		}
+	if err := CheckWebhookSecrets(cfg.WebhookURL, cfg.WebhookSecret, cfg.PreviousWebhookSecrets...); err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
 	}
 	if cfg.AttemptTimeout < 0 || cfg.LeaseTTL < 0 {
 		return nil, fmt.Errorf("outbox: AttemptTimeout and LeaseTTL must not be negative")
 	}
-	cfg.AttemptTimeout = or(cfg.AttemptTimeout, 10*time.Second)
-	cfg.LeaseTTL = or(cfg.LeaseTTL, time.Minute)
+	cfg.AttemptTimeout = cmp.Or(cfg.AttemptTimeout, 10*time.Second)
+	cfg.LeaseTTL = cmp.Or(cfg.LeaseTTL, time.Minute)
 	if cfg.LeaseTTL <= cfg.AttemptTimeout {
 		return nil, fmt.Errorf("outbox: LeaseTTL (%s) must exceed AttemptTimeout (%s), or another replica may take a task over while it is attempted",
 			cfg.LeaseTTL, cfg.AttemptTimeout)
@@ -105,32 +111,42 @@ func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
-	cfg.MaxAttempts = or(cfg.MaxAttempts, 20)
-	cfg.Backoff = or(cfg.Backoff, 5*time.Second)
-	cfg.Interval = or(cfg.Interval, 250*time.Millisecond)
-	cfg.Batch = or(cfg.Batch, 50)
-	cfg.Workers = or(cfg.Workers, 8)
-	cfg.Drain = or(cfg.Drain, 10*time.Second)
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, 20)
+	cfg.Backoff = cmp.Or(cfg.Backoff, 5*time.Second)
+	cfg.Interval = cmp.Or(cfg.Interval, 250*time.Millisecond)
+	cfg.Batch = cmp.Or(cfg.Batch, 50)
+	cfg.Workers = cmp.Or(cfg.Workers, 8)
+	cfg.Drain = cmp.Or(cfg.Drain, 10*time.Second)
+	cfg.Now = orNow(cfg.Now)
+	secrets := append([]vipps.Secret{cfg.WebhookSecret}, cfg.PreviousWebhookSecrets...)
+	return &Outbox{cfg: cfg, log: orDiscard(cfg.Logger), secrets: secrets}, nil
+}
+
+// CheckWebhookSecrets checks the webhook settings of an [OutboxConfig]: a
+// URL needs a secret, and every secret given has at least
+// MinWebhookSecret characters. NewOutbox checks them; a command can check
+// its flags with it before it starts anything.
+func CheckWebhookSecrets(url string, secret vipps.Secret, previous ...vipps.Secret) error {
+	if url != "" && len(secret.Reveal()) < MinWebhookSecret {
+		return fmt.Errorf("a webhook secret of at least %d characters is required with a webhook URL", MinWebhookSecret)
 	}
-	o := &Outbox{cfg: cfg, log: cfg.Logger, secrets: append([]vipps.Secret{cfg.WebhookSecret}, cfg.PreviousWebhookSecrets...)}
-	if o.log == nil {
-		o.log = slog.New(slog.DiscardHandler)
+	for i, s := range previous {
+		if len(s.Reveal()) < MinWebhookSecret {
+			return fmt.Errorf("previous webhook secret %d is shorter than %d characters", i+1, MinWebhookSecret)
+		}
 	}
-	return o, nil
+	return nil
 }
 
 // Poll leases the tasks due now (at most Batch) and tries each once, at
 // most Workers at once; it returns how many it leased once all are tried.
 // It is Run's work as a single step, for tests.
 func (o *Outbox) Poll(ctx context.Context) (int, error) {
-	due, err := o.lease(ctx, o.cfg.Batch)
-	if err != nil {
-		return 0, err
-	}
-	each(due, o.cfg.Workers, func(t *payment.Task) { o.attempt(ctx, t) })
-	return len(due), nil
+	return pollOnce(ctx, o.pace(), o.lease, o.attempt)
+}
+
+func (o *Outbox) pace() pace {
+	return pace{o.cfg.Workers, o.cfg.Batch, o.cfg.Interval, o.cfg.Drain}
 }
 
 func (o *Outbox) lease(ctx context.Context, n int) ([]*payment.Task, error) {
@@ -233,7 +249,6 @@ func (o *Outbox) deliver(ctx context.Context, t *payment.Task) (int, error) {
 // workers it occupies, for at most AttemptTimeout each. Then it lets the
 // attempts in flight finish (at most Drain) and returns.
 func (o *Outbox) Run(ctx context.Context) error {
-	dispatch(ctx, pace{o.cfg.Workers, o.cfg.Batch, o.cfg.Interval, o.cfg.Drain}, o.lease, o.attempt,
-		o.log.With("component", "outbox"))
+	dispatch(ctx, o.pace(), o.lease, o.attempt, o.log.With("component", "outbox"))
 	return nil
 }

@@ -1,6 +1,7 @@
 package poller
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -12,8 +13,17 @@ import (
 	"github.com/vippskit/vipps/internal/payment"
 )
 
-// Config configures a [Poller]. Service and Owner are required.
+// Leaser leases the payments that are due for a check; payment.Store is
+// one (see its Lease).
+type Leaser interface {
+	Lease(ctx context.Context, owner string, now time.Time, ttl time.Duration, limit int) ([]*payment.Payment, error)
+}
+
+// Config configures a [Poller]. Store, Service and Owner are required.
 type Config struct {
+	// Store leases the due payments, so that several replicas never check
+	// the same payment at once.
+	Store   Leaser
 	Service *payment.Service
 	// Owner names this replica in leases; unique per process.
 	Owner string
@@ -50,30 +60,32 @@ type Poller struct {
 
 // New returns a Poller.
 func New(cfg Config) (*Poller, error) {
-	if cfg.Service == nil || cfg.Owner == "" {
-		return nil, fmt.Errorf("poller: Service and Owner are required")
+	if cfg.Store == nil || cfg.Service == nil || cfg.Owner == "" {
+		return nil, fmt.Errorf("poller: Store, Service and Owner are required")
 	}
-	cfg.Interval = or(cfg.Interval, 250*time.Millisecond)
-	cfg.Batch = or(cfg.Batch, 100)
-	cfg.Workers = or(cfg.Workers, 8)
-	cfg.LeaseTTL = or(cfg.LeaseTTL, time.Minute)
-	cfg.Drain = or(cfg.Drain, 10*time.Second)
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	p := &Poller{cfg: cfg, log: cfg.Logger}
-	if p.log == nil {
-		p.log = slog.New(slog.DiscardHandler)
-	}
-	return p, nil
+	cfg.Interval = cmp.Or(cfg.Interval, 250*time.Millisecond)
+	cfg.Batch = cmp.Or(cfg.Batch, 100)
+	cfg.Workers = cmp.Or(cfg.Workers, 8)
+	cfg.LeaseTTL = cmp.Or(cfg.LeaseTTL, time.Minute)
+	cfg.Drain = cmp.Or(cfg.Drain, 10*time.Second)
+	cfg.Now = orNow(cfg.Now)
+	return &Poller{cfg: cfg, log: orDiscard(cfg.Logger)}, nil
 }
 
-func or[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
+// orNow is now, or time.Now when it is nil.
+func orNow(now func() time.Time) func() time.Time {
+	if now == nil {
+		return time.Now
 	}
-	return v
+	return now
+}
+
+// orDiscard is log, or a logger that discards when it is nil.
+func orDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return log
 }
 
 // Poll leases the payments due now (at most Batch) and checks each, at
@@ -82,20 +94,19 @@ func or[T comparable](v, def T) T {
 // payments are logged (their next check is already scheduled); the error
 // returned is the lease's.
 func (p *Poller) Poll(ctx context.Context) (int, error) {
-	due, err := p.lease(ctx, p.cfg.Batch)
-	if err != nil {
-		return 0, err
-	}
-	each(due, p.cfg.Workers, func(pay *payment.Payment) { p.check(ctx, pay) })
-	return len(due), nil
+	return pollOnce(ctx, p.pace(), p.lease, p.check)
 }
 
 func (p *Poller) lease(ctx context.Context, n int) ([]*payment.Payment, error) {
-	due, err := p.cfg.Service.Store().Lease(ctx, p.cfg.Owner, p.cfg.Now(), p.cfg.LeaseTTL, n)
+	due, err := p.cfg.Store.Lease(ctx, p.cfg.Owner, p.cfg.Now(), p.cfg.LeaseTTL, n)
 	if err != nil {
 		return nil, fmt.Errorf("poll: %w", err)
 	}
 	return due, nil
+}
+
+func (p *Poller) pace() pace {
+	return pace{p.cfg.Workers, p.cfg.Batch, p.cfg.Interval, p.cfg.Drain}
 }
 
 // check checks one leased payment.
@@ -113,19 +124,26 @@ func (p *Poller) check(ctx context.Context, pay *payment.Payment) {
 // (see [dispatch]), then lets the checks in flight finish (at most
 // Config.Drain) and returns.
 func (p *Poller) Run(ctx context.Context) error {
-	dispatch(ctx, pace{p.cfg.Workers, p.cfg.Batch, p.cfg.Interval, p.cfg.Drain}, p.lease, p.check,
-		p.log.With("component", "poller"))
+	dispatch(ctx, p.pace(), p.lease, p.check, p.log.With("component", "poller"))
 	return nil
 }
 
-// each runs f on every item, at most workers at once, and waits for all.
-func each[T any](items []T, workers int, f func(T)) {
-	var g errgroup.Group
-	g.SetLimit(workers)
-	for _, it := range items {
-		g.Go(func() error { f(it); return nil })
+// pollOnce is the single step of a Poller or an Outbox: it leases what is
+// due (at most p.batch) and does each item, at most p.workers at once,
+// and returns how many it leased once all are done.
+func pollOnce[T any](ctx context.Context, p pace, lease func(ctx context.Context, n int) ([]T, error),
+	do func(ctx context.Context, item T)) (int, error) {
+	due, err := lease(ctx, p.batch)
+	if err != nil {
+		return 0, err
 	}
-	g.Wait() //nolint:errcheck // f reports nothing
+	var g errgroup.Group
+	g.SetLimit(p.workers)
+	for _, it := range due {
+		g.Go(func() error { do(ctx, it); return nil })
+	}
+	g.Wait() //nolint:errcheck // do reports nothing
+	return len(due), nil
 }
 
 // pace is how dispatch leases and runs work.

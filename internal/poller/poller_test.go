@@ -153,9 +153,10 @@ func TestNew(t *testing.T) {
 		cfg     poller.Config
 		wantErr bool
 	}{
-		{"complete", poller.Config{Service: e.svc, Owner: "a"}, false},
-		{"no service", poller.Config{Owner: "a"}, true},
-		{"no owner", poller.Config{Service: e.svc}, true},
+		{"complete", poller.Config{Store: e.store, Service: e.svc, Owner: "a"}, false},
+		{"no store", poller.Config{Service: e.svc, Owner: "a"}, true},
+		{"no service", poller.Config{Store: e.store, Owner: "a"}, true},
+		{"no owner", poller.Config{Store: e.store, Service: e.svc}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := poller.New(tt.cfg)
@@ -437,7 +438,7 @@ func TestRunAfterCtxEnded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl, err := poller.New(poller.Config{Service: svc, Owner: "a", Now: e.clock.Now})
+	pl, err := poller.New(poller.Config{Store: cs, Service: svc, Owner: "a", Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -270,7 +270,7 @@ func (e *Env) In(t testing.TB) *Env {
 // Env's clock, with opts applied to its configuration.
 func (e *Env) NewPoller(owner string, opts ...func(*poller.Config)) *poller.Poller {
 	e.T.Helper()
-	cfg := poller.Config{Service: e.Service, Owner: owner, Now: e.Clock.Now}
+	cfg := poller.Config{Store: e.Store, Service: e.Service, Owner: owner, Now: e.Clock.Now}
 	for _, o := range opts {
 		o(&cfg)
 	}

@@ -16,21 +16,9 @@ import (
 	"github.com/vippskit/vipps/internal/payment"
 )
 
-// This file is the shop's JSON API under /api/ (see doc.go for the shapes).
-// Every handler runs behind requireAPIKey, which checks the key and limits
-// the body.
-
-// apiRoutes lists the API's routes as routes.go registers them, for the 404
-// answer and the 405 check of apiNotFound.
-var apiRoutes = []string{
-	"POST /api/payments",
-	"GET /api/payments/{orderId}",
-	"POST /api/payments/{orderId}/capture",
-	"POST /api/payments/{orderId}/refund",
-	"POST /api/payments/{orderId}/cancel",
-	"PUT /api/payments/{orderId}/receipt",
-	"POST /api/payments/{orderId}/check",
-}
+// This file is the shop's JSON API under /api/ (see doc.go for the shapes,
+// and apiRoutes in routes.go for the routes). Every handler runs behind
+// requireAPIKey, which checks the key and limits the body.
 
 // apiError is the error object of every failed API request.
 type apiError struct {
@@ -123,9 +111,9 @@ func newOperationJSON(op *payment.Operation) operationJSON {
 // paymentView is p with its events and operations, as the API shows it.
 // The callback token's hash and the lease are left out.
 func (s *Server) paymentView(ctx context.Context, p *payment.Payment) (*paymentJSON, error) {
-	events, err := s.svc.Store().Events(ctx, p.OrderID)
+	events, err := s.svc.Events(ctx, p.OrderID)
 	if err != nil {
-		return nil, fmt.Errorf("events of %s: %w", p.OrderID, err)
+		return nil, err
 	}
 	ops, err := s.svc.Operations(ctx, p.OrderID)
 	if err != nil {
@@ -189,14 +177,7 @@ func (s *Server) apiCreate(w http.ResponseWriter, r *http.Request) {
 		ReturnURL: b.ReturnURL, OrderURL: b.OrderURL, Receipt: b.Receipt,
 	})
 	if err != nil {
-		var id vipps.OrderID
-		var view *paymentJSON
-		if p != nil { // stored, then refused by Vipps or lost on the way
-			id = p.OrderID
-			view, _ = s.paymentView(ctx, p) // without it the error still says all
-		}
-		e := s.apiErrorOf(r, id, err)
-		s.writeJSON(w, e.Status, errorBody{Error: e, Payment: view})
+		s.createFailed(w, r, p, err)
 		return
 	}
 	view, err := s.paymentView(ctx, p)
@@ -210,38 +191,64 @@ func (s *Server) apiCreate(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// createFailed answers a create that failed; p is the payment when it was
+// stored before Vipps refused it or its answer was lost, else nil.
+func (s *Server) createFailed(w http.ResponseWriter, r *http.Request, p *payment.Payment, err error) {
+	if p == nil {
+		s.apiFail(w, r, "", err)
+		return
+	}
+	e := s.apiErrorOf(r, p.OrderID, err)
+	view, verr := s.paymentView(r.Context(), p)
+	if verr != nil {
+		// The error answer says all without the payment; its reading
+		// failing is logged, not answered.
+		s.log.Warn("reading the payment of a failed create failed", "order_id", p.OrderID, "request_id", e.RequestID, "err", verr)
+	}
+	s.writeJSON(w, e.Status, errorBody{Error: e, Payment: view})
+}
+
 // apiGet answers GET /api/payments/{orderId} with the stored payment, its
 // events and operations. It does not call Vipps (see apiCheck), unless
 // ?vipps=1 asks for Vipps' own log as well: then it fails when Vipps does.
 func (s *Server) apiGet(w http.ResponseWriter, r *http.Request) {
 	id, err := pathOrderID(r)
-	withLog := false
-	if v := r.URL.Query().Get("vipps"); err == nil && v != "" {
-		if withLog, err = strconv.ParseBool(v); err != nil {
-			err = fmt.Errorf("%w: query parameter vipps=%q must be 1 or 0", payment.ErrInvalid, v)
-		}
-	}
 	if err != nil {
-		s.apiFail(w, r, id, err)
+		s.apiFail(w, r, "", err)
 		return
 	}
-	ctx := r.Context()
-	p, err := s.svc.Get(ctx, id)
-	var view *paymentJSON
-	if err == nil {
-		view, err = s.paymentView(ctx, p)
-	}
-	if err == nil && withLog {
-		var d *vipps.PaymentDetails
-		if d, err = s.svc.Details(ctx, id); err == nil {
-			view.VippsLog = append([]vipps.LogEntry{}, d.TransactionLogHistory...)
+	withLog := false
+	if v := r.URL.Query().Get("vipps"); v != "" {
+		if withLog, err = strconv.ParseBool(v); err != nil {
+			s.apiFail(w, r, id, fmt.Errorf("%w: query parameter vipps=%q must be 1 or 0", payment.ErrInvalid, v))
+			return
 		}
 	}
+	view, err := s.apiPayment(r.Context(), id, withLog)
 	if err != nil {
 		s.apiFail(w, r, id, err)
 		return
 	}
 	s.writeJSON(w, http.StatusOK, view)
+}
+
+// apiPayment is the stored payment as the API shows it, with Vipps' log
+// when withLog is set.
+func (s *Server) apiPayment(ctx context.Context, id vipps.OrderID, withLog bool) (*paymentJSON, error) {
+	p, err := s.svc.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	view, err := s.paymentView(ctx, p)
+	if err != nil || !withLog {
+		return view, err
+	}
+	d, err := s.svc.Details(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	view.VippsLog = append([]vipps.LogEntry{}, d.TransactionLogHistory...)
+	return view, nil
 }
 
 // apiCheck asks Vipps about the payment now and answers with it, like
@@ -257,10 +264,11 @@ func (s *Server) apiCheck(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) answerPayment(w http.ResponseWriter, r *http.Request, id vipps.OrderID, p *payment.Payment, err error) {
-	var view *paymentJSON
-	if err == nil {
-		view, err = s.paymentView(r.Context(), p)
+	if err != nil {
+		s.apiFail(w, r, id, err)
+		return
 	}
+	view, err := s.paymentView(r.Context(), p)
 	if err != nil {
 		s.apiFail(w, r, id, err)
 		return
@@ -312,15 +320,8 @@ func (s *Server) apiRefund(w http.ResponseWriter, r *http.Request) {
 // nothing captured, or with releaseRemaining releases what remains after
 // partial captures: POST /api/payments/{orderId}/cancel.
 func (s *Server) apiCancel(w http.ResponseWriter, r *http.Request) {
-	id, err := pathOrderID(r)
 	var b cancelBody
-	if err == nil {
-		err = decodeJSON(r, &b, true)
-	}
-	var key string
-	if err == nil {
-		key, err = idempotencyKey(r, b.IdempotencyKey)
-	}
+	id, key, err := readOp(r, &b, &b.IdempotencyKey)
 	if err != nil {
 		s.apiFail(w, r, id, err)
 		return
@@ -332,21 +333,29 @@ func (s *Server) apiCancel(w http.ResponseWriter, r *http.Request) {
 type opFunc func(ctx context.Context, id vipps.OrderID, req payment.OpRequest) (*payment.Operation, error)
 
 func (s *Server) apiAmountOp(w http.ResponseWriter, r *http.Request, do opFunc) {
-	id, err := pathOrderID(r)
 	var b amountBody
-	if err == nil {
-		err = decodeJSON(r, &b, true)
-	}
-	var key string
-	if err == nil {
-		key, err = idempotencyKey(r, b.IdempotencyKey)
-	}
+	id, key, err := readOp(r, &b, &b.IdempotencyKey)
 	if err != nil {
 		s.apiFail(w, r, id, err)
 		return
 	}
 	op, err := do(r.Context(), id, payment.OpRequest{Key: key, Amount: b.Amount, Text: b.Text})
 	s.answerOp(w, r, id, op, err)
+}
+
+// readOp reads an operation's request: the path's orderId, the optional
+// body into body, and the idempotency key from the header or *bodyKey (a
+// field of body, read once body is decoded).
+func readOp(r *http.Request, body any, bodyKey *string) (vipps.OrderID, string, error) {
+	id, err := pathOrderID(r)
+	if err != nil {
+		return "", "", err
+	}
+	if err := decodeJSON(r, body, true); err != nil {
+		return id, "", err
+	}
+	key, err := idempotencyKey(r, *bodyKey)
+	return id, key, err
 }
 
 func (s *Server) answerOp(w http.ResponseWriter, r *http.Request, id vipps.OrderID, op *payment.Operation, err error) {
@@ -368,19 +377,18 @@ func (s *Server) answerOp(w http.ResponseWriter, r *http.Request, id vipps.Order
 	}
 	// The operation is done either way; a payment that cannot be read now
 	// is left out rather than turning the answer into an error.
-	p, err := s.svc.Get(r.Context(), id)
-	if err == nil {
-		a.Payment, err = s.paymentView(r.Context(), p)
-	}
+	view, err := s.apiPayment(r.Context(), id, false)
 	if err != nil {
 		s.log.Error("reading the payment after an operation failed", "order_id", id, "request_id", requestID(r.Context()), "err", err)
-	} else {
-		// As stored, so that a replay shows the same times as the first
-		// answer (the store keeps microseconds).
-		for _, o := range a.Payment.Operations {
-			if o.ID == op.ID && o.Status == op.Status {
-				a.Operation = o
-			}
+		s.writeJSON(w, status, a)
+		return
+	}
+	a.Payment = view
+	// As stored, so that a replay shows the same times as the first
+	// answer (the store keeps microseconds).
+	for _, o := range view.Operations {
+		if o.ID == op.ID && o.Status == op.Status {
+			a.Operation = o
 		}
 	}
 	s.writeJSON(w, status, a)
@@ -392,24 +400,29 @@ func (s *Server) answerOp(w http.ResponseWriter, r *http.Request, id vipps.Order
 // the payment. Vipps keeps one receipt per payment: once it is queued or
 // sent, a new one is 409. Safe to repeat until then.
 func (s *Server) apiReceipt(w http.ResponseWriter, r *http.Request) {
-	id, err := pathOrderID(r)
-	var rc vipps.Receipt
-	if err == nil {
-		err = decodeJSON(r, &rc, false)
-	}
-	ctx := r.Context()
-	if err == nil {
-		_, err = s.svc.Get(ctx, id) // an unknown orderId is 404, not a receipt error
-	}
-	if err == nil {
-		err = s.svc.SetReceipt(ctx, id, rc)
-	}
+	id, err := s.setReceipt(r)
 	if err != nil {
 		s.apiFail(w, r, id, err)
 		return
 	}
-	p, err := s.svc.Get(ctx, id)
+	p, err := s.svc.Get(r.Context(), id)
 	s.answerPayment(w, r, id, p, err)
+}
+
+// setReceipt reads apiReceipt's request and sets the receipt.
+func (s *Server) setReceipt(r *http.Request) (vipps.OrderID, error) {
+	id, err := pathOrderID(r)
+	if err != nil {
+		return "", err
+	}
+	var rc vipps.Receipt
+	if err := decodeJSON(r, &rc, false); err != nil {
+		return id, err
+	}
+	if _, err := s.svc.Get(r.Context(), id); err != nil {
+		return id, err // an unknown orderId is 404, not a receipt error
+	}
+	return id, s.svc.SetReceipt(r.Context(), id, rc)
 }
 
 // apiNotFound answers requests under /api/ that match no route: 405 with
@@ -417,7 +430,8 @@ func (s *Server) apiReceipt(w http.ResponseWriter, r *http.Request) {
 // list of routes.
 func (s *Server) apiNotFound(w http.ResponseWriter, r *http.Request) {
 	var allow []string
-	for _, rt := range apiRoutes {
+	routes := apiPatterns()
+	for _, rt := range routes {
 		method, pattern, _ := strings.Cut(rt, " ")
 		if pathMatches(pattern, r.URL.Path) {
 			allow = append(allow, method)
@@ -441,7 +455,7 @@ func (s *Server) apiNotFound(w http.ResponseWriter, r *http.Request) {
 			Message:   fmt.Sprintf("no API route %s %s; see routes", r.Method, r.URL.Path),
 			RequestID: requestID(r.Context()),
 		},
-		Routes: apiRoutes,
+		Routes: routes,
 	})
 }
 

@@ -12,14 +12,13 @@
 // the object and wrong types are 400 naming the field. Names are
 // camelCase; amounts are integer øre; times are RFC 3339.
 //
-//	POST /api/payments                      {amount, text, shopRef?, express?, phone?, returnUrl?, orderUrl?, receipt?}
-//	                                        → 201 {orderId, url, returnUrl, payment}
-//	GET  /api/payments/{orderId}            → 200 payment; ?vipps=1 adds vippsLog (Vipps' /details log, newest first)
-//	POST /api/payments/{orderId}/capture    {amount?, text?, idempotencyKey?} → operation answer
-//	POST /api/payments/{orderId}/refund     {amount?, text?, idempotencyKey?} → operation answer
-//	POST /api/payments/{orderId}/cancel     {text?, releaseRemaining?, idempotencyKey?} → operation answer
-//	PUT  /api/payments/{orderId}/receipt    vipps.Receipt {orderLines, bottomLine} → 200 payment
-//	POST /api/payments/{orderId}/check      → 200 payment, after asking Vipps
+// apiRoutes in routes.go lists the routes; each handler in api.go says what
+// it does and whether it is safe to retry, and the types it decodes
+// (createBody, amountBody, cancelBody, vipps.Receipt) are the bodies:
+// create a payment, read it (?vipps=1 adds vippsLog, Vipps' /details log,
+// newest first), capture, refund, cancel, set its receipt, and check it
+// with Vipps now. Create answers 201 {orderId, url, returnUrl, payment};
+// the others answer a payment or an operation answer (below).
 //
 // Create answers url, where to send the customer (Vipps' landing page or
 // app), and returnUrl, the service's return page that Vipps sends the
@@ -72,7 +71,7 @@
 // error). A 5xx never shows internals: "internal error; see the service
 // log (request id …)", and the log line has the same request id, which is
 // also the X-Request-Id header of every answer. An unknown route is 404
-// with "routes", the list above; a known path with another method is 405
+// with "routes", the API's routes; a known path with another method is 405
 // with Allow.
 //
 // # Operations

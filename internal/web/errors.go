@@ -11,12 +11,12 @@ import (
 
 // statusOf maps an error to an HTTP status: the one place that does.
 func statusOf(err error) int {
-	var ve *vipps.Error
-	var mbe *http.MaxBytesError
+	ve, isVipps := errors.AsType[*vipps.Error](err)
+	_, tooLarge := errors.AsType[*http.MaxBytesError](err)
 	switch {
 	case err == nil:
 		return http.StatusOK
-	case errors.As(err, &mbe):
+	case tooLarge:
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, payment.ErrInvalid):
 		return http.StatusBadRequest
@@ -27,7 +27,7 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, vipps.ErrOutcomeUnknown), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
-	case errors.As(err, &ve):
+	case isVipps:
 		// Vipps refused: the request was wrong for Vipps (422) or Vipps
 		// failed (502).
 		if ve.StatusCode >= 500 || ve.StatusCode == http.StatusTooManyRequests || ve.Unauthorized() {

@@ -125,33 +125,13 @@ func (s *Server) notFoundPage(w http.ResponseWriter) {
 	s.messagePage(w, http.StatusNotFound, m)
 }
 
-// nok formats øre as Norwegian kroner, as a customer reads them:
-// "kr 1 234,50". Thousands are grouped with spaces; pages keep the amount on
-// one line with CSS.
-func nok(a vipps.Amount) string {
-	sign := ""
-	v := int64(a)
-	if v < 0 {
-		sign, v = "-", -v
-	}
-	kr := fmt.Sprint(v / 100)
-	var b strings.Builder
-	for i, c := range kr {
-		if i > 0 && (len(kr)-i)%3 == 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteRune(c)
-	}
-	return fmt.Sprintf("kr %s%s,%02d", sign, b.String(), v%100)
-}
-
 // customerError is what a customer is told about err: Vipps' own customer
 // text for a Vipps refusal, else a plain text that says no money was taken.
 func customerError(err error) string {
-	var ve *vipps.Error
-	switch {
-	case errors.As(err, &ve):
+	if ve, ok := errors.AsType[*vipps.Error](err); ok {
 		return ve.CustomerMessage()
+	}
+	switch {
 	case errors.Is(err, payment.ErrState):
 		return "This order is paid already."
 	case errors.Is(err, vipps.ErrOutcomeUnknown), statusOf(err) == http.StatusGatewayTimeout:

@@ -69,9 +69,9 @@ type outcome struct {
 func outcomeOf(p *payment.Payment) outcome {
 	switch p.State {
 	case payment.Reserved, payment.Captured:
-		return outcome{"approved", "Payment approved — thank you", "We have your payment of " + nok(p.Amounts.Authorized) + "."}
+		return outcome{"approved", "Payment approved — thank you", "We have your payment of " + p.Amounts.Authorized.Kroner() + "."}
 	case payment.Refunded:
-		return outcome{"refunded", "Payment refunded", "The payment of " + nok(p.Amounts.Refunded) + " has been refunded to you."}
+		return outcome{"refunded", "Payment refunded", "The payment of " + p.Amounts.Refunded.Kroner() + " has been refunded to you."}
 	case payment.Cancelled, payment.Voided:
 		return outcome{"cancelled", "Payment cancelled", "The payment was cancelled. No money has been taken."}
 	case payment.Failed:
@@ -117,7 +117,7 @@ func (s *Server) returnPage(w http.ResponseWriter, r *http.Request) {
 	} else {
 		v.outcome = outcomeOf(p)
 		v.Waiting = p.State.WaitingForCustomer()
-		v.Amount, v.OrderID, v.What = nok(p.Amounts.Authorized), p.OrderID, p.Text
+		v.Amount, v.OrderID, v.What = p.Amounts.Authorized.Kroner(), p.OrderID, p.Text
 		v.Back, v.BackText = s.backToShop(p)
 	}
 	v.Title = v.Heading

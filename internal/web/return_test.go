@@ -59,11 +59,11 @@ func TestReturnPageOutcomes(t *testing.T) {
 	}{
 		{
 			name: "approved", amount: 1234_50, act: func(id vipps.OrderID) error { return e.sim.Sim.Approve(id, "") },
-			want: []string{"Payment approved — thank you", "kr 1 234,50"},
+			want: []string{"Payment approved — thank you", "1\u00a0234,50\u00a0kr"},
 		},
 		{
 			name: "waiting", amount: 149_00,
-			want:    []string{"Waiting for Vipps…", "kr 149,00", `<noscript><meta http-equiv="refresh" content="2"></noscript>`, `<script src="/static/return.js" defer></script>`},
+			want:    []string{"Waiting for Vipps…", "149,00\u00a0kr", `<noscript><meta http-equiv="refresh" content="2"></noscript>`, `<script src="/static/return.js" defer></script>`},
 			waiting: true,
 		},
 		{
@@ -83,7 +83,7 @@ func TestReturnPageOutcomes(t *testing.T) {
 				}
 				return e.waitCallbackError(id)
 			},
-			want: []string{"Payment failed", "Your bank refused the payment. Contact your bank, or pay with another card.", "kr 1,51"},
+			want: []string{"Payment failed", "Your bank refused the payment. Contact your bank, or pay with another card.", "1,51\u00a0kr"},
 		},
 		{
 			// The same, but the callback never comes: the page says what
@@ -94,7 +94,7 @@ func TestReturnPageOutcomes(t *testing.T) {
 				}
 				return e.sim.Sim.Approve(id, "")
 			},
-			want: []string{"Payment failed", "The payment could not be completed. No money has been taken.", "kr 1,51"},
+			want: []string{"Payment failed", "The payment could not be completed. No money has been taken.", "1,51\u00a0kr"},
 		},
 	}
 	for _, tt := range tests {
@@ -148,7 +148,7 @@ func TestReturnPageToken(t *testing.T) {
 				if res.Status != http.StatusNotFound {
 					t.Errorf("GET %s = %d, want 404", u, res.Status)
 				}
-				mustNotContain(t, "the 404", res.Body, string(p.OrderID), "kr 149", "Waiting")
+				mustNotContain(t, "the 404", res.Body, string(p.OrderID), "149,00\u00a0kr", "Waiting")
 			}
 		})
 	}

@@ -2,21 +2,47 @@ package web
 
 import "net/http"
 
+// apiRoute is one route of the shop's API.
+type apiRoute struct {
+	pattern string
+	handle  func(s *Server, w http.ResponseWriter, r *http.Request)
+}
+
+// apiRoutes are the shop's API routes (api.go; doc.go has the shapes):
+// the one list, which routes registers and apiNotFound answers with.
+func apiRoutes() []apiRoute {
+	return []apiRoute{
+		{"POST /api/payments", (*Server).apiCreate},
+		{"GET /api/payments/{orderId}", (*Server).apiGet},
+		{"POST /api/payments/{orderId}/capture", (*Server).apiCapture},
+		{"POST /api/payments/{orderId}/refund", (*Server).apiRefund},
+		{"POST /api/payments/{orderId}/cancel", (*Server).apiCancel},
+		{"PUT /api/payments/{orderId}/receipt", (*Server).apiReceipt},
+		{"POST /api/payments/{orderId}/check", (*Server).apiCheck},
+	}
+}
+
+// apiPatterns are the patterns of apiRoutes, such as
+// "POST /api/payments".
+func apiPatterns() []string {
+	var out []string
+	for _, rt := range apiRoutes() {
+		out = append(out, rt.pattern)
+	}
+	return out
+}
+
 // routes lists every route of the service. Vipps' callbacks are served in
-// front of this mux by the callback handler (see New), under
-// Config.CallbackPath and Config.ConsentPath.
+// front of this mux by the callback handler (see New), under the Service's
+// CallbackPath and ConsentPath.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 
 	// The shop's API: JSON, bearer API key (api.go).
 	api := s.requireAPIKey
-	mux.Handle("POST /api/payments", api(s.apiCreate))
-	mux.Handle("GET /api/payments/{orderId}", api(s.apiGet))
-	mux.Handle("POST /api/payments/{orderId}/capture", api(s.apiCapture))
-	mux.Handle("POST /api/payments/{orderId}/refund", api(s.apiRefund))
-	mux.Handle("POST /api/payments/{orderId}/cancel", api(s.apiCancel))
-	mux.Handle("PUT /api/payments/{orderId}/receipt", api(s.apiReceipt))
-	mux.Handle("POST /api/payments/{orderId}/check", api(s.apiCheck))
+	for _, rt := range apiRoutes() {
+		mux.Handle(rt.pattern, api(func(w http.ResponseWriter, r *http.Request) { rt.handle(s, w, r) }))
+	}
 	mux.Handle("/api/", api(s.apiNotFound))
 
 	// The customer's way back from Vipps: no session, no cookie (return.go).
@@ -30,7 +56,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("GET /shop/orders/{shopRef}", s.shopOrder)
 	}
 
-	// Customer service (admin.go): basic auth, CSRF-protected forms.
+	// Customer service (admin*.go): basic auth, CSRF-protected forms.
 	admin := s.requireAdmin
 	mux.Handle("GET /admin/{$}", admin(s.adminList))
 	mux.Handle("GET /admin/payments/{orderId}", admin(s.adminPayment))

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -15,17 +16,29 @@ import (
 	"github.com/vippskit/vipps/internal/payment"
 )
 
+// The least lengths of the Server's secrets, in bytes.
+const (
+	MinAPIKey        = 16
+	MinAdminPassword = 12
+	MinCSRFKey       = 32
+)
+
 // Config configures a [Server]. Service, APIKey, AdminPassword and CSRFKey
 // are required.
 type Config struct {
+	// Service is the payment service served; its CallbackPath and
+	// ConsentPath are where Vipps' callbacks are served.
 	Service *payment.Service
-	// APIKey is the bearer token of the shop's API (/api/...).
+	// APIKey is the bearer token of the shop's API (/api/...), at least
+	// MinAPIKey characters.
 	APIKey vipps.Secret
 	// AdminUser and AdminPassword guard the admin UI (/admin/...) with HTTP
-	// basic auth; AdminUser "" means "admin".
+	// basic auth; AdminUser "" means "admin". AdminPassword has at least
+	// MinAdminPassword characters.
 	AdminUser     string
 	AdminPassword vipps.Secret
-	// CSRFKey signs the admin and demo shop forms' tokens (32+ bytes).
+	// CSRFKey signs the admin and demo shop forms' tokens (MinCSRFKey+
+	// bytes).
 	CSRFKey []byte
 	// Environment is shown on every page, such as "TEST: simulated Vipps
 	// at http://127.0.0.1:8080/sim"; empty shows nothing.
@@ -33,9 +46,6 @@ type Config struct {
 	// DemoShop serves a demo shop at "/" where a person can buy something
 	// with Vipps.
 	DemoShop bool
-	// CallbackPath and ConsentPath are the Service's (defaults "/vipps").
-	CallbackPath string
-	ConsentPath  string
 	// Metrics serves /metrics; nil means 404.
 	Metrics http.Handler
 	// Ready reports whether the service can take payments (/readyz).
@@ -62,29 +72,21 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	var problems []error
 	if cfg.Service == nil {
-		problems = append(problems, errors.New("Service is required"))
+		problems = append(problems, errors.New("a payment service is required"))
 	}
-	if len(cfg.APIKey.Reveal()) < 16 {
-		problems = append(problems, errors.New("APIKey must be at least 16 characters"))
+	if len(cfg.APIKey.Reveal()) < MinAPIKey {
+		problems = append(problems, fmt.Errorf("the API key must be at least %d characters", MinAPIKey))
 	}
-	if len(cfg.AdminPassword.Reveal()) < 12 {
-		problems = append(problems, errors.New("AdminPassword must be at least 12 characters"))
+	if len(cfg.AdminPassword.Reveal()) < MinAdminPassword {
+		problems = append(problems, fmt.Errorf("the admin password must be at least %d characters", MinAdminPassword))
 	}
-	if len(cfg.CSRFKey) < 32 {
-		problems = append(problems, errors.New("CSRFKey must be at least 32 bytes"))
+	if len(cfg.CSRFKey) < MinCSRFKey {
+		problems = append(problems, fmt.Errorf("the CSRF key must be at least %d bytes", MinCSRFKey))
 	}
 	if err := errors.Join(problems...); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	if cfg.AdminUser == "" {
-		cfg.AdminUser = "admin"
-	}
-	if cfg.CallbackPath == "" {
-		cfg.CallbackPath = "/vipps"
-	}
-	if cfg.ConsentPath == "" {
-		cfg.ConsentPath = cfg.CallbackPath
-	}
+	cfg.AdminUser = cmp.Or(cfg.AdminUser, "admin")
 	s := &Server{cfg: cfg, svc: cfg.Service, log: cfg.Logger, now: cfg.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -94,18 +96,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	svc := cfg.Service
 	cb, err := callback.New(callback.Config{
-		Prefix:        cfg.CallbackPath,
-		ConsentPrefix: cfg.ConsentPath,
-		Lookup: func(ctx context.Context, id vipps.OrderID) (string, error) {
-			p, err := svc.Store().Get(ctx, id)
-			if errors.Is(err, payment.ErrNotFound) {
-				return "", callback.ErrUnknownOrder
-			}
-			if err != nil {
-				return "", err
-			}
-			return p.AuthTokenHash, nil
-		},
+		Prefix:                  svc.CallbackPath(),
+		ConsentPrefix:           svc.ConsentPath(),
+		Lookup:                  s.tokenHash,
 		OnTransaction:           svc.OnCallback,
 		ShippingOptions:         svc.ShippingOptions,
 		FallbackShippingOptions: svc.FallbackShipping(),
@@ -118,6 +111,19 @@ func New(cfg Config) (*Server, error) {
 	s.callbacks = cb
 	s.handler = cb.Wrap(s.routes())
 	return s, nil
+}
+
+// tokenHash is the hash of a payment's callback token, for the callback
+// handler to check a callback against.
+func (s *Server) tokenHash(ctx context.Context, id vipps.OrderID) (string, error) {
+	p, err := s.svc.Get(ctx, id)
+	if errors.Is(err, payment.ErrNotFound) {
+		return "", callback.ErrUnknownOrder
+	}
+	if err != nil {
+		return "", err
+	}
+	return p.AuthTokenHash, nil
 }
 
 // ServeHTTP serves every route.

@@ -101,7 +101,7 @@ func (s *Server) renderShop(w http.ResponseWriter, r *http.Request, status int, 
 		Error: errText,
 	}
 	for _, p := range products {
-		v.Products = append(v.Products, productView{product: p, PriceText: nok(p.Price), Checked: p.ID == f.Product})
+		v.Products = append(v.Products, productView{product: p, PriceText: p.Price.Kroner(), Checked: p.ID == f.Product})
 	}
 	for q := 1; q <= maxQuantity; q++ {
 		v.Quantity = append(v.Quantity, q)
@@ -216,7 +216,7 @@ func (s *Server) latestAttempt(r *http.Request, ref string) (*payment.Payment, e
 	if !demoRef(ref) {
 		return nil, fmt.Errorf("demo order %q: %w", ref, payment.ErrNotFound)
 	}
-	ps, err := s.svc.Store().Attempts(r.Context(), ref)
+	ps, err := s.svc.Attempts(r.Context(), ref)
 	if err != nil {
 		return nil, fmt.Errorf("demo order %s: %w", ref, err)
 	}
@@ -258,7 +258,7 @@ func (s *Server) shopOrder(w http.ResponseWriter, r *http.Request) {
 		page:    page{Title: "Order " + ref, Environment: s.cfg.Environment, CSRF: s.csrfToken(s.formScope(r))},
 		outcome: outcomeOf(p),
 		Ref:     ref,
-		Total:   nok(p.Amounts.Authorized),
+		Total:   p.Amounts.Authorized.Kroner(),
 		Waiting: p.State.WaitingForCustomer(),
 	}
 	switch p.State {
@@ -267,7 +267,7 @@ func (s *Server) shopOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.Receipt != nil {
 		for _, l := range p.Receipt.OrderLines {
-			lv := orderLineView{Name: l.Name, Amount: nok(l.TotalAmount)}
+			lv := orderLineView{Name: l.Name, Amount: l.TotalAmount.Kroner()}
 			if l.UnitInfo != nil {
 				lv.Quantity = l.UnitInfo.Quantity
 			}

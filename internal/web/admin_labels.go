@@ -1,0 +1,195 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/internal/payment"
+)
+
+// The words staff read for states, events, operations and deliveries;
+// what is not listed is shown as it is stored.
+var (
+	adminStateLabels = map[payment.State]string{
+		payment.Created:   "Created",
+		payment.Initiated: "Waiting for customer",
+		payment.Reserved:  "Reserved",
+		payment.Captured:  "Captured",
+		payment.Refunded:  "Refunded",
+		payment.Cancelled: "Cancelled",
+		payment.Voided:    "Released",
+		payment.Failed:    "Failed",
+	}
+	adminEventLabels = map[payment.EventType]string{
+		payment.EventCreated:         "Payment created",
+		payment.EventInitiated:       "Sent to Vipps; waiting for the customer",
+		payment.EventReserved:        "Customer approved; money reserved",
+		payment.EventCaptured:        "Money captured",
+		payment.EventRefunded:        "Money refunded",
+		payment.EventCancelled:       "Cancelled",
+		payment.EventVoided:          "Reservation released",
+		payment.EventFailed:          "Payment failed",
+		payment.EventExpired:         "Not approved (rejected or timed out)",
+		payment.EventConsentRemoved:  "Customer withdrew consent; details deleted",
+		payment.EventCallback:        "Vipps sent a notification",
+		payment.EventVippsError:      "Error from Vipps",
+		payment.EventOperationQueued: "Operation requested",
+		payment.EventOperationFailed: "Operation refused by Vipps",
+		payment.EventReceiptAdded:    "Receipt added",
+		payment.EventReceiptSent:     "Receipt sent to the Vipps app",
+		payment.EventSuperseded:      "Replaced by a newer payment",
+	}
+	adminOpLabels = map[payment.OpKind]string{
+		payment.OpCapture: "Capture",
+		payment.OpRefund:  "Refund",
+		payment.OpCancel:  "Cancel",
+	}
+	adminOpStatusLabels = map[payment.OpStatus]string{
+		payment.OpPending:   "Waiting for Vipps",
+		payment.OpSucceeded: "Done",
+		payment.OpFailed:    "Refused",
+	}
+	adminTaskLabels = map[payment.TaskKind]string{
+		payment.TaskWebhook:   "Notification to the shop",
+		payment.TaskReceipt:   "Receipt to the Vipps app",
+		payment.TaskSupersede: "Release if a newer attempt exists",
+	}
+	adminTaskStatusLabels = map[payment.TaskStatus]string{
+		payment.TaskPending: "Waiting to be sent",
+		payment.TaskDone:    "Delivered",
+		payment.TaskDead:    "Gave up",
+	}
+)
+
+// adminLabel is the label of v in labels, or v as stored.
+func adminLabel[K ~string](labels map[K]string, v K) string {
+	if l, ok := labels[v]; ok {
+		return l
+	}
+	return string(v)
+}
+
+func adminStateLabel(st payment.State) string           { return adminLabel(adminStateLabels, st) }
+func adminEventLabel(t payment.EventType) string        { return adminLabel(adminEventLabels, t) }
+func adminOpLabel(k payment.OpKind) string              { return adminLabel(adminOpLabels, k) }
+func adminOpStatusLabel(st payment.OpStatus) string     { return adminLabel(adminOpStatusLabels, st) }
+func adminTaskLabel(k payment.TaskKind) string          { return adminLabel(adminTaskLabels, k) }
+func adminTaskStatusLabel(st payment.TaskStatus) string { return adminLabel(adminTaskStatusLabels, st) }
+
+// adminStateHelp says what a payment's state means for staff.
+func adminStateHelp(p *payment.Payment) string {
+	a := p.Amounts
+	switch p.State {
+	case payment.Created:
+		return "The payment is being sent to Vipps. If it stays like this, use “Check with Vipps now”."
+	case payment.Initiated:
+		return "Vipps has the payment and is waiting for the customer to approve it in the app. No money has moved yet."
+	case payment.Reserved:
+		if a.Captured > 0 {
+			return fmt.Sprintf("Part of the money is captured (%s); %s is still reserved on the customer's card and can be captured or released.", a.Captured.Kroner(), a.RemainingToCapture.Kroner())
+		}
+		return "The customer approved: the money is reserved on their card but not taken. Capture it when the goods are sent, or cancel to release it."
+	case payment.Captured:
+		if a.Refunded > 0 {
+			return fmt.Sprintf("The money is taken; %s of it is refunded.", a.Refunded.Kroner())
+		}
+		return "The money is taken from the customer. It can be refunded."
+	case payment.Refunded:
+		return "Everything that was taken is refunded to the customer."
+	case payment.Cancelled:
+		return "The payment ended before the customer approved it (cancelled, rejected in the app, or not approved in time). No money was taken."
+	case payment.Voided:
+		return "The reservation was released without taking any money. The customer has the money back."
+	case payment.Failed:
+		return "The payment failed (for example, the card was refused). No money was taken."
+	}
+	return ""
+}
+
+// adminEventDetail explains an event's data in a line.
+func adminEventDetail(e payment.Event) string {
+	if len(e.Data) == 0 {
+		return ""
+	}
+	switch e.Type {
+	case payment.EventVippsError, payment.EventOperationFailed:
+		var ve payment.VippsError
+		if json.Unmarshal(e.Data, &ve) == nil && ve.Message != "" {
+			return ve.Message + adminErrorRef(ve.Group, ve.Code, ve.ContextID)
+		}
+	case payment.EventOperationQueued:
+		var d struct {
+			Op        payment.OpKind `json:"op"`
+			RequestID string         `json:"requestId"`
+			Release   bool           `json:"release"`
+		}
+		if json.Unmarshal(e.Data, &d) == nil && d.Op != "" {
+			s := adminOpLabel(d.Op)
+			if d.Release {
+				s += ", releasing what remains"
+			}
+			return s + " (request id " + d.RequestID + ")"
+		}
+	case payment.EventCallback:
+		var d struct {
+			Status vipps.CallbackStatus `json:"status"`
+			Error  *vipps.ErrorDetail   `json:"errorInfo"`
+		}
+		if json.Unmarshal(e.Data, &d) == nil && d.Status != "" {
+			s := "Status " + string(d.Status)
+			if d.Error != nil {
+				s += ": " + d.Error.Message + adminErrorRef(string(d.Error.Group), string(d.Error.Code), d.Error.ContextID)
+			}
+			return s
+		}
+	case payment.EventSuperseded:
+		var d struct {
+			Newer vipps.OrderID `json:"newer"`
+		}
+		if json.Unmarshal(e.Data, &d) == nil && d.Newer != "" {
+			return "The customer approved after a newer attempt (" + string(d.Newer) + ") was started; this one is released so they do not pay twice."
+		}
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, e.Data) != nil {
+		return string(e.Data)
+	}
+	return b.String()
+}
+
+// adminErrorRef is what to quote to Vipps about an error, or "".
+func adminErrorRef(group, code, contextID string) string {
+	var parts []string
+	if group != "" || code != "" {
+		parts = append(parts, strings.TrimSpace("error "+group+" "+code))
+	}
+	if contextID != "" {
+		parts = append(parts, "contextId "+contextID)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// adminKronerOrDash is a.Kroner(), or "–" for nothing.
+func adminKronerOrDash(a vipps.Amount) string {
+	if a == 0 {
+		return "–"
+	}
+	return a.Kroner()
+}
+
+// adminOpAmount is an operation's amount as staff read it.
+func adminOpAmount(op *payment.Operation) string {
+	switch {
+	case op.Kind == payment.OpCancel:
+		return "–"
+	case op.Amount == 0:
+		return "all that remained"
+	}
+	return op.Amount.Kroner()
+}
