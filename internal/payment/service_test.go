@@ -465,8 +465,7 @@ func TestCheckReportsVippsFailure(t *testing.T) {
 	}
 	for i := range 2 {
 		got, err := e.svc.Check(context.Background(), p.OrderID)
-		var ve *vipps.Error
-		if !errors.As(err, &ve) || ve.StatusCode != 500 {
+		if ve, ok := errors.AsType[*vipps.Error](err); !ok || ve.StatusCode != 500 {
 			t.Fatalf("Check #%d = %v, want Vipps' 500", i+1, err)
 		}
 		if got == nil || got.State != payment.Initiated || got.LastError == nil || got.LastError.Op != "details" {
