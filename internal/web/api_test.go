@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -763,5 +764,31 @@ func TestAPIInternalError(t *testing.T) {
 		if !strings.Contains(line, want) {
 			t.Errorf("log line of the failure = %q, want it to contain %q", line, want)
 		}
+	}
+}
+
+// TestREADMEListsAPIRoutes holds the README's table of the shop's API to
+// apiRoutes, the one list the server serves: a route added or renamed in
+// code must be documented, and the README may not promise a route that
+// does not exist.
+func TestREADMEListsAPIRoutes(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "### The shop's API\n")
+	if !ok {
+		t.Fatal(`README.md has no "### The shop's API" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n### ")
+	var documented []string
+	for line := range strings.Lines(section) {
+		if pattern, ok := strings.CutPrefix(line, "| `"); ok {
+			pattern, _, _ = strings.Cut(pattern, "`")
+			documented = append(documented, pattern)
+		}
+	}
+	if diff := cmp.Diff(apiPatterns(), documented); diff != "" {
+		t.Errorf("README.md's API table differs from apiRoutes (-code +README):\n%s", diff)
 	}
 }
