@@ -316,15 +316,7 @@ func (s *contractServer) take() []contractHit {
 func newContractClient(t *testing.T, specs *contractSpecs) (*vipps.Client, *contractServer) {
 	t.Helper()
 	cs := &contractServer{specs: specs}
-	srv := httptest.NewServer(cs)
-	t.Cleanup(srv.Close)
-	cfg := exampleConfig(srv.URL, srv.Client())
-	cfg.Retry = vipps.RetryPolicy{MaxAttempts: 1}
-	c, err := vipps.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, cs
+	return newOneShotClient(t, cs), cs
 }
 
 // contractOrderID is the orderId of every payment call.
