@@ -18,9 +18,16 @@ import (
 // inject adds a fault or fails the test.
 func inject(t *testing.T, srv *vippstest.Server, f vippstest.Fault) string {
 	t.Helper()
-	id, err := srv.Sim.InjectFault(f)
+	return mustInject(t, "InjectFault", srv.Sim.InjectFault, f)
+}
+
+// mustInject calls add (named name) with f and returns the fault's id, or
+// fails the test.
+func mustInject[F any](t *testing.T, name string, add func(F) (string, error), f F) string {
+	t.Helper()
+	id, err := add(f)
 	if err != nil {
-		t.Fatalf("InjectFault(%+v) = %v", f, err)
+		t.Fatalf("%s(%+v) = %v", name, f, err)
 	}
 	return id
 }

@@ -19,6 +19,26 @@ func entry(op vipps.Operation, amount vipps.Amount, text, txID string, at time.T
 		TransactionID: txID, TimeStamp: vipps.Time{Time: at}, RequestID: requestID}
 }
 
+// transaction is the answer to a capture, cancel or refund.
+func transaction(id vipps.OrderID, amount vipps.Amount, st vipps.TransactionStatus, at time.Time, txID, text string, summary vipps.TransactionSummary) *vipps.TransactionResponse {
+	return &vipps.TransactionResponse{
+		OrderID:            id,
+		TransactionInfo:    vipps.TransactionInfo{Amount: amount, Status: st, TimeStamp: vipps.Time{Time: at}, TransactionID: txID, TransactionText: text},
+		TransactionSummary: summary,
+	}
+}
+
+// wantTransaction checks the answer of the call what.
+func wantTransaction(t *testing.T, what string, got *vipps.TransactionResponse, err error, want *vipps.TransactionResponse) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s = %v", what, err)
+	}
+	if diff := cmp.Diff(want, got, timeEqual); diff != "" {
+		t.Fatalf("%s (-want +got):\n%s", what, diff)
+	}
+}
+
 func details(t *testing.T, c *vipps.Client, id vipps.OrderID) *vipps.PaymentDetails {
 	t.Helper()
 	d, err := c.Details(t.Context(), id)
@@ -54,35 +74,13 @@ func TestRegularFlowToRefund(t *testing.T) {
 	}
 	srv.Sim.Advance(time.Minute)
 	capt, err := c.Capture(ctx, id, vipps.CaptureRequest{TransactionText: "Socks on the way! Tracking code: abc-tracking-123", RequestID: "cap-1"})
-	if err != nil {
-		t.Fatalf("Capture = %v", err)
-	}
-	wantCapture := &vipps.TransactionResponse{
-		OrderID: id,
-		TransactionInfo: vipps.TransactionInfo{Amount: 20000, Status: vipps.TransactionCaptured,
-			TimeStamp: vipps.Time{Time: start.Add(77 * time.Second)}, TransactionID: "5000000002",
-			TransactionText: "Socks on the way! Tracking code: abc-tracking-123"},
-		TransactionSummary: sum(20000, 0, 0, 20000),
-	}
-	if diff := cmp.Diff(wantCapture, capt, timeEqual); diff != "" {
-		t.Fatalf("Capture (-want +got):\n%s", diff)
-	}
+	wantTransaction(t, "Capture", capt, err, transaction(id, 20000, vipps.TransactionCaptured, start.Add(77*time.Second), "5000000002",
+		"Socks on the way! Tracking code: abc-tracking-123", sum(20000, 0, 0, 20000)))
 
 	srv.Sim.Advance(16 * time.Second)
 	ref, err := c.Refund(ctx, id, vipps.CaptureRequest{TransactionText: "Refund of Vipps socks", RequestID: "ref-1"})
-	if err != nil {
-		t.Fatalf("Refund = %v", err)
-	}
-	wantRefund := &vipps.TransactionResponse{
-		OrderID: id,
-		TransactionInfo: vipps.TransactionInfo{Amount: 20000, Status: vipps.TransactionRefund,
-			TimeStamp: vipps.Time{Time: start.Add(93 * time.Second)}, TransactionID: "5000000003",
-			TransactionText: "Refund of Vipps socks"},
-		TransactionSummary: sum(20000, 0, 20000, 0),
-	}
-	if diff := cmp.Diff(wantRefund, ref, timeEqual); diff != "" {
-		t.Fatalf("Refund (-want +got):\n%s", diff)
-	}
+	wantTransaction(t, "Refund", ref, err, transaction(id, 20000, vipps.TransactionRefund, start.Add(93*time.Second), "5000000003",
+		"Refund of Vipps socks", sum(20000, 0, 20000, 0)))
 
 	summary := sum(20000, 0, 20000, 0)
 	summary.BankIdentificationNumber = 492560
@@ -108,18 +106,8 @@ func TestRegularFlowToVoid(t *testing.T) {
 	reserve(t, c, id, 20000)
 	srv.Sim.Advance(time.Minute)
 	res, err := c.Cancel(t.Context(), id, vipps.CancelRequest{TransactionText: "No socks for you!"})
-	if err != nil {
-		t.Fatalf("Cancel = %v", err)
-	}
-	want := &vipps.TransactionResponse{
-		OrderID: id,
-		TransactionInfo: vipps.TransactionInfo{Amount: 20000, Status: vipps.TransactionCancelled,
-			TimeStamp: vipps.Time{Time: start.Add(time.Minute)}, TransactionID: "5000000002", TransactionText: "No socks for you!"},
-		TransactionSummary: sum(0, 0, 0, 0),
-	}
-	if diff := cmp.Diff(want, res, timeEqual); diff != "" {
-		t.Fatalf("Cancel (-want +got):\n%s", diff)
-	}
+	wantTransaction(t, "Cancel", res, err, transaction(id, 20000, vipps.TransactionCancelled, start.Add(time.Minute), "5000000002",
+		"No socks for you!", sum(0, 0, 0, 0)))
 	d := details(t, c, id)
 	gotOps := ops(d)
 	if diff := cmp.Diff([]vipps.Operation{"VOID", "RESERVE", "INITIATE"}, gotOps); diff != "" {
