@@ -97,6 +97,7 @@ type raw struct {
 	srv   *vippstest.Server
 	m     vippstest.Merchant
 	token string
+	hc    *http.Client // nil means http.DefaultClient
 }
 
 func newRaw(t *testing.T, srv *vippstest.Server) *raw {
@@ -144,7 +145,11 @@ func (r *raw) do(method, path, body string, headers ...string) (int, []byte) {
 			req.Header.Set(headers[i], headers[i+1])
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	hc := r.hc
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		r.t.Fatalf("%s %s: %v", method, path, err)
 	}
