@@ -3,7 +3,6 @@ package vippstest_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -436,31 +435,8 @@ func TestFaultShapes(t *testing.T) {
 // doHeader is do with the answer's header.
 func (r *raw) doHeader(method, path string) (int, http.Header, []byte) {
 	r.t.Helper()
-	var header http.Header
-	status, body := r.doWith(method, path, func(resp *http.Response) { header = resp.Header })
-	return status, header, body
-}
-
-func (r *raw) doWith(method, path string, see func(*http.Response)) (int, []byte) {
-	r.t.Helper()
-	req, err := http.NewRequestWithContext(r.t.Context(), method, r.srv.URL+path, nil)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+r.token)
-	req.Header.Set("Ocp-Apim-Subscription-Key", r.m.SubscriptionKey)
-	req.Header.Set("Merchant-Serial-Number", string(r.m.MSN))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		r.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	see(resp)
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return resp.StatusCode, b
+	resp, body := r.send(method, path, "")
+	return resp.StatusCode, resp.Header, body
 }
 
 // TestFaultNotOnControlAPI: a fault that matches everything leaves the

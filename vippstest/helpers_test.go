@@ -124,6 +124,13 @@ func newRawFor(t *testing.T, srv *vippstest.Server, m vippstest.Merchant) *raw {
 // defaults; an empty value removes the header.
 func (r *raw) do(method, path, body string, headers ...string) (int, []byte) {
 	r.t.Helper()
+	resp, b := r.send(method, path, body, headers...)
+	return resp.StatusCode, b
+}
+
+// send is do with the whole answer; its body is read and closed.
+func (r *raw) send(method, path, body string, headers ...string) (*http.Response, []byte) {
+	r.t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -149,16 +156,23 @@ func (r *raw) do(method, path, body string, headers ...string) (int, []byte) {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
+	return send(r.t, hc, req)
+}
+
+// send sends req with hc and returns the answer and its whole body, or
+// fails the test.
+func send(t *testing.T, hc *http.Client, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
 	resp, err := hc.Do(req)
 	if err != nil {
-		r.t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		r.t.Fatal(err)
+		t.Fatal(err)
 	}
-	return resp.StatusCode, b
+	return resp, b
 }
 
 // errorArray decodes an eCom error array.
