@@ -222,12 +222,15 @@ func (r *contractRecorder) RoundTrip(req *http.Request) (*http.Response, error) 
 	return resp, nil
 }
 
-func (r *contractRecorder) take() []contractPair {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	p := r.pairs
-	r.pairs = nil
-	return p
+func (r *contractRecorder) take() []contractPair { return takeAll(&r.mu, &r.pairs) }
+
+// takeAll returns what *s holds and empties it, under mu.
+func takeAll[T any](mu *sync.Mutex, s *[]T) []T {
+	mu.Lock()
+	defer mu.Unlock()
+	out := *s
+	*s = nil
+	return out
 }
 
 // check validates one exchange and returns the operation it belongs to.
@@ -471,13 +474,7 @@ func (m *contractMerchant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (m *contractMerchant) take() []contractHit {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	h := m.hits
-	m.hits = nil
-	return h
-}
+func (m *contractMerchant) take() []contractHit { return takeAll(&m.mu, &m.hits) }
 
 // contractEnv is one scenario's simulator, merchant and recording clients.
 type contractEnv struct {
