@@ -471,14 +471,11 @@ func TestExpressCheckout(t *testing.T) {
 	srv := newServer(t)
 	c := srv.Client
 	const id = "express-1"
-	req := regular(id, 20000)
+	req := expressOrder(id, 20000,
+		vipps.ShippingOption{IsDefault: false, Priority: 1, ShippingCost: 99, ShippingMethod: "Posten Servicepakke", ShippingMethodID: "posten"},
+		vipps.ShippingOption{IsDefault: true, Priority: 2, ShippingCost: 109.99, ShippingMethod: "Home delivery", ShippingMethodID: "home"},
+	)
 	req.MerchantInfo.CallbackPrefix = cbs.start(t)
-	req.MerchantInfo.PaymentType = vipps.PaymentTypeExpress
-	req.MerchantInfo.ConsentRemovalPrefix = "https://shop.example/vipps"
-	req.MerchantInfo.StaticShippingDetails = []vipps.ShippingOption{
-		{IsDefault: false, Priority: 1, ShippingCost: 99, ShippingMethod: "Posten Servicepakke", ShippingMethodID: "posten"},
-		{IsDefault: true, Priority: 2, ShippingCost: 109.99, ShippingMethod: "Home delivery", ShippingMethodID: "home"},
-	}
 	res := initiate(t, c, req)
 	err := c.Approve(t.Context(), id, vipps.ApproveRequest{CustomerPhoneNumber: "91234567", Token: res.Token()})
 	wantVippsError(t, "force approve of express", err, http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed)
@@ -520,11 +517,7 @@ func TestExpressCheckout(t *testing.T) {
 	}
 
 	t.Run("dynamic shipping with an unreachable merchant", func(t *testing.T) {
-		req := regular("express-2", 20000)
-		req.MerchantInfo.PaymentType = vipps.PaymentTypeExpress
-		req.MerchantInfo.ConsentRemovalPrefix = "https://shop.example/vipps"
-		req.MerchantInfo.ShippingDetailsPrefix = "https://shop.example/vipps"
-		initiate(t, c, req)
+		initiate(t, c, expressOrder("express-2", 20000))
 		if err := srv.Sim.Approve("express-2", ""); !errors.Is(err, vippstest.ErrShipping) {
 			t.Errorf("Approve = %v, want ErrShipping", err)
 		}
@@ -539,13 +532,8 @@ func TestExpressAddsShipping(t *testing.T) {
 	srv := newServer(t, func(c *vippstest.Config) { c.ExpressAddsShipping = true })
 	c := srv.Client
 	const id = "express-ship"
-	req := regular(id, 20000)
+	req := expressOrder(id, 20000, vipps.ShippingOption{IsDefault: true, Priority: 1, ShippingCost: 109.99, ShippingMethod: "Home delivery", ShippingMethodID: "home"})
 	req.MerchantInfo.CallbackPrefix = cbs.start(t)
-	req.MerchantInfo.PaymentType = vipps.PaymentTypeExpress
-	req.MerchantInfo.ConsentRemovalPrefix = "https://shop.example/vipps"
-	req.MerchantInfo.StaticShippingDetails = []vipps.ShippingOption{
-		{IsDefault: true, Priority: 1, ShippingCost: 109.99, ShippingMethod: "Home delivery", ShippingMethodID: "home"},
-	}
 	initiate(t, c, req)
 	approveHook(t, srv, id)
 	const total = 20000 + 10999

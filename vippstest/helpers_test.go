@@ -48,6 +48,21 @@ func regular(id vipps.OrderID, amount vipps.Amount) vipps.InitiateRequest {
 	}
 }
 
+// expressOrder is regular as an express payment with these static
+// shipping options, or with dynamic shipping when there are none; consent
+// removals and shippingDetails go to https://shop.example/vipps.
+func expressOrder(id vipps.OrderID, amount vipps.Amount, opts ...vipps.ShippingOption) vipps.InitiateRequest {
+	req := regular(id, amount)
+	req.MerchantInfo.PaymentType = vipps.PaymentTypeExpress
+	req.MerchantInfo.ConsentRemovalPrefix = "https://shop.example/vipps"
+	if len(opts) == 0 {
+		req.MerchantInfo.ShippingDetailsPrefix = "https://shop.example/vipps"
+	} else {
+		req.MerchantInfo.StaticShippingDetails = opts
+	}
+	return req
+}
+
 func initiate(t *testing.T, c *vipps.Client, req vipps.InitiateRequest) *vipps.InitiateResponse {
 	t.Helper()
 	res, err := c.Initiate(t.Context(), req)
