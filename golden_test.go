@@ -508,6 +508,41 @@ func exampleMinimalInitiate() vipps.InitiateRequest {
 	}
 }
 
+// A clientCall is one client call for a table of cases; initiateCall,
+// captureCall, cancelCall and refundCall make them for exampleOrderID.
+type clientCall = func(ctx context.Context, c *vipps.Client) error
+
+// initiateCall initiates exampleMinimalInitiate changed by edit.
+func initiateCall(edit func(r *vipps.InitiateRequest)) clientCall {
+	return func(ctx context.Context, c *vipps.Client) error {
+		r := exampleMinimalInitiate()
+		edit(&r)
+		_, err := c.Initiate(ctx, r)
+		return err
+	}
+}
+
+func captureCall(r vipps.CaptureRequest) clientCall {
+	return func(ctx context.Context, c *vipps.Client) error {
+		_, err := c.Capture(ctx, exampleOrderID, r)
+		return err
+	}
+}
+
+func cancelCall(r vipps.CancelRequest) clientCall {
+	return func(ctx context.Context, c *vipps.Client) error {
+		_, err := c.Cancel(ctx, exampleOrderID, r)
+		return err
+	}
+}
+
+func refundCall(r vipps.CaptureRequest) clientCall {
+	return func(ctx context.Context, c *vipps.Client) error {
+		_, err := c.Refund(ctx, exampleOrderID, r)
+		return err
+	}
+}
+
 // exampleReceipt is the Go form of the receipt in 14.3.
 func exampleReceipt() vipps.Receipt {
 	return vipps.Receipt{
@@ -579,32 +614,6 @@ func TestRequestExamples(t *testing.T) {
 		r.MerchantInfo.ConsentRemovalPrefix = "https://example.com/vipps/consents"
 		r.MerchantInfo.ShippingDetailsPrefix = "https://example.com/vipps/shipping"
 	}
-	initiate := func(edit func(r *vipps.InitiateRequest)) func(ctx context.Context, c *vipps.Client) error {
-		return func(ctx context.Context, c *vipps.Client) error {
-			r := exampleMinimalInitiate()
-			edit(&r)
-			_, err := c.Initiate(ctx, r)
-			return err
-		}
-	}
-	capture := func(r vipps.CaptureRequest) func(ctx context.Context, c *vipps.Client) error {
-		return func(ctx context.Context, c *vipps.Client) error {
-			_, err := c.Capture(ctx, exampleOrderID, r)
-			return err
-		}
-	}
-	cancel := func(r vipps.CancelRequest) func(ctx context.Context, c *vipps.Client) error {
-		return func(ctx context.Context, c *vipps.Client) error {
-			_, err := c.Cancel(ctx, exampleOrderID, r)
-			return err
-		}
-	}
-	refund := func(r vipps.CaptureRequest) func(ctx context.Context, c *vipps.Client) error {
-		return func(ctx context.Context, c *vipps.Client) error {
-			_, err := c.Refund(ctx, exampleOrderID, r)
-			return err
-		}
-	}
 	postman := func(r *vipps.InitiateRequest) {
 		r.CustomerInfo.MobileNumber = "91234567"
 		r.MerchantInfo.AuthToken = authToken
@@ -630,9 +639,9 @@ func TestRequestExamples(t *testing.T) {
 		// answer is the response body; {} when empty.
 		answer string
 	}{
-		{name: "initiate-minimal", example: "initiate-request-minimal.json", call: initiate(func(r *vipps.InitiateRequest) {})},
+		{name: "initiate-minimal", example: "initiate-request-minimal.json", call: initiateCall(func(r *vipps.InitiateRequest) {})},
 		{
-			name: "initiate-postman", example: "initiate-request-postman.json", call: initiate(postman),
+			name: "initiate-postman", example: "initiate-request-postman.json", call: initiateCall(postman),
 			adjust: dropFalseSkipLandingPage,
 		},
 		{
@@ -641,7 +650,7 @@ func TestRequestExamples(t *testing.T) {
 			// says a numeric MSN gets HTTP 500, so the client sends the
 			// string the spec asks for, and no timeStamp.
 			name: "initiate-express-guide", example: "initiate-request-express-guide.json",
-			call: initiate(func(r *vipps.InitiateRequest) {
+			call: initiateCall(func(r *vipps.InitiateRequest) {
 				r.CustomerInfo.MobileNumber = "48059528"
 				r.MerchantInfo = vipps.MerchantInfo{
 					AuthToken:             "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1Ni <snip>",
@@ -665,10 +674,10 @@ func TestRequestExamples(t *testing.T) {
 				delete(field(t, want, "transaction"), "timeStamp")
 			},
 		},
-		{name: "initiate-express", example: "initiate-request-express-clean.json", call: initiate(express)},
+		{name: "initiate-express", example: "initiate-request-express-clean.json", call: initiateCall(express)},
 		{
 			name: "initiate-express-postman", example: "initiate-request-express-postman.json",
-			call: initiate(func(r *vipps.InitiateRequest) {
+			call: initiateCall(func(r *vipps.InitiateRequest) {
 				postman(r)
 				express(r)
 				r.MerchantInfo.StaticShippingDetails = []vipps.ShippingOption{
@@ -679,7 +688,7 @@ func TestRequestExamples(t *testing.T) {
 		},
 		{
 			name: "initiate-scope", example: "initiate-request-scope.json",
-			call: initiate(func(r *vipps.InitiateRequest) {
+			call: initiateCall(func(r *vipps.InitiateRequest) {
 				postman(r)
 				r.Transaction.Scope = "address name email birthDate phoneNumber"
 			}),
@@ -687,7 +696,7 @@ func TestRequestExamples(t *testing.T) {
 		},
 		{
 			name: "initiate-airline", example: "initiate-request-airline.json",
-			call: initiate(func(r *vipps.InitiateRequest) {
+			call: initiateCall(func(r *vipps.InitiateRequest) {
 				r.MerchantInfo.FallBack = "https://example.com/vipps/fallback/acme-shop-123-order123abc"
 				r.Transaction.Amount = 149900
 				r.Transaction.TransactionText = "Flight OSL-AMS"
@@ -700,14 +709,14 @@ func TestRequestExamples(t *testing.T) {
 		{
 			// Full capture: no amount.
 			name: "capture-full", example: "capture-request-full.json",
-			call: capture(vipps.CaptureRequest{TransactionText: "This transaction was captured.", RequestID: requestID}),
+			call: captureCall(vipps.CaptureRequest{TransactionText: "This transaction was captured.", RequestID: requestID}),
 		},
 		{
 			// The guide allows "amount": 0 for a full capture; the client
 			// leaves the amount out instead, which means the same and does
 			// not trip the spec's minimum of 100.
 			name: "capture-full-zero", example: "capture-request-full-zero.json",
-			call: capture(vipps.CaptureRequest{Amount: 0, TransactionText: "Socks on the way! Tracking code: abc-tracking-123", RequestID: requestID}),
+			call: captureCall(vipps.CaptureRequest{Amount: 0, TransactionText: "Socks on the way! Tracking code: abc-tracking-123", RequestID: requestID}),
 			adjust: func(t *testing.T, want any) {
 				tx := field(t, want, "transaction")
 				if tx["amount"] != 0.0 {
@@ -718,23 +727,23 @@ func TestRequestExamples(t *testing.T) {
 		},
 		{
 			name: "capture-amount", example: "capture-request-amount.json",
-			call: capture(vipps.CaptureRequest{Amount: 20000, TransactionText: "Socks on the way! Tracking code: abc-tracking-123", RequestID: requestID}),
+			call: captureCall(vipps.CaptureRequest{Amount: 20000, TransactionText: "Socks on the way! Tracking code: abc-tracking-123", RequestID: requestID}),
 		},
 		{
 			name: "cancel", example: "cancel-request.json",
-			call: cancel(vipps.CancelRequest{TransactionText: "No socks for you!"}),
+			call: cancelCall(vipps.CancelRequest{TransactionText: "No socks for you!"}),
 		},
 		{
 			name: "cancel-release", example: "cancel-request-release.json",
-			call: cancel(vipps.CancelRequest{TransactionText: "No socks for you!", ShouldReleaseRemainingFunds: true}),
+			call: cancelCall(vipps.CancelRequest{TransactionText: "No socks for you!", ShouldReleaseRemainingFunds: true}),
 		},
 		{
 			name: "refund-amount", example: "refund-request-amount.json",
-			call: refund(vipps.CaptureRequest{Amount: 20000, TransactionText: "Refund of Vipps socks", RequestID: requestID}),
+			call: refundCall(vipps.CaptureRequest{Amount: 20000, TransactionText: "Refund of Vipps socks", RequestID: requestID}),
 		},
 		{
 			name: "refund-full", example: "refund-request-full.json",
-			call: refund(vipps.CaptureRequest{TransactionText: "This payment was refunded.", RequestID: requestID}),
+			call: refundCall(vipps.CaptureRequest{TransactionText: "This payment was refunded.", RequestID: requestID}),
 		},
 		{
 			name: "approve", example: "approve-request.json",
