@@ -70,6 +70,16 @@ func setup(t *testing.T, opts ...func(*vipps.Config)) *fixture {
 	return f
 }
 
+// counted serves pattern with h and returns how many requests reached it.
+func (f *fixture) counted(pattern string, h http.HandlerFunc) *atomic.Int32 {
+	n := new(atomic.Int32)
+	f.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		h(w, r)
+	})
+	return n
+}
+
 // wantHeaders checks the headers every eCom request must carry.
 func wantHeaders(t *testing.T, r *http.Request) {
 	t.Helper()
@@ -553,9 +563,7 @@ func TestRetriesReuseRequestID(t *testing.T) {
 
 func TestRetriesExhausted(t *testing.T) {
 	f := setup(t, func(c *vipps.Config) { c.Retry.MaxAttempts = 3 })
-	var n atomic.Int32
-	f.mux.HandleFunc("POST /ecomm/v2/payments/{orderId}/refund", func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	n := f.counted("POST /ecomm/v2/payments/{orderId}/refund", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadGateway)
 	})
 	_, err := f.client.Refund(t.Context(), "o-1", vipps.CaptureRequest{Amount: 100, TransactionText: "x", RequestID: "r-1"})
@@ -572,9 +580,7 @@ func TestRetriesExhausted(t *testing.T) {
 
 func TestNoRetryOnClientErrors(t *testing.T) {
 	f := setup(t)
-	var n atomic.Int32
-	f.mux.HandleFunc("POST /ecomm/v2/payments/{orderId}/capture", func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	n := f.counted("POST /ecomm/v2/payments/{orderId}/capture", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		io.WriteString(w, `[{"errorGroup":"Payment","errorCode":"62","errorMessage":"not reserved"}]`)
 	})
@@ -606,11 +612,7 @@ func TestInitiateNotRetriedAfterReachingVipps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := setup(t)
-			var n atomic.Int32
-			f.mux.HandleFunc("POST /ecomm/v2/payments", func(w http.ResponseWriter, r *http.Request) {
-				n.Add(1)
-				tt.handler(w, r)
-			})
+			n := f.counted("POST /ecomm/v2/payments", tt.handler)
 			_, err := f.client.Initiate(t.Context(), vipps.InitiateRequest{
 				MerchantInfo: vipps.MerchantInfo{CallbackPrefix: "https://x.no/cb", FallBack: "https://x.no/back"},
 				Transaction:  vipps.InitiateTransaction{Amount: 1000, OrderID: "acme-1", TransactionText: "t"},
@@ -627,9 +629,7 @@ func TestInitiateNotRetriedAfterReachingVipps(t *testing.T) {
 
 func TestInitiateRetriedWhenNeverSent(t *testing.T) {
 	f := setup(t)
-	var n atomic.Int32
-	f.mux.HandleFunc("POST /ecomm/v2/payments", func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	n := f.counted("POST /ecomm/v2/payments", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"orderId":"acme-1","url":"https://x/?v=2&token=abc"}`)
 	})
 	// The first dial of the initiate call is refused: nothing was written,
@@ -691,9 +691,7 @@ func TestTokenCachedAndRefreshedOn401(t *testing.T) {
 
 func TestPersistent401IsReturned(t *testing.T) {
 	f := setup(t)
-	var n atomic.Int32
-	f.mux.HandleFunc("GET /ecomm/v2/payments/{orderId}/details", func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	n := f.counted("GET /ecomm/v2/payments/{orderId}/details", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
 		io.WriteString(w, `{"statusCode":401,"message":"Access denied"}`)
 	})
@@ -708,8 +706,7 @@ func TestPersistent401IsReturned(t *testing.T) {
 
 func TestBadCredentials(t *testing.T) {
 	f := setup(t, func(c *vipps.Config) { c.ClientSecret = "wrong" })
-	var n atomic.Int32
-	f.mux.HandleFunc("GET /ecomm/v2/payments/{orderId}/details", func(w http.ResponseWriter, r *http.Request) { n.Add(1) })
+	n := f.counted("GET /ecomm/v2/payments/{orderId}/details", func(http.ResponseWriter, *http.Request) {})
 	_, err := f.client.Details(t.Context(), "o-1")
 	e, ok := errors.AsType[*vipps.Error](err)
 	if !ok || !e.Unauthorized() || e.Op != "access token" {
@@ -753,9 +750,7 @@ func TestContextDeadlineStopsRetries(t *testing.T) {
 	f := setup(t, func(c *vipps.Config) {
 		c.Retry = vipps.RetryPolicy{MaxAttempts: 10, MinBackoff: time.Hour, MaxBackoff: time.Hour}
 	})
-	var n atomic.Int32
-	f.mux.HandleFunc("GET /ecomm/v2/payments/{orderId}/details", func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
+	n := f.counted("GET /ecomm/v2/payments/{orderId}/details", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)

@@ -316,33 +316,7 @@ func (s *contractServer) take() []contractHit {
 func newContractClient(t *testing.T, specs *contractSpecs) (*vipps.Client, *contractServer) {
 	t.Helper()
 	cs := &contractServer{specs: specs}
-	srv := httptest.NewServer(cs)
-	t.Cleanup(srv.Close)
-	cfg := exampleConfig(srv.URL, srv.Client())
-	cfg.Retry = vipps.RetryPolicy{MaxAttempts: 1}
-	c, err := vipps.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, cs
-}
-
-// contractOrderID is the orderId of every payment call.
-const contractOrderID vipps.OrderID = "acme-shop-123-order123abc"
-
-// contractRegular is a valid regular initiate request to vary per case.
-func contractRegular() vipps.InitiateRequest {
-	return vipps.InitiateRequest{
-		MerchantInfo: vipps.MerchantInfo{
-			CallbackPrefix: "https://example.com/vipps/callbacks-for-payment-update-from-vipps",
-			FallBack:       "https://example.com/vipps/fallback-result-page-for-both-success-and-failure/acme-shop-123-order123abc",
-		},
-		Transaction: vipps.InitiateTransaction{
-			Amount:          20000,
-			OrderID:         contractOrderID,
-			TransactionText: "One pair of Vipps socks",
-		},
-	}
+	return newOneShotClient(t, cs), cs
 }
 
 // contractCases drives every client method the specs cover. want is the
@@ -352,14 +326,6 @@ func contractCases() []struct {
 	want string
 	call func(ctx context.Context, c *vipps.Client) error
 } {
-	initiate := func(edit func(r *vipps.InitiateRequest)) func(ctx context.Context, c *vipps.Client) error {
-		return func(ctx context.Context, c *vipps.Client) error {
-			r := contractRegular()
-			edit(&r)
-			_, err := c.Initiate(ctx, r)
-			return err
-		}
-	}
 	express := func(r *vipps.InitiateRequest) {
 		r.MerchantInfo.PaymentType = vipps.PaymentTypeExpress
 		r.MerchantInfo.ConsentRemovalPrefix = "https://example.com/vipps/consents"
@@ -391,16 +357,16 @@ func contractCases() []struct {
 		want string
 		call func(ctx context.Context, c *vipps.Client) error
 	}{
-		{"Initiate/regular", "initiatePaymentV3UsingPOST", initiate(func(r *vipps.InitiateRequest) {})},
-		{"Initiate/phone_and_authToken", "initiatePaymentV3UsingPOST", initiate(func(r *vipps.InitiateRequest) {
+		{"Initiate/regular", "initiatePaymentV3UsingPOST", initiateCall(func(r *vipps.InitiateRequest) {})},
+		{"Initiate/phone_and_authToken", "initiatePaymentV3UsingPOST", initiateCall(func(r *vipps.InitiateRequest) {
 			r.CustomerInfo.MobileNumber = "91234567"
 			r.MerchantInfo.AuthToken = "b7c2a1e4-3f7d-4a43-9d0e-6c1f3c2b9a11"
 		})},
-		{"Initiate/skipLandingPage", "initiatePaymentV3UsingPOST", initiate(func(r *vipps.InitiateRequest) {
+		{"Initiate/skipLandingPage", "initiatePaymentV3UsingPOST", initiateCall(func(r *vipps.InitiateRequest) {
 			r.CustomerInfo.MobileNumber = "91234567"
 			r.Transaction.SkipLandingPage = true
 		})},
-		{"Initiate/express_static_shipping", "initiatePaymentV3UsingPOST", initiate(func(r *vipps.InitiateRequest) {
+		{"Initiate/express_static_shipping", "initiatePaymentV3UsingPOST", initiateCall(func(r *vipps.InitiateRequest) {
 			express(r)
 			r.MerchantInfo.StaticShippingDetails = []vipps.ShippingOption{
 				{IsDefault: false, Priority: 1, ShippingCost: 99, ShippingMethod: "Walking", ShippingMethodID: "123abc"},
@@ -408,68 +374,50 @@ func contractCases() []struct {
 				{IsDefault: false, ShippingCost: 0, ShippingMethod: "Pick up in store", ShippingMethodID: "pickup"},
 			}
 		})},
-		{"Initiate/express_shippingDetailsPrefix", "initiatePaymentV3UsingPOST", initiate(func(r *vipps.InitiateRequest) {
+		{"Initiate/express_shippingDetailsPrefix", "initiatePaymentV3UsingPOST", initiateCall(func(r *vipps.InitiateRequest) {
 			express(r)
 			r.MerchantInfo.ShippingDetailsPrefix = "https://example.com/vipps/shipping"
 			r.Transaction.UseExplicitCheckoutFlow = true
 		})},
-		{"Initiate/isApp", "initiatePaymentV3UsingPOST", initiate(func(r *vipps.InitiateRequest) {
+		{"Initiate/isApp", "initiatePaymentV3UsingPOST", initiateCall(func(r *vipps.InitiateRequest) {
 			r.MerchantInfo.IsApp = true
 			r.MerchantInfo.FallBack = "myapp://vipps/result"
 		})},
-		{"Initiate/regular_payment_type", "initiatePaymentV3UsingPOST", initiate(func(r *vipps.InitiateRequest) {
+		{"Initiate/regular_payment_type", "initiatePaymentV3UsingPOST", initiateCall(func(r *vipps.InitiateRequest) {
 			r.MerchantInfo.PaymentType = vipps.PaymentTypeRegular
 		})},
-		{"Initiate/scope", "initiatePaymentV3UsingPOST", initiate(func(r *vipps.InitiateRequest) {
+		{"Initiate/scope", "initiatePaymentV3UsingPOST", initiateCall(func(r *vipps.InitiateRequest) {
 			r.Transaction.Scope = "address name email birthDate phoneNumber"
 		})},
-		{"Initiate/additionalData", "initiatePaymentV3UsingPOST", initiate(func(r *vipps.InitiateRequest) {
+		{"Initiate/additionalData", "initiatePaymentV3UsingPOST", initiateCall(func(r *vipps.InitiateRequest) {
 			r.Transaction.AdditionalData = vipps.AdditionalData{
 				PassengerName: "FLYER / MARY MS.", AirlineCode: "074", AirlineDesignatorCode: "KL",
 				TicketNumber: "074-5799804843", AgencyInvoiceNumber: "123456",
 			}
 		})},
-		{"Capture/full", "capturePaymentUsingPOST", func(ctx context.Context, c *vipps.Client) error {
-			_, err := c.Capture(ctx, contractOrderID, vipps.CaptureRequest{TransactionText: "Socks on the way! Tracking code: abc-tracking-123"})
-			return err
-		}},
-		{"Capture/partial", "capturePaymentUsingPOST", func(ctx context.Context, c *vipps.Client) error {
-			_, err := c.Capture(ctx, contractOrderID, vipps.CaptureRequest{Amount: 10000, TransactionText: "First parcel shipped", RequestID: "49ca711a-acee-4d01-993b-9487112e1def"})
-			return err
-		}},
-		{"Cancel/plain", "cancelPaymentRequestUsingPUT", func(ctx context.Context, c *vipps.Client) error {
-			_, err := c.Cancel(ctx, contractOrderID, vipps.CancelRequest{TransactionText: "No socks for you!"})
-			return err
-		}},
-		{"Cancel/shouldReleaseRemainingFunds", "cancelPaymentRequestUsingPUT", func(ctx context.Context, c *vipps.Client) error {
-			_, err := c.Cancel(ctx, contractOrderID, vipps.CancelRequest{TransactionText: "No socks for you!", ShouldReleaseRemainingFunds: true})
-			return err
-		}},
-		{"Refund/full", "refundPaymentUsingPOST", func(ctx context.Context, c *vipps.Client) error {
-			_, err := c.Refund(ctx, contractOrderID, vipps.CaptureRequest{TransactionText: "This payment was refunded."})
-			return err
-		}},
-		{"Refund/partial", "refundPaymentUsingPOST", func(ctx context.Context, c *vipps.Client) error {
-			_, err := c.Refund(ctx, contractOrderID, vipps.CaptureRequest{Amount: 5000, TransactionText: "Refund of one sock"})
-			return err
-		}},
+		{"Capture/full", "capturePaymentUsingPOST", captureCall(vipps.CaptureRequest{TransactionText: "Socks on the way! Tracking code: abc-tracking-123"})},
+		{"Capture/partial", "capturePaymentUsingPOST", captureCall(vipps.CaptureRequest{Amount: 10000, TransactionText: "First parcel shipped", RequestID: "49ca711a-acee-4d01-993b-9487112e1def"})},
+		{"Cancel/plain", "cancelPaymentRequestUsingPUT", cancelCall(vipps.CancelRequest{TransactionText: "No socks for you!"})},
+		{"Cancel/shouldReleaseRemainingFunds", "cancelPaymentRequestUsingPUT", cancelCall(vipps.CancelRequest{TransactionText: "No socks for you!", ShouldReleaseRemainingFunds: true})},
+		{"Refund/full", "refundPaymentUsingPOST", refundCall(vipps.CaptureRequest{TransactionText: "This payment was refunded."})},
+		{"Refund/partial", "refundPaymentUsingPOST", refundCall(vipps.CaptureRequest{Amount: 5000, TransactionText: "Refund of one sock"})},
 		{"Details", "getPaymentDetailsUsingGET", func(ctx context.Context, c *vipps.Client) error {
-			_, err := c.Details(ctx, contractOrderID)
+			_, err := c.Details(ctx, exampleOrderID)
 			return err
 		}},
 		{"Status", "getOrderStatusUsingGET", func(ctx context.Context, c *vipps.Client) error {
-			_, err := c.Status(ctx, contractOrderID) //nolint:staticcheck // the deprecated endpoint is still part of the contract
+			_, err := c.Status(ctx, exampleOrderID) //nolint:staticcheck // the deprecated endpoint is still part of the contract
 			return err
 		}},
 		{"Approve", "integrationTestApprovePayment", func(ctx context.Context, c *vipps.Client) error {
-			return c.Approve(ctx, contractOrderID, vipps.ApproveRequest{CustomerPhoneNumber: "91234567", Token: "eyJraWQiOiJqd3RrZXkiLCJhbGciOiJSUzI1NiJ9"})
+			return c.Approve(ctx, exampleOrderID, vipps.ApproveRequest{CustomerPhoneNumber: "91234567", Token: "eyJraWQiOiJqd3RrZXkiLCJhbGciOiJSUzI1NiJ9"})
 		}},
 		{"UploadImage", "postImage", func(ctx context.Context, c *vipps.Client) error {
 			_, err := c.UploadImage(ctx, "socks-orange-123", []byte("\x89PNG\r\n\x1a\n fake image data"))
 			return err
 		}},
 		{"PutCategory/with_image", "putCategoryV2", func(ctx context.Context, c *vipps.Client) error {
-			_, err := c.PutCategory(ctx, vipps.OMEcom, string(contractOrderID), vipps.OrderCategory{Category: vipps.CategoryGeneral, OrderDetailsURL: "https://www.example.com/2486791691483852025", ImageID: "socks-orange-123"})
+			_, err := c.PutCategory(ctx, vipps.OMEcom, string(exampleOrderID), vipps.OrderCategory{Category: vipps.CategoryGeneral, OrderDetailsURL: "https://www.example.com/2486791691483852025", ImageID: "socks-orange-123"})
 			return err
 		}},
 		{"PutCategory/recurring_without_image", "putCategoryV2", func(ctx context.Context, c *vipps.Client) error {
@@ -477,11 +425,11 @@ func contractCases() []struct {
 			return err
 		}},
 		{"AddReceipt", "postReceiptV2", func(ctx context.Context, c *vipps.Client) error {
-			_, err := c.AddReceipt(ctx, vipps.OMEcom, string(contractOrderID), receipt)
+			_, err := c.AddReceipt(ctx, vipps.OMEcom, string(exampleOrderID), receipt)
 			return err
 		}},
 		{"GetOrder", "getOrderV2", func(ctx context.Context, c *vipps.Client) error {
-			_, err := c.GetOrder(ctx, vipps.OMEcom, string(contractOrderID))
+			_, err := c.GetOrder(ctx, vipps.OMEcom, string(exampleOrderID))
 			return err
 		}},
 		{"AccessToken", contractTokenOpID, func(ctx context.Context, c *vipps.Client) error {

@@ -130,7 +130,14 @@ func exampleConfig(baseURL string, hc *http.Client) vipps.Config {
 func newExampleClient(t *testing.T, status int, body []byte) (*vipps.Client, *exampleServer) {
 	t.Helper()
 	s := &exampleServer{token: readExample(t, "token-response-test.json"), status: status, body: body}
-	srv := httptest.NewServer(s)
+	return newOneShotClient(t, s), s
+}
+
+// newOneShotClient starts a server with h and returns a client with
+// exampleConfig that talks to it and does not retry.
+func newOneShotClient(t *testing.T, h http.Handler) *vipps.Client {
+	t.Helper()
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	cfg := exampleConfig(srv.URL, srv.Client())
 	cfg.Retry = vipps.RetryPolicy{MaxAttempts: 1}
@@ -138,7 +145,7 @@ func newExampleClient(t *testing.T, status int, body []byte) (*vipps.Client, *ex
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, s
+	return c
 }
 
 // exampleTime parses an RFC 3339 time for want values.
@@ -175,6 +182,19 @@ func TestDecodeExamples(t *testing.T) {
 	status.TransactionInfo.Status = vipps.OrderStatusReserve
 	status.TransactionInfo.TimeStamp = ts("2018-12-12T11:18:38.246Z")
 	status.TransactionInfo.TransactionID = "5001420062"
+
+	// transaction is the answer to a capture, cancel or refund of
+	// exampleOrderID.
+	transaction := func(amount vipps.Amount, st vipps.TransactionStatus, at vipps.Time, id, text string, summary vipps.TransactionSummary) *vipps.TransactionResponse {
+		return &vipps.TransactionResponse{
+			OrderID:            exampleOrderID,
+			TransactionInfo:    vipps.TransactionInfo{Amount: amount, Status: st, TimeStamp: at, TransactionID: id, TransactionText: text},
+			TransactionSummary: summary,
+		}
+	}
+	partial := transaction(10000, vipps.TransactionCaptured, ts("2018-11-14T15:22:46.736Z"), "5001420058", "First parcel shipped",
+		vipps.TransactionSummary{CapturedAmount: 10000, RemainingAmountToCapture: 10000, RemainingAmountToRefund: 10000})
+	partial.PaymentInstrument = "Mastercard"
 
 	details := func(ctx context.Context, c *vipps.Client) (any, error) { return c.Details(ctx, exampleOrderID) }
 	tests := []struct {
@@ -221,56 +241,30 @@ func TestDecodeExamples(t *testing.T) {
 			call: func(ctx context.Context, c *vipps.Client) (any, error) {
 				return c.Capture(ctx, exampleOrderID, vipps.CaptureRequest{TransactionText: "Socks on the way! Tracking code: abc-tracking-123"})
 			},
-			want: &vipps.TransactionResponse{
-				OrderID: exampleOrderID,
-				TransactionInfo: vipps.TransactionInfo{
-					Amount: 20000, Status: vipps.TransactionCaptured, TimeStamp: ts("2018-11-14T15:22:46.736Z"),
-					TransactionID: "5001420058", TransactionText: "Socks on the way! Tracking code: abc-tracking-123",
-				},
-				TransactionSummary: vipps.TransactionSummary{CapturedAmount: 20000, RemainingAmountToRefund: 20000},
-			},
+			want: transaction(20000, vipps.TransactionCaptured, ts("2018-11-14T15:22:46.736Z"), "5001420058", "Socks on the way! Tracking code: abc-tracking-123",
+				vipps.TransactionSummary{CapturedAmount: 20000, RemainingAmountToRefund: 20000}),
 		},
 		{
 			name: "capture/partial (3.4)", file: "capture-response-partial.json",
 			call: func(ctx context.Context, c *vipps.Client) (any, error) {
 				return c.Capture(ctx, exampleOrderID, vipps.CaptureRequest{Amount: 10000, TransactionText: "First parcel shipped"})
 			},
-			want: &vipps.TransactionResponse{
-				OrderID:           exampleOrderID,
-				PaymentInstrument: "Mastercard",
-				TransactionInfo: vipps.TransactionInfo{
-					Amount: 10000, Status: vipps.TransactionCaptured, TimeStamp: ts("2018-11-14T15:22:46.736Z"),
-					TransactionID: "5001420058", TransactionText: "First parcel shipped",
-				},
-				TransactionSummary: vipps.TransactionSummary{CapturedAmount: 10000, RemainingAmountToCapture: 10000, RemainingAmountToRefund: 10000},
-			},
+			want: partial,
 		},
 		{
 			name: "cancel (4.2)", file: "cancel-response.json",
 			call: func(ctx context.Context, c *vipps.Client) (any, error) {
 				return c.Cancel(ctx, exampleOrderID, vipps.CancelRequest{TransactionText: "No socks for you!"})
 			},
-			want: &vipps.TransactionResponse{
-				OrderID: exampleOrderID,
-				TransactionInfo: vipps.TransactionInfo{
-					Amount: 20000, Status: vipps.TransactionCancelled, TimeStamp: ts("2018-11-14T15:31:10.004Z"),
-					TransactionID: "5001420063", TransactionText: "No socks for you!",
-				},
-			},
+			want: transaction(20000, vipps.TransactionCancelled, ts("2018-11-14T15:31:10.004Z"), "5001420063", "No socks for you!", vipps.TransactionSummary{}),
 		},
 		{
 			name: "cancel/release remaining funds (4.3)", file: "cancel-response-release.json",
 			call: func(ctx context.Context, c *vipps.Client) (any, error) {
 				return c.Cancel(ctx, exampleOrderID, vipps.CancelRequest{TransactionText: "No socks for you!", ShouldReleaseRemainingFunds: true})
 			},
-			want: &vipps.TransactionResponse{
-				OrderID: exampleOrderID,
-				TransactionInfo: vipps.TransactionInfo{
-					Amount: 20000, Status: vipps.TransactionCancelled, TimeStamp: ts("2018-11-14T15:31:10.004Z"),
-					TransactionID: "5001420063", TransactionText: "No socks for you!",
-				},
-				TransactionSummary: vipps.TransactionSummary{CapturedAmount: 10000, RemainingAmountToRefund: 10000},
-			},
+			want: transaction(20000, vipps.TransactionCancelled, ts("2018-11-14T15:31:10.004Z"), "5001420063", "No socks for you!",
+				vipps.TransactionSummary{CapturedAmount: 10000, RemainingAmountToRefund: 10000}),
 		},
 		{
 			// The refund answer says "transaction", not "transactionInfo",
@@ -279,14 +273,8 @@ func TestDecodeExamples(t *testing.T) {
 			call: func(ctx context.Context, c *vipps.Client) (any, error) {
 				return c.Refund(ctx, exampleOrderID, vipps.CaptureRequest{Amount: 20000, TransactionText: "Refund of Vipps socks"})
 			},
-			want: &vipps.TransactionResponse{
-				OrderID: exampleOrderID,
-				TransactionInfo: vipps.TransactionInfo{
-					Amount: 20000, Status: vipps.TransactionRefund, TimeStamp: vipps.Time{Time: time.Date(2018, 11, 14, 15, 23, 2, 286e6, time.UTC)},
-					TransactionID: "5600727726", TransactionText: "Refund of Vipps socks",
-				},
-				TransactionSummary: vipps.TransactionSummary{CapturedAmount: 20000, RefundedAmount: 20000},
-			},
+			want: transaction(20000, vipps.TransactionRefund, vipps.Time{Time: time.Date(2018, 11, 14, 15, 23, 2, 286e6, time.UTC)}, "5600727726", "Refund of Vipps socks",
+				vipps.TransactionSummary{CapturedAmount: 20000, RefundedAmount: 20000}),
 		},
 		{
 			name: "details/captured and refunded (6.1)", file: "details-regular.json", call: details,
@@ -520,6 +508,41 @@ func exampleMinimalInitiate() vipps.InitiateRequest {
 	}
 }
 
+// A clientCall is one client call for a table of cases; initiateCall,
+// captureCall, cancelCall and refundCall make them for exampleOrderID.
+type clientCall = func(ctx context.Context, c *vipps.Client) error
+
+// initiateCall initiates exampleMinimalInitiate changed by edit.
+func initiateCall(edit func(r *vipps.InitiateRequest)) clientCall {
+	return func(ctx context.Context, c *vipps.Client) error {
+		r := exampleMinimalInitiate()
+		edit(&r)
+		_, err := c.Initiate(ctx, r)
+		return err
+	}
+}
+
+func captureCall(r vipps.CaptureRequest) clientCall {
+	return func(ctx context.Context, c *vipps.Client) error {
+		_, err := c.Capture(ctx, exampleOrderID, r)
+		return err
+	}
+}
+
+func cancelCall(r vipps.CancelRequest) clientCall {
+	return func(ctx context.Context, c *vipps.Client) error {
+		_, err := c.Cancel(ctx, exampleOrderID, r)
+		return err
+	}
+}
+
+func refundCall(r vipps.CaptureRequest) clientCall {
+	return func(ctx context.Context, c *vipps.Client) error {
+		_, err := c.Refund(ctx, exampleOrderID, r)
+		return err
+	}
+}
+
 // exampleReceipt is the Go form of the receipt in 14.3.
 func exampleReceipt() vipps.Receipt {
 	return vipps.Receipt{
@@ -591,14 +614,6 @@ func TestRequestExamples(t *testing.T) {
 		r.MerchantInfo.ConsentRemovalPrefix = "https://example.com/vipps/consents"
 		r.MerchantInfo.ShippingDetailsPrefix = "https://example.com/vipps/shipping"
 	}
-	initiate := func(edit func(r *vipps.InitiateRequest)) func(ctx context.Context, c *vipps.Client) error {
-		return func(ctx context.Context, c *vipps.Client) error {
-			r := exampleMinimalInitiate()
-			edit(&r)
-			_, err := c.Initiate(ctx, r)
-			return err
-		}
-	}
 	postman := func(r *vipps.InitiateRequest) {
 		r.CustomerInfo.MobileNumber = "91234567"
 		r.MerchantInfo.AuthToken = authToken
@@ -624,9 +639,9 @@ func TestRequestExamples(t *testing.T) {
 		// answer is the response body; {} when empty.
 		answer string
 	}{
-		{name: "initiate-minimal", example: "initiate-request-minimal.json", call: initiate(func(r *vipps.InitiateRequest) {})},
+		{name: "initiate-minimal", example: "initiate-request-minimal.json", call: initiateCall(func(r *vipps.InitiateRequest) {})},
 		{
-			name: "initiate-postman", example: "initiate-request-postman.json", call: initiate(postman),
+			name: "initiate-postman", example: "initiate-request-postman.json", call: initiateCall(postman),
 			adjust: dropFalseSkipLandingPage,
 		},
 		{
@@ -635,7 +650,7 @@ func TestRequestExamples(t *testing.T) {
 			// says a numeric MSN gets HTTP 500, so the client sends the
 			// string the spec asks for, and no timeStamp.
 			name: "initiate-express-guide", example: "initiate-request-express-guide.json",
-			call: initiate(func(r *vipps.InitiateRequest) {
+			call: initiateCall(func(r *vipps.InitiateRequest) {
 				r.CustomerInfo.MobileNumber = "48059528"
 				r.MerchantInfo = vipps.MerchantInfo{
 					AuthToken:             "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1Ni <snip>",
@@ -659,10 +674,10 @@ func TestRequestExamples(t *testing.T) {
 				delete(field(t, want, "transaction"), "timeStamp")
 			},
 		},
-		{name: "initiate-express", example: "initiate-request-express-clean.json", call: initiate(express)},
+		{name: "initiate-express", example: "initiate-request-express-clean.json", call: initiateCall(express)},
 		{
 			name: "initiate-express-postman", example: "initiate-request-express-postman.json",
-			call: initiate(func(r *vipps.InitiateRequest) {
+			call: initiateCall(func(r *vipps.InitiateRequest) {
 				postman(r)
 				express(r)
 				r.MerchantInfo.StaticShippingDetails = []vipps.ShippingOption{
@@ -673,7 +688,7 @@ func TestRequestExamples(t *testing.T) {
 		},
 		{
 			name: "initiate-scope", example: "initiate-request-scope.json",
-			call: initiate(func(r *vipps.InitiateRequest) {
+			call: initiateCall(func(r *vipps.InitiateRequest) {
 				postman(r)
 				r.Transaction.Scope = "address name email birthDate phoneNumber"
 			}),
@@ -681,7 +696,7 @@ func TestRequestExamples(t *testing.T) {
 		},
 		{
 			name: "initiate-airline", example: "initiate-request-airline.json",
-			call: initiate(func(r *vipps.InitiateRequest) {
+			call: initiateCall(func(r *vipps.InitiateRequest) {
 				r.MerchantInfo.FallBack = "https://example.com/vipps/fallback/acme-shop-123-order123abc"
 				r.Transaction.Amount = 149900
 				r.Transaction.TransactionText = "Flight OSL-AMS"
@@ -694,20 +709,14 @@ func TestRequestExamples(t *testing.T) {
 		{
 			// Full capture: no amount.
 			name: "capture-full", example: "capture-request-full.json",
-			call: func(ctx context.Context, c *vipps.Client) error {
-				_, err := c.Capture(ctx, exampleOrderID, vipps.CaptureRequest{TransactionText: "This transaction was captured.", RequestID: requestID})
-				return err
-			},
+			call: captureCall(vipps.CaptureRequest{TransactionText: "This transaction was captured.", RequestID: requestID}),
 		},
 		{
 			// The guide allows "amount": 0 for a full capture; the client
 			// leaves the amount out instead, which means the same and does
 			// not trip the spec's minimum of 100.
 			name: "capture-full-zero", example: "capture-request-full-zero.json",
-			call: func(ctx context.Context, c *vipps.Client) error {
-				_, err := c.Capture(ctx, exampleOrderID, vipps.CaptureRequest{Amount: 0, TransactionText: "Socks on the way! Tracking code: abc-tracking-123", RequestID: requestID})
-				return err
-			},
+			call: captureCall(vipps.CaptureRequest{Amount: 0, TransactionText: "Socks on the way! Tracking code: abc-tracking-123", RequestID: requestID}),
 			adjust: func(t *testing.T, want any) {
 				tx := field(t, want, "transaction")
 				if tx["amount"] != 0.0 {
@@ -718,38 +727,23 @@ func TestRequestExamples(t *testing.T) {
 		},
 		{
 			name: "capture-amount", example: "capture-request-amount.json",
-			call: func(ctx context.Context, c *vipps.Client) error {
-				_, err := c.Capture(ctx, exampleOrderID, vipps.CaptureRequest{Amount: 20000, TransactionText: "Socks on the way! Tracking code: abc-tracking-123", RequestID: requestID})
-				return err
-			},
+			call: captureCall(vipps.CaptureRequest{Amount: 20000, TransactionText: "Socks on the way! Tracking code: abc-tracking-123", RequestID: requestID}),
 		},
 		{
 			name: "cancel", example: "cancel-request.json",
-			call: func(ctx context.Context, c *vipps.Client) error {
-				_, err := c.Cancel(ctx, exampleOrderID, vipps.CancelRequest{TransactionText: "No socks for you!"})
-				return err
-			},
+			call: cancelCall(vipps.CancelRequest{TransactionText: "No socks for you!"}),
 		},
 		{
 			name: "cancel-release", example: "cancel-request-release.json",
-			call: func(ctx context.Context, c *vipps.Client) error {
-				_, err := c.Cancel(ctx, exampleOrderID, vipps.CancelRequest{TransactionText: "No socks for you!", ShouldReleaseRemainingFunds: true})
-				return err
-			},
+			call: cancelCall(vipps.CancelRequest{TransactionText: "No socks for you!", ShouldReleaseRemainingFunds: true}),
 		},
 		{
 			name: "refund-amount", example: "refund-request-amount.json",
-			call: func(ctx context.Context, c *vipps.Client) error {
-				_, err := c.Refund(ctx, exampleOrderID, vipps.CaptureRequest{Amount: 20000, TransactionText: "Refund of Vipps socks", RequestID: requestID})
-				return err
-			},
+			call: refundCall(vipps.CaptureRequest{Amount: 20000, TransactionText: "Refund of Vipps socks", RequestID: requestID}),
 		},
 		{
 			name: "refund-full", example: "refund-request-full.json",
-			call: func(ctx context.Context, c *vipps.Client) error {
-				_, err := c.Refund(ctx, exampleOrderID, vipps.CaptureRequest{TransactionText: "This payment was refunded.", RequestID: requestID})
-				return err
-			},
+			call: refundCall(vipps.CaptureRequest{TransactionText: "This payment was refunded.", RequestID: requestID}),
 		},
 		{
 			name: "approve", example: "approve-request.json",

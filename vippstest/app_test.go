@@ -64,15 +64,7 @@ func (b *browser) do(method, target string, form url.Values, headers ...string) 
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := b.hc.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", method, target, err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
+	res, raw := send(b.t, b.hc, req)
 	return resp{status: res.StatusCode, header: res.Header, body: string(raw)}
 }
 

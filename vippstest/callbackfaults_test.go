@@ -14,11 +14,7 @@ import (
 // injectCallback adds a callback fault or fails the test.
 func injectCallback(t *testing.T, srv *vippstest.Server, f vippstest.CallbackFault) string {
 	t.Helper()
-	id, err := srv.Sim.InjectCallbackFault(f)
-	if err != nil {
-		t.Fatalf("InjectCallbackFault(%+v) = %v", f, err)
-	}
-	return id
+	return mustInject(t, "InjectCallbackFault", srv.Sim.InjectCallbackFault, f)
 }
 
 // callbackShop is a simulator whose payments call back to a sink.

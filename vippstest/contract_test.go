@@ -222,12 +222,15 @@ func (r *contractRecorder) RoundTrip(req *http.Request) (*http.Response, error) 
 	return resp, nil
 }
 
-func (r *contractRecorder) take() []contractPair {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	p := r.pairs
-	r.pairs = nil
-	return p
+func (r *contractRecorder) take() []contractPair { return takeAll(&r.mu, &r.pairs) }
+
+// takeAll returns what *s holds and empties it, under mu.
+func takeAll[T any](mu *sync.Mutex, s *[]T) []T {
+	mu.Lock()
+	defer mu.Unlock()
+	out := *s
+	*s = nil
+	return out
 }
 
 // check validates one exchange and returns the operation it belongs to.
@@ -471,13 +474,7 @@ func (m *contractMerchant) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-func (m *contractMerchant) take() []contractHit {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	h := m.hits
-	m.hits = nil
-	return h
-}
+func (m *contractMerchant) take() []contractHit { return takeAll(&m.mu, &m.hits) }
 
 // contractEnv is one scenario's simulator, merchant and recording clients.
 type contractEnv struct {
@@ -486,7 +483,7 @@ type contractEnv struct {
 	c        *vipps.Client // for srv.Merchant
 	rec      *contractRecorder
 	merchant string // the merchant server's base URL
-	token    string // a valid access token for srv.Merchant, for raw calls
+	plain    *raw   // raw calls as srv.Merchant through rec; see plainHTTP
 }
 
 // contractAuthToken is the merchant's authToken on most payments.
@@ -579,43 +576,25 @@ func (e *contractEnv) must(what string, err error) {
 	}
 }
 
+// plainHTTP returns the raw caller for srv.Merchant, with a valid access
+// token, whose requests go through rec.
+func (e *contractEnv) plainHTTP() *raw {
+	e.t.Helper()
+	if e.plain == nil {
+		at, err := e.c.AccessToken(e.t.Context())
+		e.must("AccessToken", err)
+		e.plain = &raw{t: e.t, srv: e.srv, m: e.srv.Merchant, token: at.AccessToken.Reveal(), hc: &http.Client{Transport: e.rec}}
+	}
+	return e.plain
+}
+
 // raw sends a request the client would not, with srv.Merchant's valid
 // credentials unless headers (name, value pairs; "" deletes) say otherwise,
 // and returns the status.
 func (e *contractEnv) raw(method, path, body string, headers ...string) int {
 	e.t.Helper()
-	if e.token == "" {
-		at, err := e.c.AccessToken(e.t.Context())
-		e.must("AccessToken", err)
-		e.token = at.AccessToken.Reveal()
-	}
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(e.t.Context(), method, e.srv.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+e.token)
-	req.Header.Set("Ocp-Apim-Subscription-Key", e.srv.Merchant.SubscriptionKey)
-	req.Header.Set("Merchant-Serial-Number", string(e.srv.Merchant.MSN))
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		if headers[i+1] == "" {
-			req.Header.Del(headers[i])
-		} else {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-	}
-	resp, err := (&http.Client{Transport: e.rec}).Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	status, _ := e.plainHTTP().do(method, path, body, headers...)
+	return status
 }
 
 // wantRaw checks the status of a raw request.
@@ -672,7 +651,7 @@ func contractScenarios() []contractScenario {
 			e.reserve("contract-auth-1", 20000)
 			const details = "/ecomm/v2/payments/contract-auth-1/details"
 			e.wantRaw(http.StatusUnauthorized, "GET", details, "", "Authorization", "")
-			e.wantRaw(http.StatusUnauthorized, "GET", details, "", "Authorization", e.token) // no "Bearer "
+			e.wantRaw(http.StatusUnauthorized, "GET", details, "", "Authorization", e.plainHTTP().token) // no "Bearer "
 			e.wantRaw(http.StatusUnauthorized, "GET", details, "", "Authorization", "Bearer not-a-token")
 			e.wantRaw(http.StatusUnauthorized, "GET", details, "", "Ocp-Apim-Subscription-Key", "")
 			e.wantRaw(http.StatusUnauthorized, "GET", details, "", "Ocp-Apim-Subscription-Key", "not-a-key")

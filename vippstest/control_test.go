@@ -20,12 +20,7 @@ func control(t *testing.T, srv *vippstest.Server, method, path, body string, out
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := send(t, http.DefaultClient, req)
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
 			t.Fatalf("%s %s = %d %s: %v", method, path, resp.StatusCode, b, err)

@@ -27,6 +27,17 @@ func newExampleClient(url string) *vipps.Client {
 	return c
 }
 
+// startExample starts a simulator as Example does and returns it with a
+// client for the default merchant and a func that stops both.
+func startExample() (*vippstest.Simulator, *vipps.Client, func()) {
+	sim, err := vippstest.New(vippstest.Config{HTTPClient: vippstest.LoopbackClient()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	return sim, newExampleClient(srv.URL), func() { srv.Close(); sim.Close() }
+}
+
 // A payment from initiate to capture, with the simulator acting as the user.
 func Example() {
 	sim, err := vippstest.New(vippstest.Config{HTTPClient: vippstest.LoopbackClient()})
@@ -75,17 +86,11 @@ func Example() {
 // A payment nobody approves times out after 10 minutes of the simulator's
 // clock.
 func ExampleSimulator_Advance() {
-	sim, err := vippstest.New(vippstest.Config{HTTPClient: vippstest.LoopbackClient()})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer sim.Close()
-	srv := httptest.NewServer(sim)
-	defer srv.Close()
+	sim, client, stop := startExample()
+	defer stop()
 
 	ctx := context.Background()
-	client := newExampleClient(srv.URL)
-	_, err = client.Initiate(ctx, vipps.InitiateRequest{
+	_, err := client.Initiate(ctx, vipps.InitiateRequest{
 		MerchantInfo: vipps.MerchantInfo{CallbackPrefix: "https://shop.example/vipps", FallBack: "https://shop.example/return"},
 		Transaction:  vipps.InitiateTransaction{OrderID: "acme-timeout-1", Amount: 20000, TransactionText: "Socks"},
 	})

@@ -3,7 +3,6 @@ package vippstest_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -18,9 +17,16 @@ import (
 // inject adds a fault or fails the test.
 func inject(t *testing.T, srv *vippstest.Server, f vippstest.Fault) string {
 	t.Helper()
-	id, err := srv.Sim.InjectFault(f)
+	return mustInject(t, "InjectFault", srv.Sim.InjectFault, f)
+}
+
+// mustInject calls add (named name) with f and returns the fault's id, or
+// fails the test.
+func mustInject[F any](t *testing.T, name string, add func(F) (string, error), f F) string {
+	t.Helper()
+	id, err := add(f)
 	if err != nil {
-		t.Fatalf("InjectFault(%+v) = %v", f, err)
+		t.Fatalf("%s(%+v) = %v", name, f, err)
 	}
 	return id
 }
@@ -429,31 +435,8 @@ func TestFaultShapes(t *testing.T) {
 // doHeader is do with the answer's header.
 func (r *raw) doHeader(method, path string) (int, http.Header, []byte) {
 	r.t.Helper()
-	var header http.Header
-	status, body := r.doWith(method, path, func(resp *http.Response) { header = resp.Header })
-	return status, header, body
-}
-
-func (r *raw) doWith(method, path string, see func(*http.Response)) (int, []byte) {
-	r.t.Helper()
-	req, err := http.NewRequestWithContext(r.t.Context(), method, r.srv.URL+path, nil)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+r.token)
-	req.Header.Set("Ocp-Apim-Subscription-Key", r.m.SubscriptionKey)
-	req.Header.Set("Merchant-Serial-Number", string(r.m.MSN))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		r.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	see(resp)
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return resp.StatusCode, b
+	resp, body := r.send(method, path, "")
+	return resp.StatusCode, resp.Header, body
 }
 
 // TestFaultNotOnControlAPI: a fault that matches everything leaves the

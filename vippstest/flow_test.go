@@ -19,6 +19,26 @@ func entry(op vipps.Operation, amount vipps.Amount, text, txID string, at time.T
 		TransactionID: txID, TimeStamp: vipps.Time{Time: at}, RequestID: requestID}
 }
 
+// transaction is the answer to a capture, cancel or refund.
+func transaction(id vipps.OrderID, amount vipps.Amount, st vipps.TransactionStatus, at time.Time, txID, text string, summary vipps.TransactionSummary) *vipps.TransactionResponse {
+	return &vipps.TransactionResponse{
+		OrderID:            id,
+		TransactionInfo:    vipps.TransactionInfo{Amount: amount, Status: st, TimeStamp: vipps.Time{Time: at}, TransactionID: txID, TransactionText: text},
+		TransactionSummary: summary,
+	}
+}
+
+// wantTransaction checks the answer of the call what.
+func wantTransaction(t *testing.T, what string, got *vipps.TransactionResponse, err error, want *vipps.TransactionResponse) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s = %v", what, err)
+	}
+	if diff := cmp.Diff(want, got, timeEqual); diff != "" {
+		t.Fatalf("%s (-want +got):\n%s", what, diff)
+	}
+}
+
 func details(t *testing.T, c *vipps.Client, id vipps.OrderID) *vipps.PaymentDetails {
 	t.Helper()
 	d, err := c.Details(t.Context(), id)
@@ -54,35 +74,13 @@ func TestRegularFlowToRefund(t *testing.T) {
 	}
 	srv.Sim.Advance(time.Minute)
 	capt, err := c.Capture(ctx, id, vipps.CaptureRequest{TransactionText: "Socks on the way! Tracking code: abc-tracking-123", RequestID: "cap-1"})
-	if err != nil {
-		t.Fatalf("Capture = %v", err)
-	}
-	wantCapture := &vipps.TransactionResponse{
-		OrderID: id,
-		TransactionInfo: vipps.TransactionInfo{Amount: 20000, Status: vipps.TransactionCaptured,
-			TimeStamp: vipps.Time{Time: start.Add(77 * time.Second)}, TransactionID: "5000000002",
-			TransactionText: "Socks on the way! Tracking code: abc-tracking-123"},
-		TransactionSummary: sum(20000, 0, 0, 20000),
-	}
-	if diff := cmp.Diff(wantCapture, capt, timeEqual); diff != "" {
-		t.Fatalf("Capture (-want +got):\n%s", diff)
-	}
+	wantTransaction(t, "Capture", capt, err, transaction(id, 20000, vipps.TransactionCaptured, start.Add(77*time.Second), "5000000002",
+		"Socks on the way! Tracking code: abc-tracking-123", sum(20000, 0, 0, 20000)))
 
 	srv.Sim.Advance(16 * time.Second)
 	ref, err := c.Refund(ctx, id, vipps.CaptureRequest{TransactionText: "Refund of Vipps socks", RequestID: "ref-1"})
-	if err != nil {
-		t.Fatalf("Refund = %v", err)
-	}
-	wantRefund := &vipps.TransactionResponse{
-		OrderID: id,
-		TransactionInfo: vipps.TransactionInfo{Amount: 20000, Status: vipps.TransactionRefund,
-			TimeStamp: vipps.Time{Time: start.Add(93 * time.Second)}, TransactionID: "5000000003",
-			TransactionText: "Refund of Vipps socks"},
-		TransactionSummary: sum(20000, 0, 20000, 0),
-	}
-	if diff := cmp.Diff(wantRefund, ref, timeEqual); diff != "" {
-		t.Fatalf("Refund (-want +got):\n%s", diff)
-	}
+	wantTransaction(t, "Refund", ref, err, transaction(id, 20000, vipps.TransactionRefund, start.Add(93*time.Second), "5000000003",
+		"Refund of Vipps socks", sum(20000, 0, 20000, 0)))
 
 	summary := sum(20000, 0, 20000, 0)
 	summary.BankIdentificationNumber = 492560
@@ -108,18 +106,8 @@ func TestRegularFlowToVoid(t *testing.T) {
 	reserve(t, c, id, 20000)
 	srv.Sim.Advance(time.Minute)
 	res, err := c.Cancel(t.Context(), id, vipps.CancelRequest{TransactionText: "No socks for you!"})
-	if err != nil {
-		t.Fatalf("Cancel = %v", err)
-	}
-	want := &vipps.TransactionResponse{
-		OrderID: id,
-		TransactionInfo: vipps.TransactionInfo{Amount: 20000, Status: vipps.TransactionCancelled,
-			TimeStamp: vipps.Time{Time: start.Add(time.Minute)}, TransactionID: "5000000002", TransactionText: "No socks for you!"},
-		TransactionSummary: sum(0, 0, 0, 0),
-	}
-	if diff := cmp.Diff(want, res, timeEqual); diff != "" {
-		t.Fatalf("Cancel (-want +got):\n%s", diff)
-	}
+	wantTransaction(t, "Cancel", res, err, transaction(id, 20000, vipps.TransactionCancelled, start.Add(time.Minute), "5000000002",
+		"No socks for you!", sum(0, 0, 0, 0)))
 	d := details(t, c, id)
 	gotOps := ops(d)
 	if diff := cmp.Diff([]vipps.Operation{"VOID", "RESERVE", "INITIATE"}, gotOps); diff != "" {
@@ -483,14 +471,11 @@ func TestExpressCheckout(t *testing.T) {
 	srv := newServer(t)
 	c := srv.Client
 	const id = "express-1"
-	req := regular(id, 20000)
+	req := expressOrder(id, 20000,
+		vipps.ShippingOption{IsDefault: false, Priority: 1, ShippingCost: 99, ShippingMethod: "Posten Servicepakke", ShippingMethodID: "posten"},
+		vipps.ShippingOption{IsDefault: true, Priority: 2, ShippingCost: 109.99, ShippingMethod: "Home delivery", ShippingMethodID: "home"},
+	)
 	req.MerchantInfo.CallbackPrefix = cbs.start(t)
-	req.MerchantInfo.PaymentType = vipps.PaymentTypeExpress
-	req.MerchantInfo.ConsentRemovalPrefix = "https://shop.example/vipps"
-	req.MerchantInfo.StaticShippingDetails = []vipps.ShippingOption{
-		{IsDefault: false, Priority: 1, ShippingCost: 99, ShippingMethod: "Posten Servicepakke", ShippingMethodID: "posten"},
-		{IsDefault: true, Priority: 2, ShippingCost: 109.99, ShippingMethod: "Home delivery", ShippingMethodID: "home"},
-	}
 	res := initiate(t, c, req)
 	err := c.Approve(t.Context(), id, vipps.ApproveRequest{CustomerPhoneNumber: "91234567", Token: res.Token()})
 	wantVippsError(t, "force approve of express", err, http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed)
@@ -532,11 +517,7 @@ func TestExpressCheckout(t *testing.T) {
 	}
 
 	t.Run("dynamic shipping with an unreachable merchant", func(t *testing.T) {
-		req := regular("express-2", 20000)
-		req.MerchantInfo.PaymentType = vipps.PaymentTypeExpress
-		req.MerchantInfo.ConsentRemovalPrefix = "https://shop.example/vipps"
-		req.MerchantInfo.ShippingDetailsPrefix = "https://shop.example/vipps"
-		initiate(t, c, req)
+		initiate(t, c, expressOrder("express-2", 20000))
 		if err := srv.Sim.Approve("express-2", ""); !errors.Is(err, vippstest.ErrShipping) {
 			t.Errorf("Approve = %v, want ErrShipping", err)
 		}
@@ -551,13 +532,8 @@ func TestExpressAddsShipping(t *testing.T) {
 	srv := newServer(t, func(c *vippstest.Config) { c.ExpressAddsShipping = true })
 	c := srv.Client
 	const id = "express-ship"
-	req := regular(id, 20000)
+	req := expressOrder(id, 20000, vipps.ShippingOption{IsDefault: true, Priority: 1, ShippingCost: 109.99, ShippingMethod: "Home delivery", ShippingMethodID: "home"})
 	req.MerchantInfo.CallbackPrefix = cbs.start(t)
-	req.MerchantInfo.PaymentType = vipps.PaymentTypeExpress
-	req.MerchantInfo.ConsentRemovalPrefix = "https://shop.example/vipps"
-	req.MerchantInfo.StaticShippingDetails = []vipps.ShippingOption{
-		{IsDefault: true, Priority: 1, ShippingCost: 109.99, ShippingMethod: "Home delivery", ShippingMethodID: "home"},
-	}
 	initiate(t, c, req)
 	approveHook(t, srv, id)
 	const total = 20000 + 10999

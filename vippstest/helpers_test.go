@@ -48,6 +48,21 @@ func regular(id vipps.OrderID, amount vipps.Amount) vipps.InitiateRequest {
 	}
 }
 
+// expressOrder is regular as an express payment with these static
+// shipping options, or with dynamic shipping when there are none; consent
+// removals and shippingDetails go to https://shop.example/vipps.
+func expressOrder(id vipps.OrderID, amount vipps.Amount, opts ...vipps.ShippingOption) vipps.InitiateRequest {
+	req := regular(id, amount)
+	req.MerchantInfo.PaymentType = vipps.PaymentTypeExpress
+	req.MerchantInfo.ConsentRemovalPrefix = "https://shop.example/vipps"
+	if len(opts) == 0 {
+		req.MerchantInfo.ShippingDetailsPrefix = "https://shop.example/vipps"
+	} else {
+		req.MerchantInfo.StaticShippingDetails = opts
+	}
+	return req
+}
+
 func initiate(t *testing.T, c *vipps.Client, req vipps.InitiateRequest) *vipps.InitiateResponse {
 	t.Helper()
 	res, err := c.Initiate(t.Context(), req)
@@ -97,6 +112,7 @@ type raw struct {
 	srv   *vippstest.Server
 	m     vippstest.Merchant
 	token string
+	hc    *http.Client // nil means http.DefaultClient
 }
 
 func newRaw(t *testing.T, srv *vippstest.Server) *raw {
@@ -123,6 +139,13 @@ func newRawFor(t *testing.T, srv *vippstest.Server, m vippstest.Merchant) *raw {
 // defaults; an empty value removes the header.
 func (r *raw) do(method, path, body string, headers ...string) (int, []byte) {
 	r.t.Helper()
+	resp, b := r.send(method, path, body, headers...)
+	return resp.StatusCode, b
+}
+
+// send is do with the whole answer; its body is read and closed.
+func (r *raw) send(method, path, body string, headers ...string) (*http.Response, []byte) {
+	r.t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -144,16 +167,27 @@ func (r *raw) do(method, path, body string, headers ...string) (int, []byte) {
 			req.Header.Set(headers[i], headers[i+1])
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	hc := r.hc
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	return send(r.t, hc, req)
+}
+
+// send sends req with hc and returns the answer and its whole body, or
+// fails the test.
+func send(t *testing.T, hc *http.Client, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := hc.Do(req)
 	if err != nil {
-		r.t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		r.t.Fatal(err)
+		t.Fatal(err)
 	}
-	return resp.StatusCode, b
+	return resp, b
 }
 
 // errorArray decodes an eCom error array.

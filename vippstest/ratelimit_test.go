@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -281,18 +280,7 @@ func TestRateLimitWire(t *testing.T) {
 		r.do("POST", "/ecomm/v2/payments", body)
 	}
 	srv.Sim.Advance(15 * time.Second)
-	req, err := http.NewRequestWithContext(t.Context(), "POST", srv.URL+"/ecomm/v2/payments", strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+r.token)
-	req.Header.Set("Ocp-Apim-Subscription-Key", r.m.SubscriptionKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	got, _ := io.ReadAll(resp.Body)
+	resp, got := r.send("POST", "/ecomm/v2/payments", body, "Merchant-Serial-Number", "", "Content-Type", "")
 	if resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("third initiate = %d %s, want 429", resp.StatusCode, got)
 	}
