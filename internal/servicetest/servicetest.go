@@ -271,14 +271,7 @@ func (e *Env) In(t testing.TB) *Env {
 func (e *Env) NewPoller(owner string, opts ...func(*poller.Config)) *poller.Poller {
 	e.T.Helper()
 	cfg := poller.Config{Store: e.Store, Service: e.Service, Owner: owner, Now: e.Clock.Now}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	p, err := poller.New(cfg)
-	if err != nil {
-		e.T.Fatalf("poller.New: %v", err)
-	}
-	return p
+	return configured(e.T, "poller.New", poller.New, cfg, opts)
 }
 
 // NewOutbox returns an Outbox of the service and store, named owner in
@@ -286,14 +279,21 @@ func (e *Env) NewPoller(owner string, opts ...func(*poller.Config)) *poller.Poll
 func (e *Env) NewOutbox(owner string, opts ...func(*poller.OutboxConfig)) *poller.Outbox {
 	e.T.Helper()
 	cfg := poller.OutboxConfig{Store: e.Store, Service: e.Service, Owner: owner, Now: e.Clock.Now}
+	return configured(e.T, "poller.NewOutbox", poller.NewOutbox, cfg, opts)
+}
+
+// configured applies opts to cfg and returns what newFn, named name in a
+// failure, makes of it; an error ends the test.
+func configured[C, T any](t testing.TB, name string, newFn func(C) (T, error), cfg C, opts []func(*C)) T {
+	t.Helper()
 	for _, o := range opts {
 		o(&cfg)
 	}
-	o, err := poller.NewOutbox(cfg)
+	v, err := newFn(cfg)
 	if err != nil {
-		e.T.Fatalf("poller.NewOutbox: %v", err)
+		t.Fatalf("%s: %v", name, err)
 	}
-	return o
+	return v
 }
 
 // Poll checks the payments due, once, with the Env's Poller (owner
