@@ -408,7 +408,9 @@ func (e *Env) WaitState(id vipps.OrderID, want payment.State) *payment.Payment {
 	return e.WaitFor(id, "state "+string(want), func(p *payment.Payment, _ []payment.Event) bool { return p.State == want })
 }
 
-// Logs is what an Env's Logger wrote. It is safe for concurrent use.
+// Logs is what an Env's Logger wrote, or what any writer a test reads while
+// another goroutine writes (a command's output). It is safe for concurrent
+// use.
 type Logs struct {
 	mu sync.Mutex
 	b  bytes.Buffer
