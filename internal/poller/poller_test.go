@@ -459,11 +459,11 @@ func TestRunAfterCtxEnded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl, err := poller.New(poller.Config{Store: cs, Service: svc, Owner: "a", Now: e.clock.Now})
+	pl, err := poller.New(poller.Config{Store: cs, Service: svc, Owner: "a", Loop: poller.Loop{Now: e.clock.Now}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ob, err := poller.NewOutbox(poller.OutboxConfig{Store: cs, Service: svc, Owner: "a", Now: e.clock.Now})
+	ob, err := poller.NewOutbox(poller.OutboxConfig{Store: cs, Service: svc, Owner: "a", Loop: poller.Loop{Now: e.clock.Now}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -270,7 +270,7 @@ func (e *Env) In(t testing.TB) *Env {
 // Env's clock, with opts applied to its configuration.
 func (e *Env) NewPoller(owner string, opts ...func(*poller.Config)) *poller.Poller {
 	e.T.Helper()
-	cfg := poller.Config{Store: e.Store, Service: e.Service, Owner: owner, Now: e.Clock.Now}
+	cfg := poller.Config{Store: e.Store, Service: e.Service, Owner: owner, Loop: poller.Loop{Now: e.Clock.Now}}
 	return configured(e.T, "poller.New", poller.New, cfg, opts)
 }
 
@@ -278,7 +278,7 @@ func (e *Env) NewPoller(owner string, opts ...func(*poller.Config)) *poller.Poll
 // leases, on the Env's clock, with opts applied to its configuration.
 func (e *Env) NewOutbox(owner string, opts ...func(*poller.OutboxConfig)) *poller.Outbox {
 	e.T.Helper()
-	cfg := poller.OutboxConfig{Store: e.Store, Service: e.Service, Owner: owner, Now: e.Clock.Now}
+	cfg := poller.OutboxConfig{Store: e.Store, Service: e.Service, Owner: owner, Loop: poller.Loop{Now: e.Clock.Now}}
 	return configured(e.T, "poller.NewOutbox", poller.NewOutbox, cfg, opts)
 }
 
