@@ -310,13 +310,14 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (app *serv
 	}
 	go func() { app.served <- app.srv.Serve(ln) }()
 
-	pl, err := poller.New(poller.Config{Store: st, Service: app.svc, Owner: f.replica, Logger: log, Observe: app.metrics.Poll, Drain: f.grace})
+	pl, err := poller.New(poller.Config{Store: st, Service: app.svc, Owner: f.replica, Observe: app.metrics.Poll,
+		Loop: poller.Loop{Logger: log, Drain: f.grace}})
 	if err != nil {
 		return nil, err
 	}
 	ob, err := poller.NewOutbox(poller.OutboxConfig{Store: st, Service: app.svc, Owner: f.replica, WebhookURL: f.webhookURL,
 		WebhookSecret: vipps.Secret(f.webhookSecret), PreviousWebhookSecrets: previousSecrets(f.webhookPrevious),
-		Logger: log, Observe: app.metrics.TaskAttempt, Drain: f.grace})
+		Observe: app.metrics.TaskAttempt, Loop: poller.Loop{Logger: log, Drain: f.grace}})
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,52 +12,18 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/internal/servicetest"
 	"github.com/vippskit/vipps/vippstest"
 )
-
-// simOutput is a buffer the command writes while the test reads it.
-type simOutput struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (o *simOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
-
-func (o *simOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
 
 var simURL = regexp.MustCompile(`listening on (http://\S+)`)
 
 func TestSimServesUntilCancelled(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var stdout, stderr simOutput
-	getenv := func(k string) string { return map[string]string{"VIPPS_SIM_ADDR": "127.0.0.1:0"}[k] }
-	e := &env{getenv: getenv, stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr}
-	done := make(chan error, 1)
-	go func() { done <- runSim(ctx, e, nil) }()
-
-	var base string
-	for deadline := time.Now().Add(5 * time.Second); base == ""; time.Sleep(5 * time.Millisecond) {
-		if m := simURL.FindStringSubmatch(stdout.String()); m != nil {
-			base = m[1]
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("sim printed no URL: %q %q", stdout.String(), stderr.String())
-		}
-	}
+	base, stdout, stderr, stop := startSim(t, nil)
 	m := vippstest.DefaultMerchant()
 	for _, want := range []string{"VIPPS_BASE_URL=" + base, "VIPPS_MSN=" + string(m.MSN), "VIPPS_CLIENT_ID=" + m.ClientID,
 		"VIPPS_CLIENT_SECRET=" + m.ClientSecret, "VIPPS_SUBSCRIPTION_KEY=" + m.SubscriptionKey} {
@@ -85,14 +50,8 @@ func TestSimServesUntilCancelled(t *testing.T) {
 		t.Errorf("request log %q lacks the token request", stderr.String())
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("runSim after cancel = %v, want nil", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("runSim did not stop after cancel")
+	if err := stop(); err != nil {
+		t.Fatalf("runSim after cancel = %v, want nil", err)
 	}
 	if _, err := http.Get(base + "/_sim/clock"); err == nil {
 		t.Error("the server still answers after shutdown")
@@ -153,10 +112,10 @@ func TestSimFlags(t *testing.T) {
 
 // startSim runs the sim command until the returned stop is called, and
 // returns its base URL and output.
-func startSim(t *testing.T, vars map[string]string, args ...string) (base string, stdout, stderr *simOutput, stop func() error) {
+func startSim(t *testing.T, vars map[string]string, args ...string) (base string, stdout, stderr *servicetest.Logs, stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
-	stdout, stderr = &simOutput{}, &simOutput{}
+	stdout, stderr = &servicetest.Logs{}, &servicetest.Logs{}
 	getenv := func(k string) string {
 		if k == "VIPPS_SIM_ADDR" {
 			return "127.0.0.1:0"

@@ -50,31 +50,26 @@ func New(cfg Config) *Metrics {
 	m := &Metrics{
 		callbackPath: cmp.Or(cfg.CallbackPath, payment.DefaultCallbackPath),
 		reg:          prometheus.NewRegistry(),
-		vippsRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vippskit_vipps_requests_total",
-			Help: "Requests to Vipps by endpoint and HTTP status (\"error\" when no answer came).",
-		}, []string{"endpoint", "code"}),
+		vippsRequests: counter("vippskit_vipps_requests_total",
+			"Requests to Vipps by endpoint and HTTP status (\"error\" when no answer came).", "endpoint", "code"),
 		vippsDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "vippskit_vipps_request_duration_seconds",
 			Help:    "Latency of requests to Vipps by endpoint.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"endpoint"}),
-		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vippskit_http_requests_total",
-			Help: "Requests to the service by route group (api, callback, return, admin, shop, other) and status.",
-		}, []string{"route", "code"}),
-		tasks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vippskit_task_attempts_total",
-			Help: "Delivery attempts of webhooks and receipts by outcome.",
-		}, []string{"kind", "outcome"}),
-		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "vippskit_polls_total",
-			Help: "Payment checks by the poller by outcome.",
-		}, []string{"outcome"}),
+		httpRequests: counter("vippskit_http_requests_total",
+			"Requests to the service by route group (api, callback, return, admin, shop, other) and status.", "route", "code"),
+		tasks: counter("vippskit_task_attempts_total", "Delivery attempts of webhooks and receipts by outcome.", "kind", "outcome"),
+		polls: counter("vippskit_polls_total", "Payment checks by the poller by outcome.", "outcome"),
 	}
 	m.reg.MustRegister(m.vippsRequests, m.vippsDuration, m.httpRequests, m.tasks, m.polls,
 		&stats{st: cfg.Stats}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// counter is a counter vector named name, with help and labels.
+func counter(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
 }
 
 // Handler serves the metrics.

@@ -142,7 +142,8 @@ func BenchmarkLostCallbacks(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	pl, err := poller.New(poller.Config{Store: e.store, Service: e.svc, Owner: "bench", Now: e.clock.Now, Interval: 50 * time.Millisecond})
+	pl, err := poller.New(poller.Config{Store: e.store, Service: e.svc, Owner: "bench",
+		Loop: poller.Loop{Now: e.clock.Now, Interval: 50 * time.Millisecond}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,7 +1,9 @@
 package payment
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/vippskit/vipps"
@@ -100,6 +102,47 @@ type Store interface {
 
 	// Tasks returns the payment's tasks, oldest first, each with its Log.
 	Tasks(ctx context.Context, id vipps.OrderID) ([]*Task, error)
+}
+
+// SortLeased puts payments in the order Store.Lease returns them: earliest
+// NextCheckAt first, then by OrderID.
+func SortLeased(ps []*Payment) {
+	slices.SortFunc(ps, func(a, b *Payment) int {
+		return cmp.Or(a.NextCheckAt.Compare(b.NextCheckAt), cmp.Compare(a.OrderID, b.OrderID))
+	})
+}
+
+// SortLeasedTasks puts tasks in the order Store.LeaseTasks returns them:
+// oldest NextAttemptAt first, then by ID.
+func SortLeasedTasks(ts []*Task) {
+	slices.SortFunc(ts, func(a, b *Task) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+	})
+}
+
+// TaskUpdatedAt is the time Store.UpdateTask stores as the task's
+// UpdatedAt: attempt.At, or the current time when there is no attempt or
+// it has no time.
+func TaskUpdatedAt(attempt *TaskAttempt) time.Time {
+	if attempt != nil && !attempt.At.IsZero() {
+		return attempt.At
+	}
+	return time.Now()
+}
+
+// AppendTaskRow adds one row of tasks joined with their attempts, ordered
+// by task and then attempt, to ts: t if it is a task not seen yet, and
+// attempt, if not nil, to the log of the last task. Store.Tasks reads
+// tasks and logs in one query this way.
+func AppendTaskRow(ts []*Task, t *Task, attempt *TaskAttempt) []*Task {
+	if n := len(ts); n == 0 || ts[n-1].ID != t.ID {
+		ts = append(ts, t)
+	}
+	if attempt != nil {
+		last := ts[len(ts)-1]
+		last.Log = append(last.Log, *attempt)
+	}
+	return ts
 }
 
 // OpResumeAfter is how long an operation may stay pending before the poller

@@ -131,10 +131,7 @@ func TestOutboxRunDeliversIndependently(t *testing.T) {
 		inFlight, maxInFlight int
 	)
 	sh := newShop(t)
-	release := make(chan struct{})
-	var once sync.Once
-	releaseSlow := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(releaseSlow) // before the shop closes
+	release, releaseSlow := hold(t) // released before the shop closes
 	allFast := make(chan struct{})
 	v := webhook.Verifier{Secrets: []vipps.Secret{webhookSecret}, Now: e.clock.Now}
 	sh.setAnswer(func(w http.ResponseWriter, r *http.Request) {
@@ -181,10 +178,7 @@ func TestOutboxRunDeliversIndependently(t *testing.T) {
 		c.AttemptTimeout, c.LeaseTTL = 10*time.Minute, 11*time.Minute
 		c.HTTPClient = &http.Client{}
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- ob.Run(ctx) }()
+	cancel, done := start(t, ob.Run)
 
 	select {
 	case <-allFast:
@@ -309,11 +303,7 @@ func TestWebhookAttemptTimeout(t *testing.T) {
 	if n := e.poll(ob); n != 1 {
 		t.Fatalf("Outbox.Poll(...) = %d, want 1", n)
 	}
-	select {
-	case <-ended:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the shop's request did not end within 10 s of an attempt timeout of 50 ms")
-	}
+	within(t, ended, 10*time.Second, "the shop's request did not end within 10 s of an attempt timeout of 50 ms")
 	got := e.onlyTask(p.OrderID)
 	if got.Status != payment.TaskPending || len(got.Log) != 1 || !got.NextAttemptAt.Equal(now.Add(5*time.Second)) || got.LeaseOwner != "" {
 		t.Fatalf("task = %s, log %+v, next %v, lease %q; want pending, one attempt, %v, none", got.Status, got.Log, got.NextAttemptAt, got.LeaseOwner, now.Add(5*time.Second))
@@ -328,15 +318,7 @@ func TestWebhookAttemptTimeout(t *testing.T) {
 // AttemptTimeout while Order Management holds the request.
 func TestReceiptAttemptTimeout(t *testing.T) {
 	e := newEnv(t)
-	receipt := vipps.Receipt{
-		OrderLines: []vipps.OrderLine{{Name: "Socks", ID: "sku-1", TotalAmount: 1000, TotalAmountExcludingTax: 800, TotalTaxAmount: 200, TaxPercentage: 25}},
-		BottomLine: vipps.BottomLine{Currency: "NOK"},
-	}
-	p := e.create(payment.CreateRequest{Amount: 1000, Receipt: &receipt})
-	e.approve(p.OrderID)
-	if _, err := e.svc.Capture(context.Background(), p.OrderID, payment.OpRequest{}); err != nil {
-		t.Fatal(err)
-	}
+	p := e.capturedWithReceipt()
 	id, err := e.sim.Sim.InjectFault(vippstest.Fault{Kind: vippstest.FaultTimeout, Op: "om-receipt"})
 	if err != nil {
 		t.Fatal(err)
@@ -408,10 +390,7 @@ func TestPollerRunChecksIndependently(t *testing.T) {
 	slow := e.create(payment.CreateRequest{})
 	e.clock.Advance(payment.DefaultSchedule.FirstDelay)
 	started := make(chan struct{}, 1)
-	release := make(chan struct{})
-	var once sync.Once
-	releaseSlow := func() { once.Do(func() { close(release) }) }
-	t.Cleanup(releaseSlow)
+	release, releaseSlow := hold(t)
 	e.vipps.setHook(func(ctx context.Context, id vipps.OrderID) error {
 		if id != slow.OrderID {
 			return nil
@@ -432,15 +411,8 @@ func TestPollerRunChecksIndependently(t *testing.T) {
 		c.Workers, c.Interval = 2, 10*time.Millisecond
 		c.Observe = func(err error) { checked <- err }
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- pl.Run(ctx) }()
-	select {
-	case <-started:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not check the due payment within 10 s")
-	}
+	cancel, done := start(t, pl.Run)
+	within(t, started, 10*time.Second, "Run did not check the due payment within 10 s")
 
 	// Five more payments come due while the first check is held.
 	const more = 5
@@ -459,13 +431,8 @@ func TestPollerRunChecksIndependently(t *testing.T) {
 		}
 	}
 	releaseSlow()
-	select {
-	case err := <-checked:
-		if err != nil {
-			t.Errorf("the held check = %v, want nil", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the held check did not finish within 10 s of its release")
+	if err := within(t, checked, 10*time.Second, "the held check did not finish within 10 s of its release"); err != nil {
+		t.Errorf("the held check = %v, want nil", err)
 	}
 	cancel()
 	if err := <-done; err != nil {

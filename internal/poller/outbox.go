@@ -55,25 +55,15 @@ type OutboxConfig struct {
 	// Backoff is the wait after the first failure, doubling up to 2 h;
 	// 0 means 5 s.
 	Backoff time.Duration
-	// Interval is the wait between leases when nothing more was due; 0
-	// means 250 ms.
-	Interval time.Duration
+	// Loop: Interval, Workers, Drain, Now and Logger.
+	Loop
 	// Batch is how many tasks one Poll leases; 0 means 50. Run leases at
 	// most as many as it has idle workers, and at most Batch.
 	Batch int
-	// Workers is how many tasks are attempted at once; 0 means 8. Run
-	// keeps them busy: each starts on the next due task as soon as it is
-	// done with one, so a slow shop holds up one worker, not the others.
-	Workers int
 	// LeaseTTL is how long a task's lease holds; 0 means 1 minute. It must
 	// exceed AttemptTimeout, with room to store the outcome, so that no
 	// other replica takes a task over while it is being attempted.
 	LeaseTTL time.Duration
-	// Drain bounds the attempts in flight when Run's context ends; 0
-	// means 10 s.
-	Drain  time.Duration
-	Now    func() time.Time
-	Logger *slog.Logger
 	// Observe, when set, is told every attempt's outcome.
 	Observe func(kind payment.TaskKind, err error)
 }
@@ -113,13 +103,10 @@ func NewOutbox(cfg OutboxConfig) (*Outbox, error) {
 	}
 	cfg.MaxAttempts = cmp.Or(cfg.MaxAttempts, 20)
 	cfg.Backoff = cmp.Or(cfg.Backoff, 5*time.Second)
-	cfg.Interval = cmp.Or(cfg.Interval, 250*time.Millisecond)
+	cfg.Loop = cfg.Loop.withDefaults()
 	cfg.Batch = cmp.Or(cfg.Batch, 50)
-	cfg.Workers = cmp.Or(cfg.Workers, 8)
-	cfg.Drain = cmp.Or(cfg.Drain, 10*time.Second)
-	cfg.Now = orNow(cfg.Now)
 	secrets := append([]vipps.Secret{cfg.WebhookSecret}, cfg.PreviousWebhookSecrets...)
-	return &Outbox{cfg: cfg, log: orDiscard(cfg.Logger), secrets: secrets}, nil
+	return &Outbox{cfg: cfg, log: cfg.Logger, secrets: secrets}, nil
 }
 
 // CheckWebhookSecrets checks the webhook settings of an [OutboxConfig]: a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -110,6 +111,22 @@ func (e *env) reservedPayment() *payment.Payment {
 	e.t.Helper()
 	p := e.create(payment.CreateRequest{Amount: 1000, ShopRef: "10042"})
 	return e.approve(p.OrderID)
+}
+
+// capturedWithReceipt is a payment of 1000 øre with a receipt, captured in
+// full, so that one receipt task is queued.
+func (e *env) capturedWithReceipt() *payment.Payment {
+	e.t.Helper()
+	receipt := vipps.Receipt{
+		OrderLines: []vipps.OrderLine{{Name: "Socks", ID: "sku-1", TotalAmount: 1000, TotalAmountExcludingTax: 800, TotalTaxAmount: 200, TaxPercentage: 25}},
+		BottomLine: vipps.BottomLine{Currency: "NOK"},
+	}
+	p := e.create(payment.CreateRequest{Amount: 1000, Receipt: &receipt})
+	e.approve(p.OrderID)
+	if _, err := e.svc.Capture(context.Background(), p.OrderID, payment.OpRequest{}); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
 }
 
 func TestNewOutbox(t *testing.T) {
@@ -446,7 +463,7 @@ func TestOutboxRunDrain(t *testing.T) {
 			e := newEnv(t, withWebhooks)
 			sh := newShop(t)
 			arrived := make(chan struct{}, 1)
-			release := make(chan struct{})
+			release, releaseShop := hold(t)
 			sh.setAnswer(func(w http.ResponseWriter, r *http.Request) {
 				arrived <- struct{}{}
 				select {
@@ -454,31 +471,16 @@ func TestOutboxRunDrain(t *testing.T) {
 				case <-r.Context().Done():
 				}
 			})
-			var once sync.Once
-			releaseShop := func() { once.Do(func() { close(release) }) }
-			t.Cleanup(releaseShop)
 			ob := e.outbox(webhookTo(sh), func(c *poller.OutboxConfig) { c.Drain = tt.drain })
 			p := e.reservedPayment()
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			done := make(chan error, 1)
-			go func() { done <- ob.Run(ctx) }()
-			select {
-			case <-arrived:
-			case <-time.After(10 * time.Second):
-				t.Fatal("Run did not deliver the due webhook within 10 s")
-			}
+			cancel, done := start(t, ob.Run)
+			within(t, arrived, 10*time.Second, "Run did not deliver the due webhook within 10 s")
 			cancel()
 			if tt.release {
 				releaseShop()
 			}
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run(...) = %v, want nil", err)
-				}
-			case <-time.After(tt.drain + 10*time.Second):
-				t.Fatalf("Run did not return within Drain (%v) + 10 s of ctx ending", tt.drain)
+			if err := within(t, done, tt.drain+10*time.Second, fmt.Sprintf("Run did not return within Drain (%v) + 10 s of ctx ending", tt.drain)); err != nil {
+				t.Errorf("Run(...) = %v, want nil", err)
 			}
 			tt.want(t, e.onlyTask(p.OrderID))
 		})
@@ -567,15 +569,7 @@ func TestReceiptSentAfterFirstCapture(t *testing.T) {
 func TestReceiptRetriedWhenOrderManagementFails(t *testing.T) {
 	e := newEnv(t)
 	ob := e.outbox(func(c *poller.OutboxConfig) { c.Backoff = 5 * time.Second })
-	receipt := vipps.Receipt{
-		OrderLines: []vipps.OrderLine{{Name: "Socks", ID: "sku-1", TotalAmount: 1000, TotalAmountExcludingTax: 800, TotalTaxAmount: 200, TaxPercentage: 25}},
-		BottomLine: vipps.BottomLine{Currency: "NOK"},
-	}
-	p := e.create(payment.CreateRequest{Amount: 1000, Receipt: &receipt})
-	e.approve(p.OrderID)
-	if _, err := e.svc.Capture(context.Background(), p.OrderID, payment.OpRequest{}); err != nil {
-		t.Fatal(err)
-	}
+	p := e.capturedWithReceipt()
 	// Order Management refuses every receipt until the fault is removed
 	// (the client's own retries included).
 	id, err := e.sim.Sim.InjectFault(vippstest.Fault{Kind: vippstest.FaultServerError, Op: "om-receipt"})

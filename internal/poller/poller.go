@@ -27,27 +27,49 @@ type Config struct {
 	Service *payment.Service
 	// Owner names this replica in leases; unique per process.
 	Owner string
-	// Interval is the wait between polls when nothing was due; 0 means
-	// 250 ms.
-	Interval time.Duration
+	// Loop: Interval, Workers, Drain, Now and Logger.
+	Loop
 	// Batch is how many payments one Poll leases; 0 means 100. Run
 	// leases at most as many as it has idle workers, and at most Batch.
 	Batch int
-	// Workers is how many payments are checked at once; 0 means 8. Run
-	// keeps them busy: each starts on the next due payment as soon as it
-	// is done with one.
-	Workers int
 	// LeaseTTL is how long a lease holds; 0 means 1 minute. A replica that
 	// dies holding leases delays those payments by at most this.
 	LeaseTTL time.Duration
+	// Observe, when set, is told the outcome of every payment checked.
+	Observe func(err error)
+}
+
+// Loop is what a [Poller] and an [Outbox] share of their configuration:
+// how Run goes through the due work (payments to check, tasks to attempt).
+type Loop struct {
+	// Interval is the wait between leases when nothing more was due; 0
+	// means 250 ms.
+	Interval time.Duration
+	// Workers is how many payments are checked, or tasks attempted, at
+	// once; 0 means 8. Run keeps them busy: each starts on the next due
+	// one as soon as it is done with one, so a slow one holds up one
+	// worker, not the others.
+	Workers int
 	// Drain bounds the work in flight when Run's context ends; 0 means 10 s.
 	Drain time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger: nil discards.
 	Logger *slog.Logger
-	// Observe, when set, is told the outcome of every payment checked.
-	Observe func(err error)
+}
+
+// withDefaults returns l with its zero values replaced by their defaults.
+func (l Loop) withDefaults() Loop {
+	l.Interval = cmp.Or(l.Interval, 250*time.Millisecond)
+	l.Workers = cmp.Or(l.Workers, 8)
+	l.Drain = cmp.Or(l.Drain, 10*time.Second)
+	if l.Now == nil {
+		l.Now = time.Now
+	}
+	if l.Logger == nil {
+		l.Logger = slog.New(slog.DiscardHandler)
+	}
+	return l
 }
 
 // Poller checks the payments that are due (Payment.NextCheckAt) through the
@@ -63,29 +85,10 @@ func New(cfg Config) (*Poller, error) {
 	if cfg.Store == nil || cfg.Service == nil || cfg.Owner == "" {
 		return nil, fmt.Errorf("poller: Store, Service and Owner are required")
 	}
-	cfg.Interval = cmp.Or(cfg.Interval, 250*time.Millisecond)
+	cfg.Loop = cfg.Loop.withDefaults()
 	cfg.Batch = cmp.Or(cfg.Batch, 100)
-	cfg.Workers = cmp.Or(cfg.Workers, 8)
 	cfg.LeaseTTL = cmp.Or(cfg.LeaseTTL, time.Minute)
-	cfg.Drain = cmp.Or(cfg.Drain, 10*time.Second)
-	cfg.Now = orNow(cfg.Now)
-	return &Poller{cfg: cfg, log: orDiscard(cfg.Logger)}, nil
-}
-
-// orNow is now, or time.Now when it is nil.
-func orNow(now func() time.Time) func() time.Time {
-	if now == nil {
-		return time.Now
-	}
-	return now
-}
-
-// orDiscard is log, or a logger that discards when it is nil.
-func orDiscard(log *slog.Logger) *slog.Logger {
-	if log == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return log
+	return &Poller{cfg: cfg, log: cfg.Logger}, nil
 }
 
 // Poll leases the payments due now (at most Batch) and checks each, at

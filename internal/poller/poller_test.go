@@ -3,6 +3,7 @@ package poller_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -144,6 +145,38 @@ func (o *observed) all() []error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return append([]error(nil), o.errs...)
+}
+
+// start runs run (a Poller's or an Outbox's Run) in a goroutine of its own,
+// with a ctx that cancel ends, as the end of the test does; done receives
+// what run returned.
+func start(t *testing.T, run func(context.Context) error) (cancel context.CancelFunc, done <-chan error) {
+	ctx, cancel := context.WithCancel(t.Context())
+	ch := make(chan error, 1)
+	go func() { ch <- run(ctx) }()
+	return cancel, ch
+}
+
+// within returns what ch gives within d, or ends the test with msg.
+func within[T any](t *testing.T, ch <-chan T, d time.Duration, msg string) (v T) {
+	t.Helper()
+	select {
+	case v = <-ch:
+	case <-time.After(d):
+		t.Fatal(msg)
+	}
+	return v
+}
+
+// hold returns a channel that stays open until release is called; the
+// test's cleanup releases it too, so that nothing it holds outlives the
+// test (and, registered before, the servers the test closes).
+func hold(t *testing.T) (held <-chan struct{}, release func()) {
+	ch := make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(ch) }) }
+	t.Cleanup(release)
+	return ch, release
 }
 
 func TestNew(t *testing.T) {
@@ -347,7 +380,7 @@ func TestRunDrain(t *testing.T) {
 			p := e.create(payment.CreateRequest{})
 			e.clock.Advance(payment.DefaultSchedule.FirstDelay)
 			started := make(chan struct{}, 1)
-			release := make(chan struct{})
+			release, releaseCheck := hold(t)
 			ended := make(chan error, 1) // why the held check stopped waiting
 			e.vipps.setHook(func(ctx context.Context, id vipps.OrderID) error {
 				started <- struct{}{}
@@ -363,26 +396,14 @@ func TestRunDrain(t *testing.T) {
 			obs := observed{ch: make(chan error, 1)}
 			pl := e.poller("a", func(c *poller.Config) { c.Drain, c.Observe = tt.drain, obs.add })
 
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- pl.Run(ctx) }()
-			select {
-			case <-started:
-			case <-time.After(10 * time.Second):
-				cancel()
-				t.Fatal("Run did not check the due payment within 10 s")
-			}
+			cancel, done := start(t, pl.Run)
+			within(t, started, 10*time.Second, "Run did not check the due payment within 10 s")
 			cancelled := time.Now()
 			cancel()
 			if tt.release {
-				close(release)
+				releaseCheck()
 			}
-			var err error
-			select {
-			case err = <-done:
-			case <-time.After(tt.drain + 10*time.Second):
-				t.Fatalf("Run did not return within Drain (%v) + 10 s of ctx ending", tt.drain)
-			}
+			err := within(t, done, tt.drain+10*time.Second, fmt.Sprintf("Run did not return within Drain (%v) + 10 s of ctx ending", tt.drain))
 			elapsed := time.Since(cancelled)
 			if err != nil {
 				t.Errorf("Run(...) = %v, want nil", err)
@@ -438,11 +459,11 @@ func TestRunAfterCtxEnded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl, err := poller.New(poller.Config{Store: cs, Service: svc, Owner: "a", Now: e.clock.Now})
+	pl, err := poller.New(poller.Config{Store: cs, Service: svc, Owner: "a", Loop: poller.Loop{Now: e.clock.Now}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ob, err := poller.NewOutbox(poller.OutboxConfig{Store: cs, Service: svc, Owner: "a", Now: e.clock.Now})
+	ob, err := poller.NewOutbox(poller.OutboxConfig{Store: cs, Service: svc, Owner: "a", Loop: poller.Loop{Now: e.clock.Now}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,10 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -404,9 +402,7 @@ func (s *Store) Lease(ctx context.Context, owner string, now time.Time, ttl time
 	if err != nil {
 		return nil, fmt.Errorf("lease for %s: %w", owner, err)
 	}
-	slices.SortFunc(ps, func(a, b *payment.Payment) int {
-		return cmp.Or(a.NextCheckAt.Compare(b.NextCheckAt), cmp.Compare(a.OrderID, b.OrderID))
-	})
+	payment.SortLeased(ps)
 	return ps, nil
 }
 

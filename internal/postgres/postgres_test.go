@@ -162,9 +162,27 @@ func TestLeaseReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	seen := leaseFromReplicas(t, replicas, "Lease", func(s *postgres.Store, owner string) ([]string, error) {
+		ps, err := s.Lease(ctx, owner, t0.Add(time.Second), time.Hour, 7)
+		var names []string
+		for _, p := range ps {
+			names = append(names, string(p.OrderID))
+		}
+		return names, err
+	})
+	if len(seen) != n {
+		t.Errorf("leased %d payments, want %d", len(seen), n)
+	}
+}
+
+// leaseFromReplicas has four workers on each replica call lease (named op
+// in failures) until it leases nothing, and returns who leased each thing,
+// by the name lease gives it. A thing leased twice fails the test.
+func leaseFromReplicas(t *testing.T, replicas []*postgres.Store, op string, lease func(s *postgres.Store, owner string) ([]string, error)) map[string]string {
+	t.Helper()
 	var (
 		mu   sync.Mutex
-		seen = map[vipps.OrderID]string{}
+		seen = map[string]string{}
 		wg   sync.WaitGroup
 	)
 	for r, s := range replicas {
@@ -172,20 +190,20 @@ func TestLeaseReplicas(t *testing.T) {
 			owner := fmt.Sprintf("replica-%d-worker-%d", r, w)
 			wg.Go(func() {
 				for {
-					ps, err := s.Lease(ctx, owner, t0.Add(time.Second), time.Hour, 7)
+					names, err := lease(s, owner)
 					if err != nil {
-						t.Errorf("Lease(%s) = %v", owner, err)
+						t.Errorf("%s(%s) = %v", op, owner, err)
 						return
 					}
-					if len(ps) == 0 {
+					if len(names) == 0 {
 						return
 					}
 					mu.Lock()
-					for _, p := range ps {
-						if prev, dup := seen[p.OrderID]; dup {
-							t.Errorf("%s leased to %s and %s", p.OrderID, prev, owner)
+					for _, name := range names {
+						if prev, dup := seen[name]; dup {
+							t.Errorf("%s leased to %s and %s", name, prev, owner)
 						}
-						seen[p.OrderID] = owner
+						seen[name] = owner
 					}
 					mu.Unlock()
 				}
@@ -193,9 +211,7 @@ func TestLeaseReplicas(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	if len(seen) != n {
-		t.Errorf("leased %d payments, want %d", len(seen), n)
-	}
+	return seen
 }
 
 // TestMigrateConcurrently opens several stores on one empty schema at once,
@@ -256,37 +272,14 @@ func TestLeaseTasksReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var (
-		mu   sync.Mutex
-		seen = map[int64]string{}
-		wg   sync.WaitGroup
-	)
-	for r, s := range replicas {
-		for w := range 4 {
-			owner := fmt.Sprintf("replica-%d-worker-%d", r, w)
-			wg.Go(func() {
-				for {
-					ts, err := s.LeaseTasks(ctx, owner, t0.Add(time.Second), time.Hour, 7)
-					if err != nil {
-						t.Errorf("LeaseTasks(%s) = %v", owner, err)
-						return
-					}
-					if len(ts) == 0 {
-						return
-					}
-					mu.Lock()
-					for _, tk := range ts {
-						if prev, dup := seen[tk.ID]; dup {
-							t.Errorf("task %d leased to %s and %s", tk.ID, prev, owner)
-						}
-						seen[tk.ID] = owner
-					}
-					mu.Unlock()
-				}
-			})
+	seen := leaseFromReplicas(t, replicas, "LeaseTasks", func(s *postgres.Store, owner string) ([]string, error) {
+		ts, err := s.LeaseTasks(ctx, owner, t0.Add(time.Second), time.Hour, 7)
+		var names []string
+		for _, tk := range ts {
+			names = append(names, fmt.Sprintf("task %d", tk.ID))
 		}
-	}
-	wg.Wait()
+		return names, err
+	})
 	if len(seen) != payments*perEvent {
 		t.Errorf("leased %d tasks, want %d", len(seen), payments*perEvent)
 	}

@@ -1,11 +1,9 @@
 package postgres
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -92,9 +90,7 @@ func (s *Store) LeaseTasks(ctx context.Context, owner string, now time.Time, ttl
 	if err != nil {
 		return nil, fmt.Errorf("lease tasks for %s: %w", owner, err)
 	}
-	slices.SortFunc(ts, func(a, b *payment.Task) int {
-		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
-	})
+	payment.SortLeasedTasks(ts)
 	return ts, nil
 }
 
@@ -105,10 +101,7 @@ func (s *Store) LeaseTasks(ctx context.Context, owner string, now time.Time, ttl
 // with payment.ErrNotFound for an unknown task. Not safe to retry with an
 // attempt: the log would have it twice.
 func (s *Store) UpdateTask(ctx context.Context, t *payment.Task, attempt *payment.TaskAttempt) error {
-	now := time.Now()
-	if attempt != nil && !attempt.At.IsZero() {
-		now = attempt.At
-	}
+	now := payment.TaskUpdatedAt(attempt)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE tasks SET status = $2, attempts = $3, next_attempt_at = $4,
 			last_error = $5, lease_owner = '', lease_until = NULL, updated_at = $6
@@ -175,18 +168,16 @@ func (s *Store) Tasks(ctx context.Context, id vipps.OrderID) ([]*payment.Task, e
 		if err != nil {
 			return struct{}{}, err
 		}
-		if n := len(ts); n == 0 || ts[n-1].ID != t.ID {
-			ts = append(ts, t)
-		}
+		var attempt *payment.TaskAttempt
 		if attemptID.Valid {
-			last := ts[len(ts)-1]
-			last.Log = append(last.Log, payment.TaskAttempt{
+			attempt = &payment.TaskAttempt{
 				At:         timeOf(at),
 				Duration:   time.Duration(durationUS.Int64) * time.Microsecond,
 				StatusCode: int(statusCode.Int32),
 				Error:      errText.String,
-			})
+			}
 		}
+		ts = payment.AppendTaskRow(ts, t, attempt)
 		return struct{}{}, nil
 	})
 	if err != nil {

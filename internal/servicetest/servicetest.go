@@ -270,30 +270,30 @@ func (e *Env) In(t testing.TB) *Env {
 // Env's clock, with opts applied to its configuration.
 func (e *Env) NewPoller(owner string, opts ...func(*poller.Config)) *poller.Poller {
 	e.T.Helper()
-	cfg := poller.Config{Store: e.Store, Service: e.Service, Owner: owner, Now: e.Clock.Now}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	p, err := poller.New(cfg)
-	if err != nil {
-		e.T.Fatalf("poller.New: %v", err)
-	}
-	return p
+	cfg := poller.Config{Store: e.Store, Service: e.Service, Owner: owner, Loop: poller.Loop{Now: e.Clock.Now}}
+	return configured(e.T, "poller.New", poller.New, cfg, opts)
 }
 
 // NewOutbox returns an Outbox of the service and store, named owner in
 // leases, on the Env's clock, with opts applied to its configuration.
 func (e *Env) NewOutbox(owner string, opts ...func(*poller.OutboxConfig)) *poller.Outbox {
 	e.T.Helper()
-	cfg := poller.OutboxConfig{Store: e.Store, Service: e.Service, Owner: owner, Now: e.Clock.Now}
+	cfg := poller.OutboxConfig{Store: e.Store, Service: e.Service, Owner: owner, Loop: poller.Loop{Now: e.Clock.Now}}
+	return configured(e.T, "poller.NewOutbox", poller.NewOutbox, cfg, opts)
+}
+
+// configured applies opts to cfg and returns what newFn, named name in a
+// failure, makes of it; an error ends the test.
+func configured[C, T any](t testing.TB, name string, newFn func(C) (T, error), cfg C, opts []func(*C)) T {
+	t.Helper()
 	for _, o := range opts {
 		o(&cfg)
 	}
-	o, err := poller.NewOutbox(cfg)
+	v, err := newFn(cfg)
 	if err != nil {
-		e.T.Fatalf("poller.NewOutbox: %v", err)
+		t.Fatalf("%s: %v", name, err)
 	}
-	return o
+	return v
 }
 
 // Poll checks the payments due, once, with the Env's Poller (owner
@@ -408,7 +408,9 @@ func (e *Env) WaitState(id vipps.OrderID, want payment.State) *payment.Payment {
 	return e.WaitFor(id, "state "+string(want), func(p *payment.Payment, _ []payment.Event) bool { return p.State == want })
 }
 
-// Logs is what an Env's Logger wrote. It is safe for concurrent use.
+// Logs is what an Env's Logger wrote, or what any writer a test reads while
+// another goroutine writes (a command's output). It is safe for concurrent
+// use.
 type Logs struct {
 	mu sync.Mutex
 	b  bytes.Buffer

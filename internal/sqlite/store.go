@@ -312,12 +312,7 @@ func (s *Store) Lease(ctx context.Context, owner string, now time.Time, ttl time
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: lease for %s: %w", owner, err)
 	}
-	slices.SortFunc(ps, func(a, b *payment.Payment) int {
-		if c := a.NextCheckAt.Compare(b.NextCheckAt); c != 0 {
-			return c
-		}
-		return strings.Compare(string(a.OrderID), string(b.OrderID))
-	})
+	payment.SortLeased(ps)
 	return ps, nil
 }
 

@@ -1,11 +1,9 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/vippskit/vipps"
@@ -71,9 +69,7 @@ func (s *Store) LeaseTasks(ctx context.Context, owner string, now time.Time, ttl
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: lease tasks for %s: %w", owner, err)
 	}
-	slices.SortFunc(ts, func(a, b *payment.Task) int {
-		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
-	})
+	payment.SortLeasedTasks(ts)
 	return ts, nil
 }
 
@@ -83,10 +79,7 @@ func (s *Store) LeaseTasks(ctx context.Context, owner string, now time.Time, ttl
 // to the current time without an attempt, and clears t's lease. It fails
 // with payment.ErrNotFound for an unknown task.
 func (s *Store) UpdateTask(ctx context.Context, t *payment.Task, attempt *payment.TaskAttempt) error {
-	now := time.Now()
-	if attempt != nil && !attempt.At.IsZero() {
-		now = attempt.At
-	}
+	now := payment.TaskUpdatedAt(attempt)
 	err := s.tx(ctx, func(tx writeTx) error {
 		err := execOne(ctx, tx, `UPDATE tasks SET status = ?, attempts = ?, next_attempt_at = ?,
 			last_error = ?, lease_owner = '', lease_until = NULL, updated_at = ?
@@ -150,18 +143,16 @@ func (s *Store) Tasks(ctx context.Context, id vipps.OrderID) ([]*payment.Task, e
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: tasks of order %s: %w", id, err)
 		}
-		if n := len(ts); n == 0 || ts[n-1].ID != t.ID {
-			ts = append(ts, t)
-		}
+		var attempt *payment.TaskAttempt
 		if attemptID.Valid {
-			last := ts[len(ts)-1]
-			last.Log = append(last.Log, payment.TaskAttempt{
+			attempt = &payment.TaskAttempt{
 				At:         fromMicros(at),
 				Duration:   time.Duration(durationUS.Int64) * time.Microsecond,
 				StatusCode: int(statusCode.Int64),
 				Error:      errText.String,
-			})
+			}
 		}
+		ts = payment.AppendTaskRow(ts, t, attempt)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: tasks of order %s: %w", id, err)
