@@ -471,7 +471,7 @@ func (s *Service) RemoveConsent(ctx context.Context, userID string) error {
 func (s *Service) withTasks(p *Payment, e Event) Event {
 	if s.cfg.Webhooks && e.Type.Webhook() {
 		b := mustJSON(webhook.Event{Type: webhook.EventType(e.Type), OrderID: p.OrderID, ShopRef: p.ShopRef,
-			State: webhook.State(e.State), Amount: e.Amount, Amounts: webhook.Amounts(e.Amounts), At: e.At})
+			State: webhook.State(e.State), Amount: e.Amount, Amounts: e.Amounts, At: e.At})
 		e.Tasks = append(e.Tasks, Task{Kind: TaskWebhook, Payload: b})
 	}
 	return e

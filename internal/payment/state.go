@@ -3,7 +3,7 @@ package payment
 import (
 	"slices"
 
-	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/webhook"
 )
 
 // State is where a payment is, as the service tells the shop. It is derived
@@ -59,18 +59,10 @@ func (s State) WaitingForCustomer() bool { return s == Created || s == Initiated
 // Valid reports whether s is one of the states above.
 func (s State) Valid() bool { return slices.Contains(States(), s) }
 
-// Amounts are the money of a payment in øre.
-type Amounts struct {
-	// Authorized is what the customer was asked for (and, once reserved,
-	// what was reserved).
-	Authorized vipps.Amount `json:"authorized"`
-	Captured   vipps.Amount `json:"captured"`
-	Refunded   vipps.Amount `json:"refunded"`
-	// RemainingToCapture is reserved and neither captured nor released.
-	RemainingToCapture vipps.Amount `json:"remainingToCapture"`
-	// RemainingToRefund is captured and not refunded.
-	RemainingToRefund vipps.Amount `json:"remainingToRefund"`
-}
+// Amounts are the money of a payment in øre: the same totals, in the same
+// shape, that the shop's API answers with and every webhook carries, so
+// they are defined once, in package webhook.
+type Amounts = webhook.Amounts
 
 // reservedState is the state of a reserved payment with amounts a.
 func reservedState(a Amounts) State {
