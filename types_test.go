@@ -103,9 +103,9 @@ func TestLenientDecoding(t *testing.T) {
 			t.Errorf("ParseTime(%q) = %v, %v; want %v", s, got, err, want)
 		}
 	}
-	b, _ := json.Marshal(vipps.Time{Time: want})
-	if string(b) != `"2018-12-12T11:18:38.246Z"` {
-		t.Errorf("Time JSON = %s", b)
+	b, err := json.Marshal(vipps.Time{Time: want})
+	if err != nil || string(b) != `"2018-12-12T11:18:38.246Z"` {
+		t.Errorf("Time JSON = %s, %v", b, err)
 	}
 	var opt vipps.ShippingOption
 	if err := json.Unmarshal([]byte(`{"isDefault":"Y","shippingCost":99.5}`), &opt); err != nil || !bool(opt.IsDefault) {

@@ -99,11 +99,18 @@ func TestOrderManagementValidation(t *testing.T) {
 	img := base64.StdEncoding.EncodeToString(pngOf(t, 170, 170))
 	small := base64.StdEncoding.EncodeToString(pngOf(t, 300, 100))
 	receipt := func(edit func(m map[string]any)) string {
-		b, _ := json.Marshal(exampleReceipt())
+		b, err := json.Marshal(exampleReceipt())
 		var m map[string]any
-		json.Unmarshal(b, &m)
+		if err == nil {
+			err = json.Unmarshal(b, &m)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 		edit(m)
-		b, _ = json.Marshal(m)
+		if b, err = json.Marshal(m); err != nil {
+			t.Fatal(err)
+		}
 		return string(b)
 	}
 	line := func(m map[string]any) map[string]any { return m["orderLines"].([]any)[0].(map[string]any) }

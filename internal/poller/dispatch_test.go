@@ -37,7 +37,10 @@ type taskQueue struct {
 func (q *taskQueue) add(ev webhook.Event) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	b, _ := json.Marshal(ev)
+	b, err := json.Marshal(ev)
+	if err != nil {
+		panic(err) // a webhook.Event always marshals
+	}
 	q.tasks = append(q.tasks, &payment.Task{ID: ev.ID, Kind: payment.TaskWebhook, OrderID: ev.OrderID, EventSeq: ev.ID,
 		Payload: b, Status: payment.TaskPending})
 }
