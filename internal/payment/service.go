@@ -264,11 +264,15 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Payment, erro
 			if err == nil {
 				err = fmt.Errorf("create payment for %q: %w: payment %s is %s already", req.ShopRef, ErrState, paid.OrderID, paid.State)
 			}
-			_, _ = s.record(ctx, id, rec{change: func(p *Payment, now time.Time) ([]Event, error) {
+			if _, rerr := s.record(ctx, id, rec{change: func(p *Payment, now time.Time) ([]Event, error) {
 				p.State, p.NextCheckAt = Failed, time.Time{}
 				p.LastError = &VippsError{Op: "initiate", Message: "not sent: " + err.Error(), At: now}
 				return []Event{errorEvent(p, now)}, nil
-			}})
+			}}); rerr != nil {
+				// The attempt was never sent to Vipps, so no customer can
+				// pay it; only its stored state is behind.
+				s.log.Warn("marking an attempt that was not sent as failed", "order_id", id, "err", rerr)
+			}
 			return nil, err
 		}
 	}
