@@ -219,8 +219,10 @@ type serveApp struct {
 
 // startServe opens the store, starts the simulator if there is no Vipps,
 // and serves until wait's ctx ends.
-func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (app *serveApp, err error) {
-	app = &serveApp{log: log, grace: f.grace, served: make(chan error, 1)}
+func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveApp, err error) {
+	// app is not the named result: a failed start returns nil, and the
+	// deferred close must still see what was started.
+	app := &serveApp{log: log, grace: f.grace, served: make(chan error, 1)}
 	defer func() {
 		if err != nil {
 			app.close()
