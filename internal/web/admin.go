@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // staff read Oslo time even where the system has no zoneinfo
+	"unicode/utf8"
 
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
@@ -39,9 +40,32 @@ var adminZone = func() *time.Location {
 // adminCSP allows the admin pages their own style sheets and forms only.
 const adminCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
+// Limits of wrong admin sign-ins. Each address may get the password wrong
+// adminLoginBurst times, and then once a minute; all addresses together
+// adminLoginGlobalBurst times, and then once every 5 seconds, except an
+// address that signed in rightly in the last adminTrust. Past a limit the
+// answer is 429 with Retry-After, whatever the password: a right one is
+// refused too until the wait is over, so that the answer tells nothing.
+const (
+	adminLoginBurst       = 10
+	adminLoginEvery       = time.Minute
+	adminLoginGlobalBurst = 50
+	adminLoginGlobalEvery = 5 * time.Second
+	adminTrust            = 12 * time.Hour
+	// maxLimitClients is how many addresses a limiter holds apart.
+	maxLimitClients = 10_000
+	// adminLoginLogFirst wrong sign-ins are logged one by one in each
+	// adminLoginLogWindow; the rest are counted in one line after it.
+	adminLoginLogFirst  = 5
+	adminLoginLogWindow = time.Minute
+)
+
 // requireAdmin guards h with HTTP basic auth (Config.AdminUser and
 // AdminPassword, both compared in constant time) and sets the headers every
 // admin page gets: not cached, not framed, no referrer to other sites.
+// Wrong sign-ins are limited (see adminLoginBurst) and logged at warn
+// level, a few a minute (adminLoginLogFirst), with the address and the
+// user name given, never the password.
 func (s *Server) requireAdmin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
@@ -50,18 +74,80 @@ func (s *Server) requireAdmin(h http.HandlerFunc) http.HandlerFunc {
 		hd.Set("Content-Security-Policy", adminCSP)
 		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("X-Content-Type-Options", "nosniff")
+		now, who := s.now(), clientKey(r)
+		s.flushLoginLog(r, now)
+		if wait := s.logins.wait(who, now); wait > 0 {
+			s.loginFailed(r, now, "", true)
+			hd.Set("Retry-After", retryAfter(wait))
+			http.Error(w, fmt.Sprintf("Too many wrong sign-ins. Wait %s seconds and try again.", retryAfter(wait)), http.StatusTooManyRequests)
+			return
+		}
 		user, pass, ok := r.BasicAuth()
 		// Both compared every time, so that the time taken does not tell which
 		// one was wrong.
 		userOK := secretEqual(user, vipps.Secret(s.cfg.AdminUser))
 		passOK := secretEqual(pass, s.cfg.AdminPassword)
 		if !ok || !userOK || !passOK {
+			if r.Header.Get("Authorization") != "" { // not a browser's first try
+				s.logins.take(who, now)
+				s.loginFailed(r, now, user, false)
+			}
 			hd.Set("WWW-Authenticate", `Basic realm="vippskit admin", charset="UTF-8"`)
 			http.Error(w, "Sign in with the admin user name and password.", http.StatusUnauthorized)
 			return
 		}
+		s.logins.trust(who, now, adminTrust)
 		h(w, r)
 	}
+}
+
+// loginFailed logs a wrong sign-in (user is the name given), or one refused
+// while the address waits (throttled), unless too many were logged in this
+// window already.
+func (s *Server) loginFailed(r *http.Request, now time.Time, user string, throttled bool) {
+	gate := &s.loginLog
+	if throttled {
+		gate = &s.throttleLog
+	}
+	logIt, dropped := gate.pass(now)
+	s.logDropped(r, throttled, dropped)
+	if !logIt {
+		return
+	}
+	if throttled {
+		s.log.WarnContext(r.Context(), "admin sign-in refused: too many wrong ones", "remote_addr", remoteHost(r))
+		return
+	}
+	s.log.WarnContext(r.Context(), "admin sign-in failed", "remote_addr", remoteHost(r), "user", clip(user, 64))
+}
+
+// flushLoginLog logs how many wrong sign-ins of a window that has ended
+// were not logged one by one.
+func (s *Server) flushLoginLog(r *http.Request, now time.Time) {
+	s.logDropped(r, false, s.loginLog.flush(now))
+	s.logDropped(r, true, s.throttleLog.flush(now))
+}
+
+func (s *Server) logDropped(r *http.Request, throttled bool, n int) {
+	switch {
+	case n == 0:
+	case throttled:
+		s.log.WarnContext(r.Context(), "admin sign-ins refused while throttled, not logged one by one", "count", n, "window", adminLoginLogWindow)
+	default:
+		s.log.WarnContext(r.Context(), "admin sign-ins failed, not logged one by one", "count", n, "window", adminLoginLogWindow)
+	}
+}
+
+// clip shortens outside input to at most n bytes (on a rune boundary)
+// before it goes into a log line or a message.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // ---- flash messages ----

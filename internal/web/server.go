@@ -66,6 +66,10 @@ type Server struct {
 	handler   http.Handler
 	log       *slog.Logger
 	now       func() time.Time
+	// logins limits wrong admin sign-ins; loginLog and throttleLog limit
+	// the log lines about them.
+	logins                *limiter
+	loginLog, throttleLog logGate
 }
 
 // New checks cfg and returns a Server.
@@ -87,7 +91,12 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	cfg.AdminUser = cmp.Or(cfg.AdminUser, "admin")
-	s := &Server{cfg: cfg, svc: cfg.Service, log: cfg.Logger, now: cfg.Now}
+	s := &Server{
+		cfg: cfg, svc: cfg.Service, log: cfg.Logger, now: cfg.Now,
+		logins:      newLimiter(rate{adminLoginBurst, adminLoginEvery}, rate{adminLoginGlobalBurst, adminLoginGlobalEvery}, maxLimitClients),
+		loginLog:    logGate{window: adminLoginLogWindow, first: adminLoginLogFirst},
+		throttleLog: logGate{window: adminLoginLogWindow, first: 1},
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
