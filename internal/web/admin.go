@@ -166,21 +166,23 @@ type adminFlash struct {
 }
 
 // adminBack sends the browser back to the payment page (303) with a
-// message in the query, signed so that a link from elsewhere cannot put
-// words on the page.
+// message in the query, signed for that payment and kind, so that a link
+// from elsewhere cannot put words on the page, nor a message about one
+// payment be shown on another's.
 func (s *Server) adminBack(w http.ResponseWriter, r *http.Request, id vipps.OrderID, kind, msg string) {
-	v := url.Values{"msg": {msg}, "kind": {kind}, "sig": {s.adminFlashMAC(kind, msg)}}
+	v := url.Values{"msg": {msg}, "kind": {kind}, "sig": {s.adminFlashMAC(id, kind, msg)}}
 	http.Redirect(w, r, adminPaymentURL(id)+"?"+v.Encode(), http.StatusSeeOther)
 }
 
-func (s *Server) adminFlashMAC(kind, msg string) string {
-	return s.csrfMAC("admin-flash", kind+"\x00"+msg)
+func (s *Server) adminFlashMAC(id vipps.OrderID, kind, msg string) string {
+	return s.csrfMAC("admin-flash", string(id)+"\x00"+kind+"\x00"+msg)
 }
 
-// adminFlashFrom reads the message of q, if it is one of ours.
-func (s *Server) adminFlashFrom(q url.Values) *adminFlash {
+// adminFlashFrom reads the message of q on the page of payment id, if it is
+// one of ours for that payment.
+func (s *Server) adminFlashFrom(id vipps.OrderID, q url.Values) *adminFlash {
 	msg, kind := q.Get("msg"), q.Get("kind")
-	if msg == "" || !secretEqual(q.Get("sig"), vipps.Secret(s.adminFlashMAC(kind, msg))) {
+	if msg == "" || !secretEqual(q.Get("sig"), vipps.Secret(s.adminFlashMAC(id, kind, msg))) {
 		return nil
 	}
 	switch kind {

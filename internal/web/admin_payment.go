@@ -191,7 +191,7 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 	a := p.Amounts
 	d := adminPaymentData{
 		page:  page{Title: "Payment " + string(id) + " · vippskit admin", Environment: s.cfg.Environment, CSRF: s.csrfToken(s.cfg.AdminUser)},
-		Flash: s.adminFlashFrom(r.URL.Query()),
+		Flash: s.adminFlashFrom(id, r.URL.Query()),
 		P: adminPaymentView{
 			OrderID: p.OrderID, ShopRef: p.ShopRef, Attempt: p.Attempt, Express: p.Kind == payment.Express,
 			Text: p.Text, Phone: p.Phone, MSN: p.MSN, OrderURL: adminWebURL(p.OrderURL),

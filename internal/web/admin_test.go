@@ -813,6 +813,31 @@ func TestAdminPaymentPage(t *testing.T) {
 			t.Error("payment page shows an unsigned message from the link")
 		}
 	})
+
+	t.Run("flash of another payment", func(t *testing.T) {
+		form := e.form(t, id, "/check")
+		status, body, resp := e.send(t, "POST", adminPaymentURL(id)+"/check", form)
+		if status != http.StatusSeeOther {
+			t.Fatalf("POST check = %d, want 303\n%s", status, body)
+		}
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg := loc.Query().Get("msg")
+		if page := e.get(t, loc.RequestURI()); !strings.Contains(page, html.EscapeString(msg)) {
+			t.Fatalf("the payment's own page does not show its message %q", msg)
+		}
+		other := e.create(t, 10000, "", false)
+		if page := e.get(t, adminPaymentURL(other)+"?"+loc.RawQuery); strings.Contains(page, html.EscapeString(msg)) {
+			t.Errorf("payment %s shows the message %q signed for %s", other, msg, id)
+		}
+		q := loc.Query()
+		q.Set("kind", adminError)
+		if page := e.get(t, adminPaymentURL(id)+"?"+q.Encode()); strings.Contains(page, html.EscapeString(msg)) {
+			t.Errorf("payment %s shows the message %q under another kind", id, msg)
+		}
+	})
 }
 
 func TestAdminRetryTask(t *testing.T) {
