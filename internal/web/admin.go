@@ -192,13 +192,15 @@ func (s *Server) adminFlashFrom(id vipps.OrderID, q url.Values) *adminFlash {
 	return nil
 }
 
-// adminRefusal explains an error of a request that was refused or failed
-// before Vipps answered, for staff: what happened first, then the detail.
-func adminRefusal(err error) string {
-	if r, ok := errors.AsType[*payment.Refusal](err); ok {
-		return adminRefused(r) + " Nothing was done."
+// adminRefusal explains an error of a request about payment id that was
+// refused or failed before Vipps answered, for staff: what happened first,
+// then the detail, never a store's text. An internal error is logged, with
+// the request id the message quotes.
+func (s *Server) adminRefusal(r *http.Request, id vipps.OrderID, err error) string {
+	if rf, ok := errors.AsType[*payment.Refusal](err); ok {
+		return adminRefused(rf) + " Nothing was done."
 	}
-	detail := adminReason(err)
+	detail := messageOf(err, id)
 	switch statusOf(err) {
 	case http.StatusBadRequest:
 		return "Nothing was done: " + detail
@@ -211,15 +213,17 @@ func adminRefusal(err error) string {
 		case errors.Is(err, payment.ErrState):
 			return "Not possible now: " + detail
 		}
-		return "The payment changed while you were working on it; nothing was done. Reload the page and try again (" + detail + ")."
+		return "The payment changed while you were working on it; nothing was done. Reload the page and try again."
 	case http.StatusGatewayTimeout:
-		return "No answer in time. Reload the page in a minute to see whether it went through (" + detail + ")."
+		return "No answer in time. Reload the page in a minute to see whether it went through."
 	case http.StatusUnprocessableEntity:
 		return "Vipps refused the request: " + detail
 	case http.StatusBadGateway:
 		return "Vipps could not be reached or had a problem; try again in a few minutes (" + detail + ")."
 	}
-	return "Something went wrong in the payment service; try again, or ask a developer to look at the logs (" + detail + ")."
+	rid := requestID(r.Context())
+	s.log.ErrorContext(r.Context(), "admin request failed", "path", r.URL.Path, "order_id", id, "request_id", rid, "err", err)
+	return "Something went wrong in the payment service; try again, or ask a developer to look at the log (request id " + rid + ")."
 }
 
 // adminRefused says in kroner why the service refused an operation.
@@ -245,13 +249,13 @@ func adminRefused(r *payment.Refusal) string {
 	return fmt.Sprintf("The %s is not possible now (the payment is %s).", r.Op, strings.ToLower(adminStateLabel(r.State)))
 }
 
-// adminReason is what an error says, in Vipps' words for the merchant when
-// Vipps refused.
-func adminReason(err error) string {
+// adminReason is what an error says: in Vipps' words for the merchant when
+// Vipps refused, else messageOf's.
+func adminReason(err error, id vipps.OrderID) string {
 	if ve, ok := errors.AsType[*vipps.Error](err); ok {
 		return ve.MerchantMessage() + adminErrorRef(string(ve.Group), string(ve.Code), ve.ContextID)
 	}
-	return err.Error()
+	return messageOf(err, id)
 }
 
 // ---- helpers ----
@@ -292,14 +296,11 @@ type adminErrorData struct {
 }
 
 // adminFail shows an error page with the status of err.
-func (s *Server) adminFail(w http.ResponseWriter, r *http.Request, err error) {
+func (s *Server) adminFail(w http.ResponseWriter, r *http.Request, id vipps.OrderID, err error) {
 	status := statusOf(err)
-	msg := adminRefusal(err)
+	msg := s.adminRefusal(r, id, err)
 	if status == http.StatusNotFound {
 		msg = "There is no payment with that orderId. Search for it in the list."
-	}
-	if status >= 500 {
-		s.log.ErrorContext(r.Context(), "admin page failed", "path", r.URL.Path, "err", err)
 	}
 	s.writePage(w, status, "admin_error.html", &adminErrorData{
 		page:   page{Title: http.StatusText(status) + " · vippskit admin", Environment: s.cfg.Environment},

@@ -66,12 +66,12 @@ func (s *Server) adminOperate(w http.ResponseWriter, r *http.Request, kind payme
 	// The payment as it was, to say what "all that remains" came to.
 	before, err := s.svc.Get(ctx, id)
 	if err != nil {
-		back(adminError, adminRefusal(err))
+		back(adminError, s.adminRefusal(r, id, err))
 		return
 	}
 	op, err := do(ctx, id, req)
 	if err != nil {
-		back(adminError, adminRefusal(err))
+		back(adminError, s.adminRefusal(r, id, err))
 		return
 	}
 	again := ""
@@ -154,10 +154,12 @@ func (s *Server) adminCheck(w http.ResponseWriter, r *http.Request) {
 	id := vipps.OrderID(r.PathValue("orderId"))
 	p, err := s.svc.Check(r.Context(), id)
 	switch {
+	case err != nil && p != nil && statusOf(err) == http.StatusInternalServerError:
+		s.adminBack(w, r, id, adminError, s.adminRefusal(r, id, err))
 	case err != nil && p != nil: // stored, but Vipps could not be asked
-		s.adminBack(w, r, id, adminError, "Could not check with Vipps: "+adminReason(err))
+		s.adminBack(w, r, id, adminError, "Could not check with Vipps: "+adminReason(err, id))
 	case err != nil:
-		s.adminBack(w, r, id, adminError, adminRefusal(err))
+		s.adminBack(w, r, id, adminError, s.adminRefusal(r, id, err))
 	default:
 		s.adminBack(w, r, id, adminOK, "Checked with Vipps: the payment is "+strings.ToLower(adminStateLabel(p.State))+".")
 	}
@@ -181,7 +183,7 @@ func (s *Server) adminRetryTask(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, payment.ErrNotFound):
 		s.adminBack(w, r, id, adminError, fmt.Sprintf("Payment %s has no delivery #%d.", id, taskID))
 	case err != nil:
-		s.adminBack(w, r, id, adminError, adminRefusal(err))
+		s.adminBack(w, r, id, adminError, s.adminRefusal(r, id, err))
 	case t.Status == payment.TaskDone:
 		s.adminBack(w, r, id, adminOK, fmt.Sprintf("Delivery #%d has succeeded already; nothing to do.", taskID))
 	default:

@@ -105,12 +105,12 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 
 	ps, err := s.svc.List(ctx, f)
 	if err != nil {
-		s.adminFail(w, r, err)
+		s.adminFail(w, r, "", err)
 		return
 	}
 	stats, err := s.svc.Stats(ctx)
 	if err != nil {
-		s.adminFail(w, r, err)
+		s.adminFail(w, r, "", err)
 		return
 	}
 

@@ -184,7 +184,7 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 	id := vipps.OrderID(r.PathValue("orderId"))
 	h, err := s.svc.History(r.Context(), id)
 	if err != nil {
-		s.adminFail(w, r, err)
+		s.adminFail(w, r, id, err)
 		return
 	}
 	p := h.Payment

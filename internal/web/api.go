@@ -479,14 +479,32 @@ func pathMatches(pattern, path string) bool {
 }
 
 // pathOrderID returns the {orderId} of the route. One that Vipps would
-// refuse cannot name a payment: ErrNotFound, saying why.
+// refuse cannot name a payment: a *badOrderID, which is ErrNotFound.
 func pathOrderID(r *http.Request) (vipps.OrderID, error) {
 	id := vipps.OrderID(r.PathValue("orderId"))
-	if err := id.Validate(); err != nil {
-		return "", fmt.Errorf("payment: %w: %v", payment.ErrNotFound, err)
+	if err := checkOrderID(id); err != nil {
+		return "", err
 	}
 	return id, nil
 }
+
+// checkOrderID returns a *badOrderID when id is not one Vipps takes.
+func checkOrderID(id vipps.OrderID) error {
+	if len(id) > vipps.MaxOrderIDLen { // not echoed: it may be very long
+		return &badOrderID{fmt.Errorf("the orderId is %d characters; the limit is %d", len(id), vipps.MaxOrderIDLen)}
+	}
+	if err := id.Validate(); err != nil {
+		return &badOrderID{err}
+	}
+	return nil
+}
+
+// badOrderID is an orderId that no payment can have; it is
+// payment.ErrNotFound.
+type badOrderID struct{ why error }
+
+func (e *badOrderID) Error() string { return "no payment can have this orderId: " + e.why.Error() }
+func (e *badOrderID) Unwrap() error { return payment.ErrNotFound }
 
 // idempotencyKey is the operation's key: from the body or the
 // Idempotency-Key header, which must agree when both are sent.
@@ -599,7 +617,7 @@ func (s *Server) apiErrorOf(r *http.Request, id vipps.OrderID, err error) apiErr
 			"method", r.Method, "path", r.URL.Path, "err", err)
 		e.Message = "internal error; see the service log (request id " + e.RequestID + ")"
 	default:
-		e.Message = err.Error()
+		e.Message = messageOf(err, id)
 	}
 	return e
 }

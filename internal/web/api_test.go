@@ -603,7 +603,7 @@ func TestAPIReceipt(t *testing.T) {
 		{"no order lines", path, map[string]any{"orderLines": []any{}, "bottomLine": map[string]any{}}, false, 400, "at least one order line"},
 		{"unknown field", path, map[string]any{"orderLines": []any{line}, "total": 1}, false, 400, `unknown field "total"`},
 		{"empty body", path, nil, false, 400, "empty"},
-		{"unknown payment", "/api/payments/test-nope", receipt, false, 404, "not found"},
+		{"unknown payment", "/api/payments/test-nope", receipt, false, 404, "no payment with orderId test-nope"},
 		{"set", path, receipt, false, 200, ""},
 		{"set again before capture", path, receipt, true, 200, ""},
 		{"after it was queued", path, receipt, false, 409, "one receipt"},

@@ -28,10 +28,18 @@ func (s *Server) requireAPIKey(h http.HandlerFunc) http.Handler {
 		ok := secretEqual(strings.TrimSpace(key), s.cfg.APIKey)
 		if !strings.EqualFold(scheme, "Bearer") || !ok {
 			challenge := `Bearer realm="vipps-api"`
-			msg := "send the API key as \"Authorization: Bearer <key>\""
-			if r.Header.Get("Authorization") != "" {
+			const how = `send the API key as "Authorization: Bearer <key>"`
+			msg := how
+			switch auth := r.Header.Get("Authorization"); {
+			case auth == "" && (r.Header.Get("X-Api-Key") != "" || r.Header.Get("Api-Key") != ""):
+				msg = "the API key goes in the Authorization header, not in an API key header: " + how
+			case auth == "":
+			case !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "":
+				challenge += `, error="invalid_request"`
+				msg = `the Authorization header must be "Bearer " and the API key: ` + how
+			default:
 				challenge += `, error="invalid_token"`
-				msg = "the API key is wrong; send the configured key as \"Authorization: Bearer <key>\""
+				msg = "the API key is wrong; " + how + " with the key the service is configured with"
 			}
 			w.Header().Set("WWW-Authenticate", challenge)
 			s.writeJSON(w, http.StatusUnauthorized, errorBody{Error: apiError{

@@ -74,5 +74,41 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Metrics != nil {
 		mux.Handle("GET /metrics", s.cfg.Metrics)
 	}
-	return s.logRequests(mux)
+	return s.logRequests(s.styledNotFound(mux))
+}
+
+// styledNotFound serves mux, and answers a request that matches no route
+// with the customer's 404 page instead of the mux's plain text. A path
+// that is served with other methods keeps the mux's 405 with Allow; paths
+// under /api/ keep the API's JSON answers (apiNotFound).
+func (s *Server) styledNotFound(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h, pattern := mux.Handler(r); pattern == "" {
+			// No route: h answers 404 or 405; ask it which, on the side.
+			probe := &statusProbe{header: http.Header{}}
+			h.ServeHTTP(probe, r)
+			if probe.status == http.StatusNotFound {
+				s.notFoundPage(w)
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// statusProbe is a ResponseWriter that keeps only the status.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header { return p.header }
+func (p *statusProbe) WriteHeader(code int) {
+	if p.status == 0 {
+		p.status = code
+	}
+}
+func (p *statusProbe) Write(b []byte) (int, error) {
+	p.WriteHeader(http.StatusOK)
+	return len(b), nil
 }

@@ -1,0 +1,140 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// storeText is what a store's or a driver's error says; no answer may.
+var storeText = []string{"sqlite", "postgres", "get order", "sql:", "database is closed"}
+
+func TestAPIErrorsSayNoStoreText(t *testing.T) {
+	e := newTestEnv(t)
+	long := strings.Repeat("a", 300)
+	tests := []struct {
+		method, path string
+		body         any
+		wantStatus   int
+		wantMessage  string
+	}{
+		{"GET", "/api/payments/test-nope", nil, 404, "no payment with orderId test-nope"},
+		{"POST", "/api/payments/test-nope/capture", nil, 404, "no payment with orderId test-nope"},
+		{"POST", "/api/payments/test-nope/refund", nil, 404, "no payment with orderId test-nope"},
+		{"POST", "/api/payments/test-nope/cancel", nil, 404, "no payment with orderId test-nope"},
+		{"POST", "/api/payments/test-nope/check", nil, 404, "no payment with orderId test-nope"},
+		{"PUT", "/api/payments/test-nope/receipt", map[string]any{"orderLines": []any{map[string]any{"name": "x", "id": "x", "totalAmount": 100, "totalAmountExcludingTax": 80, "totalTaxAmount": 20, "taxPercentage": 25}}, "bottomLine": map[string]any{"currency": "NOK"}}, 404, "no payment with orderId test-nope"},
+		{"GET", "/api/payments/a_b", nil, 404, `no payment can have this orderId: orderId "a_b" may contain only letters a-z and A-Z, digits and hyphens`},
+		{"GET", "/api/payments/" + long, nil, 404, "no payment can have this orderId: the orderId is 300 characters; the limit is 50"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path[:min(len(tt.path), 40)], func(t *testing.T) {
+			e := e.in(t)
+			var eb errorBody
+			raw := e.apiInto(tt.method, tt.path, tt.body, tt.wantStatus, &eb)
+			if eb.Error.Message != tt.wantMessage {
+				t.Errorf("%s %s: message = %q, want %q", tt.method, tt.path, eb.Error.Message, tt.wantMessage)
+			}
+			mustNotContain(t, "the answer", string(raw), storeText...)
+		})
+	}
+}
+
+func TestAPIKeyHowToSend(t *testing.T) {
+	e := newTestEnv(t)
+	tests := []struct {
+		name    string
+		headers map[string]string
+		want    string
+	}{
+		{"no Bearer", map[string]string{"Authorization": testAPIKey}, `the Authorization header must be "Bearer " and the API key: send the API key as "Authorization: Bearer <key>"`},
+		{"X-Api-Key", map[string]string{"X-Api-Key": testAPIKey}, `the API key goes in the Authorization header, not in an API key header: send the API key as "Authorization: Bearer <key>"`},
+		{"Bearer and nothing", map[string]string{"Authorization": "Bearer"}, `the Authorization header must be "Bearer " and the API key`},
+		{"nothing", nil, `send the API key as "Authorization: Bearer <key>"`},
+		{"wrong key", map[string]string{"Authorization": "Bearer not-the-key-0123456789"}, "the API key is wrong"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := e.in(t)
+			req := e.newRequest("GET", "/api/payments/test-nope", nil)
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			resp, raw := e.do(req)
+			var eb errorBody
+			if err := json.Unmarshal(raw, &eb); err != nil || resp.StatusCode != 401 {
+				t.Fatalf("GET = %d %s, want 401 with a JSON error", resp.StatusCode, raw)
+			}
+			if !strings.HasPrefix(eb.Error.Message, tt.want) {
+				t.Errorf("GET: message = %q, want it to start %q", eb.Error.Message, tt.want)
+			}
+			if tt.name != "wrong key" && strings.Contains(eb.Error.Message, "wrong") {
+				t.Errorf("GET: message = %q says the key is wrong; it was sent the wrong way", eb.Error.Message)
+			}
+		})
+	}
+}
+
+func TestAdminErrorsSayNoStoreText(t *testing.T) {
+	e := newAdminEnv(t)
+	id := e.create(t, 10000, "", false)
+
+	// A form for a payment that does not exist.
+	form := url.Values{"csrf": {e.server.csrfToken(testAdminUser)}, "key": {"k1"}}
+	// flash posts form to path and returns the message of the redirect,
+	// without following it.
+	flash := func(path string, form url.Values) (kind, msg string) {
+		t.Helper()
+		status, body, resp := e.send(t, "POST", path, form)
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		if status != http.StatusSeeOther || err != nil {
+			t.Fatalf("POST %s = %d, want 303\n%s", path, status, body)
+		}
+		return loc.Query().Get("kind"), loc.Query().Get("msg")
+	}
+	kind, msg := flash("/admin/payments/test-nope/capture", form)
+	if want := "Not found, so nothing was done (no payment with orderId test-nope)."; kind != adminError || msg != want {
+		t.Errorf("capture of an unknown payment: flash %s %q, want error %q", kind, msg, want)
+	}
+
+	e.store.Close() // every query fails from now on
+	for _, path := range []string{adminPaymentURL(id), "/admin/", "/admin/?q=x"} {
+		status, body, resp := e.send(t, "GET", path, nil)
+		if status != http.StatusInternalServerError {
+			t.Errorf("GET %s with a closed database = %d, want 500", path, status)
+		}
+		mustNotContain(t, "GET "+path, body, storeText...)
+		mustContain(t, "GET "+path, body, "request id "+resp.Header.Get("X-Request-Id"))
+	}
+	kind, msg = flash(adminPaymentURL(id)+"/check", url.Values{"csrf": {e.server.csrfToken(testAdminUser)}})
+	mustNotContain(t, "the flash of a check "+kind, msg, storeText...)
+	if !strings.Contains(e.logs.String(), `level=ERROR msg="admin request failed"`) {
+		t.Errorf("the internal errors are not logged:\n%s", e.logs)
+	}
+}
+
+func TestUnknownPathsNotFound(t *testing.T) {
+	for _, demo := range []bool{true, false} {
+		e := newTestEnv(t, func(c *envConfig) { c.web.DemoShop = demo })
+		for _, path := range []string{"/nope", "/admin/nope", "/return", "/shop/orders/"} {
+			resp, body := e.do(e.newRequest("GET", path, nil))
+			if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+				t.Errorf("GET %s (demo shop %v) = %d %s, want 404 html", path, demo, resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+			mustContain(t, "GET "+path, string(body), "Page not found", "There is nothing at this address")
+		}
+		// A path served with other methods keeps its 405.
+		resp, _ := e.do(e.newRequest("POST", "/healthz", nil))
+		if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") == "" {
+			t.Errorf("POST /healthz = %d, Allow %q; want 405 with Allow", resp.StatusCode, resp.Header.Get("Allow"))
+		}
+		// The API keeps its JSON 404 with the routes.
+		resp, raw := e.do(e.apiRequest("GET", "/api/nope", nil))
+		var eb errorBody
+		if err := json.Unmarshal(raw, &eb); err != nil || resp.StatusCode != 404 || len(eb.Routes) == 0 {
+			t.Errorf("GET /api/nope = %d %s, want a JSON 404 with the routes", resp.StatusCode, raw)
+		}
+	}
+}
