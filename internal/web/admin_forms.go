@@ -12,8 +12,15 @@ import (
 	"github.com/vippskit/vipps/internal/payment"
 )
 
-// adminTextMax is the longest transaction text Vipps takes.
-const adminTextMax = 100
+// Limits of the admin's form fields, in characters: the longest
+// transaction text Vipps takes, an amount in kroner as people type it
+// ("1 299 999,50 kr" and then some), and the longest idempotency key the
+// service takes.
+const (
+	adminTextMax   = 100
+	adminAmountMax = 20
+	adminKeyMax    = 200
+)
 
 // adminCapture serves POST /admin/payments/{orderId}/capture (form fields
 // amount, text, key).
@@ -40,6 +47,10 @@ func (s *Server) adminCancel(w http.ResponseWriter, r *http.Request) {
 func (s *Server) adminOperate(w http.ResponseWriter, r *http.Request, kind payment.OpKind, do opFunc) {
 	ctx := r.Context()
 	id := vipps.OrderID(r.PathValue("orderId"))
+	if err := checkOrderID(id); err != nil {
+		s.adminFail(w, r, "", err)
+		return
+	}
 	back := func(kind, msg string) { s.adminBack(w, r, id, kind, msg) }
 
 	req := payment.OpRequest{
@@ -47,8 +58,12 @@ func (s *Server) adminOperate(w http.ResponseWriter, r *http.Request, kind payme
 		Text:             strings.TrimSpace(r.PostFormValue("text")),
 		ReleaseRemaining: r.PostFormValue("release") != "",
 	}
-	if req.Key == "" {
+	switch {
+	case req.Key == "":
 		back(adminError, "The form was incomplete (no request key); nothing was done. Reload the page and try again.")
+		return
+	case len(req.Key) > adminKeyMax:
+		back(adminError, fmt.Sprintf("The form was damaged (its request key is over %d characters); nothing was done. Reload the page and try again.", adminKeyMax))
 		return
 	}
 	if n := utf8.RuneCountInString(req.Text); n > adminTextMax {
@@ -56,6 +71,10 @@ func (s *Server) adminOperate(w http.ResponseWriter, r *http.Request, kind payme
 		return
 	}
 	if kind != payment.OpCancel {
+		if n := utf8.RuneCountInString(r.PostFormValue("amount")); n > adminAmountMax {
+			back(adminError, fmt.Sprintf("The amount is %d characters; type at most %d, such as 1 299,50. Nothing was done.", n, adminAmountMax))
+			return
+		}
 		amt, err := adminAmount(r.PostFormValue("amount"))
 		if err != nil {
 			back(adminError, "Nothing was done: "+err.Error())
@@ -152,6 +171,10 @@ func adminDone(op *payment.Operation, before *payment.Payment) string {
 // adminCheck serves POST /admin/payments/{orderId}/check: ask Vipps now.
 func (s *Server) adminCheck(w http.ResponseWriter, r *http.Request) {
 	id := vipps.OrderID(r.PathValue("orderId"))
+	if err := checkOrderID(id); err != nil {
+		s.adminFail(w, r, "", err)
+		return
+	}
 	p, err := s.svc.Check(r.Context(), id)
 	switch {
 	case err != nil && p != nil && statusOf(err) == http.StatusInternalServerError:
@@ -169,7 +192,7 @@ func (s *Server) adminCheck(w http.ResponseWriter, r *http.Request) {
 // orderId): deliver a webhook or receipt again, now.
 func (s *Server) adminRetryTask(w http.ResponseWriter, r *http.Request) {
 	id := vipps.OrderID(r.PostFormValue("orderId"))
-	if id.Validate() != nil {
+	if checkOrderID(id) != nil {
 		http.Error(w, "The form was incomplete (no orderId); go back and reload the page.", http.StatusBadRequest)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
@@ -14,6 +15,11 @@ import (
 
 // adminPageSize is the list's page size unless ?limit= says otherwise.
 const adminPageSize = 50
+
+// adminSearchMax is the longest search (?q=) the list takes, in
+// characters: longer than any orderId or shop reference, and short enough
+// for any store to search by.
+const adminSearchMax = 100
 
 // adminListData is the data of admin_list.html.
 type adminListData struct {
@@ -72,18 +78,22 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusOK
 	var problems []string
+	if n := utf8.RuneCountInString(d.Query); n > adminSearchMax {
+		problems = append(problems, fmt.Sprintf("the search is %d characters; search with at most %d (an orderId, a shop reference or a few words of the text)", n, adminSearchMax))
+		d.Query = ""
+	}
 	if st := payment.State(q.Get("state")); st != "" {
 		if st.Valid() {
 			d.State = st
 		} else {
-			problems = append(problems, fmt.Sprintf("there is no state %q; showing every state", st))
+			problems = append(problems, fmt.Sprintf("there is no state %q; showing every state", clip(string(st), 30)))
 		}
 	}
 	limit := adminPageSize
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {
-			problems = append(problems, fmt.Sprintf("limit %q must be a number from 1 to 500; showing %d a page", v, adminPageSize))
+			problems = append(problems, fmt.Sprintf("limit %q must be a number from 1 to 500; showing %d a page", clip(v, 10), adminPageSize))
 		} else {
 			limit = n
 		}
@@ -91,7 +101,7 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 	f := payment.ListFilter{State: d.State, Query: d.Query, Limit: limit + 1}
 	if b, id := q.Get("before"), q.Get("before_id"); b != "" || id != "" {
 		at, err := time.Parse(time.RFC3339Nano, b)
-		if b != "" && err != nil || vipps.OrderID(id).Validate() != nil {
+		if len(b) > 40 || b != "" && err != nil || checkOrderID(vipps.OrderID(id)) != nil {
 			problems = append(problems, "the page link is damaged; showing the first page")
 		} else {
 			f.Before = &payment.Cursor{CreatedAt: at, OrderID: vipps.OrderID(id)}

@@ -182,6 +182,10 @@ type adminAttemptView struct {
 // payment, and the forms of what can be done with it now.
 func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 	id := vipps.OrderID(r.PathValue("orderId"))
+	if err := checkOrderID(id); err != nil {
+		s.adminFail(w, r, "", err)
+		return
+	}
 	h, err := s.svc.History(r.Context(), id)
 	if err != nil {
 		s.adminFail(w, r, id, err)

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/vippskit/vipps"
 )
 
 // storeText is what a store's or a driver's error says; no answer may.
@@ -137,4 +139,67 @@ func TestUnknownPathsNotFound(t *testing.T) {
 			t.Errorf("GET /api/nope = %d %s, want a JSON 404 with the routes", resp.StatusCode, raw)
 		}
 	}
+}
+
+func TestInputLengthsBounded(t *testing.T) {
+	e := newAdminEnv(t)
+	id := e.reserve(t, 10000)
+	huge := strings.Repeat("ab", 25_000)
+
+	t.Run("search", func(t *testing.T) {
+		status, body, _ := e.send(t, "GET", "/admin/?"+url.Values{"q": {huge}}.Encode(), nil)
+		if status != http.StatusBadRequest {
+			t.Errorf("GET /admin/ with a %d-character search = %d, want 400", len(huge), status)
+		}
+		mustContain(t, "the list", body, "the search is 50000 characters; search with at most 100")
+		mustNotContain(t, "the list", body, append(storeText, huge[:200])...)
+		if status, _, _ := e.send(t, "GET", "/admin/?"+url.Values{"q": {strings.Repeat("x", adminSearchMax)}}.Encode(), nil); status != http.StatusOK {
+			t.Errorf("GET /admin/ with a %d-character search = %d, want 200", adminSearchMax, status)
+		}
+	})
+	t.Run("other list parameters", func(t *testing.T) {
+		for _, k := range []string{"state", "limit", "before", "before_id"} {
+			status, body, _ := e.send(t, "GET", "/admin/?"+url.Values{k: {huge}}.Encode(), nil)
+			if status != http.StatusBadRequest {
+				t.Errorf("GET /admin/ with a %d-character %s = %d, want 400", len(huge), k, status)
+			}
+			mustNotContain(t, "the list", body, append(storeText, huge[:200])...)
+		}
+	})
+	t.Run("amount", func(t *testing.T) {
+		status, body, resp := e.send(t, "POST", adminPaymentURL(id)+"/capture", url.Values{
+			"csrf": {e.server.csrfToken(testAdminUser)}, "key": {"k1"}, "amount": {huge},
+		})
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		if status != http.StatusSeeOther || err != nil {
+			t.Fatalf("POST capture with a long amount = %d, want 303\n%s", status, body)
+		}
+		if msg := loc.Query().Get("msg"); msg != "The amount is 50000 characters; type at most 20, such as 1 299,50. Nothing was done." {
+			t.Errorf("POST capture with a long amount: flash %q, want one saying the limit", msg)
+		}
+	})
+	t.Run("orderId in the path", func(t *testing.T) {
+		long := strings.Repeat("a", 300)
+		for _, m := range []string{"GET", "POST"} {
+			path := adminPaymentURL(vipps.OrderID(long))
+			form := url.Values(nil)
+			if m == "POST" {
+				path += "/capture"
+				form = url.Values{"csrf": {e.server.csrfToken(testAdminUser)}, "key": {"k1"}}
+			}
+			if status, body, _ := e.send(t, m, path, form); status != http.StatusNotFound {
+				t.Errorf("%s %s = %d, want 404\n%s", m, path, status, body)
+			}
+		}
+	})
+	t.Run("shop phone", func(t *testing.T) {
+		s := &shopEnv{e.in(t)}
+		form := url.Values{"product": {"kaffe-1kg"}, "quantity": {"1"}, "phone": {huge}, "csrf": {s.csrf("/")}}
+		res := s.post("/shop/buy", form, nil)
+		if res.Status != http.StatusBadRequest {
+			t.Errorf("POST /shop/buy with a long phone = %d, want 400", res.Status)
+		}
+		mustContain(t, "the shop page", res.Body, "The phone number is 50000 characters; enter at most 30")
+		mustNotContain(t, "the shop page", res.Body, huge[:200])
+	})
 }

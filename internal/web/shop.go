@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
@@ -34,6 +35,10 @@ var products = []product{
 
 // maxQuantity is the most of one product the demo shop sells at once.
 const maxQuantity = 10
+
+// shopPhoneMax is the longest phone number the shop's form takes, in
+// characters: "+47 912 34 567" with room to spare.
+const shopPhoneMax = 30
 
 func productByID(id string) (product, bool) {
 	for _, p := range products {
@@ -170,7 +175,10 @@ func parseShopForm(r *http.Request) (f shopForm, problem string) {
 		f.Quantity = 1
 		problems = append(problems, fmt.Sprintf("Choose a quantity from 1 to %d.", maxQuantity))
 	}
-	if f.Phone != "" {
+	if n := utf8.RuneCountInString(f.Phone); n > shopPhoneMax {
+		f.Phone = ""
+		problems = append(problems, fmt.Sprintf("The phone number is %d characters; enter at most %d, such as 912 34 567, or leave the field empty.", n, shopPhoneMax))
+	} else if f.Phone != "" {
 		phone, ok := norwegianMobile(f.Phone)
 		if !ok {
 			problems = append(problems, "Enter a Norwegian phone number of 8 digits, such as 912 34 567, or leave the field empty.")
