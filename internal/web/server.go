@@ -54,6 +54,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// onTokenLookup, for tests, sees each hash tokenHash returns.
+	onTokenLookup func(id vipps.OrderID, hash string)
 }
 
 // Server serves the payment service over HTTP: the shop's API, what Vipps
@@ -70,6 +73,8 @@ type Server struct {
 	// the log lines about them.
 	logins                *limiter
 	loginLog, throttleLog logGate
+	// noToken is what tokenHash returns for an unknown orderId.
+	noToken string
 }
 
 // New checks cfg and returns a Server.
@@ -100,6 +105,12 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	// The token is thrown away, so that no callback can carry it.
+	_, noToken, err := callback.NewAuthToken()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s.noToken = noToken
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -123,16 +134,27 @@ func New(cfg Config) (*Server, error) {
 }
 
 // tokenHash is the hash of a payment's callback token, for the callback
-// handler to check a callback against.
+// handler to check a callback against. For an orderId it does not know
+// (or a payment without a token) it returns s.noToken, the hash of a
+// random token that nobody has, rather than callback.ErrUnknownOrder: the
+// handler then does just what it does for a known orderId and a wrong
+// token (compares in constant time, answers 401 in the same words, logs
+// the same line), so that neither the answer nor its work tells which
+// orderIds exist. The store is read once either way.
 func (s *Server) tokenHash(ctx context.Context, id vipps.OrderID) (string, error) {
 	p, err := s.svc.Get(ctx, id)
-	if errors.Is(err, payment.ErrNotFound) {
-		return "", callback.ErrUnknownOrder
-	}
-	if err != nil {
+	hash := s.noToken
+	switch {
+	case errors.Is(err, payment.ErrNotFound):
+	case err != nil:
 		return "", err
+	case p.AuthTokenHash != "":
+		hash = p.AuthTokenHash
 	}
-	return p.AuthTokenHash, nil
+	if s.cfg.onTokenLookup != nil {
+		s.cfg.onTokenLookup(id, hash)
+	}
+	return hash, nil
 }
 
 // ServeHTTP serves every route.
