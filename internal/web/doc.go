@@ -2,7 +2,8 @@
 // Vipps' callbacks, the customer's return page, the staff's admin UI, a
 // demo shop and the operations endpoints. routes.go lists every route;
 // [New] wires them to a [payment.Service]. Errors map to HTTP statuses in
-// one function, statusOf (errors.go).
+// one function, statusOf (errors.go), and are worded for an answer in
+// one, messageOf: no answer shows a store's or a library's text.
 //
 // # The shop's API
 //
@@ -73,6 +74,23 @@
 // also the X-Request-Id header of every answer. An unknown route is 404
 // with "routes", the API's routes; a known path with another method is 405
 // with Allow.
+//
+// # Limits
+//
+// Wrong admin sign-ins are limited per address (an IPv6 address by its
+// /64) and for all addresses together (see adminLoginBurst in admin.go);
+// past a limit the answer is 429 with Retry-After, for a right password
+// too, until the wait is over. An address that signed in rightly is exempt
+// from the global limit for 12 hours. The first few wrong sign-ins a
+// minute are logged at warn level (address and user name given, never the
+// password), the rest counted in one line. Demo shop purchases are limited
+// the same way (shopBuyBurst in shop.go). The limiters hold at most 10,000
+// addresses. Behind a reverse proxy every request comes from the proxy's
+// address, so the per-address limits become one limit for everyone.
+//
+// A demo order belongs to the browser that placed it: POST /shop/buy gives
+// it an HttpOnly, SameSite=Lax cookie (Secure over https) with the order's
+// key, and the order page and "try again" answer 403 without it.
 //
 // # Operations
 //

@@ -73,6 +73,8 @@ type Server struct {
 	// the log lines about them.
 	logins                *limiter
 	loginLog, throttleLog logGate
+	// shopBuys limits demo shop purchases.
+	shopBuys *limiter
 	// noToken is what tokenHash returns for an unknown orderId.
 	noToken string
 }
@@ -101,6 +103,7 @@ func New(cfg Config) (*Server, error) {
 		logins:      newLimiter(rate{adminLoginBurst, adminLoginEvery}, rate{adminLoginGlobalBurst, adminLoginGlobalEvery}, maxLimitClients),
 		loginLog:    logGate{window: adminLoginLogWindow, first: adminLoginLogFirst},
 		throttleLog: logGate{window: adminLoginLogWindow, first: 1},
+		shopBuys:    newLimiter(rate{shopBuyBurst, shopBuyEvery}, rate{shopBuyGlobalBurst, shopBuyGlobalEvery}, maxLimitClients),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

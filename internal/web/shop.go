@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/vippskit/vipps"
@@ -39,6 +41,73 @@ const maxQuantity = 10
 // shopPhoneMax is the longest phone number the shop's form takes, in
 // characters: "+47 912 34 567" with room to spare.
 const shopPhoneMax = 30
+
+// Limits of demo shop purchases (each one a payment at Vipps): each address
+// may buy shopBuyBurst times, and then once every 30 seconds; all
+// addresses together shopBuyGlobalBurst times, and then once every 10
+// seconds. Past a limit the answer is 429 with Retry-After.
+const (
+	shopBuyBurst       = 10
+	shopBuyEvery       = 30 * time.Second
+	shopBuyGlobalBurst = 60
+	shopBuyGlobalEvery = 10 * time.Second
+)
+
+// shopOrderCookieAge is how long a browser keeps the key to its demo order.
+const shopOrderCookieAge = 30 * 24 * time.Hour
+
+// A demo order belongs to the browser that placed it: shopBuy sets a
+// cookie "order_<ref>" holding the order's key, an HMAC of the reference
+// under the CSRF key, and the order page and "try again" act only for a
+// browser that sends it. The reference alone (in the link, on the receipt
+// in the Vipps app) shows nothing and changes nothing.
+
+// orderKey is the key of demo order ref.
+func (s *Server) orderKey(ref string) string { return s.csrfMAC("demo-order", ref) }
+
+// holdsOrder reports whether the browser of r holds the key of demo order
+// ref.
+func (s *Server) holdsOrder(r *http.Request, ref string) bool {
+	c, err := r.Cookie("order_" + ref)
+	return err == nil && hmac.Equal([]byte(c.Value), []byte(s.orderKey(ref)))
+}
+
+// giveOrder gives the browser the key of demo order ref: HttpOnly, only
+// sent to /shop/, SameSite=Lax (so that it comes along when Vipps sends
+// the customer back), and Secure when the service is served over https.
+func (s *Server) giveOrder(w http.ResponseWriter, r *http.Request, ref string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: "order_" + ref, Value: s.orderKey(ref), Path: "/shop/",
+		MaxAge: int(shopOrderCookieAge / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: r.TLS != nil || strings.HasPrefix(s.svc.PublicURL(), "https://"),
+	})
+}
+
+// notYourOrder answers a request about a demo order from a browser that
+// does not hold its key: 403, saying nothing about the order, not even
+// whether it exists.
+func (s *Server) notYourOrder(w http.ResponseWriter) {
+	s.messagePage(w, http.StatusForbidden, messageView{
+		page: page{Title: "This order belongs to another browser"},
+		Text: "An order can only be seen and paid in the browser it was placed in. Open the link in that browser, or place a new order.",
+		Link: "/", LinkText: "Go to the shop",
+	})
+}
+
+// buyAllowed counts a purchase by r's address, or answers 429 and
+// reports false when the address or everyone together is over the limit.
+func (s *Server) buyAllowed(w http.ResponseWriter, r *http.Request, f shopForm) bool {
+	now, who := s.now(), clientKey(r)
+	if wait := s.shopBuys.wait(who, now); wait > 0 {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		s.log.WarnContext(r.Context(), "demo shop: purchase refused: too many", "remote_addr", remoteHost(r))
+		s.renderShop(w, r, http.StatusTooManyRequests, f,
+			fmt.Sprintf("Too many purchases just now. Wait %s seconds and try again.", retryAfter(wait)))
+		return false
+	}
+	s.shopBuys.take(who, now)
+	return true
+}
 
 func productByID(id string) (product, bool) {
 	for _, p := range products {
@@ -122,6 +191,14 @@ func (s *Server) shopBuy(w http.ResponseWriter, r *http.Request) {
 	var req payment.CreateRequest
 	f, problem := parseShopForm(r)
 	if ref := r.PostFormValue("ref"); ref != "" {
+		if !demoRef(ref) {
+			s.notFoundPage(w)
+			return
+		}
+		if !s.holdsOrder(r, ref) {
+			s.notYourOrder(w)
+			return
+		}
 		prev, err := s.latestAttempt(r, ref)
 		if err != nil {
 			s.shopOrderError(w, err)
@@ -146,6 +223,9 @@ func (s *Server) shopBuy(w http.ResponseWriter, r *http.Request) {
 			OrderURL: s.svc.PublicURL() + "/shop/orders/" + ref,
 		}
 	}
+	if !s.buyAllowed(w, r, f) {
+		return
+	}
 	p, err := s.svc.Create(r.Context(), req)
 	if err == nil && p.VippsURL == "" {
 		err = errors.New("vipps gave no url")
@@ -155,6 +235,7 @@ func (s *Server) shopBuy(w http.ResponseWriter, r *http.Request) {
 		s.renderShop(w, r, statusOf(err), f, customerError(err))
 		return
 	}
+	s.giveOrder(w, r, req.ShopRef)
 	http.Redirect(w, r, p.VippsURL, http.StatusSeeOther)
 }
 
@@ -257,6 +338,14 @@ type orderLineView struct {
 // Vipps: the return page, callbacks and the poller keep it current).
 func (s *Server) shopOrder(w http.ResponseWriter, r *http.Request) {
 	ref := r.PathValue("shopRef")
+	if !demoRef(ref) {
+		s.notFoundPage(w)
+		return
+	}
+	if !s.holdsOrder(r, ref) {
+		s.notYourOrder(w)
+		return
+	}
 	p, err := s.latestAttempt(r, ref)
 	if err != nil {
 		s.shopOrderError(w, err)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -16,13 +17,21 @@ import (
 )
 
 // shopEnv is newTestEnv's service as a customer's browser meets it. Its
-// helpers send no cookies (the client has no jar) and fail the test if a
-// page sets one: no customer page needs a session.
+// client keeps cookies, and its helpers fail the test if a page sets one,
+// except the key to a demo order that POST /shop/buy gives the browser
+// (with the attributes it must have): no other customer page needs a
+// session.
 type shopEnv struct{ *testEnv }
 
 func newShopEnv(t *testing.T, opts ...func(*envConfig)) *shopEnv {
 	t.Helper()
-	return &shopEnv{newTestEnv(t, opts...)}
+	e := newTestEnv(t, opts...)
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.client.Jar = jar
+	return &shopEnv{e}
 }
 
 // response is an answer, read.
@@ -36,8 +45,14 @@ type response struct {
 func (e *shopEnv) fetch(req *http.Request) response {
 	e.t.Helper()
 	res, b := e.do(req)
-	if c := res.Header.Values("Set-Cookie"); len(c) > 0 {
-		e.t.Errorf("%s %s sets cookies %q; customer pages need no session", req.Method, req.URL.Path, c)
+	for _, c := range res.Cookies() {
+		if req.Method != "POST" || req.URL.Path != "/shop/buy" {
+			e.t.Errorf("%s %s sets cookie %q; customer pages need no session", req.Method, req.URL.Path, c)
+			continue
+		}
+		if !strings.HasPrefix(c.Name, "order_demo-") || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/shop/" || c.Secure || c.MaxAge <= 0 {
+			e.t.Errorf("POST /shop/buy sets cookie %q, want order_<ref> with HttpOnly, SameSite=Lax, Path=/shop/, Max-Age and (over http) not Secure", c)
+		}
 	}
 	return response{Status: res.StatusCode, Header: res.Header, Body: string(b)}
 }
@@ -372,8 +387,14 @@ func TestShopOrderNotFound(t *testing.T) {
 	}
 	for _, ref := range []string{"demo-zzzzzz", "10042", "demo-", "x"} {
 		res := e.get("/shop/orders/" + ref)
-		if res.Status != http.StatusNotFound {
-			t.Errorf("GET /shop/orders/%s = %d, want 404", ref, res.Status)
+		// A demo reference is 403 without its key, whether the order
+		// exists or not (TestShopOrderBoundToBrowser).
+		want := http.StatusNotFound
+		if demoRef(ref) {
+			want = http.StatusForbidden
+		}
+		if res.Status != want {
+			t.Errorf("GET /shop/orders/%s = %d, want %d", ref, res.Status, want)
 		}
 		mustNotContain(t, "the 404 page", res.Body, "Real order")
 	}
@@ -423,5 +444,106 @@ func TestDemoReceipt(t *testing.T) {
 				t.Errorf("demoReceipt(%s, %d) = %+v", p.ID, q, r)
 			}
 		}
+	}
+}
+
+// TestShopOrderBoundToBrowser checks that a demo order can be seen and
+// paid again only in the browser that placed it: knowing its reference is
+// not enough.
+func TestShopOrderBoundToBrowser(t *testing.T) {
+	e := newShopEnv(t)
+	ctx := t.Context()
+	p := e.buy(url.Values{"product": {"kaffekvern"}, "quantity": {"1"}})
+	page := "/shop/orders/" + p.ShopRef
+
+	// Another browser (no cookies) with the reference.
+	stranger := &shopEnv{e.in(t)}
+	c := *e.client
+	c.Jar = nil
+	stranger.client = &c
+	res := stranger.get(page)
+	if res.Status != http.StatusForbidden {
+		t.Errorf("GET %s from another browser = %d, want 403", page, res.Status)
+	}
+	mustContain(t, "the order page in another browser", res.Body, "only be seen and paid in the browser it was placed in")
+	mustNotContain(t, "the order page in another browser", res.Body, "Kaffekvern", "1\u00a0234,50", `name="ref"`)
+
+	form := url.Values{"ref": {p.ShopRef}, "csrf": {stranger.csrf("/")}}
+	if res := stranger.post("/shop/buy", form, nil); res.Status != http.StatusForbidden {
+		t.Errorf("POST /shop/buy with another browser's ref = %d, want 403", res.Status)
+	}
+	// A forged key is no better.
+	forged := stranger.newRequest("GET", page, nil)
+	forged.AddCookie(&http.Cookie{Name: "order_" + p.ShopRef, Value: e.server.orderKey("demo-aaaaaa")})
+	if res := stranger.fetch(forged); res.Status != http.StatusForbidden {
+		t.Errorf("GET %s with another order's key = %d, want 403", page, res.Status)
+	}
+	attempts, err := e.store.Attempts(ctx, p.ShopRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(attempts) != 1 || len(e.sim.Sim.Payments()) != 1 {
+		t.Fatalf("after another browser's tries the order has %d attempts (%d at Vipps), want 1", len(attempts), len(e.sim.Sim.Payments()))
+	}
+
+	// The browser that placed it sees it, and may try again.
+	res = e.get(page)
+	if res.Status != http.StatusOK {
+		t.Fatalf("GET %s from the buyer's browser = %d, want 200", page, res.Status)
+	}
+	mustContain(t, "the order page", res.Body, "Kaffekvern", `name="ref" value="`+p.ShopRef+`"`)
+	form = url.Values{"ref": {p.ShopRef}, "csrf": {e.csrf("/")}}
+	if res := e.post("/shop/buy", form, nil); res.Status != http.StatusSeeOther {
+		t.Errorf("POST /shop/buy (try again) from the buyer's browser = %d, want 303\n%s", res.Status, res.Body)
+	}
+}
+
+// TestShopBuyLimited checks that the demo shop limits purchases per
+// address and for all addresses together, on the Server's clock.
+func TestShopBuyLimited(t *testing.T) {
+	e0, clock := clockEnv(t)
+	e := &shopEnv{e0}
+	form := func() url.Values {
+		return url.Values{"product": {"kaffekopp"}, "quantity": {"1"}, "csrf": {e.csrf("/")}}
+	}
+	for i := range shopBuyBurst {
+		if res := e.post("/shop/buy", form(), nil); res.Status != http.StatusSeeOther {
+			t.Fatalf("purchase #%d = %d, want 303\n%s", i+1, res.Status, res.Body)
+		}
+	}
+	res := e.post("/shop/buy", form(), nil)
+	if res.Status != http.StatusTooManyRequests || res.Header.Get("Retry-After") != "30" {
+		t.Errorf("purchase over the limit = %d, Retry-After %q; want 429, 30", res.Status, res.Header.Get("Retry-After"))
+	}
+	mustContain(t, "the shop page over the limit", res.Body, `role="alert"`, "Too many purchases just now. Wait 30 seconds")
+	if n := len(e.sim.Sim.Payments()); n != shopBuyBurst {
+		t.Errorf("the simulator has %d payments, want %d", n, shopBuyBurst)
+	}
+
+	// Everyone together: other addresses up to the global limit.
+	n := shopBuyBurst
+	for ip := 2; n < shopBuyGlobalBurst; ip++ {
+		other := &shopEnv{e.in(t)}
+		other.client = e.from("127.0.0." + strconv.Itoa(ip))
+		for range shopBuyBurst {
+			if n == shopBuyGlobalBurst {
+				break
+			}
+			f := url.Values{"product": {"kaffekopp"}, "quantity": {"1"}, "csrf": {other.csrf("/")}}
+			if res := other.post("/shop/buy", f, nil); res.Status != http.StatusSeeOther {
+				t.Fatalf("purchase #%d overall = %d, want 303", n+1, res.Status)
+			}
+			n++
+		}
+	}
+	other := &shopEnv{e.in(t)}
+	other.client = e.from("127.0.0.100")
+	f := url.Values{"product": {"kaffekopp"}, "quantity": {"1"}, "csrf": {other.csrf("/")}}
+	if res := other.post("/shop/buy", f, nil); res.Status != http.StatusTooManyRequests || res.Header.Get("Retry-After") != "10" {
+		t.Errorf("purchase from a new address past the global limit = %d, Retry-After %q; want 429, 10", res.Status, res.Header.Get("Retry-After"))
+	}
+	clock.Advance(shopBuyEvery)
+	if res := e.post("/shop/buy", form(), nil); res.Status != http.StatusSeeOther {
+		t.Errorf("purchase after the wait = %d, want 303", res.Status)
 	}
 }
