@@ -44,6 +44,13 @@ func (s *Service) History(ctx context.Context, id vipps.OrderID) (*History, erro
 	return h, nil
 }
 
+// CallbackTokenHash returns the hash of the payment's callback token ("" if
+// it has none), or ErrNotFound. It reads only that, so that a lookup costs
+// the same for an orderId that exists and one that does not.
+func (s *Service) CallbackTokenHash(ctx context.Context, id vipps.OrderID) (string, error) {
+	return s.store.TokenHash(ctx, id)
+}
+
 // Events returns the payment's history, oldest first.
 func (s *Service) Events(ctx context.Context, id vipps.OrderID) ([]Event, error) {
 	ev, err := s.store.Events(ctx, id)

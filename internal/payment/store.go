@@ -27,6 +27,12 @@ type Store interface {
 	// ErrNotFound.
 	Get(ctx context.Context, id vipps.OrderID) (*Payment, error)
 
+	// TokenHash returns the hash of the payment's callback token ("" for
+	// a payment without one), or ErrNotFound. It reads nothing else, so
+	// that checking a callback for an orderId costs the same whether the
+	// payment exists or not.
+	TokenHash(ctx context.Context, id vipps.OrderID) (string, error)
+
 	// Attempts returns the payments of a shop order reference, oldest
 	// attempt first.
 	Attempts(ctx context.Context, shopRef string) ([]*Payment, error)

@@ -260,6 +260,20 @@ func (s *Store) Attempts(ctx context.Context, shopRef string) ([]*payment.Paymen
 	return ps, nil
 }
 
+// TokenHash returns the payment's callback token hash, or
+// payment.ErrNotFound.
+func (s *Store) TokenHash(ctx context.Context, id vipps.OrderID) (string, error) {
+	var h string
+	err := s.pool.QueryRow(ctx, `SELECT auth_token_hash FROM payments WHERE order_id = $1`, string(id)).Scan(&h)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = payment.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("token of order %s: %w", id, err)
+	}
+	return h, nil
+}
+
 // querier is what a pool and a transaction share.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)

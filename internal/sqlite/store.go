@@ -77,6 +77,20 @@ func (s *Store) Get(ctx context.Context, id vipps.OrderID) (*payment.Payment, er
 	return p, nil
 }
 
+// TokenHash returns the payment's callback token hash, or
+// payment.ErrNotFound.
+func (s *Store) TokenHash(ctx context.Context, id vipps.OrderID) (string, error) {
+	var h string
+	err := s.r.QueryRowContext(ctx, `SELECT auth_token_hash FROM payments WHERE order_id = ?`, string(id)).Scan(&h)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = payment.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("sqlite: token of order %s: %w", id, err)
+	}
+	return h, nil
+}
+
 func (s *Store) get(ctx context.Context, id vipps.OrderID) (*payment.Payment, error) {
 	// One statement, so that the payment and its facts agree.
 	rows, err := s.r.QueryContext(ctx, `SELECT `+qualified("p", paymentCols)+`, `+qualified("f", factCols)+`

@@ -22,6 +22,7 @@ import (
 func Run(t *testing.T, open func(t *testing.T) payment.Store) {
 	t.Run("Create", func(t *testing.T) { testCreate(t, open) })
 	t.Run("Get", func(t *testing.T) { testGet(t, open) })
+	t.Run("TokenHash", func(t *testing.T) { testTokenHash(t, open) })
 	t.Run("Attempts", func(t *testing.T) { testAttempts(t, open) })
 	t.Run("Update", func(t *testing.T) { testUpdate(t, open) })
 	t.Run("Facts", func(t *testing.T) { testFacts(t, open) })
@@ -359,6 +360,27 @@ func testGet(t *testing.T, open func(t *testing.T) payment.Store) {
 			}
 
 		})
+	}
+}
+
+func testTokenHash(t *testing.T, open func(t *testing.T) payment.Store) {
+	s := open(t)
+	mustCreate(t, s, fullPayment("with-token"))
+	mustCreate(t, s, newPayment("without-token"))
+	tests := []struct {
+		id      vipps.OrderID
+		want    string
+		wantErr error
+	}{
+		{"with-token", "sha256:0123456789abcdef", nil},
+		{"without-token", "", nil},
+		{"unknown", "", payment.ErrNotFound},
+	}
+	for _, tt := range tests {
+		got, err := s.TokenHash(t.Context(), tt.id)
+		if got != tt.want || !errors.Is(err, tt.wantErr) {
+			t.Errorf("TokenHash(%s) = %q, %v; want %q, %v", tt.id, got, err, tt.want, tt.wantErr)
+		}
 	}
 }
 

@@ -143,16 +143,17 @@ func New(cfg Config) (*Server, error) {
 // handler then does just what it does for a known orderId and a wrong
 // token (compares in constant time, answers 401 in the same words, logs
 // the same line), so that neither the answer nor its work tells which
-// orderIds exist. The store is read once either way.
+// orderIds exist. The store reads one column by the primary key either
+// way.
 func (s *Server) tokenHash(ctx context.Context, id vipps.OrderID) (string, error) {
-	p, err := s.svc.Get(ctx, id)
+	stored, err := s.svc.CallbackTokenHash(ctx, id)
 	hash := s.noToken
 	switch {
 	case errors.Is(err, payment.ErrNotFound):
 	case err != nil:
 		return "", err
-	case p.AuthTokenHash != "":
-		hash = p.AuthTokenHash
+	case stored != "":
+		hash = stored
 	}
 	if s.cfg.onTokenLookup != nil {
 		s.cfg.onTokenLookup(id, hash)
