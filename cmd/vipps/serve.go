@@ -434,7 +434,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 	app.workers.Go(func() { pl.Run(work) })
 	app.workers.Go(func() { ob.Run(work) })
 	log.Info("payment service started", "url", app.url, "public_url", redact(public), "database", redact(f.database),
-		"metrics", cmp.Or(app.metricsURL, f.metricsAt()), "max_conns", f.maxConns, "replica", f.replica, "simulated", app.sim != nil)
+		"metrics", app.metricsAt(f), "max_conns", f.maxConns, "replica", f.replica, "simulated", app.sim != nil)
 	if app.sim != nil {
 		log.Warn("TEST MODE: the Vipps simulator runs in this process; no real payments are made", "sim_url", app.simURL)
 		if why := simRefusesPublicURL(f.publicURL); why != "" {
@@ -466,6 +466,14 @@ func simRefusesPublicURL(public string) string {
 		return ""
 	}
 	return "-public-url is http to " + host + ", and the simulator (like Vipps) accepts http callback URLs for loopback hosts only"
+}
+
+// metricsAt says where the running service serves /metrics.
+func (app *serveApp) metricsAt(f *serveFlags) string {
+	if f.metricsOnMain() {
+		return app.url + "/metrics"
+	}
+	return cmp.Or(app.metricsURL, f.metricsAt())
 }
 
 // startSim starts the in-process simulator on a loopback port of its own.

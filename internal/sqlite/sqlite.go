@@ -98,9 +98,12 @@ func create(path string) error {
 	if err == nil {
 		return f.Close()
 	}
-	dir := filepath.Dir(path)
+	dir := absDir(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
+		if _, serr := os.Stat(dir); serr == nil {
+			return fmt.Errorf("sqlite: open %s: %v: the directory %s does not take new files: use a file in another directory", path, errors.Unwrap(err), dir)
+		}
 		return fmt.Errorf("sqlite: open %s: the directory %s does not exist: create it, or use a file in another directory", path, dir)
 	case errors.Is(err, syscall.ENOTDIR):
 		return fmt.Errorf("sqlite: open %s: a part of the path is a file, not a directory: use a file in a directory", path)
@@ -123,9 +126,18 @@ func explain(path string, err error) error {
 	switch se.Code() & 0xff {
 	case sqliteCantOpen, sqliteReadOnly, sqlitePerm:
 		return fmt.Errorf("%w: SQLite cannot write %s or create its -wal and -shm files: check that this user may write the directory %s and the files",
-			err, path, filepath.Dir(path))
+			err, path, absDir(path))
 	}
 	return err
+}
+
+// absDir is the directory of path, absolute when it can be had: "." says
+// little in an error.
+func absDir(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return filepath.Dir(path)
 }
 
 // SQLite's primary result codes that explain explains.
