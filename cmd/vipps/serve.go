@@ -124,7 +124,7 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 	fs.boolEnv(&f.demoShop, "demo-shop", false, "VIPPS_DEMO_SHOP", "serve the demo shop at / (default on with the simulator, off with -base-url)")
 	fs.stringEnv(&f.metricsAddr, "metrics-addr", "", "VIPPS_METRICS_ADDR",
 		"serve /metrics only at this `address`, such as 127.0.0.1:9090 (default: at -addr with the simulator, nowhere with -base-url)")
-	fs.intEnv(&f.maxConns, "max-conns", defaultMaxConns, "VIPPS_MAX_CONNS", "most connections open at once at -addr; more wait")
+	fs.intEnv(&f.maxConns, "max-conns", defaultMaxConns, "VIPPS_MAX_CONNS", "the most `connections` open at once at -addr; more wait their turn")
 	fs.durationEnv(&f.grace, "shutdown-timeout", 15*time.Second, "VIPPS_SHUTDOWN_TIMEOUT", "how long to let work in flight finish when stopping")
 	fs.boolEnv(&f.printConfig, "print-config", false, "VIPPS_PRINT_CONFIG", "print the effective configuration (secrets redacted) and exit")
 	if err := fs.parseFlags(args); err != nil {
