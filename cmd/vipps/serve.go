@@ -687,22 +687,7 @@ func (app *serveApp) shutdown() error {
 	sctx, cancel := context.WithTimeout(context.Background(), max(app.grace, time.Second))
 	defer cancel()
 	var errs []error
-	if app.srv != nil {
-		if err := app.srv.Shutdown(sctx); err != nil {
-			app.srv.Close()
-			errs = append(errs, err)
-		}
-	} else if app.ln != nil {
-		app.ln.Close()
-	}
-	if app.metricsSrv != nil {
-		if err := app.metricsSrv.Shutdown(sctx); err != nil {
-			app.metricsSrv.Close()
-			errs = append(errs, err)
-		}
-	} else if app.metricsLn != nil {
-		app.metricsLn.Close()
-	}
+	errs = append(errs, stopServer(sctx, app.srv, app.ln), stopServer(sctx, app.metricsSrv, app.metricsLn))
 	if app.web != nil {
 		errs = append(errs, app.web.Shutdown(sctx))
 	}
@@ -722,6 +707,21 @@ func (app *serveApp) shutdown() error {
 		return fmt.Errorf("serve: shutdown: %w", err)
 	}
 	app.log.Info("stopped")
+	return nil
+}
+
+// stopServer shuts srv down within ctx (closing it when that fails), or,
+// when the start failed before srv served it, closes ln.
+func stopServer(ctx context.Context, srv *http.Server, ln net.Listener) error {
+	switch {
+	case srv != nil:
+		if err := srv.Shutdown(ctx); err != nil {
+			srv.Close()
+			return err
+		}
+	case ln != nil:
+		ln.Close()
+	}
 	return nil
 }
 
