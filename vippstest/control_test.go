@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -228,5 +229,53 @@ func TestNew(t *testing.T) {
 	defer s.Close()
 	if got := s.Merchants(); len(got) != 1 || got[0] != vippstest.DefaultMerchant() {
 		t.Errorf("Merchants() = %+v, want DefaultMerchant()", got)
+	}
+}
+
+// TestControlFromLoopbackOnly: with the option, the control API answers
+// loopback clients only, and the pages a customer opens stay open to all.
+func TestControlFromLoopbackOnly(t *testing.T) {
+	sim, err := vippstest.New(vippstest.Config{ControlFromLoopbackOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	open, err := vippstest.New(vippstest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { open.Close() })
+	tests := []struct {
+		name, method, path, remote string
+		sim                        *vippstest.Simulator
+		want                       int
+	}{
+		{"payments from elsewhere", "GET", "/_sim/payments", "192.0.2.7:4000", sim, http.StatusForbidden},
+		{"callbacks from elsewhere", "GET", "/_sim/callbacks", "[2001:db8::1]:4000", sim, http.StatusForbidden},
+		{"approve from elsewhere", "POST", "/_sim/payments/x/approve", "192.0.2.7:4000", sim, http.StatusForbidden},
+		{"faults from elsewhere", "GET", "/_sim/faults", "10.0.0.1:4000", sim, http.StatusForbidden},
+		{"no remote address", "GET", "/_sim/clock", "", sim, http.StatusForbidden},
+		{"payments from loopback", "GET", "/_sim/payments", "127.0.0.1:4000", sim, http.StatusOK},
+		{"callbacks from ::1", "GET", "/_sim/callbacks", "[::1]:4000", sim, http.StatusOK},
+		{"history page from elsewhere", "GET", "/_sim/users/91234567", "192.0.2.7:4000", sim, http.StatusOK},
+		{"app stylesheet from elsewhere", "GET", "/_sim/static/app.css", "192.0.2.7:4000", sim, http.StatusOK},
+		{"without the option", "GET", "/_sim/payments", "192.0.2.7:4000", open, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, tt.path, nil)
+			r.RemoteAddr = tt.remote
+			w := httptest.NewRecorder()
+			tt.sim.ServeHTTP(w, r)
+			if w.Code != tt.want {
+				t.Fatalf("%s %s from %q = %d %s, want %d", tt.method, tt.path, tt.remote, w.Code, w.Body, tt.want)
+			}
+			if w.Code == http.StatusForbidden {
+				var body struct{ Error string }
+				if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || !strings.Contains(body.Error, "loopback clients only") {
+					t.Errorf("403 body = %s (%v), want an error that says loopback clients only", w.Body, err)
+				}
+			}
+		})
 	}
 }

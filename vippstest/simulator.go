@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -68,6 +69,15 @@ type Config struct {
 	// makes New fail. Empty means memory only. See "Snapshots" in
 	// DESIGN.md.
 	SnapshotPath string
+
+	// ControlFromLoopbackOnly refuses the control API (every route under
+	// /_sim/ but the pages of the browser app: /_sim/users/, /_sim/images/
+	// and /_sim/static/) to clients whose remote address is not loopback,
+	// with 403 and {"error": "..."}. The control API lists every payment
+	// and callback with its authorization token and lets anyone approve
+	// payments, so a simulator that others can reach should turn it on.
+	// See "Control API" in DESIGN.md.
+	ControlFromLoopbackOnly bool
 }
 
 // Merchant is a sales unit with its API keys.
@@ -275,7 +285,38 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.token.ServeHTTP(w, r)
 		return
 	}
+	if s.cfg.ControlFromLoopbackOnly && isControlPath(r.URL.Path) && !isLoopbackRemote(r.RemoteAddr) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprintf(w, "{\"error\": %q}\n", "the simulator's control API answers loopback clients only: call it from the simulator's machine (vipps sim -control-remote lets others in)")
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// isControlPath reports whether path is of the control API: under /_sim/,
+// but not a page of the browser app that a customer opens.
+func isControlPath(path string) bool {
+	if !strings.HasPrefix(path, "/_sim/") && path != "/_sim" {
+		return false
+	}
+	for _, app := range []string{"/_sim/users/", "/_sim/images/", "/_sim/static/"} {
+		if strings.HasPrefix(path, app) {
+			return false
+		}
+	}
+	return true
+}
+
+// isLoopbackRemote reports whether remoteAddr, a request's RemoteAddr, is
+// a loopback address.
+func isLoopbackRemote(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		host = remoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Now returns the simulator's clock.

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -54,6 +55,12 @@ func (f *flagSet) stringEnv(p *string, name, value, envVar, usage string) {
 // boolEnv defines a bool flag that falls back to an environment variable.
 func (f *flagSet) boolEnv(p *bool, name string, value bool, envVar, usage string) {
 	f.fs.BoolVar(p, name, value, usage)
+	f.env(name, envVar)
+}
+
+// intEnv defines an int flag that falls back to an environment variable.
+func (f *flagSet) intEnv(p *int, name string, value int, envVar, usage string) {
+	f.fs.IntVar(p, name, value, usage)
 	f.env(name, envVar)
 }
 
@@ -238,6 +245,20 @@ func (c *clientSettings) define(f *flagSet, baseURL string) {
 	f.stringEnv(&c.pluginVersion, "plugin-version", "", "VIPPS_PLUGIN_VERSION", "Vipps-System-Plugin-Version header (default the system version)")
 	f.shared = append(f.shared, "base-url", "client-id", "client-secret", "subscription-key", "msn",
 		"system-name", "system-version", "plugin-name", "plugin-version")
+}
+
+// checkBaseURL checks -base-url: empty, "test", "production" or an
+// absolute http(s) URL.
+func (c *clientSettings) checkBaseURL() error {
+	switch base := c.baseURL; strings.ToLower(base) {
+	case "", "test", "production", "prod":
+		return nil
+	default:
+		if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("-base-url %q is neither \"test\", \"production\" nor an http(s) URL: use one of those", redact(base))
+		}
+	}
+	return nil
 }
 
 // config returns the client's configuration: -base-url "test" (or

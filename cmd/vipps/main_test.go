@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -31,6 +32,8 @@ func TestMain(m *testing.M) {
 //	grab <VAR> <regexp>                 set VAR to the first group of regexp in the last stdout
 //	sim-approve <order-id>              act as the user approving in the app (express too)
 //	sim-header <op> <header> <regexp>   check a header of the last request to an endpoint
+//	port held|free <VAR>                set VAR to a loopback address that a listener holds
+//	                                    until the script ends, or where nothing listens
 func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
@@ -62,6 +65,7 @@ func TestScript(t *testing.T) {
 			"grab":        cmdGrab,
 			"sim-approve": cmdSimApprove,
 			"sim-header":  cmdSimHeader,
+			"port":        cmdPort,
 		},
 	})
 }
@@ -149,4 +153,21 @@ func cmdSimHeader(ts *testscript.TestScript, neg bool, args []string) {
 		return
 	}
 	ts.Fatalf("sim-header: no %s request recorded", args[0])
+}
+
+// cmdPort sets a variable to a loopback address on a port the system
+// chose: held by a listener until the script ends, or free (a listener
+// opened and closed).
+func cmdPort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 || (args[0] != "held" && args[0] != "free") {
+		ts.Fatalf("usage: port held|free <VAR>")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	if args[0] == "free" {
+		ts.Check(ln.Close())
+	} else {
+		ts.Defer(func() { ln.Close() })
+	}
+	ts.Setenv(args[1], ln.Addr().String())
 }

@@ -13,8 +13,8 @@ start; run migrate to do it ahead of a deploy. Several replicas on one
 PostgreSQL database may start (or migrate) at once: the migrations run
 once, under a lock.
 
--database is a SQLite file path (created when missing) or a PostgreSQL
-URL (postgres://user:password@host:5432/db?sslmode=disable).
+-database is a SQLite file path or file: URL (created when missing) or a
+PostgreSQL URL (postgres://user:password@host:5432/db?sslmode=disable).
 `
 
 func runMigrate(ctx context.Context, e *env, args []string) error {
@@ -24,11 +24,12 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if err := fs.parseFlags(args); err != nil {
 		return err
 	}
-	if database == "" {
-		return fs.usagef("-database (or VIPPS_DATABASE) is empty")
+	db, err := parseDatabase(database)
+	if err != nil {
+		return fs.usageErr(err)
 	}
-	name := redactDSN(database)
-	_, closer, err := openStore(ctx, database)
+	name := redact(database)
+	_, closer, err := openStore(ctx, db)
 	if err != nil {
 		return fmt.Errorf("migrate %s: %w", name, err)
 	}

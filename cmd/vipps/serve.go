@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -41,12 +43,18 @@ With no -base-url it runs on its own: a Vipps simulator starts in the same
 process (say so on every page), a demo shop is served at /, and the API
 key and admin password are generated once and kept in <database>.secrets
 (the simulator's state in <database>.sim.json). Open the printed URL and
-pay with Vipps.
+pay with Vipps. Metrics are at /metrics unless -metrics-addr moves them.
 
 With -base-url "test" or "production" it talks to Vipps: then
 -client-id, -client-secret, -subscription-key, -msn, -public-url (the https
 URL Vipps and customers reach this service at), -api-key, -admin-password
-and -secret-key are required.
+and -secret-key are required. The demo shop is off unless -demo-shop turns
+it on, and Prometheus metrics are served only where -metrics-addr says
+(a private address; it may name -addr to serve them there).
+
+The service holds personal data: the SQLite database, its -wal and -shm
+files, the secrets file and the simulator's snapshot are created readable
+by their owner only (0600).
 
 Every flag falls back to its environment variable; a flag wins.
 -print-config shows the effective configuration with secrets redacted.
@@ -65,7 +73,32 @@ type serveFlags struct {
 	grace                                    time.Duration
 	simulated                                bool // no -base-url: in-process simulator
 	secretsFile, simSnapshot                 string
+	db                                       database
+	metricsAddr                              string
+	maxConns                                 int
+	http                                     httpLimits
 }
+
+// httpLimits bound the service's HTTP connections. parseServeFlags sets
+// the defaults; tests shorten them.
+type httpLimits struct {
+	readHeader, read, write, idle time.Duration
+}
+
+// defaultHTTPLimits: a request's body is small and quick to send; the
+// longest answer is a capture, refund or cancel, which waits up to
+// payment.Config.OpWait (10 s) for the operation before it, then for a
+// call to Vipps bounded by payment.Config.CallTimeout (20 s), so writes
+// get twice that.
+var defaultHTTPLimits = httpLimits{
+	readHeader: 10 * time.Second,
+	read:       30 * time.Second,
+	write:      60 * time.Second,
+	idle:       2 * time.Minute,
+}
+
+// defaultMaxConns bounds the open connections of the main address.
+const defaultMaxConns = 1024
 
 func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 	f := &serveFlags{}
@@ -88,34 +121,61 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 	fs.stringEnv(&f.replica, "replica-id", "", "VIPPS_REPLICA_ID", "name of this replica in leases (default host-pid)")
 	fs.stringEnv(&f.logLevel, "log-level", "info", "VIPPS_LOG_LEVEL", "debug, info, warn or error")
 	fs.stringEnv(&f.logFormat, "log-format", "json", "VIPPS_LOG_FORMAT", "json or text")
-	fs.boolEnv(&f.demoShop, "demo-shop", false, "VIPPS_DEMO_SHOP", "serve the demo shop at / (always on with the simulator)")
+	fs.boolEnv(&f.demoShop, "demo-shop", false, "VIPPS_DEMO_SHOP", "serve the demo shop at / (default on with the simulator, off with -base-url)")
+	fs.stringEnv(&f.metricsAddr, "metrics-addr", "", "VIPPS_METRICS_ADDR",
+		"serve /metrics only at this `address`, such as 127.0.0.1:9090 (default: at -addr with the simulator, nowhere with -base-url)")
+	fs.intEnv(&f.maxConns, "max-conns", defaultMaxConns, "VIPPS_MAX_CONNS", "the most `connections` open at once at -addr; more wait their turn")
 	fs.durationEnv(&f.grace, "shutdown-timeout", 15*time.Second, "VIPPS_SHUTDOWN_TIMEOUT", "how long to let work in flight finish when stopping")
 	fs.boolEnv(&f.printConfig, "print-config", false, "VIPPS_PRINT_CONFIG", "print the effective configuration (secrets redacted) and exit")
 	if err := fs.parseFlags(args); err != nil {
 		return nil, err
 	}
 	var bad []string
+	f.http = defaultHTTPLimits
+	db, err := parseDatabase(f.database)
+	if err != nil {
+		bad = append(bad, err.Error())
+	}
+	f.db = db
 	f.simulated = c.baseURL == ""
-	if f.simulated {
-		f.demoShop = true
-		if !isPostgres(f.database) {
-			f.secretsFile, f.simSnapshot = f.database+".secrets", f.database+".sim.json"
+	demoShopSet := false
+	fs.fs.Visit(func(fl *flag.Flag) { demoShopSet = demoShopSet || fl.Name == "demo-shop" }) // Visit sees the environment too
+	switch {
+	case f.simulated:
+		if !demoShopSet {
+			f.demoShop = true
 		}
-	} else {
+		if err == nil && !db.postgres {
+			f.secretsFile, f.simSnapshot = db.where+".secrets", db.where+".sim.json"
+		}
+	case c.checkBaseURL() != nil:
+		bad = append(bad, c.checkBaseURL().Error())
+	default:
 		for _, m := range fs.missing("client-id", "client-secret", "subscription-key", "msn", "public-url", "api-key", "admin-password", "secret-key") {
 			bad = append(bad, m+" is required with -base-url")
 		}
 	}
+	if err := checkAddr("addr", f.addr, "8080"); err != nil {
+		bad = append(bad, err.Error())
+	}
+	if f.metricsAddr != "" {
+		if err := checkAddr("metrics-addr", f.metricsAddr, "9090"); err != nil {
+			bad = append(bad, err.Error())
+		}
+	}
+	if f.maxConns < 1 {
+		bad = append(bad, fmt.Sprintf("-max-conns %d must be at least 1", f.maxConns))
+	}
 	if f.publicURL != "" {
 		if u, err := url.Parse(f.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad = append(bad, fmt.Sprintf("-public-url %q must be an absolute http(s) URL", f.publicURL))
+			bad = append(bad, fmt.Sprintf("-public-url %q must be an absolute http(s) URL", redact(f.publicURL)))
 		}
 	}
 	if err := poller.CheckWebhookSecrets(f.webhookURL, vipps.Secret(f.webhookSecret), previousSecrets(f.webhookPrevious)...); err != nil {
 		bad = append(bad, "-webhook-url, -webhook-secret, -webhook-previous-secret: "+err.Error())
 	}
-	if f.secret != "" && len(f.secret) < 32 {
-		bad = append(bad, "-secret-key must be at least 32 characters")
+	if f.secret != "" && len(f.secret) < minSecretKey {
+		bad = append(bad, fmt.Sprintf("-secret-key must be at least %d characters", minSecretKey))
 	}
 	if _, err := logLevel(f.logLevel); err != nil {
 		bad = append(bad, err.Error())
@@ -155,16 +215,39 @@ func (f *serveFlags) print(w io.Writer) {
 	}
 	public := cmp.Or(f.publicURL, "http://"+f.addr)
 	table(w, [][]string{
-		{"addr", f.addr}, {"public-url", public}, {"database", redactDSN(f.database)},
+		{"addr", f.addr}, {"public-url", redact(public)}, {"database", redact(f.database)},
 		{"vipps", vippsAt}, {"client-id", f.client.clientID}, {"client-secret", red(f.client.clientSecret)},
 		{"subscription-key", red(f.client.subscriptionKey)}, {"msn", f.client.msn},
 		{"system-name", f.client.systemName}, {"system-version", f.client.systemVersion},
 		{"api-key", red(f.apiKey)}, {"admin-user", f.adminUser}, {"admin-password", red(f.adminPassword)},
-		{"secret-key", red(f.secret)}, {"webhook-url", f.webhookURL}, {"webhook-secret", red(f.webhookSecret)}, {"webhook-previous-secret", red(f.webhookPrevious)},
-		{"shipping", f.shipping}, {"shipping-url", f.shippingURL}, {"order-id-prefix", f.orderIDPrefix},
-		{"replica-id", f.replica}, {"demo-shop", fmt.Sprint(f.demoShop)}, {"log", f.logFormat + " " + f.logLevel},
+		{"secret-key", red(f.secret)}, {"webhook-url", redact(f.webhookURL)}, {"webhook-secret", red(f.webhookSecret)}, {"webhook-previous-secret", red(f.webhookPrevious)},
+		{"shipping", f.shipping}, {"shipping-url", redact(f.shippingURL)}, {"order-id-prefix", f.orderIDPrefix},
+		{"replica-id", f.replica}, {"demo-shop", fmt.Sprint(f.demoShop)}, {"metrics", f.metricsAt()},
+		{"max-conns", fmt.Sprint(f.maxConns)}, {"log", f.logFormat + " " + f.logLevel},
 		{"shutdown-timeout", f.grace.String()}, {"secrets-file", f.secretsFile}, {"sim-snapshot", f.simSnapshot},
 	})
+}
+
+// metricsOnMain reports whether /metrics is served at -addr: with the
+// simulator unless -metrics-addr moves it, against Vipps only when
+// -metrics-addr names -addr.
+func (f *serveFlags) metricsOnMain() bool {
+	if f.metricsAddr == "" {
+		return f.simulated
+	}
+	_, port, _ := net.SplitHostPort(f.addr)
+	return f.metricsAddr == f.addr && port != "0" // two ":0" are two ports
+}
+
+// metricsAt says where /metrics is served.
+func (f *serveFlags) metricsAt() string {
+	switch {
+	case f.metricsOnMain():
+		return "http://" + f.addr + "/metrics"
+	case f.metricsAddr != "":
+		return "http://" + f.metricsAddr + "/metrics"
+	}
+	return "not served (-metrics-addr serves them)"
 }
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -208,8 +291,12 @@ type serveApp struct {
 	sim         *vippstest.Simulator
 	simSrv      *http.Server
 	simTick     chan struct{} // closed to stop the simulator's clock ticks
+	ln          net.Listener  // the main address, until srv serves it
 	srv         *http.Server
 	served      chan error
+	metricsURL  string // "" when /metrics is served at url or nowhere
+	metricsLn   net.Listener
+	metricsSrv  *http.Server
 	grace       time.Duration
 	stopWork    context.CancelFunc
 	workers     sync.WaitGroup
@@ -228,9 +315,24 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 			app.close()
 		}
 	}()
-	st, closer, err := openStore(ctx, f.database)
+	// Listen first: a busy port fails the start before any file is made.
+	if app.ln, err = listen("addr", f.addr); err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	app.url = "http://" + app.ln.Addr().String()
+	if f.metricsAddr != "" && !f.metricsOnMain() {
+		if app.metricsLn, err = listen("metrics-addr", f.metricsAddr); err != nil {
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		app.metricsURL = "http://" + app.metricsLn.Addr().String() + "/metrics"
+	}
+	shipping, err := loadShipping(f.shipping)
 	if err != nil {
-		return nil, fmt.Errorf("serve: database %s: %w", redactDSN(f.database), err)
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	st, closer, err := openStore(ctx, f.db)
+	if err != nil {
+		return nil, fmt.Errorf("serve: database %s: %w", redact(f.database), err)
 	}
 	app.store = closer
 	if f.simulated {
@@ -242,12 +344,6 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 		}
 	}
 	app.metrics = metrics.New(metrics.Config{Stats: st})
-
-	ln, err := net.Listen("tcp", f.addr)
-	if err != nil {
-		return nil, fmt.Errorf("serve: %w", err)
-	}
-	app.url = "http://" + ln.Addr().String()
 	public := f.publicURL
 	if public == "" {
 		public = app.url
@@ -255,13 +351,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 
 	client, err := app.newClient(f)
 	if err != nil {
-		ln.Close()
 		return nil, err
-	}
-	shipping, err := loadShipping(f.shipping)
-	if err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("serve: %w", err)
 	}
 	key := []byte(f.secret)
 	derive := func(label string) []byte {
@@ -278,7 +368,6 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 		cfg.ShopShipping = shopShipping(f.shippingURL, vipps.Secret(f.webhookSecret))
 	}
 	if app.svc, err = payment.NewService(cfg); err != nil {
-		ln.Close()
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	envText := ""
@@ -288,10 +377,14 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 	case strings.EqualFold(f.client.baseURL, "test") || strings.HasPrefix(f.client.baseURL, vipps.TestURL):
 		envText = "Vipps TEST environment: no real money moves."
 	}
+	var mainMetrics http.Handler
+	if f.metricsOnMain() {
+		mainMetrics = app.metrics.Handler()
+	}
 	app.web, err = web.New(web.Config{
 		Service: app.svc, APIKey: vipps.Secret(f.apiKey), AdminUser: f.adminUser, AdminPassword: vipps.Secret(f.adminPassword),
 		CSRFKey: derive("csrf"), Environment: envText, DemoShop: f.demoShop,
-		Metrics: app.metrics.Handler(), Logger: log,
+		Metrics: mainMetrics, Logger: log,
 		Ready: func(ctx context.Context) error {
 			if _, err := st.Get(ctx, "readyz-probe"); err != nil && !errors.Is(err, payment.ErrNotFound) {
 				return fmt.Errorf("database: %w", err)
@@ -300,17 +393,30 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 		},
 	})
 	if err != nil {
-		ln.Close()
 		return nil, fmt.Errorf("serve: %w", err)
 	}
+	errLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	app.srv = &http.Server{
 		Handler:           app.metrics.Middleware(app.web),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: f.http.readHeader,
+		ReadTimeout:       f.http.read,
+		WriteTimeout:      f.http.write,
+		IdleTimeout:       f.http.idle,
+		ErrorLog:          errLog,
 	}
+	ln := newLimitListener(app.ln, f.maxConns)
 	go func() { app.served <- app.srv.Serve(ln) }()
+	if app.metricsLn != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", app.metrics.Handler())
+		app.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: f.http.readHeader, ReadTimeout: f.http.read,
+			WriteTimeout: f.http.write, IdleTimeout: f.http.idle, ErrorLog: errLog}
+		go func() {
+			if err := app.metricsSrv.Serve(app.metricsLn); !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics server stopped", "err", err)
+			}
+		}()
+	}
 
 	pl, err := poller.New(poller.Config{Store: st, Service: app.svc, Owner: f.replica, Observe: app.metrics.Poll,
 		Loop: poller.Loop{Logger: log, Drain: f.grace}})
@@ -327,16 +433,53 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 	app.stopWork = stop
 	app.workers.Go(func() { pl.Run(work) })
 	app.workers.Go(func() { ob.Run(work) })
-	log.Info("payment service started", "url", app.url, "public_url", public, "database", redactDSN(f.database), "replica", f.replica, "simulated", app.sim != nil)
+	log.Info("payment service started", "url", app.url, "public_url", redact(public), "database", redact(f.database),
+		"metrics", app.metricsAt(f), "max_conns", f.maxConns, "replica", f.replica, "simulated", app.sim != nil)
 	if app.sim != nil {
 		log.Warn("TEST MODE: the Vipps simulator runs in this process; no real payments are made", "sim_url", app.simURL)
+		if why := simRefusesPublicURL(f.publicURL); why != "" {
+			log.Warn("the simulator will refuse every payment: "+why+"; leave -public-url unset, or use https or a loopback address",
+				"public_url", redact(f.publicURL))
+		}
+	}
+	if f.demoShop && !f.simulated && strings.EqualFold(f.client.baseURL, "production") {
+		log.Warn("the demo shop is on against Vipps production: anyone who reaches / can start real payments; turn it off with -demo-shop=false")
 	}
 	return app, nil
 }
 
+// simRefusesPublicURL says why the in-process simulator refuses public, the
+// -public-url, as the callbackPrefix and fallBack of every payment, or ""
+// when it accepts it. The rule is the simulator's (vippstest, checkURL in
+// validate.go): like Vipps it wants https, and it lets http pass for
+// loopback hosts only.
+func simRefusesPublicURL(public string) string {
+	if public == "" {
+		return ""
+	}
+	u, err := url.Parse(public)
+	if err != nil || u.Scheme != "http" {
+		return ""
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return ""
+	}
+	return "-public-url is http to " + host + ", and the simulator (like Vipps) accepts http callback URLs for loopback hosts only"
+}
+
+// metricsAt says where the running service serves /metrics.
+func (app *serveApp) metricsAt(f *serveFlags) string {
+	if f.metricsOnMain() {
+		return app.url + "/metrics"
+	}
+	return cmp.Or(app.metricsURL, f.metricsAt())
+}
+
 // startSim starts the in-process simulator on a loopback port of its own.
 func (app *serveApp) startSim(f *serveFlags, log *slog.Logger) error {
-	sim, err := vippstest.New(vippstest.Config{SnapshotPath: f.simSnapshot, Logger: log.With("component", "simulator")})
+	sim, err := vippstest.New(vippstest.Config{SnapshotPath: f.simSnapshot, Logger: log.With("component", "simulator"),
+		ControlFromLoopbackOnly: true})
 	if err != nil {
 		return fmt.Errorf("serve: simulator: %w", err)
 	}
@@ -385,9 +528,17 @@ type demoSecrets struct {
 	SecretKey     string `json:"secretKey"`
 }
 
+// minSecretKey is the shortest -secret-key parseServeFlags accepts.
+const minSecretKey = 32
+
 // fillDemoSecrets fills the secrets not configured for a simulated run:
 // from the secrets file (created 0600 on first use), so that return links,
 // the API key and the password survive restarts; in memory for PostgreSQL.
+//
+// The secret key is two rand.Text, 52 characters. Files written before
+// held one (26 characters) and the service used it twice over: such a key
+// is written back doubled, the key in use unchanged, so that return links
+// already sent keep working.
 func (f *serveFlags) fillDemoSecrets() error {
 	var s demoSecrets
 	if f.secretsFile != "" {
@@ -395,7 +546,7 @@ func (f *serveFlags) fillDemoSecrets() error {
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 		case err != nil:
-			return err
+			return fmt.Errorf("secrets file %s: %w", f.secretsFile, err)
 		default:
 			if err := json.Unmarshal(b, &s); err != nil {
 				return fmt.Errorf("secrets file %s: %w (delete it to generate new secrets)", f.secretsFile, err)
@@ -403,24 +554,51 @@ func (f *serveFlags) fillDemoSecrets() error {
 		}
 	}
 	changed := false
-	for _, p := range []*string{&s.APIKey, &s.AdminPassword, &s.SecretKey} {
+	for _, p := range []*string{&s.APIKey, &s.AdminPassword} {
 		if *p == "" {
 			*p, changed = rand.Text(), true
 		}
 	}
-	if changed && f.secretsFile != "" {
-		b, err := json.MarshalIndent(s, "", "  ")
-		if err != nil {
-			return fmt.Errorf("secrets file: %w", err)
-		}
-		if err := os.WriteFile(f.secretsFile, append(b, '\n'), 0o600); err != nil {
-			return fmt.Errorf("secrets file: %w", err)
+	switch {
+	case s.SecretKey == "":
+		s.SecretKey, changed = rand.Text()+rand.Text(), true
+	case len(s.SecretKey) < minSecretKey:
+		s.SecretKey, changed = s.SecretKey+s.SecretKey, true
+	}
+	if f.secretsFile != "" {
+		if err := writeSecrets(f.secretsFile, &s, changed); err != nil {
+			return fmt.Errorf("secrets file %s: %w", f.secretsFile, err)
 		}
 	}
 	f.apiKey = cmp.Or(f.apiKey, s.APIKey)
 	f.adminPassword = cmp.Or(f.adminPassword, s.AdminPassword)
-	f.secret = cmp.Or(f.secret, s.SecretKey+s.SecretKey)
+	f.secret = cmp.Or(f.secret, s.SecretKey)
 	return nil
+}
+
+// writeSecrets writes s to path, readable by its owner only, when changed;
+// else it takes the group's and others' access to the file away.
+func writeSecrets(path string, s *demoSecrets, changed bool) error {
+	if !changed {
+		return os.Chmod(path, 0o600)
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*") // 0600
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // defaultShipping is offered in express checkout without -shipping.
@@ -434,8 +612,11 @@ func loadShipping(file string) ([]vipps.ShippingOption, error) {
 		return defaultShipping, nil
 	}
 	b, err := os.ReadFile(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("-shipping %s: no such file: name a JSON file of shipping options, or leave -shipping unset for the built-in ones", file)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("shipping options: %w", err)
+		return nil, fmt.Errorf("-shipping %s: %w", file, err)
 	}
 	var opts []vipps.ShippingOption
 	if err := json.Unmarshal(b, &opts); err != nil {
@@ -506,12 +687,7 @@ func (app *serveApp) shutdown() error {
 	sctx, cancel := context.WithTimeout(context.Background(), max(app.grace, time.Second))
 	defer cancel()
 	var errs []error
-	if app.srv != nil {
-		if err := app.srv.Shutdown(sctx); err != nil {
-			app.srv.Close()
-			errs = append(errs, err)
-		}
-	}
+	errs = append(errs, stopServer(sctx, app.srv, app.ln), stopServer(sctx, app.metricsSrv, app.metricsLn))
 	if app.web != nil {
 		errs = append(errs, app.web.Shutdown(sctx))
 	}
@@ -531,6 +707,21 @@ func (app *serveApp) shutdown() error {
 		return fmt.Errorf("serve: shutdown: %w", err)
 	}
 	app.log.Info("stopped")
+	return nil
+}
+
+// stopServer shuts srv down within ctx (closing it when that fails), or,
+// when the start failed before srv served it, closes ln.
+func stopServer(ctx context.Context, srv *http.Server, ln net.Listener) error {
+	switch {
+	case srv != nil:
+		if err := srv.Shutdown(ctx); err != nil {
+			srv.Close()
+			return err
+		}
+	case ln != nil:
+		ln.Close()
+	}
 	return nil
 }
 

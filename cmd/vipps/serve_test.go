@@ -23,12 +23,22 @@ import (
 // environment) and starts the service; it stops when the test ends.
 func startTestServe(t *testing.T, args ...string) *serveApp {
 	t.Helper()
+	return startTestServeWith(t, nil, slog.New(slog.DiscardHandler), args...)
+}
+
+// startTestServeWith is startTestServe with the parsed settings changed
+// by change, if not nil, and logging to log.
+func startTestServeWith(t *testing.T, change func(*serveFlags), log *slog.Logger, args ...string) *serveApp {
+	t.Helper()
 	e := &env{getenv: func(string) string { return "" }, stdout: io.Discard, stderr: io.Discard}
 	f, err := parseServeFlags(e, append([]string{"-addr", "127.0.0.1:0", "-shutdown-timeout", "5s"}, args...))
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := startServe(t.Context(), f, slog.New(slog.DiscardHandler))
+	if change != nil {
+		change(f)
+	}
+	app, err := startServe(t.Context(), f, log)
 	if err != nil {
 		t.Fatal(err)
 	}

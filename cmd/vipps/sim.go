@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -27,6 +26,12 @@ the control API, for example
 
 	curl -X POST <url>/_sim/payments/<order-id>/approve
 	curl -X POST <url>/_sim/clock/advance -d '{"duration":"10m"}'
+
+The control API lists every callback with its authorization token and
+lets anyone approve payments, so it answers clients on this machine
+(loopback) only; others get 403. The app pages a customer opens stay
+open to all. -control-remote lets other machines use the control API:
+use it only on a network you trust.
 
 Prometheus metrics are at <url>/metrics.
 
@@ -63,6 +68,7 @@ type simFlags struct {
 	merchants     string
 	logFormat     string
 	grace         time.Duration
+	controlRemote bool
 }
 
 // parseSimFlags parses args, then fills the flags not given from the
@@ -82,8 +88,13 @@ func parseSimFlags(e *env, args []string) (*simFlags, error) {
 		"JSON `file` with the merchants to simulate, instead of the default one")
 	fs.stringEnv(&f.logFormat, "log-format", "text", "VIPPS_SIM_LOG_FORMAT", "request log `format` on stderr: text or json")
 	fs.durationEnv(&f.grace, "shutdown-timeout", simShutdownGrace, "VIPPS_SIM_SHUTDOWN_TIMEOUT", "how long to wait for requests in flight when stopping")
+	fs.boolEnv(&f.controlRemote, "control-remote", false, "VIPPS_SIM_CONTROL_REMOTE",
+		"let clients on other machines use the control API (/_sim/), which shows every callback token")
 	if err := fs.parseFlags(args); err != nil {
 		return nil, err
+	}
+	if err := checkAddr("addr", f.addr, "8085"); err != nil {
+		return nil, fs.usageErr(err)
 	}
 	switch {
 	case f.logFormat != "text" && f.logFormat != "json":
@@ -94,6 +105,27 @@ func parseSimFlags(e *env, args []string) (*simFlags, error) {
 		return nil, fs.usagef("-shutdown-timeout %v must not be negative", f.grace)
 	}
 	return &f, nil
+}
+
+// config is the simulator's configuration.
+func (f *simFlags) config(logger *slog.Logger) (vippstest.Config, error) {
+	cfg := vippstest.Config{
+		Lenient:             f.lenient,
+		ExpressAddsShipping: f.addShipping,
+		TokenLifetime:       f.tokenLifetime,
+		Logger:              logger,
+		SnapshotPath:        f.snapshot,
+		// The control API shows every callback token: loopback only,
+		// unless asked.
+		ControlFromLoopbackOnly: !f.controlRemote,
+	}
+	if f.merchants != "" {
+		var err error
+		if cfg.Merchants, err = vippstest.LoadMerchants(f.merchants); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
 }
 
 // runSim runs the simulator until ctx ends.
@@ -107,23 +139,15 @@ func runSim(ctx context.Context, e *env, args []string) error {
 		handler = slog.NewJSONHandler(e.stderr, nil)
 	}
 	logger := slog.New(handler)
-	cfg := vippstest.Config{
-		Lenient:             f.lenient,
-		ExpressAddsShipping: f.addShipping,
-		TokenLifetime:       f.tokenLifetime,
-		Logger:              logger,
-		SnapshotPath:        f.snapshot,
-	}
-	if f.merchants != "" {
-		if cfg.Merchants, err = vippstest.LoadMerchants(f.merchants); err != nil {
-			return fmt.Errorf("sim: %w", err)
-		}
+	cfg, err := f.config(logger)
+	if err != nil {
+		return fmt.Errorf("sim: %w", err)
 	}
 	sim, err := vippstest.New(cfg)
 	if err != nil {
 		return fmt.Errorf("sim: %w", err)
 	}
-	ln, err := net.Listen("tcp", f.addr)
+	ln, err := listen("addr", f.addr)
 	if err != nil {
 		return errors.Join(fmt.Errorf("sim: %w", err), sim.Close())
 	}
@@ -200,6 +224,11 @@ func printSimBanner(w io.Writer, base string, sim *vippstest.Simulator, f *simFl
 		fmt.Fprintf(w, "  VIPPS_SUBSCRIPTION_KEY=%s\n", m.SubscriptionKey)
 	}
 	fmt.Fprintf(w, "\nControl API: %s/_sim/payments, %s/_sim/requests, %s/_sim/callbacks\n", base, base, base)
+	if f.controlRemote {
+		fmt.Fprintf(w, "             open to every client that reaches %s (-control-remote)\n", base)
+	} else {
+		fmt.Fprintf(w, "             from this machine only (-control-remote opens it to others)\n")
+	}
 	fmt.Fprintf(w, "Metrics:     %s/metrics\n", base)
 	if f.snapshot == "" {
 		fmt.Fprintf(w, "Snapshot:    none; the state is lost when the simulator stops (-snapshot keeps it)\n")

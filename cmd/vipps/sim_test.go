@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -261,5 +262,38 @@ func TestSimSnapshotAndMerchants(t *testing.T) {
 	err = runSim(t.Context(), e, []string{"-snapshot", snapshot})
 	if err == nil || !strings.Contains(err.Error(), "MSN 654321 is not a configured merchant") {
 		t.Errorf("runSim with the default merchant and the snapshot = %v, want an error about MSN 654321", err)
+	}
+}
+
+// TestSimControlFromLoopbackOnly: vipps sim keeps its control API to
+// loopback clients unless -control-remote.
+func TestSimControlFromLoopbackOnly(t *testing.T) {
+	e := &env{getenv: func(string) string { return "" }, stdout: io.Discard, stderr: io.Discard}
+	for _, tt := range []struct {
+		args []string
+		want int
+	}{
+		{nil, http.StatusForbidden},
+		{[]string{"-control-remote"}, http.StatusOK},
+	} {
+		f, err := parseSimFlags(e, tt.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := f.config(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim, err := vippstest.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sim.Close() })
+		r := httptest.NewRequest("GET", "/_sim/callbacks", nil) // from 192.0.2.1
+		w := httptest.NewRecorder()
+		sim.ServeHTTP(w, r)
+		if w.Code != tt.want {
+			t.Errorf("vipps sim %v: GET /_sim/callbacks from %s = %d, want %d", tt.args, r.RemoteAddr, w.Code, tt.want)
+		}
 	}
 }

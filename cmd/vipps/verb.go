@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
+	"net"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -82,12 +84,8 @@ func (v *verb) call(ctx context.Context, required []string, do func(context.Cont
 	if err := v.require(required...); err != nil {
 		return err
 	}
-	switch base := v.client.baseURL; strings.ToLower(base) {
-	case "", "test", "production", "prod":
-	default:
-		if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return v.usagef("-base-url %q must be \"test\", \"production\" or an http(s) URL", base)
-		}
+	if err := v.client.checkBaseURL(); err != nil {
+		return v.usageErr(err)
 	}
 	if err := vipps.MSN(v.client.msn).Validate(); err != nil {
 		return v.usagef("-msn: %v", err)
@@ -105,7 +103,22 @@ func (v *verb) call(ctx context.Context, required []string, do func(context.Cont
 		ctx, cancel = context.WithTimeout(ctx, v.timeout)
 		defer cancel()
 	}
-	return do(ctx, client)
+	return unreachable(do(ctx, client), cfg.BaseURL)
+}
+
+// unreachable adds to err, when it is a connection refused or an unknown
+// host at base, what to do: start the simulator or fix the base URL.
+func unreachable(err error, base string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("%w (nothing listens at %s: start \"vipps sim\", or check -base-url or VIPPS_BASE_URL)", err, redact(base))
+	}
+	if dns, ok := errors.AsType[*net.DNSError](err); ok && dns.IsNotFound {
+		return fmt.Errorf("%w (no host %s: check -base-url or VIPPS_BASE_URL, or start \"vipps sim\" and use its URL)", err, dns.Name)
+	}
+	return err
 }
 
 // failed wraps err from the command's call for order with the X-Request-Id

@@ -25,7 +25,9 @@ var _ payment.Store = (*Store)(nil)
 
 // Open connects to the database at dsn (a postgres:// URL or key=value
 // string, as pgx reads them), checks the connection and applies the
-// migrations the database lacks. Close the store when done.
+// migrations the database lacks. Close the store when done. A failed
+// connection is one line that names the host, database and user and
+// what to do, never the password.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -37,7 +39,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("open postgres: %w", err)
+		return nil, explainConnect(cfg, err)
 	}
 	s := &Store{pool: pool}
 	if err := s.Migrate(ctx); err != nil {

@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	msqlite "modernc.org/sqlite"
@@ -39,10 +42,26 @@ type Store struct {
 // Open opens (creating if need be) the database file at path and applies
 // the migrations it lacks. path must name a file: the store opens it
 // through two pools, which an in-memory database would not share.
-func Open(ctx context.Context, path string) (*Store, error) {
+//
+// The database holds personal data: a new file is created readable and
+// writable by its owner only (0600), and SQLite gives its -wal and -shm
+// files the same permissions. Deleted and overwritten content is zeroed
+// in the file (secure_delete); see [Store.Scrub] for the WAL.
+//
+// An error says which file and what to do, such as making its directory
+// writable.
+func Open(ctx context.Context, path string) (_ *Store, err error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("sqlite: open: want a file path, got %q", path)
 	}
+	if err := create(path); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			err = explain(path, err)
+		}
+	}()
 	drv, err := newDriver()
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -70,6 +89,63 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s.r = readPool{r, newStmts(r)}
 	return s, nil
 }
+
+// create creates the file at path, 0600, unless it exists, so that SQLite
+// does not create it with the umask's permissions, and says what to do
+// when it cannot be created or written.
+func create(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err == nil {
+		return f.Close()
+	}
+	dir := absDir(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if _, serr := os.Stat(dir); serr == nil {
+			return fmt.Errorf("sqlite: open %s: %v: the directory %s does not take new files: use a file in another directory", path, errors.Unwrap(err), dir)
+		}
+		return fmt.Errorf("sqlite: open %s: the directory %s does not exist: create it, or use a file in another directory", path, dir)
+	case errors.Is(err, syscall.ENOTDIR):
+		return fmt.Errorf("sqlite: open %s: a part of the path is a file, not a directory: use a file in a directory", path)
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("sqlite: open %s: %v: check that this user may write the file and the directory %s (SQLite also creates %s-wal and -shm there)",
+			path, errors.Unwrap(err), dir, filepath.Base(path))
+	}
+	return fmt.Errorf("sqlite: open %s: %w", path, err)
+}
+
+// explain adds to err, from opening the database at path, what to do when
+// SQLite could not open or write a file: typically the directory is not
+// writable, so that SQLite cannot create the -wal and -shm files next to
+// the database.
+func explain(path string, err error) error {
+	se, ok := errors.AsType[*msqlite.Error](err)
+	if !ok {
+		return err
+	}
+	switch se.Code() & 0xff {
+	case sqliteCantOpen, sqliteReadOnly, sqlitePerm:
+		return fmt.Errorf("%w: SQLite cannot write %s or create its -wal and -shm files: check that this user may write the directory %s and the files",
+			err, path, absDir(path))
+	}
+	return err
+}
+
+// absDir is the directory of path, absolute when it can be had: "." says
+// little in an error.
+func absDir(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return filepath.Dir(path)
+}
+
+// SQLite's primary result codes that explain explains.
+const (
+	sqlitePerm     = 3
+	sqliteReadOnly = 8
+	sqliteCantOpen = 14
+)
 
 // foldFunc is the SQL function that folds text to lower case, all of
 // Unicode (SQLite's lower and LIKE fold ASCII only): List's Query matches
@@ -107,8 +183,8 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 
 func (c connector) Driver() driver.Driver { return c.drv }
 
-// dsn is the driver's name for path: WAL, foreign keys and a busy timeout
-// on every connection; for the writer, IMMEDIATE transactions; for the
+// dsn is the driver's name for path: WAL, foreign keys, secure_delete and
+// a busy timeout on every connection; for the writer, IMMEDIATE transactions; for the
 // readers, query_only.
 func dsn(path string, writer bool) string {
 	q := url.Values{}
@@ -116,12 +192,32 @@ func dsn(path string, writer bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "secure_delete(1)") // erased personal data is zeroed, not left in free space
 	if writer {
 		q.Set("_txlock", "immediate")
 	} else {
 		q.Add("_pragma", "query_only(1)")
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Scrub moves everything in the write-ahead log into the database file
+// and truncates the log to nothing (a TRUNCATE checkpoint), so that
+// content erased by an Update, such as what a customer shared before
+// removing the consent, is left in neither file: secure_delete has zeroed
+// it in the database, and the log, which still held the older pages, is
+// emptied. It fails, and may be called again, while a reader holds an old
+// snapshot of the database.
+func (s *Store) Scrub(ctx context.Context) error {
+	var busy, logFrames, checkpointed int
+	err := s.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed)
+	if err != nil {
+		return fmt.Errorf("sqlite: scrub: %w", err)
+	}
+	if busy != 0 {
+		return fmt.Errorf("sqlite: scrub: a reader kept the write-ahead log from being emptied (%d of %d frames moved); try again", checkpointed, logFrames)
+	}
+	return nil
 }
 
 // Close closes the database.

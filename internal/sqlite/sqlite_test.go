@@ -1,15 +1,20 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
 	"github.com/vippskit/vipps/internal/storetest"
 )
@@ -223,4 +228,123 @@ func TestStoreUnprepared(t *testing.T) {
 		s.ws.max, s.r.stmts.max = 0, 0
 		return s
 	})
+}
+
+// storetestPayment is a minimal payment.
+func storetestPayment(id string) *payment.Payment {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	return &payment.Payment{
+		OrderID: vipps.OrderID(id), MSN: "123456", Kind: payment.Regular, Text: "Order " + id,
+		State: payment.Created, Amounts: payment.Amounts{Authorized: 1000}, CreatedAt: t0, UpdatedAt: t0,
+	}
+}
+
+// TestScrub: after content is erased by Update and the store is scrubbed,
+// its bytes are in none of the database's files.
+func TestScrub(t *testing.T) {
+	const marker = "SSN-MARKER-01017012345"
+	path := filepath.Join(t.TempDir(), "vipps.db")
+	s := open(t, path)
+	ctx := t.Context()
+	p := storetestPayment("scrub-1")
+	p.Kind = payment.Express
+	p.UserID = marker
+	p.Shipping = json.RawMessage(`{"address":"` + marker + `"}`)
+	if err := s.Create(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	// Other payments around it, on the same pages.
+	for i := range 20 {
+		if err := s.Create(ctx, storetestPayment(fmt.Sprintf("scrub-other-%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := filesContaining(t, path, marker); len(got) == 0 {
+		t.Fatalf("the marker is in no file before the erasure: the test proves nothing")
+	}
+	p.UserID, p.Shipping = "", nil
+	if err := s.Update(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, p.OrderID); err != nil { // a reader that ends
+		t.Fatal(err)
+	}
+	if err := s.Scrub(ctx); err != nil {
+		t.Fatalf("Scrub = %v, want nil", err)
+	}
+	if got := filesContaining(t, path, marker); len(got) > 0 {
+		t.Errorf("after Update and Scrub the marker is still in %v", got)
+	}
+	// The store works on.
+	if got, err := s.Get(ctx, p.OrderID); err != nil || got.UserID != "" {
+		t.Errorf("Get after Scrub = %+v, %v", got, err)
+	}
+}
+
+// filesContaining lists which of the database's files hold marker.
+func filesContaining(t *testing.T, path, marker string) []string {
+	t.Helper()
+	var in []string
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		b, err := os.ReadFile(f)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(marker)) {
+			in = append(in, filepath.Base(f))
+		}
+	}
+	return in
+}
+
+// TestOpenErrors: a database that cannot be created says which file and
+// what to do, not SQLite's "unable to open database file (14)".
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "plain")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, path, want string }{
+		{"missing directory", filepath.Join(dir, "missing", "vipps.db"), "the directory " + filepath.Join(dir, "missing") + " does not exist: create it"},
+		{"file as directory", filepath.Join(file, "vipps.db"), "is a file, not a directory"},
+	}
+	if os.Getuid() != 0 { // root writes anywhere
+		ro := filepath.Join(dir, "ro")
+		if err := os.Mkdir(ro, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		// A database made before the directory became read-only: SQLite
+		// cannot create its -wal and -shm files.
+		existing := filepath.Join(ro, "existing.db")
+		s, err := Open(t.Context(), existing)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(ro, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(ro, 0o755) })
+		tests = append(tests,
+			struct{ name, path, want string }{"read-only directory", filepath.Join(ro, "vipps.db"), "check that this user may write the file and the directory " + ro},
+			struct{ name, path, want string }{"existing file, read-only directory", existing, "check that this user may write the directory " + ro})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(t.Context(), tt.path)
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open(%s) = nil, want an error", tt.path)
+			}
+			if !strings.Contains(err.Error(), tt.path) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Open(%s) = %v, want the path and %q", tt.path, err, tt.want)
+			}
+		})
+	}
 }
