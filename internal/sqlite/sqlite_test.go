@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -312,29 +315,86 @@ func TestOpenErrors(t *testing.T) {
 		{"missing directory", filepath.Join(dir, "missing", "vipps.db"), "the directory " + filepath.Join(dir, "missing") + " does not exist: create it"},
 		{"file as directory", filepath.Join(file, "vipps.db"), "is a file, not a directory"},
 	}
-	if os.Getuid() != 0 { // root writes anywhere
-		ro := filepath.Join(dir, "ro")
-		if err := os.Mkdir(ro, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		// A database made before the directory became read-only: SQLite
-		// cannot create its -wal and -shm files.
-		existing := filepath.Join(ro, "existing.db")
-		s, err := Open(t.Context(), existing)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(ro, 0o555); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.Chmod(ro, 0o755) })
-		tests = append(tests,
-			struct{ name, path, want string }{"read-only directory", filepath.Join(ro, "vipps.db"), "check that this user may write the file and the directory " + ro},
-			struct{ name, path, want string }{"existing file, read-only directory", existing, "check that this user may write the directory " + ro})
+	checkOpenErrors(t, tests)
+}
+
+// TestOpenErrorsReadOnly: a directory this user may not write says so, for
+// a new database and for an existing one (whose -wal and -shm cannot be
+// made). Root writes anywhere, so as root the test runs itself again as
+// the user nobody.
+func TestOpenErrorsReadOnly(t *testing.T) {
+	if os.Getuid() == 0 {
+		rerunAsNobody(t)
+		return
 	}
+	ro := filepath.Join(t.TempDir(), "ro")
+	if err := os.Mkdir(ro, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A database made before the directory became read-only.
+	existing := filepath.Join(ro, "existing.db")
+	s, err := Open(t.Context(), existing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(ro, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(ro, 0o755) })
+	checkOpenErrors(t, []struct{ name, path, want string }{
+		{"read-only directory", filepath.Join(ro, "vipps.db"), "check that this user may write the file and the directory " + ro},
+		{"existing file, read-only directory", existing, "check that this user may write the directory " + ro},
+	})
+}
+
+// rerunAsNobody runs the calling test again in a copy of the test binary as
+// the user nobody (with runuser, as the chaos suite runs PostgreSQL), and
+// fails with its output unless it passed.
+func rerunAsNobody(t *testing.T) {
+	t.Helper()
+	runuser, err := exec.LookPath("runuser")
+	if err != nil {
+		t.Fatalf("running as root, this test needs runuser to run as another user: %v", err)
+	}
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(nobody.Uid)
+	gid, _ := strconv.Atoi(nobody.Gid)
+	// A directory nobody owns, below ones it may enter.
+	dir, err := os.MkdirTemp("", "sqlite-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	bin := filepath.Join(dir, "sqlite.test")
+	b, err := os.ReadFile(os.Args[0])
+	if err == nil {
+		err = os.WriteFile(bin, b, 0o755)
+	}
+	if err == nil {
+		err = errors.Join(os.Chmod(dir, 0o755), os.Chown(dir, uid, gid))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(t.Context(), runuser, "-u", "nobody", "--", bin, "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TMPDIR="+dir, "HOME="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("--- PASS: "+t.Name())) {
+		t.Fatalf("%s as nobody: %v\n%s", t.Name(), err, out)
+	}
+}
+
+// checkOpenErrors opens each path and wants an error naming it and saying
+// what to do.
+func checkOpenErrors(t *testing.T, tests []struct{ name, path, want string }) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := Open(t.Context(), tt.path)
