@@ -30,7 +30,10 @@
 // concurrency; on a concurrent change read again and apply anew.
 //
 // The service never trusts a callback or a redirect alone: both only make
-// it read /details sooner. [Schedule] says when to poll a payment whose
+// it read /details sooner. Checks of one payment share their /details call,
+// and a callback that reports what an answer of the last few seconds shows
+// already (a duplicate, a replay) is answered by that answer, so that a
+// callback repeated a hundred times costs one call. [Schedule] says when to poll a payment whose
 // outcome depends on the customer, after Vipps' polling guidelines.
 //
 // # Payments

@@ -103,6 +103,8 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	changes changes
+	details detailsGate
+	turns   turns
 }
 
 // NewService checks cfg and returns a Service.
