@@ -40,8 +40,8 @@
 //
 // [Service.Create] stores a payment before it initiates it at Vipps, with a
 // random callback token whose hash alone is kept, an orderId derived from
-// the shop's reference ("<prefix>-<shopRef>", then "-1", "-2" for new
-// attempts), and a first check due, so that a crash between the two steps
+// the shop's reference ("<prefix>-<shopRef>", then "--1", "--2" for new
+// attempts, so that no attempt is another shopRef's orderId), and a first check due, so that a crash between the two steps
 // loses nothing. [Service.OnCallback] records a callback and checks details;
 // [Service.Poll] is the poller's step for a due payment.
 //
