@@ -519,15 +519,20 @@ func (s *Service) FallbackShipping() []vipps.ShippingOption { return s.cfg.Shipp
 
 // RemoveConsent forgets what express checkout shared about a Vipps user:
 // every payment's user id, profile and address are cleared, and the shop is
-// told. Unknown user ids are ignored; repeats are harmless.
+// told. Then, when the store is a [Scrubber], it scrubs, so that the erased
+// values leave the disk too; a failed scrub is logged, since the erasure
+// itself is stored. Unknown user ids are ignored; repeats are harmless.
 func (s *Service) RemoveConsent(ctx context.Context, userID string) error {
 	ps, err := s.store.ByUser(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("remove consent: %w", err)
 	}
+	erased := false
 	for _, p := range ps {
+		cleared := false
 		_, err := s.record(ctx, p.OrderID, rec{change: func(p *Payment, now time.Time) ([]Event, error) {
-			if p.UserID != userID {
+			cleared = p.UserID == userID
+			if !cleared {
 				return nil, nil
 			}
 			p.UserID, p.Shipping = "", nil
@@ -536,7 +541,15 @@ func (s *Service) RemoveConsent(ctx context.Context, userID string) error {
 		if err != nil {
 			return fmt.Errorf("remove consent: %w", err)
 		}
-		s.log.Info("consent removed: user details deleted", "order_id", p.OrderID)
+		if cleared {
+			erased = true
+			s.log.Info("consent removed: user details deleted", "order_id", p.OrderID)
+		}
+	}
+	if sc, ok := s.store.(Scrubber); ok && erased {
+		if err := sc.Scrub(ctx); err != nil {
+			s.log.Warn("consent removed, but scrubbing the store failed: the erased details may stay on disk until its next checkpoint", "err", err)
+		}
 	}
 	return nil
 }
