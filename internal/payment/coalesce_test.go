@@ -129,32 +129,3 @@ func TestNewOutcomeConfirmed(t *testing.T) {
 		t.Errorf("state after a false CANCELLED callback = %s, want reserved", got.State)
 	}
 }
-
-// TestConcurrentChecksCoalesced: checks of one payment at once share their
-// /details calls; each gets an answer sent after it asked, so a burst
-// makes at most two.
-func TestConcurrentChecksCoalesced(t *testing.T) {
-	e := newEnv(t)
-	p := e.reserved(1000)
-	before := e.simOps(p.OrderID)["details"]
-	var wg sync.WaitGroup
-	for range 50 {
-		wg.Go(func() {
-			if got, err := e.svc.Check(context.Background(), p.OrderID); err != nil || got.State != payment.Reserved {
-				t.Errorf("Check = %v, %v, want reserved", got, err)
-			}
-		})
-	}
-	wg.Wait()
-	if n := e.simOps(p.OrderID)["details"] - before; n < 1 || n > 2 {
-		t.Errorf("/details calls of 50 concurrent checks = %d, want 1 or 2", n)
-	}
-	// A check after the burst asks anew.
-	before = e.simOps(p.OrderID)["details"]
-	if _, err := e.svc.Check(context.Background(), p.OrderID); err != nil {
-		t.Fatal(err)
-	}
-	if n := e.simOps(p.OrderID)["details"] - before; n != 1 {
-		t.Errorf("/details calls of a later check = %d, want 1", n)
-	}
-}
