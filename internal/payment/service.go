@@ -225,8 +225,8 @@ func allDigits(s string, n int) bool {
 // URL to send the customer to (Payment.VippsURL). A ShopRef that already has
 // a payment gets the next attempt, whose orderId ends in "--1", "--2", ...
 // (see [attemptID]); the earlier attempts are cancelled should they still be
-// approved. A ShopRef whose payment is
-// reserved or further is refused with ErrState: it is paid.
+// approved. A ShopRef whose payment is reserved or further is refused with
+// ErrState: it is paid.
 //
 // When Vipps refuses the payment, it is stored as Failed and the error is
 // returned. When Vipps' answer is lost, the error wraps
@@ -369,14 +369,14 @@ func (s *Service) newOrderID(ctx context.Context, shopRef string) (vipps.OrderID
 }
 
 // storeNew stores the new payment p (p.Attempt set) under the orderId of
-// its attempt (see [attemptID]) with events, and returns that orderId. An
-// orderId taken by a payment of another shopRef (one stored before
-// attempts were "--n", or of a shopRef that maps to the same base, such as
-// "60001 1" and "60001-1") or by an earlier attempt of p's shopRef that was
-// moved on so is passed over for the next: the shop's order numbers are
-// never refused for looking like another's attempt. A payment of the same
-// attempt of the same shopRef is a concurrent Create, which fails with
-// ErrExists.
+// its attempt (see [attemptID]) with events, and returns that orderId. When
+// that orderId is taken by a payment of another shopRef (one stored before
+// attempts were "--n", or one of a shopRef with the same base, such as
+// "60001 1" and "60001-1"), or by an earlier attempt of p's shopRef that
+// was itself passed over, p gets the next one: the shop's order numbers
+// are never refused for looking like another's attempt. An orderId taken
+// by the same attempt of the same shopRef means a concurrent Create: that
+// fails with ErrExists.
 func (s *Service) storeNew(ctx context.Context, p *Payment, base vipps.OrderID, events ...Event) (vipps.OrderID, error) {
 	if p.ShopRef == "" {
 		p.OrderID = base
