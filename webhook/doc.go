@@ -1,7 +1,9 @@
 // Package webhook is for shops that receive the webhooks of the vippskit
 // payment service (vipps serve -webhook-url): the [Event] they carry,
 // [Verify] and [ParseEvent] to check their signature, [Sign] and
-// [NewRequest] for senders, and [TestPayload] for a shop's own tests. It
+// [NewRequest] for senders, and [TestPayload] for a shop's own tests; and
+// for shops that answer its shipping requests (vipps serve -shipping-url):
+// [ShippingRequest], [VerifyShipping] and [ParseShippingRequest]. It
 // plays the part of stripe-go's webhook package: ParseEvent is its
 // ConstructEvent, Verify its ValidatePayload, TestPayload its
 // GenerateTestSignedPayload.
@@ -71,4 +73,20 @@
 // hold either one accept its webhooks meanwhile. The
 // [EventIDHeader] and [EventTypeHeader] repeat the body's id and type for
 // routing, but are not signed: act on the body.
+//
+// # Shipping requests
+//
+// With -shipping-url, the service asks the shop for the shipping options of
+// the address a customer chose in an express checkout: a POST of a
+// [ShippingRequest], which the shop answers with a JSON array of
+// [vipps.ShippingOption] within 5 s. The service follows no redirect (the
+// body carries the customer's address): a redirect, like any other failure,
+// makes it answer Vipps with its static options. The request is signed with
+// the webhook secret, but for another purpose: the
+// [ShippingSignatureHeader] carries "t=<unix seconds>,v1=<hex>" keyed with
+// HMAC-SHA256(secret, "vippskit-signature/shipping") instead of the secret
+// itself (see [Purpose]), so that a shipping request never passes [Verify]
+// and a webhook never passes [VerifyShipping]. Check it with
+// [ParseShippingRequest], or a [Verifier] with Purpose [PurposeShipping]
+// during a rotation.
 package webhook

@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -168,4 +169,52 @@ func ExampleTestPayload() {
 	fmt.Println(rec.Code)
 	// Output:
 	// 204
+}
+
+// A shop's shipping handler (vipps serve -shipping-url) checks the shipping
+// signature, not the webhook one, and answers the options for the
+// customer's address. A webhook's signature does not pass for a shipping
+// request, though both come from one secret.
+func ExampleParseShippingRequest() {
+	secret := vipps.Secret("whsec-0123456789abcdef") // the service's -webhook-secret
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+		if err != nil {
+			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		req, err := webhook.ParseShippingRequest(body, r.Header.Get(webhook.ShippingSignatureHeader), secret)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		opt := vipps.ShippingOption{IsDefault: true, ShippingCost: 49, ShippingMethod: "Posten", ShippingMethodID: "posten"}
+		if strings.HasPrefix(req.Address.PostCode, "0") { // Oslo: delivered by bike, free
+			opt = vipps.ShippingOption{IsDefault: true, ShippingMethod: "Bike", ShippingMethodID: "bike"}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode([]vipps.ShippingOption{opt})
+	})
+
+	body := []byte(`{"orderId":"shop-10042","shopRef":"10042","address":{"addressId":1,"addressLine1":"Storgata 1","city":"Oslo","country":"NO","postCode":"0155"}}`)
+	for _, header := range []string{
+		webhook.SignShipping(secret, time.Now(), body),
+		webhook.Sign(secret, time.Now(), body), // a webhook's signature
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/shipping", strings.NewReader(string(body)))
+		req.Header.Set(webhook.ShippingSignatureHeader, header)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Print(rec.Code, " ", rec.Body.String())
+	}
+	// Output:
+	// 200 [{"isDefault":"Y","shippingCost":0,"shippingMethod":"Bike","shippingMethodId":"bike"}]
+	// 400 webhook: signature mismatch
+}
+
+func ExampleSignShipping() {
+	body := []byte(`{"orderId":"shop-10042","shopRef":"10042","address":{"addressId":1}}`)
+	fmt.Println(webhook.SignShipping("test-webhook-secret-0123456789", time.Unix(1767225600, 0), body))
+	// Output:
+	// t=1767225600,v1=982322bac18be656cb648d94bb63a134945454f49eba1bd869f5e5036b824a48
 }

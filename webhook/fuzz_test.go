@@ -37,6 +37,7 @@ func FuzzVerify(f *testing.F) {
 		f.Add(h, body)
 	}
 	f.Add(webhook.Sign(secret, signedAt, nil), []byte{})
+	f.Add(webhook.SignShipping(secret, signedAt, body), body)
 	f.Fuzz(func(t *testing.T, header string, body []byte) {
 		v := webhook.Verifier{Secrets: []vipps.Secret{secret}, Now: func() time.Time { return signedAt }}
 		err := v.Verify(body, header)
@@ -61,6 +62,21 @@ func FuzzVerify(f *testing.F) {
 		changed := append(slices.Clip(body), 'x')
 		if err := v.Verify(changed, own); !errors.Is(err, webhook.ErrMismatch) {
 			t.Fatalf("Verify(changed body, Sign(...)) = %v, want ErrMismatch", err)
+		}
+
+		// Purposes do not cross: the body's shipping signature is no
+		// webhook's, and its webhook signature no shipping request's.
+		ship := webhook.SignShipping(secret, at, body)
+		vs := v
+		vs.Purpose = webhook.PurposeShipping
+		if err := vs.Verify(body, ship); err != nil {
+			t.Fatalf("Verify(%q, SignShipping(...)) for shipping = %v", body, err)
+		}
+		if err := v.Verify(body, ship); !errors.Is(err, webhook.ErrMismatch) {
+			t.Fatalf("Verify(%q, SignShipping(...)) for webhooks = %v, want ErrMismatch", body, err)
+		}
+		if err := vs.Verify(body, own); !errors.Is(err, webhook.ErrMismatch) {
+			t.Fatalf("Verify(%q, Sign(...)) for shipping = %v, want ErrMismatch", body, err)
 		}
 	})
 }

@@ -52,23 +52,58 @@ func Sign(secret vipps.Secret, t time.Time, body []byte) string {
 // signs with the new and the old one until every receiver has the new one;
 // a receiver holding either accepts the webhook.
 func SignAll(secrets []vipps.Secret, t time.Time, body []byte) string {
+	return signAll(PurposeWebhook, secrets, t, body)
+}
+
+// signAll is SignAll for purpose p.
+func signAll(p Purpose, secrets []vipps.Secret, t time.Time, body []byte) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
 	var b strings.Builder
 	b.WriteString("t=")
 	b.WriteString(ts)
 	for _, s := range secrets {
 		b.WriteString(",v1=")
-		b.WriteString(hex.EncodeToString(mac(s, ts, body)))
+		b.WriteString(hex.EncodeToString(mac(p.key(s), ts, body)))
 	}
 	return b.String()
 }
 
-// mac is HMAC-SHA256 of "<ts>.<body>" keyed with secret.
-func mac(secret vipps.Secret, ts string, body []byte) []byte {
-	m := hmac.New(sha256.New, []byte(secret.Reveal()))
+// mac is HMAC-SHA256 of "<ts>.<body>" keyed with key.
+func mac(key []byte, ts string, body []byte) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(ts))
 	m.Write([]byte{'.'})
 	m.Write(body)
+	return m.Sum(nil)
+}
+
+// Purpose is what a signature is for. One secret signs webhooks and the
+// shipping requests of the service, each under a key of its own, so that a
+// signature made for one purpose never passes for another: a shipping
+// request (which carries the customer's address) cannot be replayed as a
+// webhook, nor a webhook as a shipping request.
+type Purpose string
+
+// Purposes of a signature.
+const (
+	// PurposeWebhook signs webhooks, keyed with the secret itself (as
+	// every webhook was signed before purposes existed), in the
+	// [SignatureHeader]. It is what a zero Purpose means.
+	PurposeWebhook Purpose = "webhook"
+	// PurposeShipping signs the service's shipping requests, keyed with
+	// HMAC-SHA256(secret, "vippskit-signature/shipping"), in the
+	// [ShippingSignatureHeader]: see [SignShipping].
+	PurposeShipping Purpose = "shipping"
+)
+
+// key is the HMAC key of purpose p under secret: the secret itself for
+// webhooks, else HMAC-SHA256(secret, "vippskit-signature/<purpose>").
+func (p Purpose) key(secret vipps.Secret) []byte {
+	if p == "" || p == PurposeWebhook {
+		return []byte(secret.Reveal())
+	}
+	m := hmac.New(sha256.New, []byte(secret.Reveal()))
+	m.Write([]byte("vippskit-signature/" + string(p)))
 	return m.Sum(nil)
 }
 
@@ -98,6 +133,10 @@ type Verifier struct {
 	Tolerance time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Purpose is what Verify accepts signatures for; "" means
+	// PurposeWebhook. ParseEvent and ParseShippingRequest verify for their
+	// own purpose whatever it says.
+	Purpose Purpose
 }
 
 // Verify checks that header is a signature of payload under one of
@@ -109,9 +148,18 @@ type Verifier struct {
 // too old (or too new). Empty secrets are skipped; without any other,
 // every webhook is refused with an error that wraps none of these: the
 // receiver is misconfigured, not the webhook wrong.
+//
+// A Verifier of one purpose refuses a signature made for another with
+// ErrMismatch; a Purpose it does not know, it refuses like a missing
+// secret.
 func (v Verifier) Verify(payload []byte, header string) error {
 	if !slices.ContainsFunc(v.Secrets, func(s vipps.Secret) bool { return s != "" }) {
 		return errNoSecret
+	}
+	switch v.Purpose {
+	case "", PurposeWebhook, PurposeShipping:
+	default:
+		return fmt.Errorf("webhook: unknown signature purpose %q", v.Purpose)
 	}
 	h, err := parseHeader(header)
 	if err != nil {
@@ -123,7 +171,7 @@ func (v Verifier) Verify(payload []byte, header string) error {
 		if s == "" {
 			continue
 		}
-		want := mac(s, ts, payload)
+		want := mac(v.Purpose.key(s), ts, payload)
 		for _, sig := range h.v1 {
 			// Every pair is compared, so that the time taken does not
 			// depend on which one matched.
@@ -156,6 +204,7 @@ func (v Verifier) Verify(payload []byte, header string) error {
 // an Event. Decoding is lenient: fields added to the body later are
 // ignored.
 func (v Verifier) ParseEvent(payload []byte, header string) (Event, error) {
+	v.Purpose = PurposeWebhook
 	if err := v.Verify(payload, header); err != nil {
 		return Event{}, err
 	}

@@ -28,7 +28,6 @@ import (
 	"github.com/vippskit/vipps/internal/poller"
 	"github.com/vippskit/vipps/internal/web"
 	"github.com/vippskit/vipps/vippstest"
-	"github.com/vippskit/vipps/webhook"
 )
 
 const serveDoc = `
@@ -626,40 +625,6 @@ func loadShipping(file string) ([]vipps.ShippingOption, error) {
 		return nil, fmt.Errorf("shipping options %s: the list is empty", file)
 	}
 	return opts, nil
-}
-
-// shopShipping asks the shop's URL for the shipping options of an address:
-// a POST of {"orderId", "shopRef", "address"} signed like a webhook, which
-// answers a JSON array of Vipps shipping options.
-func shopShipping(shopURL string, secret vipps.Secret) func(ctx context.Context, p *payment.Payment, addr *vipps.ShippingDetailsRequest) ([]vipps.ShippingOption, error) {
-	client := &http.Client{Timeout: 5 * time.Second}
-	return func(ctx context.Context, p *payment.Payment, addr *vipps.ShippingDetailsRequest) ([]vipps.ShippingOption, error) {
-		body, err := json.Marshal(map[string]any{"orderId": p.OrderID, "shopRef": p.ShopRef, "address": addr})
-		if err != nil {
-			return nil, err
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, shopURL, strings.NewReader(string(body)))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		if secret != "" {
-			req.Header.Set(webhook.SignatureHeader, webhook.Sign(secret, time.Now(), body))
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("shipping URL answered %s", resp.Status)
-		}
-		var opts []vipps.ShippingOption
-		if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&opts); err != nil {
-			return nil, fmt.Errorf("shipping URL: %w", err)
-		}
-		return opts, nil
-	}
 }
 
 // wait serves until ctx ends, then shuts down: the HTTP server stops taking

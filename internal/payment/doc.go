@@ -30,15 +30,18 @@
 // concurrency; on a concurrent change read again and apply anew.
 //
 // The service never trusts a callback or a redirect alone: both only make
-// it read /details sooner. [Schedule] says when to poll a payment whose
+// it read /details sooner. Checks of one payment share their /details call,
+// and a callback that reports what an answer of the last few seconds shows
+// already (a duplicate, a replay) is answered by that answer, so that a
+// callback repeated a hundred times costs one call. [Schedule] says when to poll a payment whose
 // outcome depends on the customer, after Vipps' polling guidelines.
 //
 // # Payments
 //
 // [Service.Create] stores a payment before it initiates it at Vipps, with a
 // random callback token whose hash alone is kept, an orderId derived from
-// the shop's reference ("<prefix>-<shopRef>", then "-1", "-2" for new
-// attempts), and a first check due, so that a crash between the two steps
+// the shop's reference ("<prefix>-<shopRef>", then "--1", "--2" for new
+// attempts, so that no attempt is another shopRef's orderId), and a first check due, so that a crash between the two steps
 // loses nothing. [Service.OnCallback] records a callback and checks details;
 // [Service.Poll] is the poller's step for a due payment.
 //

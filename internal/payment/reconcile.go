@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/vippskit/vipps"
@@ -50,8 +51,16 @@ type rec struct {
 // concurrency. On a concurrent change it reads the stored payment again
 // and applies the change anew: since facts are only ever added, an answer
 // read before the other change adds what it knows and cannot undo what the
-// other change stored. A change that adds nothing is not stored.
+// other change stored. A change that adds nothing is not stored. The
+// changes of one payment in this process take turns (see [turns]), so
+// that a burst of them (a callback replayed a hundred times) does not
+// conflict until one gives up; only other replicas' changes conflict.
 func (s *Service) record(ctx context.Context, id vipps.OrderID, r rec) (*Payment, error) {
+	done, err := s.turns.take(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	for i := 0; ; i++ {
 		p, err := s.store.Get(ctx, id)
 		if err != nil {
@@ -132,6 +141,49 @@ func (s *Service) record(ctx context.Context, id vipps.OrderID, r rec) (*Payment
 			}
 		}
 		return p, nil
+	}
+}
+
+// turns makes the changes of one payment in this process take turns.
+type turns struct {
+	mu sync.Mutex
+	m  map[vipps.OrderID]*turn
+}
+
+// turn is the turn of one payment: a token in a channel of one, and the
+// number of changes that hold or wait for it.
+type turn struct {
+	token chan struct{}
+	n     int
+}
+
+// take waits for the payment's turn, or for ctx to end, and returns the
+// func that ends the turn.
+func (t *turns) take(ctx context.Context, id vipps.OrderID) (done func(), err error) {
+	t.mu.Lock()
+	if t.m == nil {
+		t.m = map[vipps.OrderID]*turn{}
+	}
+	u := t.m[id]
+	if u == nil {
+		u = &turn{token: make(chan struct{}, 1)}
+		t.m[id] = u
+	}
+	u.n++
+	t.mu.Unlock()
+	release := func() {
+		t.mu.Lock()
+		if u.n--; u.n == 0 {
+			delete(t.m, id)
+		}
+		t.mu.Unlock()
+	}
+	select {
+	case u.token <- struct{}{}:
+		return func() { <-u.token; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
 	}
 }
 
@@ -263,7 +315,9 @@ func (s *Service) Check(ctx context.Context, id vipps.OrderID) (*Payment, error)
 // OnCallback records a transaction callback and checks the payment's
 // details: a callback only makes the service look sooner, its content is
 // never trusted alone. Duplicate and late callbacks are recorded and change
-// nothing else.
+// nothing else, and cost no call to Vipps: checks of one payment share
+// their /details call, and a callback whose outcome a /details answer of
+// the last few seconds shows already is answered by it.
 func (s *Service) OnCallback(ctx context.Context, cb *vipps.TransactionCallback) error {
 	if e := cb.ErrorInfo; e != nil {
 		s.log.Warn("Vipps reports the payment failed", "order_id", cb.OrderID, "status", string(cb.TransactionInfo.Status),
@@ -320,14 +374,21 @@ func (s *Service) refresh(ctx context.Context, id vipps.OrderID, owner string, c
 	return p, failed, err
 }
 
-// learnDetails reads Vipps' details of the payment and records them.
+// learnDetails reads Vipps' details of the payment, through the gate that
+// coalesces the calls of a payment (see [detailsGate]), and records them.
 // superseded reports that they showed the reservation for the first time,
 // and that the shop order has a newer attempt: the reservation must be
 // released, and a TaskSupersede is queued for it with the change.
 func (s *Service) learnDetails(ctx context.Context, id vipps.OrderID, owner string, cb *vipps.TransactionCallback) (p *Payment, superseded bool, failed error, err error) {
-	dctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
-	d, derr := s.vipps.Details(dctx, id)
-	cancel()
+	var shows func(*vipps.PaymentDetails) bool
+	if cb != nil {
+		shows = func(d *vipps.PaymentDetails) bool { return confirms(d, cb.TransactionInfo.Status) }
+	}
+	d, derr := s.details.ask(ctx, id, s.now, shows, func(ctx context.Context) (*vipps.PaymentDetails, error) {
+		dctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
+		defer cancel()
+		return s.vipps.Details(dctx, id)
+	})
 	seen := s.now()
 	var facts []Fact
 	if derr == nil {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -103,6 +104,8 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	changes changes
+	details detailsGate
+	turns   turns
 }
 
 // NewService checks cfg and returns a Service.
@@ -220,9 +223,10 @@ func allDigits(s string, n int) bool {
 
 // Create stores a new payment, initiates it at Vipps and returns it with the
 // URL to send the customer to (Payment.VippsURL). A ShopRef that already has
-// a payment gets the next attempt ("-1", "-2", ...); the earlier attempts are
-// cancelled should they still be approved. A ShopRef whose payment is
-// reserved or further is refused with ErrState: it is paid.
+// a payment gets the next attempt, whose orderId ends in "--1", "--2", ...
+// (see [attemptID]); the earlier attempts are cancelled should they still be
+// approved. A ShopRef whose payment is reserved or further is refused with
+// ErrState: it is paid.
 //
 // When Vipps refuses the payment, it is stored as Failed and the error is
 // returned. When Vipps' answer is lost, the error wraps
@@ -232,7 +236,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Payment, erro
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
-	id, attempt, err := s.newOrderID(ctx, req.ShopRef)
+	base, attempt, err := s.newOrderID(ctx, req.ShopRef)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +246,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Payment, erro
 	}
 	now := s.now()
 	p := &Payment{
-		OrderID: id, ShopRef: req.ShopRef, Attempt: attempt, MSN: s.vipps.MerchantSerialNumber(),
+		ShopRef: req.ShopRef, Attempt: attempt, MSN: s.vipps.MerchantSerialNumber(),
 		Kind: Regular, Text: req.Text, Phone: req.Phone, ReturnURL: req.ReturnURL, OrderURL: req.OrderURL,
 		Receipt: req.Receipt, AuthTokenHash: hash, State: Created,
 		Amounts:   Amounts{Authorized: req.Amount},
@@ -254,8 +258,9 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (*Payment, erro
 	if req.Express {
 		p.Kind = Express
 	}
-	if err := s.store.Create(ctx, p, Event{Type: EventCreated, State: Created, Amount: req.Amount, At: now}); err != nil {
-		return nil, fmt.Errorf("create payment %s: %w", id, err)
+	id, err := s.storeNew(ctx, p, base, Event{Type: EventCreated, State: Created, Amount: req.Amount, At: now})
+	if err != nil {
+		return nil, err
 	}
 	if attempt > 0 {
 		// An earlier attempt may have been approved since it was looked
@@ -338,7 +343,8 @@ func (s *Service) paidAttempt(ctx context.Context, shopRef string, id vipps.Orde
 	return nil, nil
 }
 
-// newOrderID picks the orderId of a new payment of shopRef.
+// newOrderID returns the base orderId of a new payment of shopRef (its
+// orderId when it is the first attempt, see [attemptID]) and its attempt.
 func (s *Service) newOrderID(ctx context.Context, shopRef string) (vipps.OrderID, int, error) {
 	if shopRef == "" {
 		return vipps.NewOrderID(s.cfg.OrderIDPrefix), 0, nil
@@ -359,7 +365,73 @@ func (s *Service) newOrderID(ctx context.Context, shopRef string) (vipps.OrderID
 		}
 		attempt = max(attempt, q.Attempt+1)
 	}
-	return base.Attempt(attempt), attempt, nil
+	return base, attempt, nil
+}
+
+// storeNew stores the new payment p (p.Attempt set) under the orderId of
+// its attempt (see [attemptID]) with events, and returns that orderId. When
+// that orderId is taken by a payment of another shopRef (one stored before
+// attempts were "--n", or one of a shopRef with the same base, such as
+// "60001 1" and "60001-1"), or by an earlier attempt of p's shopRef that
+// was itself passed over, p gets the next one: the shop's order numbers
+// are never refused for looking like another's attempt. An orderId taken
+// by the same attempt of the same shopRef means a concurrent Create: that
+// fails with ErrExists.
+func (s *Service) storeNew(ctx context.Context, p *Payment, base vipps.OrderID, events ...Event) (vipps.OrderID, error) {
+	if p.ShopRef == "" {
+		p.OrderID = base
+		if err := s.store.Create(ctx, p, events...); err != nil {
+			return "", fmt.Errorf("create payment %s: %w", p.OrderID, err)
+		}
+		return p.OrderID, nil
+	}
+	for n := p.Attempt; ; n++ {
+		p.OrderID = attemptID(base, n)
+		err := s.store.Create(ctx, p, events...)
+		if err == nil {
+			return p.OrderID, nil
+		}
+		if !errors.Is(err, ErrExists) || n >= p.Attempt+maxPassedOver {
+			return "", fmt.Errorf("create payment %s: %w", p.OrderID, err)
+		}
+		q, gerr := s.store.Get(ctx, p.OrderID)
+		if gerr != nil {
+			return "", fmt.Errorf("create payment %s: %w", p.OrderID, errors.Join(err, gerr))
+		}
+		if q.ShopRef == p.ShopRef && q.Attempt == p.Attempt {
+			return "", fmt.Errorf("create payment %s: %w", p.OrderID, err)
+		}
+		s.log.Info("orderId taken by another shop order; trying the next", "order_id", p.OrderID, "shop_ref", p.ShopRef, "taken_by", q.ShopRef)
+	}
+}
+
+// maxPassedOver bounds how many orderIds taken by others storeNew passes
+// over.
+const maxPassedOver = 20
+
+// attemptID is the orderId of attempt n of a shop order whose first
+// attempt is base: base itself, then base+"--1", base+"--2", ... (base cut
+// if the whole would be longer than Vipps allows).
+//
+// The separator is a double '-' because no base has one (vipps.OrderIDFor
+// collapses runs of '-'), so that an attempt can never be the first orderId
+// of another shopRef: with a single '-' (vipps.OrderID.Attempt), the second
+// attempt of shopRef "60001" and the first of "60001-1" were both
+// "<prefix>-60001-1", and each blocked the other. Refusing shopRefs that
+// end in "-<digits>" would have refused real order numbers; this refuses
+// none. OrderIds stored before keep working: they are stored, never
+// derived again, and a new orderId that one of them holds already is
+// passed over (see storeNew).
+func attemptID(base vipps.OrderID, n int) vipps.OrderID {
+	if n <= 0 {
+		return base
+	}
+	suffix := "--" + strconv.Itoa(n)
+	b := string(base)
+	if len(b)+len(suffix) > vipps.MaxOrderIDLen {
+		b = b[:vipps.MaxOrderIDLen-len(suffix)]
+	}
+	return vipps.OrderID(b + suffix)
 }
 
 func (s *Service) initiateRequest(p *Payment, token vipps.Secret) vipps.InitiateRequest {
@@ -447,15 +519,20 @@ func (s *Service) FallbackShipping() []vipps.ShippingOption { return s.cfg.Shipp
 
 // RemoveConsent forgets what express checkout shared about a Vipps user:
 // every payment's user id, profile and address are cleared, and the shop is
-// told. Unknown user ids are ignored; repeats are harmless.
+// told. Then, when the store is a [Scrubber], it scrubs, so that the erased
+// values leave the disk too; a failed scrub is logged, since the erasure
+// itself is stored. Unknown user ids are ignored; repeats are harmless.
 func (s *Service) RemoveConsent(ctx context.Context, userID string) error {
 	ps, err := s.store.ByUser(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("remove consent: %w", err)
 	}
+	erased := false
 	for _, p := range ps {
+		cleared := false
 		_, err := s.record(ctx, p.OrderID, rec{change: func(p *Payment, now time.Time) ([]Event, error) {
-			if p.UserID != userID {
+			cleared = p.UserID == userID
+			if !cleared {
 				return nil, nil
 			}
 			p.UserID, p.Shipping = "", nil
@@ -464,7 +541,15 @@ func (s *Service) RemoveConsent(ctx context.Context, userID string) error {
 		if err != nil {
 			return fmt.Errorf("remove consent: %w", err)
 		}
-		s.log.Info("consent removed: user details deleted", "order_id", p.OrderID)
+		if cleared {
+			erased = true
+			s.log.Info("consent removed: user details deleted", "order_id", p.OrderID)
+		}
+	}
+	if sc, ok := s.store.(Scrubber); ok && erased {
+		if err := sc.Scrub(ctx); err != nil {
+			s.log.Warn("consent removed, but scrubbing the store failed: the erased details may stay on disk until its next checkpoint", "err", err)
+		}
 	}
 	return nil
 }

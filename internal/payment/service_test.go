@@ -337,8 +337,8 @@ func TestShopOrderAttempts(t *testing.T) {
 	e := newEnv(t)
 	first := e.create(payment.CreateRequest{ShopRef: "A-7"})
 	second := e.create(payment.CreateRequest{ShopRef: "A-7"})
-	if first.OrderID != "shop-A-7" || second.OrderID != "shop-A-7-1" || second.Attempt != 1 {
-		t.Fatalf("attempts = %s, %s (%d); want shop-A-7, shop-A-7-1 (1)", first.OrderID, second.OrderID, second.Attempt)
+	if first.OrderID != "shop-A-7" || second.OrderID != "shop-A-7--1" || second.Attempt != 1 {
+		t.Fatalf("attempts = %s, %s (%d); want shop-A-7, shop-A-7--1 (1)", first.OrderID, second.OrderID, second.Attempt)
 	}
 	// The customer approves the old attempt after all: it is released.
 	e.sim.Sim.Approve(first.OrderID, "")
@@ -350,6 +350,76 @@ func TestShopOrderAttempts(t *testing.T) {
 	e.waitState(second.OrderID, payment.Reserved)
 	if _, err := e.svc.Create(context.Background(), payment.CreateRequest{Amount: 1000, Text: "x", ShopRef: "A-7"}); !errors.Is(err, payment.ErrState) {
 		t.Errorf("Create for a paid shop order = %v, want ErrState", err)
+	}
+}
+
+// TestShopRefsThatLookLikeAttempts: the shopRef "60001-1" and the second
+// attempt of "60001" once had one orderId, and whichever came second was
+// refused. Now each gets its own, in either order, and an orderId stored in
+// the old form ("-1") is passed over.
+func TestShopRefsThatLookLikeAttempts(t *testing.T) {
+	type want struct {
+		shopRef string
+		id      vipps.OrderID
+		attempt int
+	}
+	for _, tt := range []struct {
+		name string
+		// legacy is stored first: the second attempt of 60001 in the old
+		// form.
+		legacy bool
+		steps  []want
+	}{
+		{"attempt first", false, []want{
+			{"60001", "shop-60001", 0}, {"60001", "shop-60001--1", 1}, {"60001-1", "shop-60001-1", 0}, {"60001-1", "shop-60001-1--1", 1},
+		}},
+		{"shopRef first", false, []want{
+			{"60001-1", "shop-60001-1", 0}, {"60001", "shop-60001", 0}, {"60001", "shop-60001--1", 1}, {"60001-1", "shop-60001-1--1", 1},
+		}},
+		{"old attempt stored", true, []want{
+			{"60001-1", "shop-60001-1--1", 0}, {"60001-1", "shop-60001-1--2", 1}, {"60001", "shop-60001--2", 2},
+		}},
+		{"same base", false, []want{
+			{"60001-1", "shop-60001-1", 0}, {"60001 1", "shop-60001-1--1", 0}, {"60001-1", "shop-60001-1--2", 1}, {"60001 1", "shop-60001-1--3", 1},
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			ctx := context.Background()
+			if tt.legacy {
+				now := time.Now()
+				for i, id := range []vipps.OrderID{"shop-60001", "shop-60001-1"} {
+					old := &payment.Payment{OrderID: id, ShopRef: "60001", Attempt: i, Kind: payment.Regular, Text: "Old",
+						State: payment.Cancelled, Amounts: payment.Amounts{Authorized: 1000}, CreatedAt: now, UpdatedAt: now}
+					if err := e.store.Create(ctx, old, payment.Event{Type: payment.EventCreated, State: payment.Created, At: now}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			for _, w := range tt.steps {
+				p, err := e.svc.Create(ctx, payment.CreateRequest{Amount: 1000, Text: "Socks", ShopRef: w.shopRef})
+				if err != nil {
+					t.Fatalf("Create(shopRef %q) = %v, want %s", w.shopRef, err, w.id)
+				}
+				if p.OrderID != w.id || p.Attempt != w.attempt || p.ShopRef != w.shopRef {
+					t.Errorf("Create(shopRef %q) = %s (attempt %d), want %s (attempt %d)", w.shopRef, p.OrderID, p.Attempt, w.id, w.attempt)
+				}
+				if _, err := e.sim.Sim.Payment(p.OrderID); err != nil {
+					t.Errorf("Vipps has no payment %s: %v", p.OrderID, err)
+				}
+			}
+			for _, ref := range []string{"60001", "60001-1"} {
+				as, err := e.svc.Attempts(ctx, ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, a := range as {
+					if a.Attempt != i {
+						t.Errorf("attempts of %q: %s is attempt %d, want %d", ref, a.OrderID, a.Attempt, i)
+					}
+				}
+			}
+		})
 	}
 }
 

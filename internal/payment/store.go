@@ -110,6 +110,16 @@ type Store interface {
 	Tasks(ctx context.Context, id vipps.OrderID) ([]*Task, error)
 }
 
+// Scrubber is a Store that can make what it erased unreadable on disk, such
+// as a SQLite store whose write-ahead log still holds the rows before an
+// erasure until it is checkpointed. [Service.RemoveConsent] scrubs a store
+// that has it after it has stored an erasure.
+type Scrubber interface {
+	// Scrub makes the values erased by committed changes unreadable in
+	// the store's files. It is safe to repeat.
+	Scrub(ctx context.Context) error
+}
+
 // SortLeased puts payments in the order Store.Lease returns them: earliest
 // NextCheckAt first, then by OrderID.
 func SortLeased(ps []*Payment) {
