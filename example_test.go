@@ -124,7 +124,7 @@ func ExampleOrderIDFor() {
 	fmt.Println(id.Attempt(1))
 	// Output:
 	// acme-shop-order-10042
-	// acme-shop-order-10042-1
+	// acme-shop-order-10042--1
 }
 
 type simForExample struct {

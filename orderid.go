@@ -11,8 +11,8 @@ import (
 const orderIDAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
 
 // attemptRoom is what NewOrderID and OrderIDFor leave free for an attempt
-// suffix such as "-12".
-const attemptRoom = 4
+// suffix such as "--123".
+const attemptRoom = 5
 
 // NewOrderID returns a fresh orderId that follows Vipps' recommendations: a
 // readable prefix (such as "acme-shop" or the MSN), then a random part of 12
@@ -57,14 +57,20 @@ func OrderIDFor(prefix, reference string) (OrderID, error) {
 }
 
 // Attempt returns the orderId for re-attempt n of the same order: id itself
-// for n <= 0, else id with the suffix "-n" (Vipps has no retry of a payment:
-// a new attempt needs a new orderId). Attempt replaces no existing suffix;
-// call it on the base id. If the result would be too long, the base is cut.
+// for n <= 0, else id with the suffix "--n" (Vipps has no retry of a
+// payment: a new attempt needs a new orderId). Attempt replaces no existing
+// suffix; call it on the base id. If the result would be too long, the base
+// is cut.
+//
+// The separator is a double '-' because no id that [NewOrderID] or
+// [OrderIDFor] makes has one (they collapse runs of '-'), so an attempt is
+// never another order's first orderId: with a single '-', attempt 1 of
+// order "60001" and order "60001-1" would both be "acme-60001-1".
 func (id OrderID) Attempt(n int) OrderID {
 	if n <= 0 {
 		return id
 	}
-	suffix := "-" + strconv.Itoa(n)
+	suffix := "--" + strconv.Itoa(n)
 	base := string(id)
 	if len(base)+len(suffix) > MaxOrderIDLen {
 		base = base[:MaxOrderIDLen-len(suffix)]

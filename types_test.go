@@ -73,7 +73,7 @@ func TestOrderIDFor(t *testing.T) {
 	if err != nil || id != "acme-shop-order-10042" {
 		t.Fatalf("OrderIDFor() = %q, %v", id, err)
 	}
-	if got := id.Attempt(2); got != "acme-shop-order-10042-2" {
+	if got := id.Attempt(2); got != "acme-shop-order-10042--2" {
 		t.Errorf("Attempt(2) = %q", got)
 	}
 	if got := id.Attempt(0); got != id {

@@ -167,7 +167,7 @@ func (r *run) knownIDs(ctx context.Context, sims map[string]*simPayment) []strin
 		for n := range len(attempts) + 5 {
 			id := orderPrefix + "-" + o.shopRef
 			if n > 0 {
-				id += "-" + strconv.Itoa(n)
+				id += "--" + strconv.Itoa(n) // attempts end in "--n" (see payment.Service.Create)
 			}
 			if ids[id] {
 				continue

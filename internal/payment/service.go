@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -224,7 +223,7 @@ func allDigits(s string, n int) bool {
 // Create stores a new payment, initiates it at Vipps and returns it with the
 // URL to send the customer to (Payment.VippsURL). A ShopRef that already has
 // a payment gets the next attempt, whose orderId ends in "--1", "--2", ...
-// (see [attemptID]); the earlier attempts are cancelled should they still be
+// (see [vipps.OrderID.Attempt]); the earlier attempts are cancelled should they still be
 // approved. A ShopRef whose payment is reserved or further is refused with
 // ErrState: it is paid.
 //
@@ -344,7 +343,7 @@ func (s *Service) paidAttempt(ctx context.Context, shopRef string, id vipps.Orde
 }
 
 // newOrderID returns the base orderId of a new payment of shopRef (its
-// orderId when it is the first attempt, see [attemptID]) and its attempt.
+// orderId when it is the first attempt, see [vipps.OrderID.Attempt]) and its attempt.
 func (s *Service) newOrderID(ctx context.Context, shopRef string) (vipps.OrderID, int, error) {
 	if shopRef == "" {
 		return vipps.NewOrderID(s.cfg.OrderIDPrefix), 0, nil
@@ -369,8 +368,8 @@ func (s *Service) newOrderID(ctx context.Context, shopRef string) (vipps.OrderID
 }
 
 // storeNew stores the new payment p (p.Attempt set) under the orderId of
-// its attempt (see [attemptID]) with events, and returns that orderId. When
-// that orderId is taken by a payment of another shopRef (one stored before
+// its attempt (base.Attempt(p.Attempt): base, then base--1, base--2, ...)
+// with events, and returns that orderId. When that orderId is taken by a payment of another shopRef (one stored before
 // attempts were "--n", or one of a shopRef with the same base, such as
 // "60001 1" and "60001-1"), or by an earlier attempt of p's shopRef that
 // was itself passed over, p gets the next one: the shop's order numbers
@@ -386,7 +385,7 @@ func (s *Service) storeNew(ctx context.Context, p *Payment, base vipps.OrderID, 
 		return p.OrderID, nil
 	}
 	for n := p.Attempt; ; n++ {
-		p.OrderID = attemptID(base, n)
+		p.OrderID = base.Attempt(n)
 		err := s.store.Create(ctx, p, events...)
 		if err == nil {
 			return p.OrderID, nil
@@ -408,31 +407,6 @@ func (s *Service) storeNew(ctx context.Context, p *Payment, base vipps.OrderID, 
 // maxPassedOver bounds how many orderIds taken by others storeNew passes
 // over.
 const maxPassedOver = 20
-
-// attemptID is the orderId of attempt n of a shop order whose first
-// attempt is base: base itself, then base+"--1", base+"--2", ... (base cut
-// if the whole would be longer than Vipps allows).
-//
-// The separator is a double '-' because no base has one (vipps.OrderIDFor
-// collapses runs of '-'), so that an attempt can never be the first orderId
-// of another shopRef: with a single '-' (vipps.OrderID.Attempt), the second
-// attempt of shopRef "60001" and the first of "60001-1" were both
-// "<prefix>-60001-1", and each blocked the other. Refusing shopRefs that
-// end in "-<digits>" would have refused real order numbers; this refuses
-// none. OrderIds stored before keep working: they are stored, never
-// derived again, and a new orderId that one of them holds already is
-// passed over (see storeNew).
-func attemptID(base vipps.OrderID, n int) vipps.OrderID {
-	if n <= 0 {
-		return base
-	}
-	suffix := "--" + strconv.Itoa(n)
-	b := string(base)
-	if len(b)+len(suffix) > vipps.MaxOrderIDLen {
-		b = b[:vipps.MaxOrderIDLen-len(suffix)]
-	}
-	return vipps.OrderID(b + suffix)
-}
 
 func (s *Service) initiateRequest(p *Payment, token vipps.Secret) vipps.InitiateRequest {
 	req := vipps.InitiateRequest{
