@@ -339,6 +339,20 @@ func (f *form) checkURL(field, s string, kind urlKind) {
 	}
 }
 
+// CheckCallbackPrefix reports why the simulator would refuse u as a
+// payment's callbackPrefix at initiate, by the rule it applies there (as
+// Vipps: https only; http only to loopback hosts, or to any host when
+// Config.Lenient), or nil when it accepts it. A service that runs the
+// simulator can tell its operator at start instead of at every payment.
+func (s *Simulator) CheckCallbackPrefix(u string) error {
+	f := newForm(&exchange{rec: &Request{}}, s.cfg.Lenient)
+	f.checkURL("callbackPrefix", u, urlPrefix)
+	if len(f.invalid) > 0 {
+		return errors.New(f.invalid[0].Message)
+	}
+	return nil
+}
+
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
 		return true

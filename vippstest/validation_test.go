@@ -357,3 +357,30 @@ func TestForceApproveRules(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckCallbackPrefix(t *testing.T) {
+	tests := []struct {
+		url     string
+		lenient bool
+		ok      bool
+	}{
+		{"https://shop.example/vipps", false, true},
+		{"http://127.0.0.1:8080/vipps", false, true},
+		{"http://localhost/vipps", false, true},
+		{"http://shop.example/vipps", false, false},
+		{"http://shop.example/vipps", true, true},
+		{"ftp://shop.example/vipps", true, false},
+		{"not a url", false, false},
+	}
+	for _, tt := range tests {
+		sim, err := vippstest.New(vippstest.Config{Lenient: tt.lenient})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = sim.CheckCallbackPrefix(tt.url)
+		if (err == nil) != tt.ok {
+			t.Errorf("CheckCallbackPrefix(%q), lenient %v = %v, want ok %v", tt.url, tt.lenient, err, tt.ok)
+		}
+		sim.Close()
+	}
+}

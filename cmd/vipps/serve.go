@@ -436,35 +436,15 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 		"metrics", app.metricsAt(f), "max_conns", f.maxConns, "replica", f.replica, "simulated", app.sim != nil)
 	if app.sim != nil {
 		log.Warn("TEST MODE: the Vipps simulator runs in this process; no real payments are made", "sim_url", app.simURL)
-		if why := simRefusesPublicURL(f.publicURL); why != "" {
-			log.Warn("the simulator will refuse every payment: "+why+"; leave -public-url unset, or use https or a loopback address",
-				"public_url", redact(f.publicURL))
+		if err := app.sim.CheckCallbackPrefix(public + payment.DefaultCallbackPath); f.publicURL != "" && err != nil {
+			log.Warn("the simulator will refuse every payment for its -public-url: "+err.Error()+
+				" Leave -public-url unset, or use https or a loopback address", "public_url", redact(f.publicURL))
 		}
 	}
 	if f.demoShop && !f.simulated && strings.EqualFold(f.client.baseURL, "production") {
 		log.Warn("the demo shop is on against Vipps production: anyone who reaches / can start real payments; turn it off with -demo-shop=false")
 	}
 	return app, nil
-}
-
-// simRefusesPublicURL says why the in-process simulator refuses public, the
-// -public-url, as the callbackPrefix and fallBack of every payment, or ""
-// when it accepts it. The rule is the simulator's (vippstest, checkURL in
-// validate.go): like Vipps it wants https, and it lets http pass for
-// loopback hosts only.
-func simRefusesPublicURL(public string) string {
-	if public == "" {
-		return ""
-	}
-	u, err := url.Parse(public)
-	if err != nil || u.Scheme != "http" {
-		return ""
-	}
-	host := u.Hostname()
-	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return ""
-	}
-	return "-public-url is http to " + host + ", and the simulator (like Vipps) accepts http callback URLs for loopback hosts only"
 }
 
 // metricsAt says where the running service serves /metrics.
