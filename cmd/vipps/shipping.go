@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/vippskit/vipps"
@@ -53,6 +54,9 @@ func shopShipping(shopURL string, secret vipps.Secret) func(ctx context.Context,
 			req.Header.Set(webhook.ShippingSignatureHeader, webhook.SignShipping(secret, time.Now(), body))
 		}
 		resp, err := client.Do(req)
+		if ue, ok := errors.AsType[*url.Error](err); ok {
+			ue.URL = redact(ue.URL) // it may carry a token; the error is logged
+		}
 		if err != nil {
 			return nil, fmt.Errorf("shipping request: %w", err)
 		}

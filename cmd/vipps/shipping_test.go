@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -125,4 +127,20 @@ func TestShopShippingNoRedirect(t *testing.T) {
 			t.Errorf("the redirect target got %d requests, want none", n)
 		}
 	})
+}
+
+// TestShopShippingErrorRedacted: a token in the shipping URL's query stays
+// out of the error, which the service logs.
+func TestShopShippingErrorRedacted(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	ask := shopShipping("http://"+addr+"/shipping?token=s3cret-token", shippingSecret)
+	_, err = ask(t.Context(), &payment.Payment{OrderID: "shop-10042", ShopRef: "10042"}, testAddress)
+	if err == nil || strings.Contains(err.Error(), "s3cret-token") || !strings.Contains(err.Error(), addr) {
+		t.Errorf("shopShipping(a dead URL with a token) = %v, want an error naming %s without the token", err, addr)
+	}
 }

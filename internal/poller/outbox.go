@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/vippskit/vipps"
@@ -221,7 +222,7 @@ func (o *Outbox) deliver(ctx context.Context, t *payment.Task) (int, error) {
 	req.Header.Set("User-Agent", "vippskit-webhooks")
 	resp, err := o.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, withoutURLSecrets(err)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -238,4 +239,17 @@ func (o *Outbox) deliver(ctx context.Context, t *payment.Task) (int, error) {
 func (o *Outbox) Run(ctx context.Context) error {
 	dispatch(ctx, o.pace(), o.lease, o.attempt, o.log.With("component", "outbox"))
 	return nil
+}
+
+// withoutURLSecrets drops the user info, query and fragment of the URL in
+// a *url.Error (the webhook URL may carry a token there): the error is
+// logged, stored with the task and shown to staff.
+func withoutURLSecrets(err error) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			u.User, u.RawQuery, u.ForceQuery, u.Fragment = nil, "", false, ""
+			ue.URL = u.String()
+		}
+	}
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -638,5 +639,29 @@ func TestSupersedeByOutbox(t *testing.T) {
 	}
 	if sp, _ := e.sim.Sim.Payment(newer.OrderID); sp.Status == vipps.OrderStatusVoid {
 		t.Error("the newer attempt was released")
+	}
+}
+
+// TestWebhookErrorWithoutURLSecrets: a token in the webhook URL stays out
+// of the error that is stored with the task and shown to staff.
+func TestWebhookErrorWithoutURLSecrets(t *testing.T) {
+	e := newEnv(t, withWebhooks)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	ob := e.outbox(func(c *poller.OutboxConfig) {
+		c.WebhookURL, c.WebhookSecret = "http://user:pw-secret@"+addr+"/hooks?token=s3cret-token", webhookSecret
+	})
+	p := e.reservedPayment()
+	if n := e.poll(ob); n != 1 {
+		t.Fatalf("Outbox.Poll(...) = %d, want 1", n)
+	}
+	got := e.onlyTask(p.OrderID)
+	if got.LastError == "" || !strings.Contains(got.LastError, addr+"/hooks") ||
+		strings.Contains(got.LastError, "s3cret-token") || strings.Contains(got.LastError, "pw-secret") {
+		t.Errorf("last error %q, want one naming %s/hooks without the token or password", got.LastError, addr)
 	}
 }
