@@ -8,43 +8,28 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
-// rate is a token bucket: a full bucket holds burst tokens, and one token
-// comes back every every.
-type rate struct {
+// pace is a token bucket's shape: a full bucket holds burst tokens, and
+// one token comes back every every.
+type pace struct {
 	burst int
 	every time.Duration
 }
 
-// bucket is the state of one token bucket; its zero value is full.
-type bucket struct {
-	used float64   // tokens taken and not yet back, as of at
-	at   time.Time // when used was computed
-}
+// bucket returns a full token bucket of this pace.
+func (p pace) bucket() *rate.Limiter { return rate.NewLimiter(rate.Every(p.every), p.burst) }
 
-// level is how many tokens b holds at now.
-func (rt rate) level(b bucket, now time.Time) float64 {
-	used := b.used
-	if !b.at.IsZero() {
-		used -= float64(now.Sub(b.at)) / float64(rt.every)
-	}
-	return float64(rt.burst) - max(used, 0)
-}
-
-// wait is how long until b holds a token: 0 when it holds one now.
-func (rt rate) wait(b bucket, now time.Time) time.Duration {
-	l := rt.level(b, now)
-	if l >= 1 {
+// waitFor is how long until b holds a token at now: 0 when it holds one.
+// It takes nothing.
+func waitFor(b *rate.Limiter, now time.Time) time.Duration {
+	tokens := b.TokensAt(now)
+	if tokens >= 1 {
 		return 0
 	}
-	return time.Duration(math.Ceil((1 - l) * float64(rt.every)))
-}
-
-// take takes a token from b (down to empty, never below).
-func (rt rate) take(b *bucket, now time.Time) {
-	l := max(rt.level(*b, now)-1, 0)
-	b.used, b.at = float64(rt.burst)-l, now
+	return time.Duration(math.Ceil((1 - tokens) * float64(time.Second) / float64(b.Limit())))
 }
 
 // limiter limits what clients may do (sign in wrongly, buy in the demo
@@ -60,11 +45,11 @@ func (rt rate) take(b *bucket, now time.Time) {
 // So memory stays bounded, and a throttled client is never forgotten to
 // make room for another.
 type limiter struct {
-	perClient, global rate
+	perClient, global pace
 	maxClients        int
 
 	mu        sync.Mutex
-	all       bucket
+	all       *rate.Limiter
 	clients   map[string]*client
 	overflow  client
 	lastSweep time.Time
@@ -72,12 +57,13 @@ type limiter struct {
 
 // client is what a limiter knows about one client.
 type client struct {
-	bucket
+	bucket       *rate.Limiter
 	trustedUntil time.Time
 }
 
-func newLimiter(perClient, global rate, maxClients int) *limiter {
-	return &limiter{perClient: perClient, global: global, maxClients: maxClients, clients: map[string]*client{}}
+func newLimiter(perClient, global pace, maxClients int) *limiter {
+	return &limiter{perClient: perClient, global: global, maxClients: maxClients, all: global.bucket(),
+		clients: map[string]*client{}, overflow: client{bucket: perClient.bucket()}}
 }
 
 // wait is how long key must wait before it may try: 0 when it may now.
@@ -86,22 +72,22 @@ func (l *limiter) wait(key string, now time.Time) time.Duration {
 	defer l.mu.Unlock()
 	c := l.entry(key, now, false)
 	if c == nil {
-		return l.global.wait(l.all, now)
+		return waitFor(l.all, now)
 	}
-	w := l.perClient.wait(c.bucket, now)
+	w := waitFor(c.bucket, now)
 	if now.Before(c.trustedUntil) {
 		return w
 	}
-	return max(w, l.global.wait(l.all, now))
+	return max(w, waitFor(l.all, now))
 }
 
 // take counts a try of key: a token from its bucket and one from the
-// global bucket.
+// global bucket, each if it holds one (an empty bucket stays empty).
 func (l *limiter) take(key string, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.perClient.take(&l.entry(key, now, true).bucket, now)
-	l.global.take(&l.all, now)
+	l.entry(key, now, true).bucket.AllowN(now, 1)
+	l.all.AllowN(now, 1)
 }
 
 // trust exempts key from the global bucket until now+d.
@@ -122,7 +108,7 @@ func (l *limiter) entry(key string, now time.Time, add bool) *client {
 	if len(l.clients) >= l.maxClients && now.Sub(l.lastSweep) >= time.Second {
 		l.lastSweep = now
 		for k, c := range l.clients {
-			if l.perClient.level(c.bucket, now) >= float64(l.perClient.burst) && !now.Before(c.trustedUntil) {
+			if c.bucket.TokensAt(now) >= float64(l.perClient.burst) && !now.Before(c.trustedUntil) {
 				delete(l.clients, k)
 			}
 		}
@@ -133,7 +119,7 @@ func (l *limiter) entry(key string, now time.Time, add bool) *client {
 	case !add:
 		return nil
 	}
-	c := &client{}
+	c := &client{bucket: l.perClient.bucket()}
 	l.clients[key] = c
 	return c
 }

@@ -136,7 +136,7 @@ func TestAdminLoginThrottledGlobally(t *testing.T) {
 // throttled one.
 func TestLimiterBounded(t *testing.T) {
 	now := time.Now()
-	l := newLimiter(rate{2, time.Minute}, rate{1 << 30, time.Nanosecond}, 3)
+	l := newLimiter(pace{2, time.Minute}, pace{1 << 30, time.Nanosecond}, 3)
 	for _, k := range []string{"a", "b", "c"} {
 		l.take(k, now)
 		l.take(k, now)

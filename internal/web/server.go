@@ -100,10 +100,10 @@ func New(cfg Config) (*Server, error) {
 	cfg.AdminUser = cmp.Or(cfg.AdminUser, "admin")
 	s := &Server{
 		cfg: cfg, svc: cfg.Service, log: cfg.Logger, now: cfg.Now,
-		logins:      newLimiter(rate{adminLoginBurst, adminLoginEvery}, rate{adminLoginGlobalBurst, adminLoginGlobalEvery}, maxLimitClients),
+		logins:      newLimiter(pace{adminLoginBurst, adminLoginEvery}, pace{adminLoginGlobalBurst, adminLoginGlobalEvery}, maxLimitClients),
 		loginLog:    logGate{window: adminLoginLogWindow, first: adminLoginLogFirst},
 		throttleLog: logGate{window: adminLoginLogWindow, first: 1},
-		shopBuys:    newLimiter(rate{shopBuyBurst, shopBuyEvery}, rate{shopBuyGlobalBurst, shopBuyGlobalEvery}, maxLimitClients),
+		shopBuys:    newLimiter(pace{shopBuyBurst, shopBuyEvery}, pace{shopBuyGlobalBurst, shopBuyGlobalEvery}, maxLimitClients),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
