@@ -22,6 +22,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/metrics"
 	"github.com/vippskit/vipps/internal/payment"
@@ -403,7 +405,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 		IdleTimeout:       f.http.idle,
 		ErrorLog:          errLog,
 	}
-	ln := newLimitListener(app.ln, f.maxConns)
+	ln := netutil.LimitListener(app.ln, f.maxConns) // more wait in the kernel's queue
 	go func() { app.served <- app.srv.Serve(ln) }()
 	if app.metricsLn != nil {
 		mux := http.NewServeMux()
