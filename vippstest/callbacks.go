@@ -98,6 +98,9 @@ func (s *Simulator) sendCallbackLocked(p *payment, status vipps.CallbackStatus, 
 		s.recordCallbackLocked(cb, false)
 		return
 	}
+	if s.auditDropLocked(&cb) { // audit.go
+		return
+	}
 	s.dispatchLocked(cb, p.order.authToken) // callbackfaults.go
 }
 

@@ -36,7 +36,8 @@ func (s *Simulator) controlRoutes(mux *http.ServeMux) {
 	ctl("POST /_sim/payments/{orderId}/expire", s.ctlUser((*Simulator).expireLocked))
 	ctl("GET /_sim/requests", readOnly(func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.requests)) }))
 	ctl("GET /_sim/callbacks", readOnly(func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.callbacks)) }))
-	s.faultRoutes(ctl) // faults.go
+	ctl("GET /_sim/audit", readOnly(s.ctlAudit)) // audit.go
+	s.faultRoutes(ctl)                           // faults.go
 }
 
 func nonNil[T any](s []T) []T {

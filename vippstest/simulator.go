@@ -78,6 +78,14 @@ type Config struct {
 	// payments, so a simulator that others can reach should turn it on.
 	// See "Control API" in DESIGN.md.
 	ControlFromLoopbackOnly bool
+
+	// Audit drops the first transaction callback of the 1st, 4th, 7th, ...
+	// payment of each merchant on purpose (recorded as dropped, with
+	// FaultID [AuditDropID]), so that a merchant must learn those outcomes
+	// by polling /details, as Vipps' go-live checklist demands. GET
+	// /_sim/audit serves the evidence `vipps checklist` grades. See
+	// "Audit" in DESIGN.md.
+	Audit bool
 }
 
 // Merchant is a sales unit with its API keys.
@@ -188,6 +196,7 @@ type Simulator struct {
 	app       appState     // the browser app, shipping calls, consents (app.go)
 	limiter   rateLimiter  // ratelimit.go
 	faults    faultState   // faults.go, callbackfaults.go
+	audit     auditState   // audit.go
 	metrics   *metrics     // metrics.go
 	snap      *snapshotter // snapshotsaver.go; nil without Config.SnapshotPath
 }

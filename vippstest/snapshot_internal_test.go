@@ -127,6 +127,7 @@ var snapshotFields = map[string]string{
 	"snap":      "the snapshot itself",
 	"limiter":   "rate-limit windows are transient",
 	"faults":    "injected faults are test set-up, not state",
+	"audit":     "which callbacks the audit mode dropped is in the callback log, which snapshots do not keep either",
 
 	"app":                 "split", // each field on its own
 	"app.sessions":        "snapshot",

@@ -85,6 +85,7 @@ func commands() []command {
 		{"migrate", "bring the payment service's database schema up to date", runMigrate},
 		{"serve", "run the payment service (with a simulator and demo shop when no Vipps is configured)", runServe},
 		{"sim", "run the Vipps simulator", runSim},
+		{"checklist", "grade Vipps' go-live checklist from what a shop did against vipps sim -audit", runChecklist},
 	}
 }
 

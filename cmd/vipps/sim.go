@@ -69,6 +69,7 @@ type simFlags struct {
 	logFormat     string
 	grace         time.Duration
 	controlRemote bool
+	audit         bool
 }
 
 // parseSimFlags parses args, then fills the flags not given from the
@@ -90,6 +91,8 @@ func parseSimFlags(e *env, args []string) (*simFlags, error) {
 	fs.durationEnv(&f.grace, "shutdown-timeout", simShutdownGrace, "VIPPS_SIM_SHUTDOWN_TIMEOUT", "how long to wait for requests in flight when stopping")
 	fs.boolEnv(&f.controlRemote, "control-remote", false, "VIPPS_SIM_CONTROL_REMOTE",
 		"let clients on other machines use the control API (/_sim/), which shows every callback token")
+	fs.boolEnv(&f.audit, "audit", false, "VIPPS_SIM_AUDIT",
+		"audit mode for vipps checklist: drop the first callback of every third payment, so the shop must poll /details")
 	if err := fs.parseFlags(args); err != nil {
 		return nil, err
 	}
@@ -111,6 +114,7 @@ func parseSimFlags(e *env, args []string) (*simFlags, error) {
 func (f *simFlags) config(logger *slog.Logger) (vippstest.Config, error) {
 	cfg := vippstest.Config{
 		Lenient:             f.lenient,
+		Audit:               f.audit,
 		ExpressAddsShipping: f.addShipping,
 		TokenLifetime:       f.tokenLifetime,
 		Logger:              logger,

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/vippskit/vipps/internal/checklist"
+	"github.com/vippskit/vipps/vippstest"
+)
+
+const checklistDoc = `
+Grade Vipps' go-live checklist from what your shop did against the
+simulator. Run the simulator in audit mode (vipps sim -audit), point your
+shop at it, buy and handle a few orders as usual (approve one and reject
+one; capture in full and in part; refund in full and in part; cancel one;
+leave one order ending in REFUND and one in VOID; add receipts), then run
+
+	vipps checklist -sim http://127.0.0.1:8085 [-msn 123456]
+
+The audit mode drops the first callback of every third payment, so your
+shop must learn those outcomes by polling /details. The checklist fetches
+the simulator's evidence (GET /_sim/audit), opens every fallBack URL as a
+fresh browser without cookies, and grades each item: pass, fail, manual
+(a person must check it) or not-seen (do what it says, then run again).
+URLs that real Vipps would refuse (localhost, plain http) are flagged.
+
+-json prints the items as JSON; -report writes a report to attach to
+your checklist submission: Markdown, or HTML when the name ends in .html.
+The exit status is 1 when an item fails, else 0.
+`
+
+// runChecklist is the checklist command.
+func runChecklist(ctx context.Context, e *env, args []string) error {
+	var sim, msn, report string
+	var asJSON bool
+	var timeout time.Duration
+	fs := newFlagSet(e, "checklist", "", checklistDoc)
+	fs.stringEnv(&sim, "sim", "", "VIPPS_CHECKLIST_SIM", "base `URL` of the simulator your shop used, such as http://127.0.0.1:8085")
+	fs.stringEnv(&msn, "msn", "", "VIPPS_MSN", "merchant serial number to grade; empty grades every merchant of the simulator")
+	fs.boolEnv(&asJSON, "json", false, "VIPPS_CHECKLIST_JSON", "print the items as JSON")
+	fs.stringEnv(&report, "report", "", "VIPPS_CHECKLIST_REPORT", "also write a report to this `file`: Markdown, or HTML when it ends in .html")
+	fs.durationEnv(&timeout, "timeout", 30*time.Second, "VIPPS_CHECKLIST_TIMEOUT", "how long the whole check may take")
+	if err := fs.parseFlags(args); err != nil {
+		return err
+	}
+	if sim == "" {
+		return fs.usagef("-sim (or VIPPS_CHECKLIST_SIM) is required: the simulator's base URL")
+	}
+	if u, err := url.Parse(sim); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fs.usagef("-sim %q must be an http or https URL such as http://127.0.0.1:8085", sim)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	audit, err := fetchAudit(ctx, strings.TrimRight(sim, "/"), msn)
+	if err != nil {
+		return err
+	}
+	rs := checklist.Grade(checklist.Input{Audit: audit, FallBacks: checklist.CheckFallBacks(ctx, nil, audit.Payments)})
+
+	if report != "" {
+		if err := writeChecklistReport(report, sim, audit, rs); err != nil {
+			return err
+		}
+	}
+	if asJSON {
+		err = checklist.WriteJSON(e.stdout, rs)
+	} else {
+		err = checklist.WriteText(e.stdout, rs)
+	}
+	if err != nil {
+		return err
+	}
+	if checklist.Failed(rs) {
+		var failed []string
+		for _, r := range rs {
+			if r.Status == checklist.Fail {
+				failed = append(failed, r.ID)
+			}
+		}
+		return fmt.Errorf("%d item(s) fail: %s", len(failed), strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// fetchAudit gets the simulator's evidence of merchant msn.
+func fetchAudit(ctx context.Context, sim, msn string) (vippstest.Audit, error) {
+	var a vippstest.Audit
+	u := sim + "/_sim/audit"
+	if msn != "" {
+		u += "?msn=" + url.QueryEscape(msn)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return a, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return a, fmt.Errorf("fetch the audit evidence: %w (is vipps sim running at %s?)", err, sim)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		return a, fmt.Errorf("fetch the audit evidence: %s answered %s: %s (is it vipps sim, of this version?)", u, resp.Status, strings.TrimSpace(string(b)))
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 256<<20)).Decode(&a); err != nil {
+		return a, fmt.Errorf("fetch the audit evidence: read %s: %w", u, err)
+	}
+	return a, nil
+}
+
+func writeChecklistReport(name, sim string, a vippstest.Audit, rs []checklist.Result) error {
+	who := "every merchant"
+	if a.MSN != "" {
+		who = "MSN " + string(a.MSN)
+	}
+	mode := "audit mode on"
+	if !a.AuditMode {
+		mode = "audit mode off"
+	}
+	header := fmt.Sprintf("Audit of %s against the simulator at %s (%s), %s; %d requests, %d payments.",
+		who, sim, mode, a.Now.UTC().Format(time.RFC3339), len(a.Requests), len(a.Payments))
+	f, err := os.Create(name)
+	if err != nil {
+		return fmt.Errorf("write the report: %w", err)
+	}
+	if strings.HasSuffix(strings.ToLower(name), ".html") {
+		err = checklist.WriteHTML(f, header, rs)
+	} else {
+		err = checklist.WriteMarkdown(f, header, rs)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write the report %s: %w", name, err)
+	}
+	return nil
+}
