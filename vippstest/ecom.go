@@ -28,9 +28,7 @@ func (f *form) initiate(t tree) initiateRequest {
 	tx := f.object(t, "", "transaction", true)
 	o := &req.order
 	if ci != nil {
-		if n := f.str(ci, "customerInfo", "mobileNumber", false, 0); n != "" {
-			o.mobileNumber = f.phone("customerInfo.mobileNumber", n)
-		}
+		o.mobileNumber = f.phoneField(ci, "customerInfo", "mobileNumber")
 	}
 	if mi != nil {
 		req.msn = f.msn(mi, "merchantInfo")
