@@ -2,6 +2,7 @@ package vippstest
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -29,6 +30,7 @@ func (f *form) initiate(t tree) initiateRequest {
 	o := &req.order
 	if ci != nil {
 		o.mobileNumber = f.phoneField(ci, "customerInfo", "mobileNumber")
+		f.refused = initiateRefusal(o.mobileNumber)
 	}
 	if mi != nil {
 		req.msn = f.msn(mi, "merchantInfo")
@@ -535,6 +537,9 @@ func (s *Simulator) forceApprove(x *exchange) reply {
 		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed, msgNotAllowed)
 	}
 	if err := s.approveLocked(p, phone, x.now, true, nil); err != nil {
+		if ue, ok := errors.AsType[*userError](err); ok {
+			return ue.reply()
+		}
 		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed, "%s", err.Error())
 	}
 	out := reply{status: http.StatusOK}

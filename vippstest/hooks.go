@@ -141,6 +141,17 @@ func (s *Simulator) approveLocked(p *payment, phone string, now time.Time, force
 	if p.order.skipLandingPage && phone != p.order.mobileNumber {
 		return fmt.Errorf("%w: with skipLandingPage only %s can approve", ErrState, p.order.mobileNumber)
 	}
+	if ue := approvalRefusal(phone); ue != nil {
+		return ue
+	}
+	if forced {
+		if !s.bankIDVerifiedLocked(phone) {
+			return errNotBankID
+		}
+		if phone == PhoneUnder15 {
+			return errUnder15
+		}
+	}
 	u := userFor(phone)
 	var shipping *vipps.ShippingDetails
 	if p.order.express() {
@@ -157,6 +168,15 @@ func (s *Simulator) approveLocked(p *payment, phone string, now time.Time, force
 	p.user, p.shipping = u, shipping
 	direct := s.byMSN[p.msn].DirectCapture
 	if !forced {
+		if unverifiedAtFirst(phone) {
+			s.verified[phone] = true // approved by hand: BankID verified from now on
+		}
+		if phone == PhoneUnder15 {
+			p.fail(direct, now)
+			delete(s.open, p)
+			s.sendCallbackLocked(p, failedStatus(direct), &errUnder15.detail, now)
+			return nil
+		}
 		if p.amount == pendingAmount {
 			p.pendingUntil = now.Add(pendingResult)
 			return nil

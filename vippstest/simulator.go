@@ -182,6 +182,7 @@ type Simulator struct {
 	pending   int // callbacks and calls to merchants in flight
 	closed    bool
 	subs      map[consentKey]*consent // what users shared through a scope
+	verified  map[string]bool         // unverifiedAtFirst users who approved by hand (users.go)
 	om        map[omKey]*omOrder
 	images    map[vipps.MSN]map[string]bool
 	cbTimeout time.Duration
@@ -221,6 +222,7 @@ func New(cfg Config) (*Simulator, error) {
 		open:      map[*payment]struct{}{},
 		nextTx:    firstTxID,
 		subs:      map[consentKey]*consent{},
+		verified:  map[string]bool{},
 		om:        map[omKey]*omOrder{},
 		images:    map[vipps.MSN]map[string]bool{},
 		cbTimeout: callbackTimeout,

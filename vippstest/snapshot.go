@@ -41,6 +41,10 @@ type snapshotFile struct {
 	// ExpressConsents are the consents users gave merchants to share
 	// their details in express checkout.
 	ExpressConsents []expressConsentSnap `json:"expressConsents"`
+	// VerifiedUsers are the phone numbers of the documented unverified
+	// test users (PhoneUnverifiedFirst to PhoneUnverifiedLast) who have
+	// approved a payment by hand since.
+	VerifiedUsers []string `json:"verifiedUsers,omitempty"`
 }
 
 type expressConsentSnap struct {

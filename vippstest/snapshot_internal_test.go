@@ -111,6 +111,7 @@ var snapshotFields = map[string]string{
 	"payments": "snapshot",
 	"nextTx":   "snapshot",
 	"subs":     "snapshot",
+	"verified": "snapshot",
 	"om":       "snapshot",
 	"images":   "snapshot",
 
@@ -231,6 +232,7 @@ func TestSnapshotComplete(t *testing.T) {
 	s1.open[waiting] = struct{}{}
 	s1.tokens = filled[map[string]issuedToken](f, "tokens")
 	s1.subs = filled[map[consentKey]*consent](f, "subs")
+	s1.verified = map[string]bool{PhoneUnverifiedFirst: true, "40000142": true} // only documented numbers load
 	s1.om = filled[map[omKey]*omOrder](f, "om")
 	s1.images = filled[map[vipps.MSN]map[string]bool](f, "images")
 	s1.app.images = map[imageKey][]byte{}

@@ -25,8 +25,9 @@ type form struct {
 	lenient bool
 	x       *exchange
 	invalid []vipps.ErrorDetail
-	crashed []string // why real Vipps would answer 500
-	user81  bool     // a phone number that could not be repaired
+	crashed []string   // why real Vipps would answer 500
+	user81  bool       // a phone number that could not be repaired
+	refused *userError // a documented test user who cannot pay (users.go)
 }
 
 // tree is a decoded JSON object; numbers are json.Number.
@@ -116,6 +117,9 @@ func (f *form) result() *reply {
 		return &rep
 	case f.user81:
 		rep := vippsErr(http.StatusBadRequest, vipps.GroupUser, vipps.CodeUserCannotPay, msgUser81)
+		return &rep
+	case f.refused != nil:
+		rep := f.refused.reply()
 		return &rep
 	}
 	return nil
