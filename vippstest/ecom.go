@@ -308,7 +308,40 @@ func (s *Simulator) actionCall(x *exchange, withAmount bool) (*Merchant, vipps.O
 	if rep := f.result(); rep != nil {
 		return nil, "", actionRequest{}, rep
 	}
+	if s.busy[payKey{m.MSN, id}] > 0 {
+		x.warn("another capture, refund or cancel of order %s is in progress (held by a delay fault)", id)
+		rep := vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeOrderLocked, msgOrderLocked)
+		return nil, "", actionRequest{}, &rep
+	}
 	return m, id, a, nil
+}
+
+// msgOrderLocked is VippsError 94's text.
+const msgOrderLocked = "The order is locked: another operation on it is being processed. Retry later with the same X-Request-Id."
+
+// busyOps are the writes that lock a payment while they are in progress.
+var busyOps = map[string]bool{"capture": true, "refund": true, "cancel": true}
+
+// markBusy marks a capture, refund or cancel by who as in progress until the
+// returned func is called: other writes of the payment get VippsError 94
+// (order locked) meanwhile. The simulator handles a request at once under
+// its lock, so only a request that a delay fault holds is in progress for
+// a while (faults.go).
+func (s *Simulator) markBusy(op string, who caller) (release func()) {
+	if !busyOps[op] || !who.authenticated || who.orderID == "" {
+		return func() {}
+	}
+	k := payKey{who.msn, who.orderID}
+	s.mu.Lock()
+	s.busy[k]++
+	s.mu.unlockRead() // not kept in a snapshot
+	return func() {
+		s.mu.Lock()
+		if s.busy[k]--; s.busy[k] <= 0 {
+			delete(s.busy, k)
+		}
+		s.mu.unlockRead()
+	}
 }
 
 // paymentOf finds the merchant's payment; bodyMSN is the MSN the request

@@ -183,6 +183,7 @@ type Simulator struct {
 	closed    bool
 	subs      map[consentKey]*consent // what users shared through a scope
 	verified  map[string]bool         // unverifiedAtFirst users who approved by hand (users.go)
+	busy      map[payKey]int          // writes held by a delay fault, per payment (ecom.go)
 	om        map[omKey]*omOrder
 	images    map[vipps.MSN]map[string]bool
 	cbTimeout time.Duration
@@ -223,6 +224,7 @@ func New(cfg Config) (*Simulator, error) {
 		nextTx:    firstTxID,
 		subs:      map[consentKey]*consent{},
 		verified:  map[string]bool{},
+		busy:      map[payKey]int{},
 		om:        map[omKey]*omOrder{},
 		images:    map[vipps.MSN]map[string]bool{},
 		cbTimeout: callbackTimeout,

@@ -121,6 +121,7 @@ var snapshotFields = map[string]string{
 	"requests":  "a diagnostic log, not state",
 	"callbacks": "a diagnostic log, not state",
 	"pending":   "callbacks in flight; Close waits for them",
+	"busy":      "requests in flight",
 	"closed":    "the life of this process",
 	"idle":      "the life of this process",
 	"mu":        "the life of this process",
