@@ -356,6 +356,7 @@ func (s *Simulator) paymentOf(m *Merchant, id vipps.OrderID, bodyMSN vipps.MSN) 
 		rep := notFoundReply(id, m.MSN)
 		return nil, &rep
 	}
+	s.currentLocked(p, s.nowLocked())
 	return p, nil
 }
 

@@ -83,6 +83,7 @@ func (s *Simulator) Payments() []Payment {
 }
 
 func (s *Simulator) paymentsLocked() []Payment {
+	s.tidyLocked(s.nowLocked(), true)
 	ps := make([]*payment, 0, len(s.payments))
 	for _, p := range s.payments {
 		ps = append(ps, p)
@@ -102,6 +103,7 @@ func (s *Simulator) paymentsLocked() []Payment {
 func (s *Simulator) findLocked(msn vipps.MSN, orderID vipps.OrderID) (*payment, error) {
 	if msn != "" {
 		if p := s.payments[payKey{msn, orderID}]; p != nil {
+			s.currentLocked(p, s.nowLocked())
 			return p, nil
 		}
 		return nil, ErrNotFound
@@ -118,6 +120,7 @@ func (s *Simulator) findLocked(msn vipps.MSN, orderID vipps.OrderID) (*payment, 
 	if found == nil {
 		return nil, ErrNotFound
 	}
+	s.currentLocked(found, s.nowLocked())
 	return found, nil
 }
 
@@ -242,6 +245,9 @@ func (p *payment) describe() string {
 	if p.phase == phaseInitiated && !p.pendingUntil.IsZero() {
 		return "waiting for the bank (magic amount 201)"
 	}
+	if !p.expiredAt.IsZero() {
+		return "RESERVE (expired)"
+	}
 	return p.phase.String()
 }
 
@@ -250,6 +256,7 @@ func (p *payment) describe() string {
 // (stateMutex.changedLocked), so that a reader that sweeps may unlock with
 // unlockRead.
 func (s *Simulator) sweepLocked(now time.Time) {
+	s.tidyLocked(now, false)
 	for p := range s.open {
 		switch {
 		case p.phase != phaseInitiated:
@@ -272,6 +279,53 @@ func (s *Simulator) sweepLocked(now time.Time) {
 			s.sendCallbackLocked(p, vipps.CallbackRejected, nil, now)
 		}
 	}
+}
+
+// tidyEvery is how often (on the simulator's clock) sweepLocked looks at
+// every payment for reservations that expired and finished payments to
+// evict. A payment looked up by orderId is brought up to date at once
+// (currentLocked).
+const tidyEvery = time.Minute
+
+// tidyLocked expires reservations that ran out and evicts finished
+// payments older than Config.RetainFinished, at most once per tidyEvery
+// unless forced. It counts what it changes.
+func (s *Simulator) tidyLocked(now time.Time, force bool) {
+	if !force && now.Before(s.nextTidy) {
+		return
+	}
+	s.nextTidy = now.Add(tidyEvery)
+	for _, p := range s.payments {
+		s.currentLocked(p, now)
+		s.evictLocked(p, now)
+	}
+}
+
+// currentLocked applies to p what fell due by now that sweepLocked leaves
+// to tidyLocked: the end of its reservation.
+func (s *Simulator) currentLocked(p *payment, now time.Time) {
+	if at, ok := p.expiresAt(); ok && now.After(at) {
+		p.expire(s.nextTxIDLocked(), at)
+		s.mu.changedLocked()
+	}
+}
+
+// evictLocked forgets p when it finished more than Config.RetainFinished
+// ago (never when RetainFinished is 0). Afterwards the API answers for its
+// orderId as for one that never existed.
+func (s *Simulator) evictLocked(p *payment, now time.Time) {
+	if s.cfg.RetainFinished <= 0 {
+		return
+	}
+	at, ok := p.finishedAt()
+	if !ok || now.Sub(at) <= s.cfg.RetainFinished {
+		return
+	}
+	delete(s.payments, payKey{p.msn, p.orderID})
+	delete(s.byToken, p.token)
+	delete(s.open, p)
+	delete(s.app.sessions, p)
+	s.mu.changedLocked()
 }
 
 // pendingAmount is the magic test amount that leaves the result unknown for

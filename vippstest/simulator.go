@@ -78,6 +78,15 @@ type Config struct {
 	// payments, so a simulator that others can reach should turn it on.
 	// See "Control API" in DESIGN.md.
 	ControlFromLoopbackOnly bool
+
+	// RetainFinished is how long, on the simulator's clock, a finished
+	// payment is kept after it finished: cancelled, voided, rejected,
+	// timed out, failed, fully refunded, or captured with nothing left to
+	// capture and its 365-day refund window closed. Then it is forgotten,
+	// and the API answers for its orderId as for one that never existed
+	// (404 Merchant 35). Zero keeps every payment for ever (tests); `vipps
+	// sim` keeps them 24 hours by default. See "Memory" in DESIGN.md.
+	RetainFinished time.Duration
 }
 
 // Merchant is a sales unit with its API keys.
@@ -184,6 +193,7 @@ type Simulator struct {
 	subs      map[consentKey]*consent // what users shared through a scope
 	verified  map[string]bool         // unverifiedAtFirst users who approved by hand (users.go)
 	busy      map[payKey]int          // writes held by a delay fault, per payment (ecom.go)
+	nextTidy  time.Time               // when sweepLocked next looks at every payment (hooks.go)
 	om        map[omKey]*omOrder
 	images    map[vipps.MSN]map[string]bool
 	cbTimeout time.Duration
@@ -211,6 +221,9 @@ func New(cfg Config) (*Simulator, error) {
 	var problems []string
 	if cfg.TokenLifetime < time.Second {
 		problems = append(problems, fmt.Sprintf("Config.TokenLifetime %v must be at least a second", cfg.TokenLifetime))
+	}
+	if cfg.RetainFinished < 0 {
+		problems = append(problems, fmt.Sprintf("Config.RetainFinished %v must not be negative (0 keeps every payment)", cfg.RetainFinished))
 	}
 	problems = append(problems, cfg.RateLimits.problems()...)
 	s := &Simulator{

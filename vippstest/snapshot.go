@@ -71,6 +71,8 @@ type paymentSnap struct {
 	InitiatedAt   time.Time         `json:"initiatedAt"`
 	ReservedAt    time.Time         `json:"reservedAt,omitzero"`
 	PendingUntil  time.Time         `json:"pendingUntil,omitzero"`
+	// ExpiredAt is when the reservation ran out (180 days).
+	ExpiredAt time.Time `json:"expiredAt,omitzero"`
 	// Log is oldest first, as the simulator keeps it.
 	Log         []logEntrySnap       `json:"log"`
 	Idempotency []idemSnap           `json:"idempotency,omitempty"`

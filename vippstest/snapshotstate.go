@@ -110,6 +110,7 @@ func snapPayment(p *payment) paymentSnap {
 		InitiatedAt:   p.initiatedAt,
 		ReservedAt:    p.reservedAt,
 		PendingUntil:  p.pendingUntil,
+		ExpiredAt:     p.expiredAt,
 		Log:           []logEntrySnap{},
 		User:          snapUser(p.user),
 	}
@@ -255,6 +256,7 @@ func (ps paymentSnap) payment() (*payment, error) {
 		initiatedAt:  ps.InitiatedAt,
 		reservedAt:   ps.ReservedAt,
 		pendingUntil: ps.PendingUntil,
+		expiredAt:    ps.ExpiredAt,
 		idem:         map[idemKey]idemRecord{},
 		user:         ps.User.user(),
 	}

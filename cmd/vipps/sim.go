@@ -50,6 +50,11 @@ replace the default one (MSN 123456). For example
 	  "subscriptionKey": "key-2", "directCapture": true,
 	  "skipLandingPageAllowed": true, "ninAllowed": true}]
 
+To keep memory bounded on a long run, a finished payment (cancelled,
+rejected, timed out, failed, fully refunded, or captured and past its
+refund window) is forgotten -retain after it finished; then the API
+answers for its orderId as for one that never existed.
+
 It serves until interrupted, then finishes the requests and callbacks in
 flight (for at most -shutdown-timeout) and saves the snapshot.
 `
@@ -69,6 +74,7 @@ type simFlags struct {
 	logFormat     string
 	grace         time.Duration
 	controlRemote bool
+	retain        time.Duration
 }
 
 // parseSimFlags parses args, then fills the flags not given from the
@@ -90,6 +96,8 @@ func parseSimFlags(e *env, args []string) (*simFlags, error) {
 	fs.durationEnv(&f.grace, "shutdown-timeout", simShutdownGrace, "VIPPS_SIM_SHUTDOWN_TIMEOUT", "how long to wait for requests in flight when stopping")
 	fs.boolEnv(&f.controlRemote, "control-remote", false, "VIPPS_SIM_CONTROL_REMOTE",
 		"let clients on other machines use the control API (/_sim/), which shows every callback token")
+	fs.durationEnv(&f.retain, "retain", 24*time.Hour, "VIPPS_SIM_RETAIN",
+		"forget finished payments (cancelled, failed, refunded, ...) this long after they finished, on the simulator's clock; 0 keeps every payment")
 	if err := fs.parseFlags(args); err != nil {
 		return nil, err
 	}
@@ -103,6 +111,8 @@ func parseSimFlags(e *env, args []string) (*simFlags, error) {
 		return nil, fs.usagef("-token-lifetime %v must be at least a second", f.tokenLifetime)
 	case f.grace < 0:
 		return nil, fs.usagef("-shutdown-timeout %v must not be negative", f.grace)
+	case f.retain < 0:
+		return nil, fs.usagef("-retain %v must not be negative (0 keeps every payment)", f.retain)
 	}
 	return &f, nil
 }
@@ -115,6 +125,7 @@ func (f *simFlags) config(logger *slog.Logger) (vippstest.Config, error) {
 		TokenLifetime:       f.tokenLifetime,
 		Logger:              logger,
 		SnapshotPath:        f.snapshot,
+		RetainFinished:      f.retain,
 		// The control API shows every callback token: loopback only,
 		// unless asked.
 		ControlFromLoopbackOnly: !f.controlRemote,
