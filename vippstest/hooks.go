@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"time"
 
@@ -175,9 +176,7 @@ func (s *Simulator) approveLocked(p *payment, phone string, now time.Time, force
 			s.verified[phone] = true // approved by hand: BankID verified from now on
 		}
 		if phone == PhoneUnder15 {
-			p.fail(direct, now)
-			delete(s.open, p)
-			s.sendCallbackLocked(p, failedStatus(direct), &errUnder15.detail, now)
+			s.failLocked(p, direct, now, now, errUnder15.detail)
 			return nil
 		}
 		if p.amount == pendingAmount {
@@ -185,11 +184,13 @@ func (s *Simulator) approveLocked(p *payment, phone string, now time.Time, force
 			return nil
 		}
 		if why, ok := magicFailures[p.amount]; ok {
-			p.fail(direct, now)
-			delete(s.open, p)
-			s.sendCallbackLocked(p, failedStatus(direct), &why, now)
+			s.failLocked(p, direct, now, now, why)
 			return nil
 		}
+	}
+	if phone == PhoneCardExpired { // force approve too: it is the user's card
+		s.failLocked(p, direct, now, now, magicFailures[186])
+		return nil
 	}
 	if shipping != nil && s.cfg.ExpressAddsShipping {
 		p.amount += shipping.ShippingCost.Amount()
@@ -211,6 +212,74 @@ func (s *Simulator) approveLocked(p *payment, phone string, now time.Time, force
 	}
 	s.sendCallbackLocked(p, st, nil, now)
 	return nil
+}
+
+// failLocked fails p's reservation at at for why, and sends the callback
+// with why as its errorInfo at now.
+func (s *Simulator) failLocked(p *payment, direct bool, at, now time.Time, why vipps.ErrorDetail) {
+	p.fail(direct, at, why)
+	delete(s.open, p)
+	s.sendCallbackLocked(p, failedStatus(direct), p.failure, now)
+}
+
+// ResendCallback sends the transaction callback of the user's outcome
+// again, as a merchant would see a duplicate delivery: the status (and
+// errorInfo) of the callback the payment caused, with the current time. It
+// fails with [ErrState] when the payment caused no callback (it waits for
+// the user, or the merchant cancelled it first), besides [ErrNotFound] and
+// [ErrAmbiguous]. msn may be empty.
+func (s *Simulator) ResendCallback(msn vipps.MSN, orderID vipps.OrderID) (vipps.CallbackStatus, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.nowLocked()
+	s.sweepLocked(now)
+	return s.resendCallbackLocked(msn, orderID, now)
+}
+
+func (s *Simulator) resendCallbackLocked(msn vipps.MSN, orderID vipps.OrderID, now time.Time) (vipps.CallbackStatus, error) {
+	p, err := s.findLocked(msn, orderID)
+	if err != nil {
+		return "", fmt.Errorf("resend callback of order %s: %w", orderID, err)
+	}
+	st, errInfo, ok := s.callbackOfLocked(p)
+	if !ok {
+		return "", fmt.Errorf("resend callback of order %s: %w: the payment is %s and caused no callback", orderID, ErrState, p.describe())
+	}
+	s.sendCallbackLocked(p, st, errInfo, now)
+	return st, nil
+}
+
+// ctlResendCallback serves POST /_sim/payments/{orderId}/resend-callback
+// (?msn= optional): ResendCallback, answering 202 with the payment and
+// the status sent.
+func (s *Simulator) ctlResendCallback(x *exchange) reply {
+	st, err := s.resendCallbackLocked(vipps.MSN(x.r.URL.Query().Get("msn")), vipps.OrderID(x.r.PathValue("orderId")), x.now)
+	if err != nil {
+		return ctlError(err)
+	}
+	return jsonReply(http.StatusAccepted, map[string]string{"orderId": x.r.PathValue("orderId"), "status": string(st)})
+}
+
+// callbackOfLocked is the callback p's outcome caused, if any.
+func (s *Simulator) callbackOfLocked(p *payment) (vipps.CallbackStatus, *vipps.ErrorDetail, bool) {
+	direct := s.byMSN[p.msn].DirectCapture
+	switch p.phase {
+	case phaseReserved, phaseVoided, phaseSale:
+		switch {
+		case p.phase == phaseSale:
+			return vipps.CallbackSale, nil, true
+		case p.order.express():
+			return vipps.CallbackReserve, nil, true
+		}
+		return vipps.CallbackReserved, nil, true
+	case phaseFailed:
+		return failedStatus(direct), p.failure, true
+	case phaseUserCancelled:
+		return vipps.CallbackCancelled, nil, true
+	case phaseTimedOut:
+		return vipps.CallbackRejected, nil, true
+	}
+	return "", nil, false
 }
 
 func failedStatus(direct bool) vipps.CallbackStatus {
@@ -267,11 +336,8 @@ func (s *Simulator) sweepLocked(now time.Time) {
 			}
 			at := p.pendingUntil
 			p.pendingUntil = time.Time{}
-			direct := s.byMSN[p.msn].DirectCapture
-			p.fail(direct, at)
-			delete(s.open, p)
 			s.mu.changedLocked()
-			s.sendCallbackLocked(p, failedStatus(direct), &vipps.ErrorDetail{Group: vipps.GroupPayment, Code: vipps.CodeReservationFailed, Message: "Reservation failed: no answer from the issuer in time."}, now)
+			s.failLocked(p, s.byMSN[p.msn].DirectCapture, at, now, vipps.ErrorDetail{Group: vipps.GroupPayment, Code: vipps.CodeReservationFailed, Message: "Reservation failed: no answer from the issuer in time."})
 		case now.Sub(p.initiatedAt) >= paymentTimeout:
 			p.timeout(p.initiatedAt.Add(paymentTimeout))
 			delete(s.open, p)

@@ -59,8 +59,9 @@ type payment struct {
 	released     vipps.Amount      // X
 	initiatedAt  time.Time
 	reservedAt   time.Time
-	pendingUntil time.Time // magic amount 201: result unknown until then
-	expiredAt    time.Time // Vipps released what was not captured in time (expire)
+	pendingUntil time.Time          // magic amount 201: result unknown until then
+	expiredAt    time.Time          // Vipps released what was not captured in time (expire)
+	failure      *vipps.ErrorDetail // why the reservation failed: the callback's errorInfo
 	log          []vipps.LogEntry
 	idem         map[idemKey]idemRecord
 
@@ -279,9 +280,10 @@ func (p *payment) approve(direct bool, now time.Time) {
 	p.append(p.entry(vipps.OperationReserve, p.amount, p.text, p.txID, "", now, true), vipps.OrderStatusReserve)
 }
 
-// fail records a failed reservation (or sale).
-func (p *payment) fail(direct bool, now time.Time) {
+// fail records a failed reservation (or sale) and why it failed.
+func (p *payment) fail(direct bool, now time.Time, why vipps.ErrorDetail) {
 	p.phase = phaseFailed
+	p.failure = &why
 	op := vipps.OperationReserve
 	if direct {
 		op = vipps.OperationSale
@@ -371,6 +373,9 @@ type Payment struct {
 	Sub         string    `json:"sub,omitempty"`
 	InitiatedAt time.Time `json:"initiatedAt"`
 	ReservedAt  time.Time `json:"reservedAt,omitzero"`
+	// ShippingDetails are the address and shipping option the user of an
+	// express payment chose.
+	ShippingDetails *vipps.ShippingDetails `json:"shippingDetails,omitempty"`
 	// ExpiredAt is when Vipps released what was not captured within 180
 	// days of the reservation (see "Payments" in DESIGN.md).
 	ExpiredAt time.Time `json:"expiredAt,omitzero"`
@@ -404,6 +409,10 @@ func (p *payment) snapshot() Payment {
 		ReservedAt:      p.reservedAt,
 		ExpiredAt:       p.expiredAt,
 		Log:             log,
+	}
+	if p.shipping != nil {
+		sd := *p.shipping
+		out.ShippingDetails = &sd
 	}
 	if p.user != nil {
 		out.PhoneNumber = p.user.phone

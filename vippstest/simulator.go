@@ -550,6 +550,9 @@ func (s *Simulator) routes() {
 	s.appRoutes(mux) // the browser app at the initiate url, history, consent removal (app.go)
 
 	s.controlRoutes(mux)
+	// Control routes kept next to what they drive (the rest are in control.go).
+	cop := http.NewCrossOriginProtection()
+	mux.Handle("POST /_sim/payments/{orderId}/resend-callback", cop.Handler(s.handle("", false, s.ctlResendCallback)))
 	mux.Handle("GET /metrics", s.metrics.handler()) // neither recorded nor counted
 
 	mux.Handle("/", s.handle("", true, readOnly(func(x *exchange) reply {

@@ -115,6 +115,9 @@ func snapPayment(p *payment) paymentSnap {
 		User:          snapUser(p.user),
 	}
 	ps.Order.StaticShipping = snapOptions(o.staticShipping)
+	if f := p.failure; f != nil {
+		ps.Failure = &failureSnap{Group: f.Group, Code: f.Code, Message: f.Message, ContextID: f.ContextID}
+	}
 	for _, e := range p.log {
 		ps.Log = append(ps.Log, snapLogEntry(e))
 	}
@@ -257,6 +260,7 @@ func (ps paymentSnap) payment() (*payment, error) {
 		reservedAt:   ps.ReservedAt,
 		pendingUntil: ps.PendingUntil,
 		expiredAt:    ps.ExpiredAt,
+		failure:      ps.Failure.detail(),
 		idem:         map[idemKey]idemRecord{},
 		user:         ps.User.user(),
 	}
@@ -415,4 +419,11 @@ func (s *Simulator) restoreLocked(f snapshotFile) error {
 		}
 	}
 	return nil
+}
+
+func (f *failureSnap) detail() *vipps.ErrorDetail {
+	if f == nil {
+		return nil
+	}
+	return &vipps.ErrorDetail{Group: f.Group, Code: f.Code, Message: f.Message, ContextID: f.ContextID}
 }

@@ -199,6 +199,10 @@ const (
 	// at initiate (Vipps will not say why); approving fails the
 	// reservation with Payment 1501, and force approve answers it.
 	PhoneUnder15 = "40000015"
+	// PhoneCardExpired has an expired card: approving (force approve
+	// too) fails the reservation with Payment 44, as the magic amount 186
+	// does.
+	PhoneCardExpired = "40000044"
 	// PhoneUnverifiedFirst to PhoneUnverifiedLast are test users who have
 	// never approved a payment by hand in the app, so they are not BankID
 	// verified: force approve answers Payment 1082 until the user approves

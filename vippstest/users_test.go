@@ -3,6 +3,7 @@ package vippstest_test
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"path/filepath"
 	"testing"
 
@@ -124,4 +125,54 @@ func TestForceApproveNeedsBankIDVerifiedUser(t *testing.T) {
 func hasCode(err error, group vipps.ErrorGroup, code vipps.ErrorCode) bool {
 	e, ok := errors.AsType[*vipps.Error](err)
 	return ok && e.Has(group, code)
+}
+
+func TestCardExpiredUser(t *testing.T) {
+	srv := newServer(t)
+	res := initiate(t, srv.Client, regular("card-1", 20000))
+	if err := srv.Client.Approve(t.Context(), "card-1", vipps.ApproveRequest{CustomerPhoneNumber: vippstest.PhoneCardExpired, Token: res.Token()}); err != nil {
+		t.Fatalf("force approve = %v, want 200 and a failed reservation", err)
+	}
+	wantStatus(t, srv, "card-1", vipps.OrderStatusFailed)
+	initiate(t, srv.Client, regular("card-2", 20000))
+	if err := srv.Sim.Approve("card-2", vippstest.PhoneCardExpired); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, srv, "card-2", vipps.OrderStatusFailed)
+}
+
+// TestResendCallback checks that the callback of a payment's outcome can
+// be sent again, with its errorInfo, and that a payment without one says
+// so.
+func TestResendCallback(t *testing.T) {
+	srv := newServer(t)
+	initiate(t, srv.Client, regular("again-1", 20000))
+	if err := srv.Sim.Approve("again-1", vippstest.PhoneCardExpired); err != nil {
+		t.Fatal(err)
+	}
+	initiate(t, srv.Client, regular("again-2", 20000))
+	if _, err := srv.Sim.ResendCallback("", "again-2"); !errors.Is(err, vippstest.ErrState) {
+		t.Errorf("ResendCallback of a waiting payment = %v, want ErrState", err)
+	}
+	var out map[string]string
+	if status := control(t, srv, "POST", "/_sim/payments/again-1/resend-callback", "", &out); status != http.StatusAccepted || out["status"] != string(vipps.CallbackReserveFailed) {
+		t.Errorf("POST resend-callback = %d %v, want 202 RESERVE_FAILED", status, out)
+	}
+	if status := control(t, srv, "POST", "/_sim/payments/nope/resend-callback", "", nil); status != http.StatusNotFound {
+		t.Errorf("POST resend-callback of an unknown order = %d, want 404", status)
+	}
+	srv.Sim.WaitCallbacks()
+	cbs := srv.Sim.Callbacks()
+	if len(cbs) != 2 {
+		t.Fatalf("callbacks = %d, want 2", len(cbs))
+	}
+	for _, cb := range cbs {
+		var body struct{ ErrorInfo vipps.ErrorDetail }
+		if err := json.Unmarshal(cb.Body, &body); err != nil {
+			t.Fatal(err)
+		}
+		if cb.Status != vipps.CallbackReserveFailed || body.ErrorInfo.Code != vipps.CodeExpiredCard {
+			t.Errorf("callback %s %s, want RESERVE_FAILED with Payment 44", cb.Status, cb.Body)
+		}
+	}
 }
