@@ -2,6 +2,7 @@ package vippstest
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -28,9 +29,8 @@ func (f *form) initiate(t tree) initiateRequest {
 	tx := f.object(t, "", "transaction", true)
 	o := &req.order
 	if ci != nil {
-		if n := f.str(ci, "customerInfo", "mobileNumber", false, 0); n != "" {
-			o.mobileNumber = f.phone("customerInfo.mobileNumber", n)
-		}
+		o.mobileNumber = f.phoneField(ci, "customerInfo", "mobileNumber")
+		f.refused = initiateRefusal(o.mobileNumber)
 	}
 	if mi != nil {
 		req.msn = f.msn(mi, "merchantInfo")
@@ -308,7 +308,40 @@ func (s *Simulator) actionCall(x *exchange, withAmount bool) (*Merchant, vipps.O
 	if rep := f.result(); rep != nil {
 		return nil, "", actionRequest{}, rep
 	}
+	if s.busy[payKey{m.MSN, id}] > 0 {
+		x.warn("another capture, refund or cancel of order %s is in progress (held by a delay fault)", id)
+		rep := vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeOrderLocked, msgOrderLocked)
+		return nil, "", actionRequest{}, &rep
+	}
 	return m, id, a, nil
+}
+
+// msgOrderLocked is VippsError 94's text.
+const msgOrderLocked = "The order is locked: another operation on it is being processed. Retry later with the same X-Request-Id."
+
+// busyOps are the writes that lock a payment while they are in progress.
+var busyOps = map[string]bool{"capture": true, "refund": true, "cancel": true}
+
+// markBusy marks a capture, refund or cancel by who as in progress until the
+// returned func is called: other writes of the payment get VippsError 94
+// (order locked) meanwhile. The simulator handles a request at once under
+// its lock, so only a request that a delay fault holds is in progress for
+// a while (faults.go).
+func (s *Simulator) markBusy(op string, who caller) (release func()) {
+	if !busyOps[op] || !who.authenticated || who.orderID == "" {
+		return func() {}
+	}
+	k := payKey{who.msn, who.orderID}
+	s.mu.Lock()
+	s.busy[k]++
+	s.mu.unlockRead() // not kept in a snapshot
+	return func() {
+		s.mu.Lock()
+		if s.busy[k]--; s.busy[k] <= 0 {
+			delete(s.busy, k)
+		}
+		s.mu.unlockRead()
+	}
 }
 
 // paymentOf finds the merchant's payment; bodyMSN is the MSN the request
@@ -323,6 +356,7 @@ func (s *Simulator) paymentOf(m *Merchant, id vipps.OrderID, bodyMSN vipps.MSN) 
 		rep := notFoundReply(id, m.MSN)
 		return nil, &rep
 	}
+	s.currentLocked(p, s.nowLocked())
 	return p, nil
 }
 
@@ -537,6 +571,9 @@ func (s *Simulator) forceApprove(x *exchange) reply {
 		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed, msgNotAllowed)
 	}
 	if err := s.approveLocked(p, phone, x.now, true, nil); err != nil {
+		if ue, ok := errors.AsType[*userError](err); ok {
+			return ue.reply()
+		}
 		return vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeNotAllowed, "%s", err.Error())
 	}
 	out := reply{status: http.StatusOK}

@@ -340,6 +340,7 @@ func (s *Simulator) screen(r *http.Request, op string, body []byte) *screening {
 	sc.fault = s.takeFaultLocked(op, sc.who)
 	s.mu.unlockRead() // faults are not kept in a snapshot
 	if sc.fault != nil && sc.fault.Kind == FaultDelay {
+		defer s.markBusy(op, sc.who)() // ecom.go: other writes of the payment get 94 meanwhile
 		t := time.NewTimer(sc.fault.Delay)
 		defer t.Stop()
 		select {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"time"
 
@@ -83,6 +84,7 @@ func (s *Simulator) Payments() []Payment {
 }
 
 func (s *Simulator) paymentsLocked() []Payment {
+	s.tidyLocked(s.nowLocked(), true)
 	ps := make([]*payment, 0, len(s.payments))
 	for _, p := range s.payments {
 		ps = append(ps, p)
@@ -102,6 +104,7 @@ func (s *Simulator) paymentsLocked() []Payment {
 func (s *Simulator) findLocked(msn vipps.MSN, orderID vipps.OrderID) (*payment, error) {
 	if msn != "" {
 		if p := s.payments[payKey{msn, orderID}]; p != nil {
+			s.currentLocked(p, s.nowLocked())
 			return p, nil
 		}
 		return nil, ErrNotFound
@@ -118,6 +121,7 @@ func (s *Simulator) findLocked(msn vipps.MSN, orderID vipps.OrderID) (*payment, 
 	if found == nil {
 		return nil, ErrNotFound
 	}
+	s.currentLocked(found, s.nowLocked())
 	return found, nil
 }
 
@@ -141,6 +145,17 @@ func (s *Simulator) approveLocked(p *payment, phone string, now time.Time, force
 	if p.order.skipLandingPage && phone != p.order.mobileNumber {
 		return fmt.Errorf("%w: with skipLandingPage only %s can approve", ErrState, p.order.mobileNumber)
 	}
+	if ue := approvalRefusal(phone); ue != nil {
+		return ue
+	}
+	if forced {
+		if !s.bankIDVerifiedLocked(phone) {
+			return errNotBankID
+		}
+		if phone == PhoneUnder15 {
+			return errUnder15
+		}
+	}
 	u := userFor(phone)
 	var shipping *vipps.ShippingDetails
 	if p.order.express() {
@@ -157,16 +172,25 @@ func (s *Simulator) approveLocked(p *payment, phone string, now time.Time, force
 	p.user, p.shipping = u, shipping
 	direct := s.byMSN[p.msn].DirectCapture
 	if !forced {
+		if unverifiedAtFirst(phone) {
+			s.verified[phone] = true // approved by hand: BankID verified from now on
+		}
+		if phone == PhoneUnder15 {
+			s.failLocked(p, direct, now, now, errUnder15.detail)
+			return nil
+		}
 		if p.amount == pendingAmount {
 			p.pendingUntil = now.Add(pendingResult)
 			return nil
 		}
 		if why, ok := magicFailures[p.amount]; ok {
-			p.fail(direct, now)
-			delete(s.open, p)
-			s.sendCallbackLocked(p, failedStatus(direct), &why, now)
+			s.failLocked(p, direct, now, now, why)
 			return nil
 		}
+	}
+	if phone == PhoneCardExpired { // force approve too: it is the user's card
+		s.failLocked(p, direct, now, now, magicFailures[186])
+		return nil
 	}
 	if shipping != nil && s.cfg.ExpressAddsShipping {
 		p.amount += shipping.ShippingCost.Amount()
@@ -188,6 +212,74 @@ func (s *Simulator) approveLocked(p *payment, phone string, now time.Time, force
 	}
 	s.sendCallbackLocked(p, st, nil, now)
 	return nil
+}
+
+// failLocked fails p's reservation at at for why, and sends the callback
+// with why as its errorInfo at now.
+func (s *Simulator) failLocked(p *payment, direct bool, at, now time.Time, why vipps.ErrorDetail) {
+	p.fail(direct, at, why)
+	delete(s.open, p)
+	s.sendCallbackLocked(p, failedStatus(direct), p.failure, now)
+}
+
+// ResendCallback sends the transaction callback of the user's outcome
+// again, as a merchant would see a duplicate delivery: the status (and
+// errorInfo) of the callback the payment caused, with the current time. It
+// fails with [ErrState] when the payment caused no callback (it waits for
+// the user, or the merchant cancelled it first), besides [ErrNotFound] and
+// [ErrAmbiguous]. msn may be empty.
+func (s *Simulator) ResendCallback(msn vipps.MSN, orderID vipps.OrderID) (vipps.CallbackStatus, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.nowLocked()
+	s.sweepLocked(now)
+	return s.resendCallbackLocked(msn, orderID, now)
+}
+
+func (s *Simulator) resendCallbackLocked(msn vipps.MSN, orderID vipps.OrderID, now time.Time) (vipps.CallbackStatus, error) {
+	p, err := s.findLocked(msn, orderID)
+	if err != nil {
+		return "", fmt.Errorf("resend callback of order %s: %w", orderID, err)
+	}
+	st, errInfo, ok := s.callbackOfLocked(p)
+	if !ok {
+		return "", fmt.Errorf("resend callback of order %s: %w: the payment is %s and caused no callback", orderID, ErrState, p.describe())
+	}
+	s.sendCallbackLocked(p, st, errInfo, now)
+	return st, nil
+}
+
+// ctlResendCallback serves POST /_sim/payments/{orderId}/resend-callback
+// (?msn= optional): ResendCallback, answering 202 with the payment and
+// the status sent.
+func (s *Simulator) ctlResendCallback(x *exchange) reply {
+	st, err := s.resendCallbackLocked(vipps.MSN(x.r.URL.Query().Get("msn")), vipps.OrderID(x.r.PathValue("orderId")), x.now)
+	if err != nil {
+		return ctlError(err)
+	}
+	return jsonReply(http.StatusAccepted, map[string]string{"orderId": x.r.PathValue("orderId"), "status": string(st)})
+}
+
+// callbackOfLocked is the callback p's outcome caused, if any.
+func (s *Simulator) callbackOfLocked(p *payment) (vipps.CallbackStatus, *vipps.ErrorDetail, bool) {
+	direct := s.byMSN[p.msn].DirectCapture
+	switch p.phase {
+	case phaseReserved, phaseVoided, phaseSale:
+		switch {
+		case p.phase == phaseSale:
+			return vipps.CallbackSale, nil, true
+		case p.order.express():
+			return vipps.CallbackReserve, nil, true
+		}
+		return vipps.CallbackReserved, nil, true
+	case phaseFailed:
+		return failedStatus(direct), p.failure, true
+	case phaseUserCancelled:
+		return vipps.CallbackCancelled, nil, true
+	case phaseTimedOut:
+		return vipps.CallbackRejected, nil, true
+	}
+	return "", nil, false
 }
 
 func failedStatus(direct bool) vipps.CallbackStatus {
@@ -222,6 +314,9 @@ func (p *payment) describe() string {
 	if p.phase == phaseInitiated && !p.pendingUntil.IsZero() {
 		return "waiting for the bank (magic amount 201)"
 	}
+	if !p.expiredAt.IsZero() {
+		return "RESERVE (expired)"
+	}
 	return p.phase.String()
 }
 
@@ -230,6 +325,7 @@ func (p *payment) describe() string {
 // (stateMutex.changedLocked), so that a reader that sweeps may unlock with
 // unlockRead.
 func (s *Simulator) sweepLocked(now time.Time) {
+	s.tidyLocked(now, false)
 	for p := range s.open {
 		switch {
 		case p.phase != phaseInitiated:
@@ -240,11 +336,8 @@ func (s *Simulator) sweepLocked(now time.Time) {
 			}
 			at := p.pendingUntil
 			p.pendingUntil = time.Time{}
-			direct := s.byMSN[p.msn].DirectCapture
-			p.fail(direct, at)
-			delete(s.open, p)
 			s.mu.changedLocked()
-			s.sendCallbackLocked(p, failedStatus(direct), &vipps.ErrorDetail{Group: vipps.GroupPayment, Code: vipps.CodeReservationFailed, Message: "Reservation failed: no answer from the issuer in time."}, now)
+			s.failLocked(p, s.byMSN[p.msn].DirectCapture, at, now, vipps.ErrorDetail{Group: vipps.GroupPayment, Code: vipps.CodeReservationFailed, Message: "Reservation failed: no answer from the issuer in time."})
 		case now.Sub(p.initiatedAt) >= paymentTimeout:
 			p.timeout(p.initiatedAt.Add(paymentTimeout))
 			delete(s.open, p)
@@ -252,6 +345,53 @@ func (s *Simulator) sweepLocked(now time.Time) {
 			s.sendCallbackLocked(p, vipps.CallbackRejected, nil, now)
 		}
 	}
+}
+
+// tidyEvery is how often (on the simulator's clock) sweepLocked looks at
+// every payment for reservations that expired and finished payments to
+// evict. A payment looked up by orderId is brought up to date at once
+// (currentLocked).
+const tidyEvery = time.Minute
+
+// tidyLocked expires reservations that ran out and evicts finished
+// payments older than Config.RetainFinished, at most once per tidyEvery
+// unless forced. It counts what it changes.
+func (s *Simulator) tidyLocked(now time.Time, force bool) {
+	if !force && now.Before(s.nextTidy) {
+		return
+	}
+	s.nextTidy = now.Add(tidyEvery)
+	for _, p := range s.payments {
+		s.currentLocked(p, now)
+		s.evictLocked(p, now)
+	}
+}
+
+// currentLocked applies to p what fell due by now that sweepLocked leaves
+// to tidyLocked: the end of its reservation.
+func (s *Simulator) currentLocked(p *payment, now time.Time) {
+	if at, ok := p.expiresAt(); ok && now.After(at) {
+		p.expire(s.nextTxIDLocked(), at)
+		s.mu.changedLocked()
+	}
+}
+
+// evictLocked forgets p when it finished more than Config.RetainFinished
+// ago (never when RetainFinished is 0). Afterwards the API answers for its
+// orderId as for one that never existed.
+func (s *Simulator) evictLocked(p *payment, now time.Time) {
+	if s.cfg.RetainFinished <= 0 || s.cfg.Audit { // an audit grades every payment
+		return
+	}
+	at, ok := p.finishedAt()
+	if !ok || now.Sub(at) <= s.cfg.RetainFinished {
+		return
+	}
+	delete(s.payments, payKey{p.msn, p.orderID})
+	delete(s.byToken, p.token)
+	delete(s.open, p)
+	delete(s.app.sessions, p)
+	s.mu.changedLocked()
 }
 
 // pendingAmount is the magic test amount that leaves the result unknown for

@@ -59,7 +59,9 @@ type payment struct {
 	released     vipps.Amount      // X
 	initiatedAt  time.Time
 	reservedAt   time.Time
-	pendingUntil time.Time // magic amount 201: result unknown until then
+	pendingUntil time.Time          // magic amount 201: result unknown until then
+	expiredAt    time.Time          // Vipps released what was not captured in time (expire)
+	failure      *vipps.ErrorDetail // why the reservation failed: the callback's errorInfo
 	log          []vipps.LogEntry
 	idem         map[idemKey]idemRecord
 
@@ -218,6 +220,52 @@ func (p *payment) refund(amount vipps.Amount, text, txID, requestID string, now 
 	return amount, nil
 }
 
+// expiresAt is when the reservation runs out: captureLimit after it was
+// made, while some of it is not captured. ok is false when nothing is left
+// to expire.
+func (p *payment) expiresAt() (at time.Time, ok bool) {
+	if p.phase != phaseReserved || p.remainingToCapture() == 0 {
+		return time.Time{}, false
+	}
+	return p.reservedAt.Add(captureLimit), true
+}
+
+// expire releases what remains of a reservation that ran out at at: Vipps
+// cancels what is not captured within 180 days. The log says VOID of the
+// remainder (a transaction of Vipps', without a request id) and /status
+// VOID. The payment stays a reservation otherwise, so that capture still
+// answers Payment 98 and refund what it answered before.
+func (p *payment) expire(txID string, at time.Time) {
+	rest := p.remainingToCapture()
+	p.released += rest
+	p.expiredAt = at
+	p.append(p.entry(vipps.OperationVoid, rest, msgReservationExpired, txID, "", at, true), vipps.OrderStatusVoid)
+}
+
+// msgReservationExpired is the transactionText of the VOID that ends an
+// expired reservation.
+const msgReservationExpired = "Reservation expired: not captured within 180 days"
+
+// finishedAt is when nothing more could happen to the payment: it ended
+// without money (cancelled, voided, rejected, timed out, failed), or
+// nothing is left to capture and everything captured is refunded, or the
+// refund window closed. ok is false while it may still change.
+func (p *payment) finishedAt() (at time.Time, ok bool) {
+	switch p.phase {
+	case phaseInitiated:
+		return time.Time{}, false
+	case phaseCancelled, phaseVoided, phaseUserCancelled, phaseTimedOut, phaseFailed:
+		return p.last.TimeStamp.Time, true
+	}
+	if p.remainingToCapture() > 0 {
+		return time.Time{}, false
+	}
+	if p.refunded == p.captured {
+		return p.last.TimeStamp.Time, true
+	}
+	return p.reservedAt.Add(refundLimit), true
+}
+
 // approve records the user's approval: RESERVE, or SALE on a
 // direct-capture sales unit.
 func (p *payment) approve(direct bool, now time.Time) {
@@ -232,9 +280,10 @@ func (p *payment) approve(direct bool, now time.Time) {
 	p.append(p.entry(vipps.OperationReserve, p.amount, p.text, p.txID, "", now, true), vipps.OrderStatusReserve)
 }
 
-// fail records a failed reservation (or sale).
-func (p *payment) fail(direct bool, now time.Time) {
+// fail records a failed reservation (or sale) and why it failed.
+func (p *payment) fail(direct bool, now time.Time, why vipps.ErrorDetail) {
 	p.phase = phaseFailed
+	p.failure = &why
 	op := vipps.OperationReserve
 	if direct {
 		op = vipps.OperationSale
@@ -324,6 +373,12 @@ type Payment struct {
 	Sub         string    `json:"sub,omitempty"`
 	InitiatedAt time.Time `json:"initiatedAt"`
 	ReservedAt  time.Time `json:"reservedAt,omitzero"`
+	// ShippingDetails are the address and shipping option the user of an
+	// express payment chose.
+	ShippingDetails *vipps.ShippingDetails `json:"shippingDetails,omitempty"`
+	// ExpiredAt is when Vipps released what was not captured within 180
+	// days of the reservation (see "Payments" in DESIGN.md).
+	ExpiredAt time.Time `json:"expiredAt,omitzero"`
 	// Log is the transactionLogHistory, newest first.
 	Log []vipps.LogEntry `json:"transactionLogHistory"`
 }
@@ -352,7 +407,12 @@ func (p *payment) snapshot() Payment {
 		Scope:           p.order.scope,
 		InitiatedAt:     p.initiatedAt,
 		ReservedAt:      p.reservedAt,
+		ExpiredAt:       p.expiredAt,
 		Log:             log,
+	}
+	if p.shipping != nil {
+		sd := *p.shipping
+		out.ShippingDetails = &sd
 	}
 	if p.user != nil {
 		out.PhoneNumber = p.user.phone

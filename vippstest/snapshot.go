@@ -41,6 +41,10 @@ type snapshotFile struct {
 	// ExpressConsents are the consents users gave merchants to share
 	// their details in express checkout.
 	ExpressConsents []expressConsentSnap `json:"expressConsents"`
+	// VerifiedUsers are the phone numbers of the documented unverified
+	// test users (PhoneUnverifiedFirst to PhoneUnverifiedLast) who have
+	// approved a payment by hand since.
+	VerifiedUsers []string `json:"verifiedUsers,omitempty"`
 }
 
 type expressConsentSnap struct {
@@ -67,6 +71,10 @@ type paymentSnap struct {
 	InitiatedAt   time.Time         `json:"initiatedAt"`
 	ReservedAt    time.Time         `json:"reservedAt,omitzero"`
 	PendingUntil  time.Time         `json:"pendingUntil,omitzero"`
+	// ExpiredAt is when the reservation ran out (180 days).
+	ExpiredAt time.Time `json:"expiredAt,omitzero"`
+	// Failure is why the reservation failed: the callback's errorInfo.
+	Failure *failureSnap `json:"failure,omitempty"`
 	// Log is oldest first, as the simulator keeps it.
 	Log         []logEntrySnap       `json:"log"`
 	Idempotency []idemSnap           `json:"idempotency,omitempty"`
@@ -74,6 +82,14 @@ type paymentSnap struct {
 	Shipping    *shippingDetailsSnap `json:"shipping,omitempty"`
 	// App is what the browser app knows of the payment so far.
 	App *appSessionSnap `json:"app,omitempty"`
+}
+
+type failureSnap struct {
+	Group   vipps.ErrorGroup `json:"errorGroup"`
+	Code    vipps.ErrorCode  `json:"errorCode"`
+	Message string           `json:"errorMessage"`
+	// ContextID is empty: the simulator sends errorInfo without one.
+	ContextID string `json:"contextId,omitempty"`
 }
 
 type appSessionSnap struct {

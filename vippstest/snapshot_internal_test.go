@@ -111,6 +111,7 @@ var snapshotFields = map[string]string{
 	"payments": "snapshot",
 	"nextTx":   "snapshot",
 	"subs":     "snapshot",
+	"verified": "snapshot",
 	"om":       "snapshot",
 	"images":   "snapshot",
 
@@ -120,6 +121,8 @@ var snapshotFields = map[string]string{
 	"requests":  "a diagnostic log, not state",
 	"callbacks": "a diagnostic log, not state",
 	"pending":   "callbacks in flight; Close waits for them",
+	"busy":      "requests in flight",
+	"nextTidy":  "a schedule: after a restart the first request looks at every payment",
 	"closed":    "the life of this process",
 	"idle":      "the life of this process",
 	"mu":        "the life of this process",
@@ -232,6 +235,7 @@ func TestSnapshotComplete(t *testing.T) {
 	s1.open[waiting] = struct{}{}
 	s1.tokens = filled[map[string]issuedToken](f, "tokens")
 	s1.subs = filled[map[consentKey]*consent](f, "subs")
+	s1.verified = map[string]bool{PhoneUnverifiedFirst: true, "40000142": true} // only documented numbers load
 	s1.om = filled[map[omKey]*omOrder](f, "om")
 	s1.images = filled[map[vipps.MSN]map[string]bool](f, "images")
 	s1.app.images = map[imageKey][]byte{}

@@ -48,6 +48,7 @@ func (s *Simulator) snapshotLocked() snapshotFile {
 		c := s.subs[k]
 		f.Consents = append(f.Consents, consentSnap{Sub: k.sub, MSN: k.msn, User: snapUser(c.user), Scopes: slices.Clone(c.scopes), At: c.at})
 	}
+	f.VerifiedUsers = slices.Sorted(maps.Keys(s.verified))
 	for _, k := range sortedKeys(s.om, func(a, b omKey) int {
 		return cmp.Or(cmp.Compare(a.msn, b.msn), cmp.Compare(a.paymentType, b.paymentType), cmp.Compare(a.orderID, b.orderID))
 	}) {
@@ -109,10 +110,14 @@ func snapPayment(p *payment) paymentSnap {
 		InitiatedAt:   p.initiatedAt,
 		ReservedAt:    p.reservedAt,
 		PendingUntil:  p.pendingUntil,
+		ExpiredAt:     p.expiredAt,
 		Log:           []logEntrySnap{},
 		User:          snapUser(p.user),
 	}
 	ps.Order.StaticShipping = snapOptions(o.staticShipping)
+	if f := p.failure; f != nil {
+		ps.Failure = &failureSnap{Group: f.Group, Code: f.Code, Message: f.Message, ContextID: f.ContextID}
+	}
 	for _, e := range p.log {
 		ps.Log = append(ps.Log, snapLogEntry(e))
 	}
@@ -254,6 +259,8 @@ func (ps paymentSnap) payment() (*payment, error) {
 		initiatedAt:  ps.InitiatedAt,
 		reservedAt:   ps.ReservedAt,
 		pendingUntil: ps.PendingUntil,
+		expiredAt:    ps.ExpiredAt,
+		failure:      ps.Failure.detail(),
 		idem:         map[idemKey]idemRecord{},
 		user:         ps.User.user(),
 	}
@@ -389,10 +396,19 @@ func (s *Simulator) restoreLocked(f snapshotFile) error {
 		}
 		consents[expressConsentKey{c.UserID, c.MSN}] = c.At
 	}
+	verified := map[string]bool{}
+	for i, phone := range f.VerifiedUsers {
+		if !unverifiedAtFirst(phone) {
+			bad("verifiedUsers[%d]: %q is not one of the documented unverified test users", i, phone)
+			continue
+		}
+		verified[phone] = true
+	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
 	}
 
+	s.verified = verified
 	s.offset, s.nextTx = offset, f.LastTransactionID
 	s.payments, s.byToken, s.tokens, s.subs, s.om, s.images = payments, byToken, tokens, subs, om, images
 	s.app.sessions, s.app.images, s.app.consents = sessions, imageData, consents
@@ -403,4 +419,11 @@ func (s *Simulator) restoreLocked(f snapshotFile) error {
 		}
 	}
 	return nil
+}
+
+func (f *failureSnap) detail() *vipps.ErrorDetail {
+	if f == nil {
+		return nil
+	}
+	return &vipps.ErrorDetail{Group: f.Group, Code: f.Code, Message: f.Message, ContextID: f.ContextID}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -182,4 +183,93 @@ func (s *Simulator) shareLocked(p *payment, now time.Time) {
 		}
 	}
 	c.at = now
+}
+
+// Documented test users whose phone numbers make the simulator answer as
+// Vipps does for users who cannot pay. Every other 8-digit number is an
+// ordinary, BankID-verified test user. See "Test users" in DESIGN.md.
+const (
+	// PhoneNotVippsUser is not a Vipps user: User 81 at initiate (as
+	// customerInfo.mobileNumber) and when approving.
+	PhoneNotVippsUser = "40000081"
+	// PhoneAppTooOld has an app version Vipps no longer supports: User 82
+	// at initiate and when approving.
+	PhoneAppTooOld = "40000082"
+	// PhoneUnder15 is a user under 15, who cannot pay businesses: User 81
+	// at initiate (Vipps will not say why); approving fails the
+	// reservation with Payment 1501, and force approve answers it.
+	PhoneUnder15 = "40000015"
+	// PhoneCardExpired has an expired card: approving (force approve
+	// too) fails the reservation with Payment 44, as the magic amount 186
+	// does.
+	PhoneCardExpired = "40000044"
+	// PhoneUnverifiedFirst to PhoneUnverifiedLast are test users who have
+	// never approved a payment by hand in the app, so they are not BankID
+	// verified: force approve answers Payment 1082 until the user approves
+	// one payment with Approve, the control API or the browser app.
+	PhoneUnverifiedFirst = "40000100"
+	PhoneUnverifiedLast  = "40000199"
+)
+
+// ErrUser means that the test user cannot pay (see PhoneNotVippsUser and
+// the other documented numbers); the control API maps it to 400.
+var ErrUser = errors.New("vippstest: the test user cannot pay")
+
+// userError is why a documented test user cannot pay, as Vipps says it.
+type userError struct{ detail vipps.ErrorDetail }
+
+func (e *userError) Error() string { return e.detail.Message }
+func (e *userError) Unwrap() error { return ErrUser }
+
+func (e *userError) reply() reply {
+	return vippsErr(http.StatusBadRequest, e.detail.Group, e.detail.Code, "%s", e.detail.Message)
+}
+
+const (
+	msgUser82        = "The user's app version is not supported. The user must update the Vipps app."
+	msgCannotPay1501 = "This person can not pay to companies."
+	msgNotBankID     = "This person is not BankID verified"
+)
+
+var (
+	errNotVippsUser = &userError{vipps.ErrorDetail{Group: vipps.GroupUser, Code: vipps.CodeUserCannotPay, Message: msgUser81}}
+	errAppTooOld    = &userError{vipps.ErrorDetail{Group: vipps.GroupUser, Code: vipps.CodeAppTooOld, Message: msgUser82}}
+	errUnder15      = &userError{vipps.ErrorDetail{Group: vipps.GroupPayment, Code: vipps.CodeCannotPayCompanies, Message: msgCannotPay1501}}
+	errNotBankID    = &userError{vipps.ErrorDetail{Group: vipps.GroupPayment, Code: vipps.CodeNotBankIDVerified, Message: msgNotBankID}}
+)
+
+// initiateRefusal is what initiate answers for customerInfo.mobileNumber,
+// or nil. Vipps checks the user it will send the push to; the current
+// guide folds "cannot pay businesses" into User 81.
+func initiateRefusal(phone string) *userError {
+	switch phone {
+	case PhoneNotVippsUser, PhoneUnder15:
+		return errNotVippsUser
+	case PhoneAppTooOld:
+		return errAppTooOld
+	}
+	return nil
+}
+
+// approvalRefusal is why phone cannot approve at all, or nil. The user
+// under 15 can open the payment; the reservation fails (approveLocked).
+func approvalRefusal(phone string) *userError {
+	switch phone {
+	case PhoneNotVippsUser:
+		return errNotVippsUser
+	case PhoneAppTooOld:
+		return errAppTooOld
+	}
+	return nil
+}
+
+// unverifiedAtFirst reports whether phone starts as a test user who never
+// approved by hand.
+func unverifiedAtFirst(phone string) bool {
+	return phone >= PhoneUnverifiedFirst && phone <= PhoneUnverifiedLast
+}
+
+// bankIDVerifiedLocked reports whether force approve may act for phone.
+func (s *Simulator) bankIDVerifiedLocked(phone string) bool {
+	return !unverifiedAtFirst(phone) || s.verified[phone]
 }

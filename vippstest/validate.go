@@ -25,8 +25,9 @@ type form struct {
 	lenient bool
 	x       *exchange
 	invalid []vipps.ErrorDetail
-	crashed []string // why real Vipps would answer 500
-	user81  bool     // a phone number that could not be repaired
+	crashed []string   // why real Vipps would answer 500
+	user81  bool       // a phone number that could not be repaired
+	refused *userError // a documented test user who cannot pay (users.go)
 }
 
 // tree is a decoded JSON object; numbers are json.Number.
@@ -116,6 +117,9 @@ func (f *form) result() *reply {
 		return &rep
 	case f.user81:
 		rep := vippsErr(http.StatusBadRequest, vipps.GroupUser, vipps.CodeUserCannotPay, msgUser81)
+		return &rep
+	case f.refused != nil:
+		rep := f.refused.reply()
 		return &rep
 	}
 	return nil
@@ -262,6 +266,39 @@ var (
 	orderIDPattern = regexp.MustCompile(`^[a-zA-Z0-9-]{1,50}$`)
 	phonePattern   = regexp.MustCompile(`^\d{8}$`)
 )
+
+// phoneField returns t[key] as a repaired phone number ("" when absent).
+// Vipps documents that it repairs badly formatted numbers rather than
+// answering 400, and a JSON number is one (torfjor/go-vipps sends
+// mobileNumber as one): it is read as its digits, with a warning, and then
+// repaired like a string. 4791234567 loses its country code; leading
+// zeros cannot survive a JSON number, so 0047 cannot occur.
+func (f *form) phoneField(t tree, path, key string) string {
+	field := join(path, key)
+	switch v := t[key].(type) {
+	case nil:
+		return ""
+	case json.Number:
+		digits := v.String()
+		if len(digits) == 10 && strings.HasPrefix(digits, "47") {
+			digits = digits[2:]
+		}
+		if phonePattern.MatchString(digits) {
+			f.x.warn("%s is a JSON number (%s); the simulator, like Vipps, repaired it to the string %q", field, v, digits)
+			return digits
+		}
+		f.user81 = true
+		return ""
+	case string:
+		if v == "" {
+			return ""
+		}
+		return f.phone(field, v)
+	default:
+		f.bad(field, "%s must be a string.", field)
+		return ""
+	}
+}
 
 // phone repairs a Norwegian mobile number the way Vipps tries to (spaces,
 // +47, 0047); what cannot be repaired is User error 81.
