@@ -31,6 +31,17 @@ fresh browser without cookies, and grades each item: pass, fail, manual
 (a person must check it) or not-seen (do what it says, then run again).
 URLs that real Vipps would refuse (localhost, plain http) are flagged.
 
+With -service, the checklist is that of a running vipps serve instead,
+graded by the service from what it knows of itself (its settings, an
+access token fetched now, its stored payments, callbacks, operations and
+receipts), as its admin page /admin/checklist shows it:
+
+	vipps checklist -service https://pay.example.no
+
+It signs in as the admin (-admin-user, -admin-password, or
+VIPPS_ADMIN_USER and VIPPS_ADMIN_PASSWORD as vipps serve reads them).
+Give exactly one of -sim and -service.
+
 -json prints the items as JSON; -report writes a report to attach to
 your checklist submission: Markdown, or HTML when the name ends in .html.
 The exit status is 1 when an item fails, else 0.
@@ -38,11 +49,14 @@ The exit status is 1 when an item fails, else 0.
 
 // runChecklist is the checklist command.
 func runChecklist(ctx context.Context, e *env, args []string) error {
-	var sim, msn, report string
+	var sim, service, adminUser, adminPassword, msn, report string
 	var asJSON bool
 	var timeout time.Duration
 	fs := newFlagSet(e, "checklist", "", checklistDoc)
 	fs.stringEnv(&sim, "sim", "", "VIPPS_CHECKLIST_SIM", "base `URL` of the simulator your shop used, such as http://127.0.0.1:8085")
+	fs.stringEnv(&service, "service", "", "VIPPS_CHECKLIST_SERVICE", "base `URL` of a running vipps serve to grade instead, such as https://pay.example.no")
+	fs.stringEnv(&adminUser, "admin-user", "admin", "VIPPS_ADMIN_USER", "admin `user` of the service (-service)")
+	fs.stringEnv(&adminPassword, "admin-password", "", "VIPPS_ADMIN_PASSWORD", "admin password of the service (-service; use the environment)")
 	fs.stringEnv(&msn, "msn", "", "VIPPS_MSN", "merchant serial number to grade; empty grades every merchant of the simulator")
 	fs.boolEnv(&asJSON, "json", false, "VIPPS_CHECKLIST_JSON", "print the items as JSON")
 	fs.stringEnv(&report, "report", "", "VIPPS_CHECKLIST_REPORT", "also write a report to this `file`: Markdown, or HTML when it ends in .html")
@@ -50,26 +64,50 @@ func runChecklist(ctx context.Context, e *env, args []string) error {
 	if err := fs.parseFlags(args); err != nil {
 		return err
 	}
-	if sim == "" {
-		return fs.usagef("-sim (or VIPPS_CHECKLIST_SIM) is required: the simulator's base URL")
+	switch {
+	case sim == "" && service == "":
+		return fs.usagef("-sim (or VIPPS_CHECKLIST_SIM) is required: the simulator's base URL; or -service (VIPPS_CHECKLIST_SERVICE), a running vipps serve")
+	case sim != "" && service != "":
+		return fs.usagef("give one of -sim and -service, not both")
+	case service != "" && adminPassword == "":
+		return fs.usagef("-service needs the admin password: set VIPPS_ADMIN_PASSWORD (or -admin-password)")
 	}
-	if u, err := url.Parse(sim); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fs.usagef("-sim %q must be an http or https URL such as http://127.0.0.1:8085", sim)
+	name, base := "-sim", sim
+	if service != "" {
+		name, base = "-service", service
+	}
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fs.usagef("%s %q must be an http or https URL such as http://127.0.0.1:8085", name, base)
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	audit, err := fetchAudit(ctx, strings.TrimRight(sim, "/"), msn)
-	if err != nil {
-		return err
-	}
-	rs := checklist.Grade(checklist.Input{Audit: audit, FallBacks: checklist.CheckFallBacks(ctx, nil, audit.Payments)})
-
-	if report != "" {
-		if err := writeChecklistReport(report, sim, audit, rs); err != nil {
+	var rs []checklist.Result
+	if service != "" {
+		var err error
+		if rs, err = fetchServiceChecklist(ctx, strings.TrimRight(service, "/"), adminUser, adminPassword); err != nil {
 			return err
 		}
+		if report != "" {
+			header := fmt.Sprintf("Go-live checklist of the vippskit service at %s, graded by the service itself, %s.",
+				redact(service), time.Now().UTC().Format(time.RFC3339))
+			if err := writeChecklistFile(report, header, rs); err != nil {
+				return err
+			}
+		}
+	} else {
+		audit, err := fetchAudit(ctx, strings.TrimRight(sim, "/"), msn)
+		if err != nil {
+			return err
+		}
+		rs = checklist.Grade(checklist.Input{Audit: audit, FallBacks: checklist.CheckFallBacks(ctx, nil, audit.Payments)})
+		if report != "" {
+			if err := writeChecklistReport(report, sim, audit, rs); err != nil {
+				return err
+			}
+		}
 	}
+	var err error
 	if asJSON {
 		err = checklist.WriteJSON(e.stdout, rs)
 	} else {
@@ -127,6 +165,12 @@ func writeChecklistReport(name, sim string, a vippstest.Audit, rs []checklist.Re
 	}
 	header := fmt.Sprintf("Audit of %s against the simulator at %s (%s), %s; %d requests, %d payments.",
 		who, sim, mode, a.Now.UTC().Format(time.RFC3339), len(a.Requests), len(a.Payments))
+	return writeChecklistFile(name, header, rs)
+}
+
+// writeChecklistFile writes the report: HTML when name ends in .html, else
+// Markdown.
+func writeChecklistFile(name, header string, rs []checklist.Result) error {
 	f, err := os.Create(name)
 	if err != nil {
 		return fmt.Errorf("write the report: %w", err)
@@ -143,4 +187,33 @@ func writeChecklistReport(name, sim string, a vippstest.Audit, rs []checklist.Re
 		return fmt.Errorf("write the report %s: %w", name, err)
 	}
 	return nil
+}
+
+// fetchServiceChecklist gets the go-live checklist a running vipps serve
+// grades for itself (GET /admin/checklist.json, as the admin).
+func fetchServiceChecklist(ctx context.Context, service, user, password string) ([]checklist.Result, error) {
+	u := service + "/admin/checklist.json"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.SetBasicAuth(user, password)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch the checklist: %w (is vipps serve running at %s?)", err, redact(service))
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusUnauthorized:
+		return nil, fmt.Errorf("fetch the checklist: %s refused the admin sign-in; check -admin-user and VIPPS_ADMIN_PASSWORD", redact(service))
+	default:
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		return nil, fmt.Errorf("fetch the checklist: %s answered %s: %s (is it vipps serve, of this version?)", redact(u), resp.Status, strings.TrimSpace(string(b)))
+	}
+	var rs []checklist.Result
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&rs); err != nil {
+		return nil, fmt.Errorf("fetch the checklist: read %s: %w", redact(u), err)
+	}
+	return rs, nil
 }

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/netutil"
@@ -382,10 +383,24 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 	if f.metricsOnMain() {
 		mainMetrics = app.metrics.Handler()
 	}
+	var polls atomic.Int64
+	var lastPoll atomic.Int64 // Unix nanoseconds
+	ccfg := f.client.config()
 	app.web, err = web.New(web.Config{
 		Service: app.svc, APIKey: vipps.Secret(f.apiKey), AdminUser: f.adminUser, AdminPassword: vipps.Secret(f.adminPassword),
 		CSRFKey: derive("csrf"), Environment: envText, DemoShop: f.demoShop,
 		Metrics: mainMetrics, Logger: log,
+		GoLive: web.GoLive{
+			VippsURL: client.BaseURL(), SystemName: cmp.Or(ccfg.SystemName, "vippskit"), SystemVersion: cmp.Or(ccfg.SystemVersion, vipps.Version),
+			CheckKeys: func(ctx context.Context) error { _, err := client.AccessToken(ctx); return err },
+			PollerChecks: func() (int64, time.Time) {
+				n, last := polls.Load(), lastPoll.Load()
+				if last == 0 {
+					return n, time.Time{}
+				}
+				return n, time.Unix(0, last)
+			},
+		},
 		Ready: func(ctx context.Context) error {
 			if _, err := st.Get(ctx, "readyz-probe"); err != nil && !errors.Is(err, payment.ErrNotFound) {
 				return fmt.Errorf("database: %w", err)
@@ -419,7 +434,12 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 		}()
 	}
 
-	pl, err := poller.New(poller.Config{Store: st, Service: app.svc, Owner: f.replica, Observe: app.metrics.Poll,
+	observe := func(err error) {
+		polls.Add(1)
+		lastPoll.Store(time.Now().UnixNano())
+		app.metrics.Poll(err)
+	}
+	pl, err := poller.New(poller.Config{Store: st, Service: app.svc, Owner: f.replica, Observe: observe,
 		Loop: poller.Loop{Logger: log, Drain: f.grace}})
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/internal/checklist"
 	"github.com/vippskit/vipps/internal/payment"
 )
 
@@ -192,4 +193,21 @@ func adminOpAmount(op *payment.Operation) string {
 		return "all that remained"
 	}
 	return op.Amount.Kroner()
+}
+
+// checklistStatusLabels are the words staff read for a go-live checklist
+// grade.
+var checklistStatusLabels = map[checklist.Status]string{
+	checklist.Pass:    "Pass",
+	checklist.Fail:    "Fail",
+	checklist.Manual:  "Check by hand",
+	checklist.NotSeen: "Not seen yet",
+}
+
+// checklistStatusLabel is the label of a checklist grade.
+func checklistStatusLabel(st checklist.Status) string {
+	if l, ok := checklistStatusLabels[st]; ok {
+		return l
+	}
+	return string(st)
 }

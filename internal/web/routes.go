@@ -65,6 +65,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /admin/payments/{orderId}/cancel", admin(s.forms(s.adminCancel)))
 	mux.Handle("POST /admin/payments/{orderId}/check", admin(s.forms(s.adminCheck)))
 	mux.Handle("POST /admin/tasks/{taskId}/retry", admin(s.forms(s.adminRetryTask)))
+	mux.Handle("GET /admin/checklist", admin(s.adminChecklist))
+	mux.Handle("GET /admin/checklist.json", admin(s.adminChecklistJSON))
 
 	mux.Handle("GET /static/", http.FileServerFS(staticFS))
 

@@ -54,6 +54,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// GoLive describes the installation for its go-live checklist
+	// (/admin/checklist); the zero value grades without the keys and the
+	// poller.
+	GoLive GoLive
 
 	// onTokenLookup, for tests, sees each hash tokenHash returns.
 	onTokenLookup func(id vipps.OrderID, hash string)
