@@ -293,7 +293,7 @@ func gradeErrors(a vippstest.Audit) Result {
 	case len(handled) == 0:
 		r.Status = NotSeen
 		r.Summary = "no failed capture or refund seen, so retries could not be checked"
-		r.Fix = `Inject a fault and capture again through your shop, e.g. curl -X POST <sim>/_sim/faults -d '{"kind":"drop-after-apply","op":"capture","count":1}'; also check by hand that errors are logged and shown to staff.`
+		r.Fix = `Run the simulator with -audit (it loses the answer to each merchant's first capture) and capture a test order through your shop, or inject a fault, e.g. curl -X POST <sim>/_sim/faults -d '{"kind":"drop-after-apply","op":"capture","count":1}'; also check by hand that errors are logged and shown to staff.`
 	default:
 		r.Status, r.Evidence = Pass, handled
 		r.Summary = "X-Request-Id sent on every capture and refund, and reused after a fault"
