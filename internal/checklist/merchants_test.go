@@ -25,14 +25,14 @@ type flaws struct {
 // merchant is a shop driven against an audit-mode simulator: its callback
 // server, its fallBack pages and its client.
 type merchant struct {
-	t      *testing.T
+	t      testing.TB
 	f      flaws
 	srv    *vippstest.Server
 	client *vipps.Client
 	shop   *httptest.Server
 }
 
-func newMerchant(t *testing.T, f flaws) *merchant {
+func newMerchant(t testing.TB, f flaws) *merchant {
 	t.Helper()
 	m := &merchant{t: t, f: f}
 	m.shop = httptest.NewServer(http.HandlerFunc(m.serve))
