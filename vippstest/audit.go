@@ -14,7 +14,8 @@ import (
 // simulator and how it answered the simulator's calls.
 
 // AuditDropID is the FaultID of a callback that the audit mode dropped on
-// purpose (its Fault is [CallbackDrop]).
+// purpose (its Fault is [CallbackDrop]), and of a capture whose answer it
+// lost on purpose (its Fault is [FaultDropAfterApply]).
 const AuditDropID = "audit"
 
 // auditEvery is how often the audit mode drops a callback: the first
@@ -23,10 +24,30 @@ const AuditDropID = "audit"
 const auditEvery = 3
 
 // auditState is what the audit mode remembers: which payments have had a
-// callback, and how many payments of each merchant have.
+// callback, how many payments of each merchant have, and which merchants
+// have sent a capture.
 type auditState struct {
-	called map[payKey]bool
-	count  map[vipps.MSN]int
+	called   map[payKey]bool
+	count    map[vipps.MSN]int
+	captured map[vipps.MSN]bool
+}
+
+// auditFaultLocked returns the fault the audit mode puts on a request to op
+// by who, or nil. The first authenticated capture of each merchant is
+// handled but its answer is lost (a [FaultDropAfterApply] with ID
+// [AuditDropID]), so that the grade sees whether the merchant sends it
+// again with the same X-Request-Id. That first capture counts even when
+// an injected fault hits it instead: the audit mode loses one answer per
+// merchant at most.
+func (s *Simulator) auditFaultLocked(op string, who caller) *Fault {
+	if !s.cfg.Audit || op != "capture" || !who.authenticated || s.audit.captured[who.msn] {
+		return nil
+	}
+	if s.audit.captured == nil {
+		s.audit.captured = map[vipps.MSN]bool{}
+	}
+	s.audit.captured[who.msn] = true
+	return &Fault{ID: AuditDropID, Kind: FaultDropAfterApply, Op: op, MSN: who.msn, Count: 1, Hits: 1}
 }
 
 // auditDropLocked reports whether the audit mode drops cb, and if so
@@ -60,7 +81,8 @@ func (s *Simulator) auditDropLocked(cb *Callback) bool {
 type Audit struct {
 	MSN vipps.MSN `json:"merchantSerialNumber,omitempty"`
 	// AuditMode reports whether the simulator runs with Config.Audit, so
-	// that some callbacks were dropped on purpose.
+	// that some callbacks were dropped, and each merchant's first capture
+	// answer lost, on purpose.
 	AuditMode       bool             `json:"auditMode"`
 	Now             time.Time        `json:"now"`
 	Requests        []Request        `json:"requests"`

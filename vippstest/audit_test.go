@@ -105,3 +105,87 @@ func TestAuditEndpoint(t *testing.T) {
 		t.Errorf("orderManagement (-want +got):\n%s", diff)
 	}
 }
+
+// TestAuditLosesFirstCaptureAnswer checks that the audit mode handles each
+// merchant's first capture but loses its answer (recorded with faultId
+// "audit"), and no later capture's: the client sends it again with the
+// same X-Request-Id and the amount is captured once.
+func TestAuditLosesFirstCaptureAnswer(t *testing.T) {
+	second := vippstest.Merchant{MSN: "223344", ClientID: "second-id", ClientSecret: "second-secret", SubscriptionKey: "second-key", Name: "Second Shop"}
+	srv := newServer(t, audit, merchants(vippstest.DefaultMerchant(), second))
+	other := srv.NewClient(second)
+	reserve(t, srv.Client, "acme-cap-1", 10000)
+	reserve(t, other, "other-cap-1", 10000)
+	reserve(t, srv.Client, "acme-cap-2", 10000)
+	for _, c := range []struct {
+		client *vipps.Client
+		id     vipps.OrderID
+	}{{srv.Client, "acme-cap-1"}, {srv.Client, "acme-cap-2"}, {other, "other-cap-1"}} {
+		if _, err := c.client.Capture(t.Context(), c.id, vipps.CaptureRequest{Amount: 4000, TransactionText: "Shipped", RequestID: "cap-" + string(c.id)}); err != nil {
+			t.Fatalf("Capture(%s) = %v", c.id, err)
+		}
+	}
+	type rec struct {
+		OrderID   vipps.OrderID
+		RequestID string
+		Status    int
+		Fault     vippstest.FaultKind
+		FaultID   string
+	}
+	var got []rec
+	for _, r := range srv.Sim.Audit("").Requests {
+		if r.Op == "capture" {
+			got = append(got, rec{r.OrderID, r.RequestID, r.Status, r.Fault, r.FaultID})
+		}
+	}
+	want := []rec{
+		{"acme-cap-1", "cap-acme-cap-1", 0, vippstest.FaultDropAfterApply, vippstest.AuditDropID},
+		{"acme-cap-1", "cap-acme-cap-1", 200, "", ""},
+		{"acme-cap-2", "cap-acme-cap-2", 200, "", ""},
+		{"other-cap-1", "cap-other-cap-1", 0, vippstest.FaultDropAfterApply, vippstest.AuditDropID},
+		{"other-cap-1", "cap-other-cap-1", 200, "", ""},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("capture requests (-want +got):\n%s", diff)
+	}
+	for _, id := range []vipps.OrderID{"acme-cap-1", "acme-cap-2"} {
+		d, err := srv.Client.Details(t.Context(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.TransactionSummary.CapturedAmount != 4000 {
+			t.Errorf("Details(%s).CapturedAmount = %d, want 4000", id, d.TransactionSummary.CapturedAmount)
+		}
+	}
+	if fs := srv.Sim.Faults(); len(fs) != 0 {
+		t.Errorf("Faults() = %+v, want none: the audit's is not an injected fault", fs)
+	}
+}
+
+// TestAuditInjectedFaultTakesFirstCapture checks that an injected fault
+// on a merchant's first capture wins, and the audit mode then loses no
+// answer of that merchant.
+func TestAuditInjectedFaultTakesFirstCapture(t *testing.T) {
+	srv := newServer(t, audit)
+	reserve(t, srv.Client, "acme-inj-1", 10000)
+	reserve(t, srv.Client, "acme-inj-2", 10000)
+	id, err := srv.Sim.InjectFault(vippstest.Fault{Kind: vippstest.FaultServerError, Op: "capture", Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []vipps.OrderID{"acme-inj-1", "acme-inj-2"} {
+		if _, err := srv.Client.Capture(t.Context(), o, vipps.CaptureRequest{Amount: 4000, TransactionText: "Shipped"}); err != nil {
+			t.Fatalf("Capture(%s) = %v", o, err)
+		}
+	}
+	var got []string
+	for _, r := range srv.Sim.Audit("").Requests {
+		if r.Op == "capture" {
+			got = append(got, fmt.Sprintf("%s %d %s", r.OrderID, r.Status, r.FaultID))
+		}
+	}
+	want := []string{"acme-inj-1 500 " + id, "acme-inj-1 200 ", "acme-inj-2 200 "}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("capture requests (-want +got):\n%s", diff)
+	}
+}

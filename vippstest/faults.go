@@ -303,8 +303,10 @@ func (s *Simulator) ClearFaults() {
 }
 
 // takeFaultLocked finds the oldest fault that hits a request to op by who,
-// counts the hit and returns a copy of it, or nil.
+// counts the hit and returns a copy of it; else the audit mode's fault, if
+// it hits the request; else nil.
 func (s *Simulator) takeFaultLocked(op string, who caller) *Fault {
+	audit := s.auditFaultLocked(op, who) // audit.go
 	fs := &s.faults
 	for i, f := range fs.faults {
 		if !f.matches(op, who) {
@@ -317,7 +319,7 @@ func (s *Simulator) takeFaultLocked(op string, who caller) *Fault {
 		}
 		return &hit
 	}
-	return nil
+	return audit
 }
 
 // screening is what the simulator decides about an API request before

@@ -59,6 +59,22 @@ func Grade(in Input) []Result {
 
 func ok2xx(code int) bool { return code >= 200 && code < 300 }
 
+// count is n with the singular or plural noun: "1 callback", "2 callbacks".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// verb is the singular or plural verb for n things: "was" or "were".
+func verb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // evidenceOf is the evidence of a request.
 func evidenceOf(r vippstest.Request, note string) Evidence {
 	return Evidence{OrderID: r.OrderID, RequestID: r.RequestID, Time: r.Time, Note: note}
@@ -189,6 +205,7 @@ func insecureURL(u string) string {
 func gradeCallbacks(a vippstest.Audit) Result {
 	r := Result{}
 	var good, bad, worse []Evidence
+	nWorse := 0
 	for _, c := range a.Callbacks {
 		if c.Fault == vippstest.CallbackDrop || (c.StatusCode == 0 && strings.HasPrefix(c.Err, "not sent")) {
 			continue // never sent
@@ -203,17 +220,17 @@ func gradeCallbacks(a vippstest.Audit) Result {
 			bad = capped(bad, e)
 		case c.StatusCode != 0:
 			e.Note = fmt.Sprintf("callback %s answered %d; Vipps does not send it again", c.Status, c.StatusCode)
-			worse = capped(worse, e)
+			worse, nWorse = capped(worse, e), nWorse+1
 		default:
 			e.Note = fmt.Sprintf("callback %s got no answer: %s", c.Status, c.Err)
-			worse = capped(worse, e)
+			worse, nWorse = capped(worse, e), nWorse+1
 		}
 	}
-	notes := urlNotes(a, func(p vippstest.Payment) string { return p.CallbackPrefix }, "callbackPrefix")
+	notes, nNotes := urlNotes(a, func(p vippstest.Payment) string { return p.CallbackPrefix }, "callbackPrefix")
 	switch {
 	case len(worse) > 0:
 		r.Status, r.Evidence = Fail, worse
-		r.Summary = fmt.Sprintf("%d callback(s) were not answered 2xx", len(worse))
+		r.Summary = count(nWorse, "callback", "callbacks") + " " + verb(nWorse, "was", "were") + " not answered 2xx"
 		r.Fix = "Answer every callback, success and failure, with 2xx once it is handled (or known); check the callback server's logs for these orders."
 	case len(good) == 0 || len(bad) == 0:
 		r.Status, r.Evidence = NotSeen, append(good, bad...)
@@ -232,14 +249,16 @@ func gradeCallbacks(a vippstest.Audit) Result {
 	}
 	if len(notes) > 0 {
 		r.Evidence = append(r.Evidence, notes...)
-		r.Summary += fmt.Sprintf("; %d callbackPrefix(es) real Vipps would refuse", len(notes))
+		r.Summary += "; " + count(nNotes, "callbackPrefix", "callbackPrefixes") + " real Vipps would refuse"
 	}
 	return r
 }
 
-// urlNotes flags the URLs of the payments that real Vipps would refuse.
-func urlNotes(a vippstest.Audit, of func(vippstest.Payment) string, name string) []Evidence {
+// urlNotes flags the URLs of the payments that real Vipps would refuse,
+// and counts them.
+func urlNotes(a vippstest.Audit, of func(vippstest.Payment) string, name string) ([]Evidence, int) {
 	var out []Evidence
+	n := 0
 	seen := map[string]bool{}
 	for _, p := range a.Payments {
 		u := of(p)
@@ -248,10 +267,10 @@ func urlNotes(a vippstest.Audit, of func(vippstest.Payment) string, name string)
 		}
 		seen[u] = true
 		if why := insecureURL(u); why != "" {
-			out = capped(out, Evidence{OrderID: p.OrderID, Time: p.InitiatedAt, Note: name + " " + u + " is " + why})
+			out, n = capped(out, Evidence{OrderID: p.OrderID, Time: p.InitiatedAt, Note: name + " " + u + " is " + why}), n+1
 		}
 	}
-	return out
+	return out, n
 }
 
 // writeOps are the operations that carry an X-Request-Id.
@@ -260,12 +279,13 @@ var writeOps = []string{"capture", "refund"}
 func gradeErrors(a vippstest.Audit) Result {
 	r := Result{}
 	var missing, changed, handled []Evidence
+	nMissing, nChanged := 0, 0
 	for i, q := range a.Requests {
 		if !slices.Contains(writeOps, q.Op) {
 			continue
 		}
 		if q.RequestID == "" {
-			missing = capped(missing, evidenceOf(q, q.Op+" without X-Request-Id"))
+			missing, nMissing = capped(missing, evidenceOf(q, q.Op+" without X-Request-Id")), nMissing+1
 		}
 		if ok2xx(q.Status) || (q.Status >= 400 && q.Status < 500 && q.Status != 429) {
 			continue
@@ -278,7 +298,7 @@ func gradeErrors(a vippstest.Audit) Result {
 			}
 			what := fmt.Sprintf("%s answered %d%s", q.Op, q.Status, faultNote(q))
 			if n.RequestID != q.RequestID {
-				changed = capped(changed, evidenceOf(n, what+"; retried with another X-Request-Id ("+n.RequestID+" after "+q.RequestID+")"))
+				changed, nChanged = capped(changed, evidenceOf(n, what+"; retried with another X-Request-Id ("+n.RequestID+" after "+q.RequestID+")")), nChanged+1
 			} else {
 				handled = capped(handled, evidenceOf(n, what+"; retried with the same X-Request-Id"))
 			}
@@ -288,12 +308,19 @@ func gradeErrors(a vippstest.Audit) Result {
 	switch {
 	case len(missing) > 0 || len(changed) > 0:
 		r.Status, r.Evidence = Fail, append(missing, changed...)
-		r.Summary = fmt.Sprintf("%d capture/refund request(s) without X-Request-Id, %d retry(s) with a new one", len(missing), len(changed))
+		var parts []string
+		if nMissing > 0 {
+			parts = append(parts, count(nMissing, "capture or refund", "captures or refunds")+" without X-Request-Id")
+		}
+		if nChanged > 0 {
+			parts = append(parts, count(nChanged, "retry", "retries")+" with a new X-Request-Id")
+		}
+		r.Summary = strings.Join(parts, ", ")
 		r.Fix = "Send an X-Request-Id with every capture and refund, store it before sending, and send the same one again after a timeout, a lost connection or a 5xx, after checking /details."
 	case len(handled) == 0:
 		r.Status = NotSeen
 		r.Summary = "no failed capture or refund seen, so retries could not be checked"
-		r.Fix = `Inject a fault and capture again through your shop, e.g. curl -X POST <sim>/_sim/faults -d '{"kind":"drop-after-apply","op":"capture","count":1}'; also check by hand that errors are logged and shown to staff.`
+		r.Fix = `Run the simulator with -audit (it loses the answer to each merchant's first capture) and capture a test order through your shop, or inject a fault, e.g. curl -X POST <sim>/_sim/faults -d '{"kind":"drop-after-apply","op":"capture","count":1}'; also check by hand that errors are logged and shown to staff.`
 	default:
 		r.Status, r.Evidence = Pass, handled
 		r.Summary = "X-Request-Id sent on every capture and refund, and reused after a fault"
@@ -349,10 +376,13 @@ func gradeHeaders(a vippstest.Audit) Result {
 		r.Fix = "Point your shop at the simulator and make test orders."
 	case bad > 0:
 		r.Status = Fail
-		r.Summary = fmt.Sprintf("%d of %d requests lack well-formed Vipps-System-* headers", bad, n)
+		r.Summary = fmt.Sprintf("%d of %s %s well-formed Vipps-System-* headers", bad, count(n, "request", "requests"), verb(bad, "lacks", "lack"))
 		r.Fix = "Send Vipps-System-Name, -Version, -Plugin-Name and -Plugin-Version (at most 30 characters each) on every request, the access token request included."
 	default:
 		r.Status, r.Summary = Pass, fmt.Sprintf("all %d requests carry the four Vipps-System-* headers", n)
+		if n == 1 {
+			r.Summary = "the one request carries the four Vipps-System-* headers"
+		}
 		r.Evidence = []Evidence{evidenceOf(a.Requests[0], "first request: "+a.Requests[0].Header.Get("Vipps-System-Name")+" "+a.Requests[0].Header.Get("Vipps-System-Version"))}
 	}
 	return r
@@ -388,11 +418,11 @@ func gradeReceipts(a vippstest.Audit) Result {
 		r.Fix = "Capture a test order and add its receipt and category through Order Management."
 	case receipts == 0 || categories == 0:
 		r.Status, r.Evidence = Fail, without
-		r.Summary = fmt.Sprintf("of %d captured payments, %d have a receipt and %d a category", captured, receipts, categories)
+		r.Summary = receiptSummary(captured, receipts, categories)
 		r.Fix = "Add a receipt (POST /order-management/v2/ecom/receipts/{orderId}) and a category with an order details link (PUT .../categories/{orderId}) for every paid order."
 	default:
 		r.Status = Pass
-		r.Summary = fmt.Sprintf("of %d captured payments, %d have a receipt and %d a category", captured, receipts, categories)
+		r.Summary = receiptSummary(captured, receipts, categories)
 		r.Evidence = without
 		for _, o := range a.OrderManagement {
 			if o.Receipt && o.Category {
@@ -402,6 +432,12 @@ func gradeReceipts(a vippstest.Audit) Result {
 		}
 	}
 	return r
+}
+
+// receiptSummary says how many of the captured payments have a receipt
+// and a category.
+func receiptSummary(captured, receipts, categories int) string {
+	return fmt.Sprintf("of %s, %d %s a receipt and %d a category", count(captured, "captured payment", "captured payments"), receipts, verb(receipts, "has", "have"), categories)
 }
 
 var orderIDPattern = regexp.MustCompile(`^[a-zA-Z0-9-]{1,50}$`)
@@ -437,11 +473,14 @@ func gradeOrderIDs(a vippstest.Audit) Result {
 		r.Status, r.Summary, r.Fix = NotSeen, "no payments seen", "Make test orders through your shop."
 	case bad > 0:
 		r.Status = Fail
-		r.Summary = fmt.Sprintf("%d of %d orderIds do not follow the recommendations", bad, len(a.Payments))
+		r.Summary = fmt.Sprintf("%d of %s %s not follow the recommendations", bad, count(len(a.Payments), "orderId", "orderIds"), verb(bad, "does", "do"))
 		r.Fix = "Use readable orderIds with a prefix, such as acme-shop-123-order123abc (with several sales units, the MSN first); no bare or zero-padded numbers; add -1, -2 for new attempts."
 	default:
 		r.Status = Pass
 		r.Summary = fmt.Sprintf("all %d orderIds are readable and within the pattern", len(a.Payments))
+		if len(a.Payments) == 1 {
+			r.Summary = "the one orderId is readable and within the pattern"
+		}
 		r.Evidence = []Evidence{{OrderID: a.Payments[0].OrderID, Time: a.Payments[0].InitiatedAt, Note: "for example"}}
 	}
 	return r
@@ -473,6 +512,7 @@ func gradePolling(a vippstest.Audit) Result {
 	}
 	slices.SortFunc(hard, func(x, y Evidence) int { return strings.Compare(string(x.OrderID), string(y.OrderID)) })
 	var learned, never []Evidence
+	nLearned, nNever := 0, 0
 	for _, c := range a.Callbacks {
 		if c.Fault != vippstest.CallbackDrop {
 			continue
@@ -480,13 +520,13 @@ func gradePolling(a vippstest.Audit) Result {
 		found := false
 		for _, t := range polls[c.OrderID] {
 			if !t.Before(c.Time) {
-				learned = capped(learned, Evidence{OrderID: c.OrderID, Time: t, Note: "callback " + string(c.Status) + " dropped; /details polled afterwards"})
+				learned, nLearned = capped(learned, Evidence{OrderID: c.OrderID, Time: t, Note: "callback " + string(c.Status) + " dropped; /details polled afterwards"}), nLearned+1
 				found = true
 				break
 			}
 		}
 		if !found {
-			never = capped(never, Evidence{OrderID: c.OrderID, Time: c.Time, Note: "callback " + string(c.Status) + " dropped; /details never polled afterwards"})
+			never, nNever = capped(never, Evidence{OrderID: c.OrderID, Time: c.Time, Note: "callback " + string(c.Status) + " dropped; /details never polled afterwards"}), nNever+1
 		}
 	}
 	switch {
@@ -496,7 +536,7 @@ func gradePolling(a vippstest.Audit) Result {
 		r.Fix = "Poll /details 5 s after sending the customer to Vipps, then every 2 s, and stop at a final state or after 10 minutes; at most 120 calls a minute per orderId."
 	case len(never) > 0:
 		r.Status, r.Evidence = Fail, never
-		r.Summary = fmt.Sprintf("%d payment(s) whose callback was lost were never checked with /details", len(never))
+		r.Summary = fmt.Sprintf("%s whose callback was lost %s never checked with /details", count(nNever, "payment", "payments"), verb(nNever, "was", "were"))
 		r.Fix = "Poll /details for every payment until it reaches a final state; callbacks and the fallBack can both be lost."
 	case len(learned) == 0:
 		r.Status = NotSeen
@@ -504,7 +544,7 @@ func gradePolling(a vippstest.Audit) Result {
 		r.Fix = "Run the simulator with -audit (it drops the first callback of every third payment) and make at least one test order."
 	default:
 		r.Status, r.Evidence = Pass, learned
-		r.Summary = fmt.Sprintf("learned %d outcome(s) whose callback was lost through /details, within the limits", len(learned))
+		r.Summary = fmt.Sprintf("learned %s whose %s lost through /details, within the limits", count(nLearned, "outcome", "outcomes"), verb(nLearned, "callback was", "callbacks were"))
 	}
 	return r
 }
@@ -512,15 +552,16 @@ func gradePolling(a vippstest.Audit) Result {
 func gradeRedirects(a vippstest.Audit, checks []FallBackCheck) Result {
 	r := Result{}
 	var bad, good []Evidence
+	nBad, nGood := 0, 0
 	for _, c := range checks {
 		e := Evidence{OrderID: c.OrderID, Note: c.Note()}
 		if c.OK() {
-			good = capped(good, e)
+			good, nGood = capped(good, e), nGood+1
 		} else if !c.Skipped {
-			bad = capped(bad, e)
+			bad, nBad = capped(bad, e), nBad+1
 		}
 	}
-	notes := urlNotes(a, func(p vippstest.Payment) string {
+	notes, nNotes := urlNotes(a, func(p vippstest.Payment) string {
 		if p.IsApp {
 			return ""
 		}
@@ -529,18 +570,18 @@ func gradeRedirects(a vippstest.Audit, checks []FallBackCheck) Result {
 	switch {
 	case len(bad) > 0:
 		r.Status, r.Evidence = Fail, bad
-		r.Summary = fmt.Sprintf("%d fallBack URL(s) did not answer a browser without a cookie", len(bad))
+		r.Summary = count(nBad, "fallBack URL", "fallBack URLs") + " did not answer a browser without a cookie"
 		r.Fix = "The fallBack may open in another browser: put the orderId (and a token) in the URL, look the payment up without a session, check /details and show the result."
 	case len(good) == 0:
 		r.Status, r.Summary = NotSeen, "no fallBack URL checked"
 		r.Fix = "Make a test order (a web payment, not isApp) and run the checklist where the fallBack URLs can be reached."
 	default:
 		r.Status, r.Evidence = Pass, good[:1]
-		r.Summary = fmt.Sprintf("%d fallBack URL(s) answered a fresh browser without a cookie", len(good))
+		r.Summary = count(nGood, "fallBack URL", "fallBack URLs") + " answered a fresh browser without a cookie"
 	}
 	if len(notes) > 0 {
 		r.Evidence = append(r.Evidence, notes...)
-		r.Summary += fmt.Sprintf("; %d fallBack(s) real Vipps would refuse", len(notes))
+		r.Summary += "; " + count(nNotes, "fallBack", "fallBacks") + " real Vipps would refuse"
 	}
 	return r
 }
