@@ -82,7 +82,10 @@ type Config struct {
 	// Audit drops the first transaction callback of the 1st, 4th, 7th, ...
 	// payment of each merchant on purpose (recorded as dropped, with
 	// FaultID [AuditDropID]), so that a merchant must learn those outcomes
-	// by polling /details, as Vipps' go-live checklist demands. GET
+	// by polling /details, as Vipps' go-live checklist demands; and it
+	// loses the answer to each merchant's first capture (applied, never
+	// answered), to see that the merchant retries with the same
+	// X-Request-Id. It forgets no payment (RetainFinished is ignored). GET
 	// /_sim/audit serves the evidence `vipps checklist` grades. See
 	// "Audit" in DESIGN.md.
 	Audit bool

@@ -25,7 +25,9 @@ leave one order ending in REFUND and one in VOID; add receipts), then run
 	vipps checklist -sim http://127.0.0.1:8085 [-msn 123456]
 
 The audit mode drops the first callback of every third payment, so your
-shop must learn those outcomes by polling /details. The checklist fetches
+shop must learn those outcomes by polling /details, and loses the answer
+to your first capture, so your shop must send it again with the same
+X-Request-Id. The checklist fetches
 the simulator's evidence (GET /_sim/audit), opens every fallBack URL as a
 fresh browser without cookies, and grades each item: pass, fail, manual
 (a person must check it) or not-seen (do what it says, then run again).

@@ -107,7 +107,7 @@ func parseSimFlags(e *env, args []string) (*simFlags, error) {
 	fs.boolEnv(&f.controlRemote, "control-remote", false, "VIPPS_SIM_CONTROL_REMOTE",
 		"let clients on other machines use the control API (/_sim/), which shows every callback token")
 	fs.boolEnv(&f.audit, "audit", false, "VIPPS_SIM_AUDIT",
-		"audit mode for vipps checklist: drop the first callback of every third payment, so the shop must poll /details")
+		"audit mode for vipps checklist: drop the first callback of every third payment and lose the first capture's answer, so the shop must poll /details and retry")
 	fs.durationEnv(&f.retain, "retain", 24*time.Hour, "VIPPS_SIM_RETAIN",
 		"forget finished payments (cancelled, failed, refunded, ...) this long after they finished, on the simulator's clock; 0 keeps every payment")
 	if err := fs.parseFlags(args); err != nil {
