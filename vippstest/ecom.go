@@ -290,8 +290,21 @@ func (s *Simulator) orderCall(x *exchange) (*Merchant, vipps.OrderID, *reply) {
 		rep := notFoundReply(id, vipps.MSN(x.r.Header.Get("Merchant-Serial-Number")))
 		return nil, "", &rep
 	}
+	if n := s.inFlight[payKey{m.MSN, id}]; n >= maxConcurrent {
+		x.warn("%d other requests for order %s are in progress (held by delay faults)", n, id)
+		rep := vippsErr(http.StatusBadRequest, vipps.GroupVippsError, vipps.CodeTooManyRequests, msgTooManyRequests)
+		return nil, "", &rep
+	}
 	return m, id, nil
 }
+
+// maxConcurrent is how many requests for one payment may be in progress at
+// once before VippsError 98 (too many concurrent requests). The reference
+// names the guard but no number; the simulator's choice is 3.
+const maxConcurrent = 3
+
+// msgTooManyRequests is VippsError 98's text.
+const msgTooManyRequests = "Too many concurrent requests for this order. Wait for the requests in progress, then retry."
 
 // actionCall authorizes a capture, refund or cancel and decodes its body
 // (with an amount for capture and refund).
@@ -322,23 +335,34 @@ const msgOrderLocked = "The order is locked: another operation on it is being pr
 // busyOps are the writes that lock a payment while they are in progress.
 var busyOps = map[string]bool{"capture": true, "refund": true, "cancel": true}
 
-// markBusy marks a capture, refund or cancel by who as in progress until the
+// markBusyLocked marks a capture, refund or cancel by who as in progress until the
 // returned func is called: other writes of the payment get VippsError 94
 // (order locked) meanwhile. The simulator handles a request at once under
 // its lock, so only a request that a delay fault holds is in progress for
 // a while (faults.go).
-func (s *Simulator) markBusy(op string, who caller) (release func()) {
-	if !busyOps[op] || !who.authenticated || who.orderID == "" {
+//
+// Every request for a payment that a delay fault holds counts toward the
+// payment's requests in progress: past maxConcurrent, the next gets
+// VippsError 98.
+// s.mu is held; release takes it.
+func (s *Simulator) markBusyLocked(op string, who caller) (release func()) {
+	if !who.authenticated || who.orderID == "" {
 		return func() {}
 	}
-	k := payKey{who.msn, who.orderID}
-	s.mu.Lock()
-	s.busy[k]++
-	s.mu.unlockRead() // not kept in a snapshot
+	k, write := payKey{who.msn, who.orderID}, busyOps[op]
+	s.inFlight[k]++
+	if write {
+		s.busy[k]++
+	}
 	return func() {
 		s.mu.Lock()
-		if s.busy[k]--; s.busy[k] <= 0 {
-			delete(s.busy, k)
+		if s.inFlight[k]--; s.inFlight[k] <= 0 {
+			delete(s.inFlight, k)
+		}
+		if write {
+			if s.busy[k]--; s.busy[k] <= 0 {
+				delete(s.busy, k)
+			}
 		}
 		s.mu.unlockRead()
 	}

@@ -51,3 +51,36 @@ func TestOrderLocked(t *testing.T) {
 		t.Errorf("captures = %d, want 2", n)
 	}
 }
+
+// TestTooManyConcurrentRequests: while maxConcurrent (3) requests for one
+// payment are in progress, the next for that payment, a read too, gets
+// VippsError 98; other payments are not affected, and once they end the
+// payment answers again.
+func TestTooManyConcurrentRequests(t *testing.T) {
+	srv := newServer(t)
+	reserve(t, srv.Client, "busy-1", 20000)
+	reserve(t, srv.Client, "calm-1", 20000)
+	inject(t, srv, vippstest.Fault{Kind: vippstest.FaultDelay, Op: "details", OrderID: "busy-1", Delay: 500 * time.Millisecond, Count: 3})
+	r := newRaw(t, srv)
+	done := make(chan int, 3)
+	for range 3 {
+		go func() {
+			status, _ := r.do("GET", "/ecomm/v2/payments/busy-1/details", "")
+			done <- status
+		}()
+	}
+	waitFor(t, "the delay fault to hold three requests", func() bool { return len(srv.Sim.Faults()) == 0 })
+	status, body := r.do("GET", "/ecomm/v2/payments/busy-1/details", "")
+	wantAnswer(t, "details while three are in progress", status, body, 400, vipps.GroupVippsError, vipps.CodeTooManyRequests)
+	if status, body := r.do("GET", "/ecomm/v2/payments/calm-1/details", ""); status != http.StatusOK {
+		t.Errorf("details of another payment = %d %s, want 200", status, body)
+	}
+	for range 3 {
+		if status := <-done; status != http.StatusOK {
+			t.Errorf("a held details = %d, want 200", status)
+		}
+	}
+	if status, body := r.do("GET", "/ecomm/v2/payments/busy-1/details", ""); status != http.StatusOK {
+		t.Errorf("details once the others ended = %d %s, want 200", status, body)
+	}
+}

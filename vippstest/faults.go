@@ -340,9 +340,15 @@ func (s *Simulator) screen(r *http.Request, op string, body []byte) *screening {
 	s.mu.Lock()
 	sc := &screening{op: op, who: s.identifyLocked(r, op, body, s.nowLocked()), stop: s.faults.stopLocked()}
 	sc.fault = s.takeFaultLocked(op, sc.who)
+	release := func() {}
+	if sc.fault != nil && sc.fault.Kind == FaultDelay {
+		// Marked in the same hold of the lock that took the fault, so that
+		// no request sees the fault gone and the payment not yet busy.
+		release = s.markBusyLocked(op, sc.who) // ecom.go: other writes of the payment get 94 meanwhile
+	}
 	s.mu.unlockRead() // faults are not kept in a snapshot
 	if sc.fault != nil && sc.fault.Kind == FaultDelay {
-		defer s.markBusy(op, sc.who)() // ecom.go: other writes of the payment get 94 meanwhile
+		defer release()
 		t := time.NewTimer(sc.fault.Delay)
 		defer t.Stop()
 		select {

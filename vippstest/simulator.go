@@ -205,6 +205,7 @@ type Simulator struct {
 	subs      map[consentKey]*consent // what users shared through a scope
 	verified  map[string]bool         // unverifiedAtFirst users who approved by hand (users.go)
 	busy      map[payKey]int          // writes held by a delay fault, per payment (ecom.go)
+	inFlight  map[payKey]int          // requests held by a delay fault, per payment (ecom.go)
 	nextTidy  time.Time               // when sweepLocked next looks at every payment (hooks.go)
 	om        map[omKey]*omOrder
 	images    map[vipps.MSN]map[string]bool
@@ -251,6 +252,7 @@ func New(cfg Config) (*Simulator, error) {
 		subs:      map[consentKey]*consent{},
 		verified:  map[string]bool{},
 		busy:      map[payKey]int{},
+		inFlight:  map[payKey]int{},
 		om:        map[omKey]*omOrder{},
 		images:    map[vipps.MSN]map[string]bool{},
 		cbTimeout: callbackTimeout,

@@ -122,6 +122,7 @@ var snapshotFields = map[string]string{
 	"callbacks": "a diagnostic log, not state",
 	"pending":   "callbacks in flight; Close waits for them",
 	"busy":      "requests in flight",
+	"inFlight":  "requests in flight",
 	"nextTidy":  "a schedule: after a restart the first request looks at every payment",
 	"closed":    "the life of this process",
 	"idle":      "the life of this process",
