@@ -43,7 +43,20 @@ receipts), as its admin page /admin/checklist shows it:
 
 It signs in as the admin (-admin-user, -admin-password, or
 VIPPS_ADMIN_USER and VIPPS_ADMIN_PASSWORD as vipps serve reads them).
-Give exactly one of -sim and -service.
+
+With -vipps, the checklist asks Vipps itself, with the merchant's keys
+(the client flags) and -base-url test or production, for the /details of
+test orders, as steps 5 and 6 of Vipps' go-live flow ask: one order
+ending in REFUND and one ending in VOID.
+
+	vipps checklist -vipps -order acme-1001 -order acme-1002
+
+-run-test-orders makes the two orders instead: it initiates 2,00 kr,
+prints the URL for a person to approve in the Vipps app (-phone fills in
+the test user's number), polls /details every -poll up to -wait, then
+captures and refunds it in full; then a second one that it cancels.
+Only refund-order, void-order, headers and endpoints can be graded so;
+the rest is not-seen. Give exactly one of -sim, -service and -vipps.
 
 -json prints the items as JSON; -report writes a report to attach to
 your checklist submission: Markdown, or HTML when the name ends in .html.
