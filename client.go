@@ -177,6 +177,10 @@ func (c *Client) MerchantSerialNumber() MSN { return c.cfg.MerchantSerialNumber 
 // BaseURL returns the Vipps environment the client talks to.
 func (c *Client) BaseURL() string { return c.baseURL }
 
+// System returns what the client sends as Vipps-System-Name and
+// Vipps-System-Version, defaults applied.
+func (c *Client) System() (name, version string) { return c.cfg.SystemName, c.cfg.SystemVersion }
+
 // MaxIdleConnsPerHost is how many idle connections to the API a
 // [NewTransport] keeps.
 const MaxIdleConnsPerHost = 64

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/checklist"
 	"github.com/vippskit/vipps/vippstest"
 )
@@ -42,7 +43,20 @@ receipts), as its admin page /admin/checklist shows it:
 
 It signs in as the admin (-admin-user, -admin-password, or
 VIPPS_ADMIN_USER and VIPPS_ADMIN_PASSWORD as vipps serve reads them).
-Give exactly one of -sim and -service.
+
+With -vipps, the checklist asks Vipps itself, with the merchant's keys
+(the client flags) and -base-url test or production, for the /details of
+test orders, as steps 5 and 6 of Vipps' go-live flow ask: one order
+ending in REFUND and one ending in VOID.
+
+	vipps checklist -vipps -order acme-1001 -order acme-1002
+
+-run-test-orders makes the two orders instead: it initiates 2,00 kr,
+prints the URL for a person to approve in the Vipps app (-phone fills in
+the test user's number), polls /details every -poll up to -wait, then
+captures and refunds it in full; then a second one that it cancels.
+Only refund-order, void-order, headers and endpoints can be graded so;
+the rest is not-seen. Give exactly one of -sim, -service and -vipps.
 
 -json prints the items as JSON; -report writes a report to attach to
 your checklist submission: Markdown, or HTML when the name ends in .html.
@@ -51,28 +65,68 @@ The exit status is 1 when an item fails, else 0.
 
 // runChecklist is the checklist command.
 func runChecklist(ctx context.Context, e *env, args []string) error {
-	var sim, service, adminUser, adminPassword, msn, report string
-	var asJSON bool
+	var sim, service, adminUser, adminPassword, report string
+	var asJSON, useVipps bool
 	var timeout time.Duration
+	var vo vippsChecklist
 	fs := newFlagSet(e, "checklist", "", checklistDoc)
+	v := &verb{flagSet: fs}
+	v.client.define(fs, "test")
 	fs.stringEnv(&sim, "sim", "", "VIPPS_CHECKLIST_SIM", "base `URL` of the simulator your shop used, such as http://127.0.0.1:8085")
 	fs.stringEnv(&service, "service", "", "VIPPS_CHECKLIST_SERVICE", "base `URL` of a running vipps serve to grade instead, such as https://pay.example.no")
+	fs.boolEnv(&useVipps, "vipps", false, "VIPPS_CHECKLIST_VIPPS", "grade test orders at Vipps itself (-base-url test or production, the client flags), with -order or -run-test-orders")
+	fs.fs.Var(&vo.orders, "order", "orderId of a test order to check at Vipps (-vipps); repeat for more")
+	fs.fs.BoolVar(&vo.run, "run-test-orders", false, "-vipps: make the two test orders now, one refunded and one cancelled, each approved by a person in the Vipps app")
+	fs.fs.StringVar(&vo.phone, "phone", "", "-run-test-orders: the test user's 8-digit `number`, to fill in the landing page")
+	fs.stringEnv(&vo.callbackPrefix, "callback-prefix", "", "VIPPS_CALLBACK_PREFIX", "-run-test-orders: https `url` that Vipps appends /v2/payments/{orderId} to for the callback")
+	fs.stringEnv(&vo.fallBack, "fallback", "", "VIPPS_FALLBACK", "-run-test-orders: `url` the user returns to after the app")
+	fs.durationEnv(&vo.wait, "wait", 5*time.Minute, "VIPPS_CHECKLIST_WAIT", "-run-test-orders: how long to wait for a person to approve each test order")
+	fs.durationEnv(&vo.poll, "poll", 2*time.Second, "VIPPS_CHECKLIST_POLL", "-run-test-orders: how often to ask /details whether a test order is approved")
 	fs.stringEnv(&adminUser, "admin-user", "admin", "VIPPS_ADMIN_USER", "admin `user` of the service (-service)")
 	fs.stringEnv(&adminPassword, "admin-password", "", "VIPPS_ADMIN_PASSWORD", "admin password of the service (-service; use the environment)")
-	fs.stringEnv(&msn, "msn", "", "VIPPS_MSN", "merchant serial number to grade; empty grades every merchant of the simulator")
 	fs.boolEnv(&asJSON, "json", false, "VIPPS_CHECKLIST_JSON", "print the items as JSON")
 	fs.stringEnv(&report, "report", "", "VIPPS_CHECKLIST_REPORT", "also write a report to this `file`: Markdown, or HTML when it ends in .html")
-	fs.durationEnv(&timeout, "timeout", 30*time.Second, "VIPPS_CHECKLIST_TIMEOUT", "how long the whole check may take")
+	fs.durationEnv(&timeout, "timeout", 30*time.Second, "VIPPS_CHECKLIST_TIMEOUT", "how long the whole check may take, besides -wait for each test order")
 	if err := fs.parseFlags(args); err != nil {
 		return err
 	}
+	msn := v.client.msn // -sim: the merchant to grade; empty grades every merchant
 	switch {
-	case sim == "" && service == "":
-		return fs.usagef("-sim (or VIPPS_CHECKLIST_SIM) is required: the simulator's base URL; or -service (VIPPS_CHECKLIST_SERVICE), a running vipps serve")
+	case sim == "" && service == "" && !useVipps:
+		return fs.usagef("-sim (or VIPPS_CHECKLIST_SIM) is required: the simulator's base URL; or -service (VIPPS_CHECKLIST_SERVICE), a running vipps serve; or -vipps, test orders at Vipps itself")
 	case sim != "" && service != "":
 		return fs.usagef("give one of -sim and -service, not both")
+	case useVipps && (sim != "" || service != ""):
+		return fs.usagef("give one of -sim, -service and -vipps, not more")
 	case service != "" && adminPassword == "":
 		return fs.usagef("-service needs the admin password: set VIPPS_ADMIN_PASSWORD (or -admin-password)")
+	case !useVipps && (len(vo.orders) > 0 || vo.run):
+		return fs.usagef("-order and -run-test-orders are for -vipps only")
+	}
+	var rs []checklist.Result
+	if useVipps {
+		if err := vo.check(v); err != nil {
+			return err
+		}
+		if vo.run {
+			timeout += 2 * vo.wait
+		}
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		var header string
+		err := v.call(ctx, vo.required(), func(ctx context.Context, client *vipps.Client) (err error) {
+			rs, header, err = vo.grade(ctx, client, e.stderr)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if report != "" {
+			if err := writeChecklistFile(report, header, rs); err != nil {
+				return err
+			}
+		}
+		return printChecklist(e, asJSON, rs)
 	}
 	name, base := "-sim", sim
 	if service != "" {
@@ -84,7 +138,6 @@ func runChecklist(ctx context.Context, e *env, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	var rs []checklist.Result
 	if service != "" {
 		var err error
 		if rs, err = fetchServiceChecklist(ctx, strings.TrimRight(service, "/"), adminUser, adminPassword); err != nil {
@@ -109,6 +162,12 @@ func runChecklist(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
+	return printChecklist(e, asJSON, rs)
+}
+
+// printChecklist prints the results, as a table or JSON, and fails when an
+// item fails.
+func printChecklist(e *env, asJSON bool, rs []checklist.Result) error {
 	var err error
 	if asJSON {
 		err = checklist.WriteJSON(e.stdout, rs)
