@@ -56,42 +56,12 @@ func (s *Server) returnPayment(r *http.Request) (*payment.Payment, error) {
 	return q, nil
 }
 
-// outcome is what a customer is told about a payment.
-type outcome struct {
-	// Key is approved, waiting, cancelled, failed or refunded: the
-	// status endpoint's "outcome" and the page's CSS class.
-	Key     string
-	Heading string
-	Text    string
-}
-
-// outcomeOf says where p is in words a customer understands.
-func outcomeOf(p *payment.Payment) outcome {
-	switch p.State {
-	case payment.Reserved, payment.Captured:
-		return outcome{"approved", "Payment approved — thank you", "We have your payment of " + p.Amounts.Authorized.Kroner() + "."}
-	case payment.Refunded:
-		return outcome{"refunded", "Payment refunded", "The payment of " + p.Amounts.Refunded.Kroner() + " has been refunded to you."}
-	case payment.Cancelled, payment.Voided:
-		return outcome{"cancelled", "Payment cancelled", "The payment was cancelled. No money has been taken."}
-	case payment.Failed:
-		text := p.LastError.CustomerMessage()
-		if text == "" {
-			text = "The payment could not be completed. No money has been taken. Please try again, or choose another payment method."
-		}
-		return outcome{"failed", "Payment failed", text}
-	}
-	return outcome{"waiting", "Waiting for Vipps…", "Approve the payment in the Vipps app. This page updates by itself."}
-}
-
 // returnView is the data of return.html.
 type returnView struct {
 	page
 	outcome
+	orderFacts
 	Waiting bool
-	Amount  string
-	OrderID vipps.OrderID
-	What    string // the transaction text
 	// Back is the link back to the shop, and BackText its label; "" for
 	// none.
 	Back, BackText string
@@ -112,12 +82,12 @@ func (s *Server) returnPage(w http.ResponseWriter, r *http.Request) {
 		// The database failed: say so, and try again shortly.
 		s.log.Error("return page: reading the payment failed", "order_id", r.PathValue("orderId"), "err", err)
 		status = http.StatusServiceUnavailable
-		v.outcome = outcome{"waiting", "We could not look up your payment just now", "This page tries again by itself in a moment."}
+		v.outcome = outcome{Key: "waiting", Heading: "We could not look up your payment just now", Text: "This page tries again by itself in a moment."}
 		v.Waiting = true
 	} else {
 		v.outcome = outcomeOf(p)
 		v.Waiting = p.State.WaitingForCustomer()
-		v.Amount, v.OrderID, v.What = p.Amounts.Authorized.Kroner(), p.OrderID, p.Text
+		v.orderFacts = orderFactsOf(p)
 		v.Back, v.BackText = s.backToShop(p)
 	}
 	v.Title = v.Heading
@@ -155,8 +125,17 @@ func (s *Server) returnStatus(w http.ResponseWriter, r *http.Request) {
 // backToShop is the link from the return page to the shop: the payment's
 // ReturnURL with orderId and status added (the shop must still ask the API
 // before it ships anything), else the demo shop's order page or front page
-// when the demo shop is on, else none.
+// when the demo shop is on, else none. After a failed or cancelled payment
+// the label asks the customer to try again.
 func (s *Server) backToShop(p *payment.Payment) (href, label string) {
+	href, label = s.shopLink(p)
+	if href != "" && outcomeOf(p).TryAgain {
+		label = "Try again"
+	}
+	return href, label
+}
+
+func (s *Server) shopLink(p *payment.Payment) (href, label string) {
 	if p.ReturnURL != "" {
 		u, err := url.Parse(p.ReturnURL)
 		if err != nil {

@@ -59,7 +59,7 @@ func TestReturnPageOutcomes(t *testing.T) {
 	}{
 		{
 			name: "approved", amount: 1234_50, act: func(id vipps.OrderID) error { return e.sim.Sim.Approve(id, "") },
-			want: []string{"Payment approved — thank you", "1\u00a0234,50\u00a0kr"},
+			want: []string{"Payment approved in Vipps — thank you", "1\u00a0234,50\u00a0kr"},
 		},
 		{
 			name: "waiting", amount: 149_00,
@@ -68,11 +68,11 @@ func TestReturnPageOutcomes(t *testing.T) {
 		},
 		{
 			name: "rejected", amount: 149_00, act: e.sim.Sim.Reject,
-			want: []string{"Payment cancelled", "The payment was cancelled. No money has been taken."},
+			want: []string{"Payment cancelled", "The payment with Vipps was cancelled. No money has been taken."},
 		},
 		{
 			name: "expired", amount: 149_00, act: e.sim.Sim.Expire,
-			want: []string{"Payment cancelled", "The payment was cancelled. No money has been taken."},
+			want: []string{"Payment cancelled", "The payment with Vipps was cancelled. No money has been taken."},
 		},
 		{
 			// 151 øre: the bank refuses (the simulator's insufficient
@@ -83,7 +83,7 @@ func TestReturnPageOutcomes(t *testing.T) {
 				}
 				return e.waitCallbackError(id)
 			},
-			want: []string{"Payment failed", "Your bank refused the payment. Contact your bank, or pay with another card.", "1,51\u00a0kr"},
+			want: []string{"Payment with Vipps failed", "Your bank refused the payment. Contact your bank, or pay with another card.", "1,51\u00a0kr", `">Try again</a>`},
 		},
 		{
 			// The same, but the callback never comes: the page says what
@@ -94,7 +94,7 @@ func TestReturnPageOutcomes(t *testing.T) {
 				}
 				return e.sim.Sim.Approve(id, "")
 			},
-			want: []string{"Payment failed", "The payment could not be completed. No money has been taken.", "1,51\u00a0kr"},
+			want: []string{"Payment with Vipps failed", "The payment could not be completed. No money has been taken.", "1,51\u00a0kr", `">Try again</a>`},
 		},
 	}
 	for _, tt := range tests {
@@ -243,7 +243,18 @@ func TestBackToShop(t *testing.T) {
 			name:     "return URL with a query and a fragment",
 			demo:     true,
 			p:        payment.Payment{OrderID: "acme-2", State: payment.Cancelled, ReturnURL: "https://shop.example/r?cart=7&b=a%20b#top"},
-			wantHref: "https://shop.example/r?cart=7&b=a%20b&orderId=acme-2&status=cancelled#top", wantLabel: "Back to the shop",
+			wantHref: "https://shop.example/r?cart=7&b=a%20b&orderId=acme-2&status=cancelled#top", wantLabel: "Try again",
+		},
+		{
+			name:     "failed, return URL",
+			p:        payment.Payment{OrderID: "acme-3", State: payment.Failed, ReturnURL: "https://shop.example/r"},
+			wantHref: "https://shop.example/r?orderId=acme-3&status=failed", wantLabel: "Try again",
+		},
+		{
+			name:     "failed demo order",
+			demo:     true,
+			p:        payment.Payment{OrderID: "x", ShopRef: "demo-abc234", State: payment.Failed},
+			wantHref: "/shop/orders/demo-abc234", wantLabel: "Try again",
 		},
 		{
 			name:     "demo order",

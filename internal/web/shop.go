@@ -319,7 +319,7 @@ func (s *Server) latestAttempt(r *http.Request, ref string) (*payment.Payment, e
 type shopOrderView struct {
 	page
 	outcome
-	Ref     string
+	orderFacts
 	Lines   []orderLineView
 	Total   string
 	Waiting bool
@@ -352,11 +352,11 @@ func (s *Server) shopOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := shopOrderView{
-		page:    page{Title: "Order " + ref, Environment: s.cfg.Environment, CSRF: s.csrfToken(s.formScope(r))},
-		outcome: outcomeOf(p),
-		Ref:     ref,
-		Total:   p.Amounts.Authorized.Kroner(),
-		Waiting: p.State.WaitingForCustomer(),
+		page:       page{Title: "Your order " + ref, Environment: s.cfg.Environment, CSRF: s.csrfToken(s.formScope(r))},
+		outcome:    outcomeOf(p),
+		orderFacts: orderFactsOf(p),
+		Total:      p.Amounts.Authorized.Kroner(),
+		Waiting:    p.State.WaitingForCustomer(),
 	}
 	switch p.State {
 	case payment.Reserved, payment.Captured, payment.Refunded:

@@ -185,7 +185,7 @@ func TestShopDemoFlow(t *testing.T) {
 	if ret.Status != http.StatusOK {
 		t.Fatalf("GET the return page = %d, want 200; body:\n%s", ret.Status, ret.Body)
 	}
-	mustContain(t, "the return page", ret.Body, "Payment approved — thank you", "298,00\u00a0kr", "TEST: simulated Vipps",
+	mustContain(t, "the return page", ret.Body, "Payment approved in Vipps — thank you", "298,00\u00a0kr", "TEST: simulated Vipps",
 		`href="/shop/orders/`+p.ShopRef+`"`)
 	mustNotContain(t, "the approved return page", ret.Body, `http-equiv="refresh"`, "return.js")
 
@@ -201,7 +201,7 @@ func TestShopDemoFlow(t *testing.T) {
 	if order.Status != http.StatusOK {
 		t.Fatalf("GET the order page = %d, want 200", order.Status)
 	}
-	mustContain(t, "the order page", order.Body, "Payment approved — thank you", "Kaffe 1 kg", "298,00\u00a0kr")
+	mustContain(t, "the order page", order.Body, "Payment approved in Vipps — thank you", "Kaffe 1 kg", "298,00\u00a0kr")
 	mustNotContain(t, "the paid order page", order.Body, "Try again", `action="/shop/buy"`)
 }
 
