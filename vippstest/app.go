@@ -459,7 +459,7 @@ func (s *Simulator) phoneLocked(form url.Values, now time.Time) page {
 	}
 	phone, ok := normalizePhone(form.Get("phone"))
 	if !ok {
-		return s.landingLocked(p, flash{status: http.StatusBadRequest, phoneErr: msgUser81, phoneValue: form.Get("phone")})
+		return s.landingLocked(p, flash{status: http.StatusBadRequest, phoneErr: msgPhoneCustomer, phoneValue: form.Get("phone")})
 	}
 	sess.phone = phone
 	return back

@@ -289,6 +289,10 @@ func TestAppRegularFlow(t *testing.T) {
 			if !strings.Contains(r.body, `aria-invalid="true"`) {
 				t.Errorf("the phone field is not marked invalid")
 			}
+			// The customer has no API specification to see.
+			if strings.Contains(r.body, "specification") {
+				t.Errorf("the phone step tells the customer to see a specification; body:\n%s", r.body)
+			}
 		})
 	}
 

@@ -55,12 +55,15 @@ func errorsReply(status int, ds []vipps.ErrorDetail) reply {
 
 // Texts of the errors the simulator answers with, by group and code.
 const (
-	msgInternal         = "Internal error. In some cases, this is caused by an incorrect API request. Please check the request."
-	msgDuplicate        = "Duplicate orderId. The orderId must be unique for each MSN. It has already been used for this MSN."
-	msgNotFound         = "The orderId '%s' does not exist for MSN %s."
-	msgInvalidMSN       = "Invalid MSN: %s. Check your API keys on portal.vipps.no and see the eCom FAQ for tips."
-	msgSkipLanding      = "The sales unit is not allowed to skip the landing page. See the FAQ."
-	msgNin              = "The Nin scope is not allowed"
+	msgInternal    = "Internal error. In some cases, this is caused by an incorrect API request. Please check the request."
+	msgDuplicate   = "Duplicate orderId. The orderId must be unique for each MSN. It has already been used for this MSN."
+	msgNotFound    = "The orderId '%s' does not exist for MSN %s."
+	msgInvalidMSN  = "Invalid MSN: %s. Check your API keys on portal.vipps.no and see the eCom FAQ for tips."
+	msgSkipLanding = "The sales unit is not allowed to skip the landing page. See the FAQ."
+	msgNin         = "The Nin scope is not allowed"
+	// msgPhoneCustomer is msgUser81 as the landing page says it to the
+	// customer, who has no API specification to read.
+	msgPhoneCustomer    = "This phone number is not a Norwegian mobile number of 8 digits (such as 912 34 567), is not a Vipps user, or the user cannot pay businesses."
 	msgUser81           = "The phone number is either incorrectly formatted (see the API specification), is not a Vipps user, or the user cannot pay businesses. Vipps cannot give more details."
 	msgCancelCaptured   = "Cannot cancel an orderId that has already been captured."
 	msgCancelFailed     = "Cancellation failed. The payment is not in a state that can be cancelled."
