@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -100,7 +101,13 @@ type adminErrorView struct {
 	Group      string
 	Code       string
 	ContextID  string
+	// Quote is what staff quote to Vipps about the error: only the parts
+	// it has, so the page joins them with no stray separator.
+	Quote []adminQuotePart
 }
+
+// adminQuotePart is one labelled value of an adminErrorView's Quote.
+type adminQuotePart struct{ Label, Value string }
 
 // adminExpressView is what express checkout shared.
 type adminExpressView struct {
@@ -172,10 +179,13 @@ type adminTaskView struct {
 
 // adminAttemptView is one try of a delivery.
 type adminAttemptView struct {
-	At, AtISO  string
-	Duration   string
-	StatusCode int
-	Error      string
+	At, AtISO string
+	Duration  string
+	// Status is the HTTP status in words: the shop's answer to a
+	// webhook, "no answer" when none came; "—" for a receipt or a
+	// release, which are calls to Vipps with no one status to show.
+	Status string
+	Error  string
 }
 
 // adminPayment serves GET /admin/payments/{orderId}: everything about one
@@ -305,7 +315,7 @@ func adminTaskOf(t *payment.Task, labels map[int64]string) adminTaskView {
 	for _, at := range t.Log {
 		v.Log = append(v.Log, adminAttemptView{
 			At: adminTime(at.At, true), AtISO: adminISO(at.At), Duration: at.Duration.Round(time.Millisecond).String(),
-			StatusCode: at.StatusCode, Error: at.Error,
+			Status: attemptStatus(t.Kind, at.StatusCode, at.Error), Error: at.Error,
 		})
 	}
 	return v
@@ -316,10 +326,31 @@ func adminErrorOf(e *payment.VippsError) *adminErrorView {
 	if e == nil {
 		return nil
 	}
-	return &adminErrorView{
+	v := &adminErrorView{
 		Op: e.Op, At: adminTime(e.At, true), AtISO: adminISO(e.At), Staff: e.Message, Customer: e.CustomerMessage(),
 		StatusCode: e.StatusCode, Group: e.Group, Code: e.Code, ContextID: e.ContextID,
 	}
+	if e.StatusCode != 0 {
+		v.Quote = append(v.Quote, adminQuotePart{"HTTP", strconv.Itoa(e.StatusCode)})
+	}
+	for _, q := range []adminQuotePart{{"errorGroup", e.Group}, {"errorCode", e.Code}, {"contextId", e.ContextID}} {
+		if q.Value != "" {
+			v.Quote = append(v.Quote, q)
+		}
+	}
+	return v
+}
+
+// attemptStatus is the HTTP status of an attempt of a task of kind in
+// words (see adminAttemptView.Status).
+func attemptStatus(kind payment.TaskKind, code int, errText string) string {
+	switch {
+	case code != 0:
+		return strconv.Itoa(code)
+	case kind == payment.TaskWebhook && errText != "":
+		return "no answer"
+	}
+	return "—"
 }
 
 func adminExpressOf(raw json.RawMessage) *adminExpressView {

@@ -922,3 +922,49 @@ func TestAdminAmount(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminErrorQuote: the line staff quote to Vipps starts with what the
+// error has, with no separator in front, also for an error that came in a
+// callback and so has no HTTP status.
+func TestAdminErrorQuote(t *testing.T) {
+	e := newAdminEnv(t)
+	id := e.create(t, 1_51, "", false) // 151 øre: the bank refuses
+	if err := e.sim.Sim.Approve(id, ""); err != nil {
+		t.Fatal(err)
+	}
+	p := e.in(t).waitFor(id, "the callback's error", func(p *payment.Payment, _ []payment.Event) bool {
+		return p.LastError != nil && p.LastError.Op == "callback"
+	})
+	if p.LastError.StatusCode != 0 {
+		t.Fatalf("the callback's error has HTTP status %d, want none", p.LastError.StatusCode)
+	}
+	page := e.get(t, adminPaymentURL(id))
+	if want := "<dt>To quote to Vipps</dt><dd>errorGroup <code>"; !strings.Contains(page, want) {
+		t.Errorf("payment page lacks %q; body:\n%s", want, page)
+	}
+	if strings.Contains(page, "<dd> ·") || strings.Contains(page, "<small> ·") {
+		t.Errorf("payment page has a line that starts with a separator; body:\n%s", page)
+	}
+}
+
+func TestAttemptStatus(t *testing.T) {
+	tests := []struct {
+		kind payment.TaskKind
+		code int
+		err  string
+		want string
+	}{
+		{payment.TaskWebhook, 200, "", "200"},
+		{payment.TaskWebhook, 500, "the shop answered 500", "500"},
+		{payment.TaskWebhook, 0, "dial tcp: connection refused", "no answer"},
+		// A receipt delivered: no status of its own, and not "no answer".
+		{payment.TaskReceipt, 0, "", "—"},
+		{payment.TaskReceipt, 0, "Vipps refused", "—"},
+		{payment.TaskSupersede, 0, "", "—"},
+	}
+	for _, tt := range tests {
+		if got := attemptStatus(tt.kind, tt.code, tt.err); got != tt.want {
+			t.Errorf("attemptStatus(%s, %d, %q) = %q, want %q", tt.kind, tt.code, tt.err, got, tt.want)
+		}
+	}
+}
