@@ -106,7 +106,7 @@ func TestBrowserShopToRefundAndVoid(t *testing.T) {
 		if h := text(`section.outcome h1`); !strings.Contains(h, "Payment approved") {
 			t.Errorf("return page heading = %q, want it to say the payment is approved", h)
 		}
-		id := vipps.OrderID(text(`dl.facts code`))
+		id := vipps.OrderID(text(`dl.facts dd.order-id code`))
 		back, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`section.outcome a.button`), "href"))
 		if err != nil || !strings.Contains(back.Value, "/shop/") {
 			t.Errorf("return page links back to %q (%v), want the demo shop's order page", back.Value, err)
@@ -192,4 +192,54 @@ func TestBrowserShopToRefundAndVoid(t *testing.T) {
 			}
 		}
 	}
+
+	// Every page fits a 390 px phone: nothing wider than the screen.
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: false}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 900)); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/admin/payments/" + string(refundMe), "/admin/payments/" + string(voidMe), "/"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(app.url+path)); err != nil {
+			t.Fatalf("opening %s at 390 px: %v", path, err)
+		}
+		wide, err := chromedp.Run(ctx, chromedp.Evaluate[pageWidth](overflowJS))
+		if err != nil {
+			t.Fatalf("measuring %s at 390 px: %v", path, err)
+		}
+		if wide.Scroll > wide.Client {
+			t.Errorf("%s at 390 px is %d px wide, want at most %d; wider than the screen: %v", path, wide.Scroll, wide.Client, wide.Over)
+		}
+	}
 }
+
+// pageWidth is what overflowJS measures.
+type pageWidth struct {
+	Scroll int      `json:"scroll"`
+	Client int      `json:"client"`
+	Over   []string `json:"over"`
+}
+
+// overflowJS measures the page: its scroll width, the viewport's width, and
+// the innermost elements whose right edge is past the viewport and not in
+// a box that scrolls (at most 5), to say what to fix.
+const overflowJS = `(() => {
+  const client = document.documentElement.clientWidth;
+  const past = el => el.getBoundingClientRect().right > client + 0.5;
+  // clipped: inside a box that scrolls or hides its overflow.
+  const clipped = el => {
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== "visible") return true;
+    }
+    return false;
+  };
+  const over = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const r = el.getBoundingClientRect();
+    if (past(el) && !clipped(el) && ![...el.children].some(c => past(c) && !clipped(c))) {
+      over.push(el.tagName.toLowerCase() + (el.className ? "." + String(el.className).split(" ").join(".") : "") + " right=" + Math.round(r.right));
+    }
+  }
+  return {scroll: document.documentElement.scrollWidth, client: client, over: over.slice(0, 5)};
+})()`

@@ -128,7 +128,7 @@ func TestConfirmationPagesFollowAmounts(t *testing.T) {
 		"You paid 1\u00a0000,00\u00a0kr with Vipps, and 200,00\u00a0kr of it has been refunded to you. The remaining 1\u00a0469,00\u00a0kr was released: you are not charged for it.",
 		"<dt>Payment method</dt><dd>Vipps</dd>",
 		"<dt>Order reference</dt><dd><code>" + p.ShopRef + "</code></dd>",
-		"<dt>Vipps order ID</dt><dd><code>" + string(p.OrderID) + "</code></dd>",
+		"<dt>Vipps order ID</dt><dd class=\"order-id\"><code>" + string(p.OrderID) + "</code></dd>",
 	}
 	for _, page := range []struct{ name, path string }{
 		{"the return page", e.svc.ReturnURL(p.OrderID)},
