@@ -12,8 +12,10 @@ import (
 	"github.com/vippskit/vipps/internal/payment"
 )
 
-// adminExportPage is how many payments the export reads at a time.
-const adminExportPage = 500
+// adminExportPage is how many payments the export reads at a time (at most
+// the stores' largest page, 500); a variable so that tests can page
+// through a few payments.
+var adminExportPage = 500
 
 // adminCSVHeader is the first row of the export. Amounts are in øre (as
 // the API and webhooks give them, exact) and in kroner with a decimal point
