@@ -303,6 +303,19 @@ func TestAdminExport(t *testing.T) {
 			t.Errorf("GET /admin/payments.csv without a password = %d, want 401", resp.StatusCode)
 		}
 	})
+
+	// Last: it closes the store.
+	t.Run("a failing store is an error page, not a file", func(t *testing.T) {
+		e.store.Close()
+		status, body, resp := e.send(t, http.MethodGet, "/admin/payments.csv", nil)
+		if status != http.StatusInternalServerError || resp.Header.Get("Content-Disposition") != "" {
+			t.Errorf("GET /admin/payments.csv with a closed database = %d, Content-Disposition %q; want 500 and none",
+				status, resp.Header.Get("Content-Disposition"))
+		}
+		if !strings.Contains(body, "request id "+resp.Header.Get("X-Request-Id")) {
+			t.Errorf("error page does not name the request id:\n%s", body)
+		}
+	})
 }
 
 func TestCSVText(t *testing.T) {
