@@ -65,6 +65,16 @@ func (s *Service) List(ctx context.Context, f ListFilter) ([]*Payment, error) {
 	return s.store.List(ctx, f)
 }
 
+// Totals counts and sums all the payments of the filter f (every page;
+// Before and Limit are ignored).
+func (s *Service) Totals(ctx context.Context, f ListFilter) (Totals, error) {
+	t, err := s.store.Totals(ctx, f)
+	if err != nil {
+		return Totals{}, fmt.Errorf("totals: %w", err)
+	}
+	return t, nil
+}
+
 // Stats counts payments by state and tasks by kind and status.
 func (s *Service) Stats(ctx context.Context) (Stats, error) { return s.store.Stats(ctx) }
 

@@ -85,6 +85,11 @@ type Store interface {
 	// descending), filtered.
 	List(ctx context.Context, f ListFilter) ([]*Payment, error)
 
+	// Totals counts and sums the payments that List would return for f
+	// with neither Before nor Limit (see [Totals]), in one consistent
+	// read.
+	Totals(ctx context.Context, f ListFilter) (Totals, error)
+
 	// ByUser returns the payments whose UserID is userID, oldest first.
 	ByUser(ctx context.Context, userID string) ([]*Payment, error)
 

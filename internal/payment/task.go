@@ -2,6 +2,8 @@ package payment
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/vippskit/vipps"
@@ -68,15 +70,105 @@ type TaskAttempt struct {
 type ListFilter struct {
 	// State, when set, keeps payments in that state only.
 	State State
-	// Query, when set, keeps payments whose orderId or shop reference
-	// starts with it, or whose text contains it (case-insensitive).
+	// Part, when set, keeps payments whose amounts show a partial capture
+	// or refund (see [Part]), in any state.
+	Part Part
+	// Query, when set, keeps payments that match every word of it (split
+	// at white space; see [ListFilter.Words]): a word matches when it is
+	// part of the orderId, the shop reference, the text or the phone
+	// number given at create, or of the first name, last name, e-mail or
+	// mobile number the customer shared through express checkout, in any
+	// case. LIKE's wildcards are plain characters.
 	Query string
+	// CreatedFrom and CreatedTo, when not zero, keep payments created at
+	// or after CreatedFrom and before CreatedTo. A payment without a
+	// creation time is left out by either.
+	CreatedFrom, CreatedTo time.Time
 	// Before, when set, keeps payments created before it (or at it with a
-	// smaller orderId): the cursor of the next page.
+	// smaller orderId): the cursor of the next page. Totals ignores it.
 	Before *Cursor
-	// Limit is the page size; 0 means 50, at most 500.
+	// Limit is the page size; 0 means 50, at most 500. Totals ignores it.
 	Limit int
 }
+
+// Words returns the words of the filter's Query, each of which a payment
+// must match.
+func (f ListFilter) Words() []string { return strings.Fields(f.Query) }
+
+// Match reports whether p passes the filter's State, Part, Query and
+// creation range (not Before or Limit): what the stores' List and Totals
+// select, said in Go.
+func (f ListFilter) Match(p *Payment) bool {
+	if f.State != "" && p.State != f.State || !f.Part.Has(p.Amounts) {
+		return false
+	}
+	if !f.CreatedFrom.IsZero() && (p.CreatedAt.IsZero() || p.CreatedAt.Before(f.CreatedFrom)) ||
+		!f.CreatedTo.IsZero() && (p.CreatedAt.IsZero() || !p.CreatedAt.Before(f.CreatedTo)) {
+		return false
+	}
+	fields := []string{string(p.OrderID), p.ShopRef, p.Text, p.Phone}
+	var d ExpressDetails
+	if len(p.Shipping) > 0 && json.Unmarshal(p.Shipping, &d) == nil && d.User != nil {
+		fields = append(fields, d.User.FirstName, d.User.LastName, d.User.Email, d.User.MobileNumber)
+	}
+	for _, w := range f.Words() {
+		w = strings.ToLower(w)
+		if !slices.ContainsFunc(fields, func(s string) bool { return strings.Contains(strings.ToLower(s), w) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// Part is a filter of the list on amounts rather than on state.
+type Part string
+
+// Parts of a payment's amounts the list can filter on.
+const (
+	// PartlyCaptured: some of the authorized amount is captured, not all
+	// of it (the rest still reserved, or released).
+	PartlyCaptured Part = "partly_captured"
+	// PartlyRefunded: some of the captured amount is refunded, not all of
+	// it.
+	PartlyRefunded Part = "partly_refunded"
+)
+
+// Parts returns every Part, in the order the admin list offers them.
+func Parts() []Part { return []Part{PartlyCaptured, PartlyRefunded} }
+
+// Valid reports whether p is one of the parts above.
+func (p Part) Valid() bool { return slices.Contains(Parts(), p) }
+
+// Has reports whether amounts a show the part p; every amount has the
+// empty part.
+func (p Part) Has(a Amounts) bool {
+	switch p {
+	case "":
+		return true
+	case PartlyCaptured:
+		return a.Captured > 0 && a.Captured < a.Authorized
+	case PartlyRefunded:
+		return a.Refunded > 0 && a.Refunded < a.Captured
+	}
+	return false
+}
+
+// Totals sums the payments of a filter (all of them, not one page).
+type Totals struct {
+	// Count is the number of payments.
+	Count int
+	// Authorized sums Amounts.Authorized of the payments the customer
+	// approved (see [TotalsCountAuthorized]): what was reserved, not what
+	// was only asked for.
+	Authorized vipps.Amount
+	// Captured and Refunded sum the payments' amounts.
+	Captured, Refunded vipps.Amount
+}
+
+// TotalsCountAuthorized reports whether Totals counts the Authorized
+// amount of a payment in state s: the customer approved, so the amount was
+// reserved.
+func TotalsCountAuthorized(s State) bool { return s.reached() }
 
 // Cursor is a position in the newest-first list.
 type Cursor struct {

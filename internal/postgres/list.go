@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
 )
 
@@ -31,22 +32,10 @@ func listLimit(n int) int {
 // case. A Limit of 0 or less means 50; more than 500 means 500. Safe to
 // retry.
 func (s *Store) List(ctx context.Context, f payment.ListFilter) ([]*payment.Payment, error) {
-	var (
-		where []string
-		args  []any
-	)
+	where, args := listWhere(f)
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
-	}
-	if f.State != "" {
-		where = append(where, `state = `+arg(string(f.State)))
-	}
-	if f.Query != "" {
-		q := likeEscape(f.Query)
-		prefix, contains := arg(q+"%"), arg("%"+q+"%")
-		where = append(where, `(order_id ILIKE `+prefix+` ESCAPE '\' OR shop_ref ILIKE `+prefix+` ESCAPE '\'
-			OR text ILIKE `+contains+` ESCAPE '\')`)
 	}
 	if c := f.Before; c != nil {
 		id := arg(string(c.OrderID))
@@ -67,6 +56,78 @@ func (s *Store) List(ctx context.Context, f payment.ListFilter) ([]*payment.Paym
 		return nil, fmt.Errorf("list payments: %w", err)
 	}
 	return ps, nil
+}
+
+// searchColumns are the expressions a word of ListFilter.Query is looked
+// for in: the payment's own fields, and what express checkout shared.
+var searchColumns = []string{
+	`order_id`, `shop_ref`, `text`, `phone`,
+	`shipping->'userDetails'->>'firstName'`,
+	`shipping->'userDetails'->>'lastName'`,
+	`shipping->'userDetails'->>'email'`,
+	`shipping->'userDetails'->>'mobileNumber'`,
+}
+
+// listWhere is the conditions and arguments ($1...) of f, but for its
+// Before and Limit.
+func listWhere(f payment.ListFilter) (where []string, args []any) {
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if f.State != "" {
+		where = append(where, `state = `+arg(string(f.State)))
+	}
+	switch f.Part {
+	case "":
+	case payment.PartlyCaptured:
+		where = append(where, `(captured > 0 AND captured < authorized)`)
+	case payment.PartlyRefunded:
+		where = append(where, `(refunded > 0 AND refunded < captured)`)
+	default:
+		where = append(where, `FALSE`)
+	}
+	for _, w := range f.Words() {
+		q := arg("%" + likeEscape(w) + "%")
+		var or []string
+		for _, c := range searchColumns {
+			or = append(or, `(`+c+`) ILIKE `+q+` ESCAPE '\'`)
+		}
+		where = append(where, `(`+strings.Join(or, ` OR `)+`)`)
+	}
+	if at := timeArg(f.CreatedFrom); at != nil {
+		where = append(where, `created_at >= `+arg(at))
+	}
+	if at := timeArg(f.CreatedTo); at != nil {
+		where = append(where, `created_at < `+arg(at))
+	}
+	return where, args
+}
+
+// Totals counts and sums the payments of f, but for its Before and Limit.
+// Safe to retry.
+func (s *Store) Totals(ctx context.Context, f payment.ListFilter) (payment.Totals, error) {
+	where, args := listWhere(f)
+	var reached []string
+	for _, st := range payment.States() {
+		if payment.TotalsCountAuthorized(st) {
+			reached = append(reached, string(st))
+		}
+	}
+	args = append(args, reached)
+	query := `SELECT count(*),
+		coalesce(sum(CASE WHEN state = ANY($` + strconv.Itoa(len(args)) + `) THEN authorized ELSE 0 END), 0)::bigint,
+		coalesce(sum(captured), 0)::bigint, coalesce(sum(refunded), 0)::bigint FROM payments`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	var t payment.Totals
+	var a, c, r int64
+	if err := s.pool.QueryRow(ctx, query, args...).Scan(&t.Count, &a, &c, &r); err != nil {
+		return payment.Totals{}, fmt.Errorf("totals: %w", err)
+	}
+	t.Authorized, t.Captured, t.Refunded = vipps.Amount(a), vipps.Amount(c), vipps.Amount(r)
+	return t, nil
 }
 
 // ByUser returns the payments whose UserID is userID, oldest first; none

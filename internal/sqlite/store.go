@@ -678,20 +678,7 @@ const (
 // descending; a payment without CreatedAt counts as the oldest), filtered
 // by f. A Limit of 0 or less means 50; more than 500 means 500.
 func (s *Store) List(ctx context.Context, f payment.ListFilter) ([]*payment.Payment, error) {
-	var (
-		where []string
-		args  []any
-	)
-	if f.State != "" {
-		where = append(where, `state = ?`)
-		args = append(args, string(f.State))
-	}
-	if f.Query != "" {
-		q := likeEscape(strings.ToLower(f.Query))
-		where = append(where, `(`+foldFunc+`(order_id) LIKE ? ESCAPE '\' OR `+foldFunc+`(shop_ref) LIKE ? ESCAPE '\'
-			OR `+foldFunc+`(text) LIKE ? ESCAPE '\')`)
-		args = append(args, q+"%", q+"%", "%"+q+"%")
-	}
+	where, args := listWhere(f)
 	if c := f.Before; c != nil {
 		if at := toMicros(c.CreatedAt); at.Valid {
 			where = append(where, `(created_at IS NULL OR created_at < ? OR (created_at = ? AND order_id < ?))`)
@@ -712,6 +699,75 @@ func (s *Store) List(ctx context.Context, f payment.ListFilter) ([]*payment.Paym
 		return nil, fmt.Errorf("sqlite: list payments: %w", err)
 	}
 	return ps, nil
+}
+
+// searchColumns are the expressions a word of ListFilter.Query is looked
+// for in: the payment's own fields, and what express checkout shared.
+var searchColumns = []string{
+	`order_id`, `shop_ref`, `text`, `phone`,
+	`json_extract(shipping, '$.userDetails.firstName')`,
+	`json_extract(shipping, '$.userDetails.lastName')`,
+	`json_extract(shipping, '$.userDetails.email')`,
+	`json_extract(shipping, '$.userDetails.mobileNumber')`,
+}
+
+// listWhere is the conditions and arguments of f, but for its Before and
+// Limit.
+func listWhere(f payment.ListFilter) (where []string, args []any) {
+	if f.State != "" {
+		where = append(where, `state = ?`)
+		args = append(args, string(f.State))
+	}
+	switch f.Part {
+	case "":
+	case payment.PartlyCaptured:
+		where = append(where, `(captured > 0 AND captured < authorized)`)
+	case payment.PartlyRefunded:
+		where = append(where, `(refunded > 0 AND refunded < captured)`)
+	default:
+		where = append(where, `FALSE`)
+	}
+	for _, w := range f.Words() {
+		q := "%" + likeEscape(strings.ToLower(w)) + "%"
+		var or []string
+		for _, c := range searchColumns {
+			or = append(or, foldFunc+`(`+c+`) LIKE ? ESCAPE '\'`)
+			args = append(args, q)
+		}
+		where = append(where, `(`+strings.Join(or, ` OR `)+`)`)
+	}
+	if at := toMicros(f.CreatedFrom); at.Valid {
+		where = append(where, `created_at >= ?`)
+		args = append(args, at)
+	}
+	if at := toMicros(f.CreatedTo); at.Valid {
+		where = append(where, `created_at < ?`)
+		args = append(args, at)
+	}
+	return where, args
+}
+
+// Totals counts and sums the payments of f, but for its Before and Limit.
+func (s *Store) Totals(ctx context.Context, f payment.ListFilter) (payment.Totals, error) {
+	where, args := listWhere(f)
+	var reached []string
+	for _, st := range payment.States() {
+		if payment.TotalsCountAuthorized(st) {
+			reached = append(reached, `'`+string(st)+`'`)
+		}
+	}
+	query := `SELECT count(*),
+		coalesce(sum(CASE WHEN state IN (` + strings.Join(reached, `, `) + `) THEN authorized ELSE 0 END), 0),
+		coalesce(sum(captured), 0), coalesce(sum(refunded), 0) FROM payments`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	var t payment.Totals
+	err := s.r.QueryRowContext(ctx, query, args...).Scan(&t.Count, &t.Authorized, &t.Captured, &t.Refunded)
+	if err != nil {
+		return payment.Totals{}, fmt.Errorf("sqlite: totals: %w", err)
+	}
+	return t, nil
 }
 
 // listLimit is List's page size for the filter's Limit.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -51,34 +52,76 @@ type listFixture struct {
 	id, ref, text string
 	state         payment.State
 	created       time.Time
+	phone         string
+	// user is the userDetails express checkout shared, as JSON; "" for
+	// none, "-" to keep fullPayment's shipping (which has none).
+	user                         string
+	authorized, captured, refund vipps.Amount
 }
 
 // listFixtures, newest first: shop-9, acme-30, acme-3, acme-2 (a tie with
 // acme-3, broken by the orderId), acme-1, other, plain, undated.
 var listFixtures = []listFixture{
-	{"acme-1", "Order-10", "Two mugs, blå", payment.Reserved, t0},
-	{"acme-2", "order-11", "ÆRLIG KAFFE", payment.Captured, t0.Add(time.Minute)},
-	{"acme-3", "", "100% wool_socks", payment.Reserved, t0.Add(time.Minute).In(oslo)},
-	{"acme-30", "x-acme", "Tea", payment.Cancelled, t0.Add(2 * time.Minute)},
-	{"shop-9", "ACME-x", "Socks", payment.Created, t0.Add(3 * time.Minute)},
-	{"other", "zzz", "gift for acme fans", payment.Failed, t0.Add(-time.Minute)},
-	{"plain", "zzz2", `100 wool socks, size 4\5`, payment.Reserved, t0.Add(-2 * time.Minute)},
-	{"undated", "zzz3", "no time", payment.Created, time.Time{}},
+	{"acme-1", "Order-10", "Two mugs, blå", payment.Reserved, t0, "91234567",
+		`{"firstName":"Ola","lastName":"Nordmann","email":"ola@example.no","mobileNumber":"4791234567"}`, 25000, 10000, 0},
+	{"acme-2", "order-11", "ÆRLIG KAFFE", payment.Captured, t0.Add(time.Minute), "",
+		`{"firstName":"Åse","lastName":"Ødegård","email":"ASE.ODEGARD@Example.com","mobileNumber":"4748000000"}`, 5000, 5000, 1000},
+	{"acme-3", "", "100% wool_socks", payment.Reserved, t0.Add(time.Minute).In(oslo), "48000001", "", 10000, 0, 0},
+	{"acme-30", "x-acme", "Tea", payment.Cancelled, t0.Add(2 * time.Minute), "41111111", "-", 3000, 0, 0},
+	{"shop-9", "ACME-x", "Socks", payment.Created, t0.Add(3 * time.Minute), "", "", 1000, 0, 0},
+	{"other", "zzz", "gift for acme fans", payment.Failed, t0.Add(-time.Minute), "", "", 2000, 0, 0},
+	{"plain", "zzz2", `100 wool socks, size 4\5`, payment.Reserved, t0.Add(-2 * time.Minute), "", "", 7000, 3000, 3000},
+	{"undated", "zzz3", "no time", payment.Created, time.Time{}, "", "", 500, 0, 0},
 }
 
 func createListFixtures(t *testing.T, s payment.Store) {
 	t.Helper()
 	for _, f := range listFixtures {
 		p := fullPayment(f.id)
-		p.ShopRef, p.Text, p.State, p.CreatedAt = f.ref, f.text, f.state, f.created
+		p.ShopRef, p.Text, p.State, p.CreatedAt, p.Phone = f.ref, f.text, f.state, f.created, f.phone
+		p.Amounts = payment.Amounts{Authorized: f.authorized, Captured: f.captured, Refunded: f.refund,
+			RemainingToRefund: f.captured - f.refund}
+		switch f.user {
+		case "-":
+		case "":
+			p.Shipping = nil
+		default:
+			p.Shipping = json.RawMessage(`{"shippingDetails":{"address":{"city":"Oslo"}},"userDetails":` + f.user + `}`)
+		}
 		mustCreate(t, s, p)
 	}
+}
+
+// t0s is t0 in whole seconds: a bound of a created range, as the admin
+// list sets them (stores keep times to the microsecond only).
+var t0s = t0.Truncate(time.Second)
+
+// wantTotals is what Totals should return for f: the sums of the payments
+// of ps that f matches.
+func wantTotals(f payment.ListFilter, ps []*payment.Payment) payment.Totals {
+	var t payment.Totals
+	for _, p := range ps {
+		if !f.Match(p) {
+			continue
+		}
+		t.Count++
+		if payment.TotalsCountAuthorized(p.State) {
+			t.Authorized += p.Amounts.Authorized
+		}
+		t.Captured += p.Amounts.Captured
+		t.Refunded += p.Amounts.Refunded
+	}
+	return t
 }
 
 func testList(t *testing.T, open func(t *testing.T) payment.Store) {
 	s := open(t)
 	createListFixtures(t, s)
 	all := toOrderIDs("shop-9", "acme-30", "acme-3", "acme-2", "acme-1", "other", "plain", "undated")
+	var stored []*payment.Payment
+	for _, id := range all {
+		stored = append(stored, mustGet(t, s, id))
+	}
 	tests := []struct {
 		name string
 		f    payment.ListFilter
@@ -89,20 +132,46 @@ func testList(t *testing.T, open func(t *testing.T) payment.Store) {
 		{"state without payments", payment.ListFilter{State: payment.Voided}, nil},
 		{"orderId prefix", payment.ListFilter{Query: "acme-3"}, toOrderIDs("acme-30", "acme-3")},
 		{"whole orderId", payment.ListFilter{Query: "acme-30"}, toOrderIDs("acme-30")},
-		{"orderId or shop ref prefix, any case, or text", payment.ListFilter{Query: "ACME"},
+		{"orderId or shop ref, any case, or text", payment.ListFilter{Query: "ACME"},
 			toOrderIDs("shop-9", "acme-30", "acme-3", "acme-2", "acme-1", "other")},
-		{"infix of orderId and ref does not match", payment.ListFilter{Query: "cme-"}, nil},
+		{"part of orderId or shop ref", payment.ListFilter{Query: "cme-"}, toOrderIDs("shop-9", "acme-30", "acme-3", "acme-2", "acme-1")},
+		{"end of orderId", payment.ListFilter{Query: "e-30"}, toOrderIDs("acme-30")},
 		{"shop ref prefix, any case", payment.ListFilter{Query: "ORDER-1"}, toOrderIDs("acme-2", "acme-1")},
 		{"text contains", payment.ListFilter{Query: "mug"}, toOrderIDs("acme-1")},
 		{"text contains, any case", payment.ListFilter{Query: "tWO MUGS"}, toOrderIDs("acme-1")},
 		{"text contains, any case beyond ASCII", payment.ListFilter{Query: "ærlig k"}, toOrderIDs("acme-2")},
 		{"text contains, query in upper case beyond ASCII", payment.ListFilter{Query: "BLÅ"}, toOrderIDs("acme-1")},
+		{"phone given at create", payment.ListFilter{Query: "9123"}, toOrderIDs("acme-1")},
+		{"phone or the express user's mobile", payment.ListFilter{Query: "48000"}, toOrderIDs("acme-3", "acme-2")},
+		{"first name", payment.ListFilter{Query: "ola"}, toOrderIDs("acme-1")},
+		{"first and last name", payment.ListFilter{Query: "Ola Nordmann"}, toOrderIDs("acme-1")},
+		{"names beyond ASCII, other case", payment.ListFilter{Query: "åSE ØDEGÅRD"}, toOrderIDs("acme-2")},
+		{"e-mail, any case", payment.ListFilter{Query: "ase.odegard@EXAMPLE.com"}, toOrderIDs("acme-2")},
+		{"part of e-mails", payment.ListFilter{Query: "@example"}, toOrderIDs("acme-2", "acme-1")},
+		{"every word must match", payment.ListFilter{Query: "ola kaffe"}, nil},
+		{"words in any order, in any fields", payment.ListFilter{Query: "socks wool"}, toOrderIDs("acme-3", "plain")},
+		{"words of name and text", payment.ListFilter{Query: "nordmann  blå\t"}, toOrderIDs("acme-1")},
+		{"JSON keys are not searched", payment.ListFilter{Query: "firstName"}, nil},
+		{"the address is not searched", payment.ListFilter{Query: "oslo"}, nil},
+		{"white space only", payment.ListFilter{Query: "  "}, all},
 		{"percent is no wildcard", payment.ListFilter{Query: "100%"}, toOrderIDs("acme-3")},
+		{"percent alone", payment.ListFilter{Query: "%"}, toOrderIDs("acme-3")},
 		{"underscore is no wildcard", payment.ListFilter{Query: "l_s"}, toOrderIDs("acme-3")},
+		{"underscore alone", payment.ListFilter{Query: "_"}, toOrderIDs("acme-3")},
 		{"backslash is no escape", payment.ListFilter{Query: `4\5`}, toOrderIDs("plain")},
 		{"trailing backslash", payment.ListFilter{Query: `\`}, toOrderIDs("plain")},
+		{"quote", payment.ListFilter{Query: `'`}, nil},
 		{"no match", payment.ListFilter{Query: "nothing like it"}, nil},
 		{"state and query", payment.ListFilter{State: payment.Reserved, Query: "acme"}, toOrderIDs("acme-3", "acme-1")},
+		{"partly captured", payment.ListFilter{Part: payment.PartlyCaptured}, toOrderIDs("acme-1", "plain")},
+		{"partly refunded", payment.ListFilter{Part: payment.PartlyRefunded}, toOrderIDs("acme-2")},
+		{"partly captured and a query", payment.ListFilter{Part: payment.PartlyCaptured, Query: "wool"}, toOrderIDs("plain")},
+		{"unknown part", payment.ListFilter{Part: "bogus"}, nil},
+		{"created range", payment.ListFilter{CreatedFrom: t0s, CreatedTo: t0s.Add(2 * time.Minute)}, toOrderIDs("acme-3", "acme-2", "acme-1")},
+		{"created range, other zone", payment.ListFilter{CreatedFrom: t0s.In(oslo), CreatedTo: t0s.Add(2 * time.Minute).In(oslo)}, toOrderIDs("acme-3", "acme-2", "acme-1")},
+		{"created from", payment.ListFilter{CreatedFrom: t0s.Add(2 * time.Minute)}, toOrderIDs("shop-9", "acme-30")},
+		{"created to", payment.ListFilter{CreatedTo: t0s}, toOrderIDs("other", "plain")},
+		{"created range, state and query", payment.ListFilter{CreatedTo: t0.Add(time.Hour), State: payment.Reserved, Query: "wool"}, toOrderIDs("acme-3", "plain")},
 		{"before, first of a tie", payment.ListFilter{Before: &payment.Cursor{CreatedAt: t0.Add(time.Minute), OrderID: "acme-3"}},
 			toOrderIDs("acme-2", "acme-1", "other", "plain", "undated")},
 		{"before, last of a tie", payment.ListFilter{Before: &payment.Cursor{CreatedAt: t0.Add(time.Minute), OrderID: "acme-2"}},
@@ -115,6 +184,8 @@ func testList(t *testing.T, open func(t *testing.T) payment.Store) {
 		{"before, zero time", payment.ListFilter{Before: &payment.Cursor{OrderID: "zzzz"}}, toOrderIDs("undated")},
 		{"before, with state and query", payment.ListFilter{State: payment.Reserved, Query: "100",
 			Before: &payment.Cursor{CreatedAt: t0.Add(time.Minute), OrderID: "acme-3"}}, toOrderIDs("plain")},
+		{"before, with a created range", payment.ListFilter{CreatedFrom: t0s, Before: &payment.Cursor{CreatedAt: t0.Add(time.Minute), OrderID: "acme-3"}},
+			toOrderIDs("acme-2", "acme-1")},
 		{"limit", payment.ListFilter{Limit: 3}, all[:3]},
 		{"limit with state", payment.ListFilter{State: payment.Reserved, Limit: 2}, toOrderIDs("acme-3", "acme-1")},
 	}
@@ -125,8 +196,45 @@ func testList(t *testing.T, open func(t *testing.T) payment.Store) {
 				t.Errorf("List(%+v) mismatch (-want +got):\n%s", tt.f, diff)
 			}
 			checkSameAsGet(t, s, "List", got)
+
+			// Totals sums what List returns on every page.
+			whole := tt.f
+			whole.Before, whole.Limit = nil, 0
+			totals, err := s.Totals(t.Context(), tt.f)
+			if err != nil {
+				t.Fatalf("Totals(%+v) = %v, want nil", tt.f, err)
+			}
+			if diff := cmp.Diff(wantTotals(whole, stored), totals); diff != "" {
+				t.Errorf("Totals(%+v) mismatch (-want +got):\n%s", tt.f, diff)
+			}
+			if tt.f.Before == nil && tt.f.Limit == 0 {
+				var matched []vipps.OrderID
+				for _, p := range stored {
+					if tt.f.Match(p) {
+						matched = append(matched, p.OrderID)
+					}
+				}
+				if diff := cmp.Diff(tt.want, matched); diff != "" && (len(tt.want) != 0 || len(matched) != 0) {
+					t.Errorf("ListFilter(%+v).Match mismatch (-want +got):\n%s", tt.f, diff)
+				}
+			}
 		})
 	}
+
+	t.Run("totals", func(t *testing.T) {
+		want := payment.Totals{Count: 8, Authorized: 25000 + 5000 + 10000 + 7000, Captured: 10000 + 5000 + 3000, Refunded: 1000 + 3000}
+		got, err := s.Totals(t.Context(), payment.ListFilter{})
+		if err != nil {
+			t.Fatalf("Totals = %v, want nil", err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("Totals mismatch (-want +got):\n%s", diff)
+		}
+		got, err = s.Totals(t.Context(), payment.ListFilter{Query: "nothing like it"})
+		if err != nil || got != (payment.Totals{}) {
+			t.Errorf("Totals(no match) = %+v, %v; want zero, nil", got, err)
+		}
+	})
 
 	t.Run("pages", func(t *testing.T) {
 		for _, size := range []int{1, 2, 3, 8} {
@@ -186,6 +294,9 @@ func testList(t *testing.T, open func(t *testing.T) payment.Store) {
 		s := open(t)
 		if got := mustList(t, s, payment.ListFilter{}); len(got) != 0 {
 			t.Errorf("List(empty store) = %v, want none", orderIDs(got))
+		}
+		if got, err := s.Totals(t.Context(), payment.ListFilter{}); err != nil || got != (payment.Totals{}) {
+			t.Errorf("Totals(empty store) = %+v, %v; want zero, nil", got, err)
 		}
 	})
 }

@@ -21,14 +21,109 @@ const adminPageSize = 50
 // for any store to search by.
 const adminSearchMax = 100
 
+// adminDateLayout is how the list's date range is written in links: the
+// value of an <input type="date">, a day in Oslo.
+const adminDateLayout = "2006-01-02"
+
+// adminListQuery is the filter of the list and of its export, as a link
+// says it.
+type adminListQuery struct {
+	// Query is the search: words that must all match (see
+	// payment.ListFilter.Query).
+	Query string
+	// State is a payment.State, a payment.Part, or "" for every payment.
+	State string
+	// From and To are the first and last day of the created range, in
+	// Oslo (adminDateLayout), or "".
+	From, To string
+	// Filter is the above for the service.
+	Filter payment.ListFilter
+}
+
+// parseAdminListQuery reads the list's filter from a link: q, state, from
+// and to. Problems are said in words for staff; what is wrong is left
+// out of the filter.
+func parseAdminListQuery(q url.Values) (adminListQuery, []string) {
+	var (
+		l        adminListQuery
+		problems []string
+	)
+	l.Query = strings.TrimSpace(q.Get("q"))
+	if n := utf8.RuneCountInString(l.Query); n > adminSearchMax {
+		problems = append(problems, fmt.Sprintf("the search is %d characters; search with at most %d (an orderId, a shop reference, a name, a phone number or a few words of the text)", n, adminSearchMax))
+		l.Query = ""
+	}
+	l.Filter.Query = l.Query
+	if v := q.Get("state"); v != "" {
+		switch st, part := payment.State(v), payment.Part(v); {
+		case st.Valid():
+			l.State, l.Filter.State = v, st
+		case part.Valid():
+			l.State, l.Filter.Part = v, part
+		default:
+			problems = append(problems, fmt.Sprintf("there is no state %q; showing every state", clip(v, 30)))
+		}
+	}
+	day := func(name string) (time.Time, string) {
+		v := q.Get(name)
+		if v == "" {
+			return time.Time{}, ""
+		}
+		t, err := time.ParseInLocation(adminDateLayout, v, adminZone)
+		if len(v) > len(adminDateLayout) || err != nil {
+			problems = append(problems, fmt.Sprintf("the date %q is not a date like 2026-11-24; showing every date", clip(v, 20)))
+			return time.Time{}, ""
+		}
+		return t, v
+	}
+	from, fromText := day("from")
+	to, toText := day("to")
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		problems = append(problems, fmt.Sprintf("the range ends (%s) before it starts (%s); showing every date", toText, fromText))
+		from, fromText, to, toText = time.Time{}, "", time.Time{}, ""
+	}
+	l.From, l.To = fromText, toText
+	l.Filter.CreatedFrom = from
+	if !to.IsZero() {
+		// The whole last day: until the next midnight in Oslo, which is
+		// 23 or 25 hours later on the days the clocks change.
+		l.Filter.CreatedTo = time.Date(to.Year(), to.Month(), to.Day()+1, 0, 0, 0, 0, adminZone)
+	}
+	return l, problems
+}
+
+// values is the filter for a link, without the empty ones.
+func (l adminListQuery) values() url.Values {
+	v := url.Values{}
+	for _, kv := range [][2]string{{"q", l.Query}, {"state", l.State}, {"from", l.From}, {"to", l.To}} {
+		if kv[1] != "" {
+			v.Set(kv[0], kv[1])
+		}
+	}
+	return v
+}
+
+// filtered reports whether the filter leaves out any payment.
+func (l adminListQuery) filtered() bool {
+	return l.Query != "" || l.State != "" || l.From != "" || l.To != ""
+}
+
 // adminListData is the data of admin_list.html.
 type adminListData struct {
 	page
-	Query  string
-	State  payment.State
+	adminListQuery
 	States []adminStateCount
+	// Parts are the filters on partly captured and refunded payments.
+	Parts []adminStateCount
+	// Filtered is set when the filter leaves out any payment.
+	Filtered bool
 	// Total is the number of payments in every state.
 	Total int
+	// Sums are the count and sums of every payment of the filter, on
+	// every page.
+	Sums adminSums
+	// CSV is the link to the export of every payment of the filter.
+	CSV string
 	// DeadTasks counts deliveries (webhooks, receipts) that gave up.
 	DeadTasks int
 	Rows      []adminRow
@@ -41,9 +136,15 @@ type adminListData struct {
 	Problem string
 }
 
-// adminStateCount is one state in the filter and the overview.
+// adminSums is payment.Totals in words.
+type adminSums struct {
+	Count                          int
+	Authorized, Captured, Refunded string
+}
+
+// adminStateCount is one state (or part) in the filter and the overview.
 type adminStateCount struct {
-	State    payment.State
+	State    string
 	Label    string
 	Count    int
 	Selected bool
@@ -63,32 +164,35 @@ type adminRow struct {
 	Captured, Refunded  string
 }
 
-// adminList serves GET /admin/: payments newest first, filtered by state and
-// a search text, a page at a time.
+// adminPartLabel is what staff read for a part.
+func adminPartLabel(p payment.Part) string {
+	switch p {
+	case payment.PartlyCaptured:
+		return "Partly captured"
+	case payment.PartlyRefunded:
+		return "Partly refunded"
+	}
+	return string(p)
+}
+
+// adminList serves GET /admin/: payments newest first, filtered, a page at
+// a time, with the count and sums of every payment of the filter.
 //
-// Query: state, q (orderId or shop reference prefix, or part of the text),
-// limit (1-500), and the cursor of the next page: before (RFC 3339 time)
-// and before_id (orderId).
+// Query: q (words that must all be part of the orderId, shop reference,
+// text, phone number or the express customer's name or e-mail), state (a
+// state, partly_captured or partly_refunded), from and to (the first and
+// last day created, YYYY-MM-DD in Oslo), limit (1-500), and the cursor of
+// the next page: before (RFC 3339 time) and before_id (orderId).
 func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
+	lq, problems := parseAdminListQuery(q)
 	d := adminListData{
-		page:  page{Title: "Payments · vippskit admin", Environment: s.cfg.Environment},
-		Query: strings.TrimSpace(q.Get("q")),
+		page:           page{Title: "Payments · vippskit admin", Environment: s.cfg.Environment},
+		adminListQuery: lq,
+		Filtered:       lq.filtered(),
 	}
 	status := http.StatusOK
-	var problems []string
-	if n := utf8.RuneCountInString(d.Query); n > adminSearchMax {
-		problems = append(problems, fmt.Sprintf("the search is %d characters; search with at most %d (an orderId, a shop reference or a few words of the text)", n, adminSearchMax))
-		d.Query = ""
-	}
-	if st := payment.State(q.Get("state")); st != "" {
-		if st.Valid() {
-			d.State = st
-		} else {
-			problems = append(problems, fmt.Sprintf("there is no state %q; showing every state", clip(string(st), 30)))
-		}
-	}
 	limit := adminPageSize
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -98,7 +202,8 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 			limit = n
 		}
 	}
-	f := payment.ListFilter{State: d.State, Query: d.Query, Limit: limit + 1}
+	f := lq.Filter
+	f.Limit = limit + 1
 	if b, id := q.Get("before"), q.Get("before_id"); b != "" || id != "" {
 		at, err := time.Parse(time.RFC3339Nano, b)
 		if len(b) > 40 || b != "" && err != nil || checkOrderID(vipps.OrderID(id)) != nil {
@@ -118,20 +223,23 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 		s.adminFail(w, r, "", err)
 		return
 	}
+	totals, err := s.svc.Totals(ctx, lq.Filter)
+	if err != nil {
+		s.adminFail(w, r, "", err)
+		return
+	}
 	stats, err := s.svc.Stats(ctx)
 	if err != nil {
 		s.adminFail(w, r, "", err)
 		return
 	}
+	d.Sums = adminSums{Count: totals.Count, Authorized: totals.Authorized.Kroner(),
+		Captured: totals.Captured.Kroner(), Refunded: totals.Refunded.Kroner()}
 
-	link := func(st payment.State, c *payment.Cursor) string {
-		v := url.Values{}
-		if st != "" {
-			v.Set("state", string(st))
-		}
-		if d.Query != "" {
-			v.Set("q", d.Query)
-		}
+	link := func(state string, c *payment.Cursor) string {
+		l := lq
+		l.State = state
+		v := l.values()
 		if limit != adminPageSize {
 			v.Set("limit", strconv.Itoa(limit))
 		}
@@ -146,10 +254,19 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 		}
 		return "/admin/?" + v.Encode()
 	}
+	d.CSV = "/admin/payments.csv"
+	if v := lq.values(); len(v) > 0 {
+		d.CSV += "?" + v.Encode()
+	}
 	for _, st := range payment.States() {
 		n := stats.Payments[st]
 		d.Total += n
-		d.States = append(d.States, adminStateCount{State: st, Label: adminStateLabel(st), Count: n, Selected: st == d.State, URL: link(st, nil)})
+		d.States = append(d.States, adminStateCount{State: string(st), Label: adminStateLabel(st), Count: n,
+			Selected: string(st) == lq.State, URL: link(string(st), nil)})
+	}
+	for _, p := range payment.Parts() {
+		d.Parts = append(d.Parts, adminStateCount{State: string(p), Label: adminPartLabel(p),
+			Selected: string(p) == lq.State, URL: link(string(p), nil)})
 	}
 	for _, byStatus := range stats.Tasks {
 		d.DeadTasks += byStatus[payment.TaskDead]
@@ -157,9 +274,9 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 	if len(ps) > limit {
 		ps = ps[:limit]
 		last := ps[len(ps)-1]
-		d.Next = link(d.State, &payment.Cursor{CreatedAt: last.CreatedAt, OrderID: last.OrderID})
+		d.Next = link(lq.State, &payment.Cursor{CreatedAt: last.CreatedAt, OrderID: last.OrderID})
 	}
-	d.First = link(d.State, nil)
+	d.First = link(lq.State, nil)
 	for _, p := range ps {
 		d.Rows = append(d.Rows, adminRow{
 			Created: adminTime(p.CreatedAt, false), CreatedISO: adminISO(p.CreatedAt),

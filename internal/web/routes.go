@@ -59,6 +59,7 @@ func (s *Server) routes() http.Handler {
 	// Customer service (admin*.go): basic auth, CSRF-protected forms.
 	admin := s.requireAdmin
 	mux.Handle("GET /admin/{$}", admin(s.adminList))
+	mux.Handle("GET /admin/payments.csv", admin(s.adminExport))
 	mux.Handle("GET /admin/payments/{orderId}", admin(s.adminPayment))
 	mux.Handle("POST /admin/payments/{orderId}/capture", admin(s.forms(s.adminCapture)))
 	mux.Handle("POST /admin/payments/{orderId}/refund", admin(s.forms(s.adminRefund)))
