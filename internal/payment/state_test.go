@@ -3,6 +3,7 @@ package payment_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -355,5 +356,27 @@ func TestScheduleCountsChecks(t *testing.T) {
 	}
 	if checks > 400 {
 		t.Errorf("an hour of waiting costs %d checks; want at most 400", checks)
+	}
+}
+
+func TestListFilterWords(t *testing.T) {
+	tests := []struct {
+		query string
+		want  []string
+	}{
+		{"", nil},
+		{"  socks  Ola ", []string{"socks", "Ola"}},
+		{"+47 91234567", []string{"91234567"}},
+		{"+4791234567", []string{"91234567"}},
+		{"0047 912 34 567", []string{"912", "34", "567"}},
+		{"+47", nil},
+		{"+47abc", []string{"+47abc"}},
+		{"order-+47", []string{"order-+47"}},
+	}
+	for _, tt := range tests {
+		got := payment.ListFilter{Query: tt.query}.Words()
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("ListFilter{Query: %q}.Words() = %q, want %q", tt.query, got, tt.want)
+		}
 	}
 }

@@ -92,8 +92,24 @@ type ListFilter struct {
 }
 
 // Words returns the words of the filter's Query, each of which a payment
-// must match.
-func (f ListFilter) Words() []string { return strings.Fields(f.Query) }
+// must match. A Norwegian country code before a phone number ("+47",
+// "0047", alone or stuck to the digits) is left out.
+func (f ListFilter) Words() []string {
+	var words []string
+	for _, w := range strings.Fields(f.Query) {
+		// Staff type Norwegian numbers with the country code; the service
+		// keeps the 8 digits.
+		for _, cc := range []string{"+47", "0047"} {
+			if rest, ok := strings.CutPrefix(w, cc); ok && (rest == "" || allDigits(rest, len(rest))) {
+				w = rest
+			}
+		}
+		if w != "" {
+			words = append(words, w)
+		}
+	}
+	return words
+}
 
 // Match reports whether p passes the filter's State, Part, Query and
 // creation range (not Before or Limit): what the stores' List and Totals

@@ -142,6 +142,7 @@ func testList(t *testing.T, open func(t *testing.T) payment.Store) {
 		{"text contains, any case beyond ASCII", payment.ListFilter{Query: "ærlig k"}, toOrderIDs("acme-2")},
 		{"text contains, query in upper case beyond ASCII", payment.ListFilter{Query: "BLÅ"}, toOrderIDs("acme-1")},
 		{"phone given at create", payment.ListFilter{Query: "9123"}, toOrderIDs("acme-1")},
+		{"phone with the country code", payment.ListFilter{Query: "+47 9123"}, toOrderIDs("acme-1")},
 		{"phone or the express user's mobile", payment.ListFilter{Query: "48000"}, toOrderIDs("acme-3", "acme-2")},
 		{"first name", payment.ListFilter{Query: "ola"}, toOrderIDs("acme-1")},
 		{"first and last name", payment.ListFilter{Query: "Ola Nordmann"}, toOrderIDs("acme-1")},
