@@ -166,13 +166,7 @@ func gradeEndpoints(a vippstest.Audit) Result {
 	}
 	r := Result{}
 	var missing []string
-	for _, k := range want {
-		if e, ok := seen[k]; ok {
-			r.Evidence = append(r.Evidence, e)
-		} else {
-			missing = append(missing, k)
-		}
-	}
+	r.Evidence, missing = seenIn(want, seen)
 	if len(missing) == 0 {
 		r.Status, r.Summary = Pass, fmt.Sprintf("all %d endpoints and variants used successfully", len(want))
 		if !express {
@@ -613,4 +607,17 @@ func gradeEnding(a vippstest.Audit, op vipps.Operation) Result {
 		r.Fix = "Reserve a test order and cancel it before capture through your shop; leave it so."
 	}
 	return r
+}
+
+// seenIn splits the endpoint variants wanted, in order, into the evidence
+// of those seen and the names of those missing.
+func seenIn(want []string, seen map[string]Evidence) (evidence []Evidence, missing []string) {
+	for _, k := range want {
+		if e, ok := seen[k]; ok {
+			evidence = append(evidence, e)
+		} else {
+			missing = append(missing, k)
+		}
+	}
+	return evidence, missing
 }

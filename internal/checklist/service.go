@@ -188,13 +188,7 @@ func serviceEndpoints(in Installation) Result {
 	want := []string{"initiate and details", "full capture", "partial capture", "cancel", "full refund", "partial refund"}
 	var r Result
 	var missing []string
-	for _, w := range want {
-		if e, ok := seen[w]; ok {
-			r.Evidence = append(r.Evidence, e)
-		} else {
-			missing = append(missing, w)
-		}
-	}
+	r.Evidence, missing = seenIn(want, seen)
 	if len(missing) == 0 {
 		r.Status, r.Summary = Pass, "initiate, details, full and partial capture and refund, and cancel all succeeded here"
 		return r

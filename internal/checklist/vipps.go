@@ -179,13 +179,7 @@ func vippsEndpoints(in Orders) Result {
 	want := []string{"initiate and details", "full capture", "partial capture", "cancel", "full refund", "partial refund"}
 	var r Result
 	var missing []string
-	for _, w := range want {
-		if e, ok := seen[w]; ok {
-			r.Evidence = append(r.Evidence, e)
-		} else {
-			missing = append(missing, w)
-		}
-	}
+	r.Evidence, missing = seenIn(want, seen)
 	if len(missing) == 0 {
 		r.Status, r.Summary = Pass, "the orders show initiate, details, full and partial capture and refund, and cancel"
 		return r
