@@ -380,3 +380,11 @@ func TestListFilterWords(t *testing.T) {
 		}
 	}
 }
+
+func TestListFilterPatterns(t *testing.T) {
+	got := payment.ListFilter{Query: `Æble 50% a_b c\d +47 912`}.Patterns()
+	want := []string{`%æble%`, `%50\%%`, `%a\_b%`, `%c\\d%`, `%912%`}
+	if !slices.Equal(got, want) {
+		t.Errorf("Patterns() = %q, want %q", got, want)
+	}
+}

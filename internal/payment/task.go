@@ -111,6 +111,18 @@ func (f ListFilter) Words() []string {
 	return words
 }
 
+// Patterns returns, for each of Words, the SQL LIKE pattern that finds it
+// anywhere in a column folded to lower case: "%word%" in lower case, with
+// %, _ and the escape character \ escaped (ESCAPE '\').
+func (f ListFilter) Patterns() []string {
+	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	var ps []string
+	for _, w := range f.Words() {
+		ps = append(ps, "%"+esc.Replace(strings.ToLower(w))+"%")
+	}
+	return ps
+}
+
 // Match reports whether p passes the filter's State, Part, Query and
 // creation range (not Before or Limit): what the stores' List and Totals
 // select, said in Go.

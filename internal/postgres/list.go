@@ -87,8 +87,8 @@ func listWhere(f payment.ListFilter) (where []string, args []any) {
 	default:
 		where = append(where, `FALSE`)
 	}
-	for _, w := range f.Words() {
-		q := arg("%" + likeEscape(w) + "%")
+	for _, p := range f.Patterns() {
+		q := arg(p)
 		var or []string
 		for _, c := range searchColumns {
 			or = append(or, `(`+c+`) ILIKE `+q+` ESCAPE '\'`)

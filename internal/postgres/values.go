@@ -80,12 +80,6 @@ func parseReceipt(b []byte) (*vipps.Receipt, error) {
 	return &r, nil
 }
 
-// likeEscape escapes the wildcards of LIKE in s, and its escape character
-// '\'.
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
 // qualified prefixes each of the comma-separated columns with table.
 func qualified(table, columns string) string {
 	cols := strings.Split(columns, ",")

@@ -727,8 +727,7 @@ func listWhere(f payment.ListFilter) (where []string, args []any) {
 	default:
 		where = append(where, `FALSE`)
 	}
-	for _, w := range f.Words() {
-		q := "%" + likeEscape(strings.ToLower(w)) + "%"
+	for _, q := range f.Patterns() {
 		var or []string
 		for _, c := range searchColumns {
 			or = append(or, foldFunc+`(`+c+`) LIKE ? ESCAPE '\'`)
@@ -776,11 +775,6 @@ func listLimit(n int) int {
 		return defaultListLimit
 	}
 	return min(n, maxListLimit)
-}
-
-// likeEscape escapes LIKE's wildcards in s, and the escape character '\'.
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // ByUser returns the payments whose UserID is userID, oldest first; none
