@@ -72,6 +72,21 @@ func (s *Server) holdsOrder(r *http.Request, ref string) bool {
 	return err == nil && hmac.Equal([]byte(c.Value), []byte(s.orderKey(ref)))
 }
 
+// mayAct reports whether the browser of r may see and pay demo order ref;
+// if not, it has answered: 404 for what is no demo reference, 403 for an
+// order the browser does not hold.
+func (s *Server) mayAct(w http.ResponseWriter, r *http.Request, ref string) bool {
+	switch {
+	case !demoRef(ref):
+		s.notFoundPage(w)
+		return false
+	case !s.holdsOrder(r, ref):
+		s.notYourOrder(w)
+		return false
+	}
+	return true
+}
+
 // giveOrder gives the browser the key of demo order ref: HttpOnly, only
 // sent to /shop/, SameSite=Lax (so that it comes along when Vipps sends
 // the customer back), and Secure when the service is served over https.
@@ -191,12 +206,7 @@ func (s *Server) shopBuy(w http.ResponseWriter, r *http.Request) {
 	var req payment.CreateRequest
 	f, problem := parseShopForm(r)
 	if ref := r.PostFormValue("ref"); ref != "" {
-		if !demoRef(ref) {
-			s.notFoundPage(w)
-			return
-		}
-		if !s.holdsOrder(r, ref) {
-			s.notYourOrder(w)
+		if !s.mayAct(w, r, ref) {
 			return
 		}
 		prev, err := s.latestAttempt(r, ref)
@@ -338,12 +348,7 @@ type orderLineView struct {
 // Vipps: the return page, callbacks and the poller keep it current).
 func (s *Server) shopOrder(w http.ResponseWriter, r *http.Request) {
 	ref := r.PathValue("shopRef")
-	if !demoRef(ref) {
-		s.notFoundPage(w)
-		return
-	}
-	if !s.holdsOrder(r, ref) {
-		s.notYourOrder(w)
+	if !s.mayAct(w, r, ref) {
 		return
 	}
 	p, err := s.latestAttempt(r, ref)
