@@ -379,12 +379,9 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 	if app.svc, err = payment.NewService(cfg); err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	envText := ""
-	switch {
-	case app.sim != nil:
-		envText = "TEST MODE: payments go to the vippskit simulator (" + app.simURL + "), not to Vipps. No real money moves."
-	case strings.EqualFold(f.client.baseURL, "test") || strings.HasPrefix(f.client.baseURL, vipps.TestURL):
-		envText = "Vipps TEST environment: no real money moves."
+	env := web.Environment{
+		Simulator: app.simURL,
+		Test:      strings.EqualFold(f.client.baseURL, "test") || strings.HasPrefix(f.client.baseURL, vipps.TestURL),
 	}
 	var mainMetrics http.Handler
 	if f.metricsOnMain() {
@@ -395,7 +392,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 	ccfg := f.client.config()
 	app.web, err = web.New(web.Config{
 		Service: app.svc, APIKey: vipps.Secret(f.apiKey), AdminUser: f.adminUser, AdminPassword: vipps.Secret(f.adminPassword),
-		CSRFKey: derive("csrf"), Environment: envText, DemoShop: f.demoShop, Lang: f.lang,
+		CSRFKey: derive("csrf"), Environment: env, DemoShop: f.demoShop, Lang: f.lang,
 		Metrics: mainMetrics, Logger: log,
 		GoLive: web.GoLive{
 			VippsURL: client.BaseURL(), SystemName: cmp.Or(ccfg.SystemName, "vippskit"), SystemVersion: cmp.Or(ccfg.SystemVersion, vipps.Version),
