@@ -257,4 +257,3 @@ func reservedWithReceipt(t *testing.T, app *serveApp) vipps.OrderID {
 	waitFor(t, "reserved", func() bool { return state(t, app, p.OrderID) == payment.Reserved })
 	return p.OrderID
 }
-
