@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
@@ -423,7 +424,15 @@ func adminLineInputs(l lang, kind payment.OpKind, rc *vipps.Receipt, t payment.L
 // (the form is no longer offered) is not linked to.
 func adminRefill(d *adminPaymentData, fe *adminFormError) {
 	d.Problem = &adminProblemView{Message: fe.Message}
-	v := fe.Values
+	// What was typed is shown again, unless it is far past the field's
+	// limit: then as much as makes the point.
+	keep := func(name string, limit int) string {
+		v := fe.Values.Get(name)
+		if utf8.RuneCountInString(v) > 2*limit {
+			return string([]rune(v)[:2*limit]) + "…"
+		}
+		return v
+	}
 	found := false
 	mark := func(id string, msg *string) {
 		if id == fe.Field {
@@ -439,18 +448,18 @@ func adminRefill(d *adminPaymentData, fe *adminFormError) {
 		if f == nil {
 			break
 		}
-		f.Amount, f.Text = v.Get("amount"), v.Get("text")
+		f.Amount, f.Text = keep("amount", adminAmountMax), keep("text", adminTextMax)
 		mark(adminField(fe.Form, "amount"), &f.AmountError)
 		mark(adminField(fe.Form, "text"), &f.TextError)
 		for i := range f.Lines {
-			if q, ok := v[f.Lines[i].Name]; ok && len(q) > 0 {
-				f.Lines[i].Value = q[0]
+			if _, ok := fe.Values[f.Lines[i].Name]; ok {
+				f.Lines[i].Value = keep(f.Lines[i].Name, adminQuantityMax)
 			}
 			mark(f.Lines[i].Field, &f.Lines[i].Error)
 		}
 	case payment.OpCancel:
 		if f := d.Cancel; f != nil {
-			f.Text = v.Get("text")
+			f.Text = keep("text", adminTextMax)
 			mark(adminField(fe.Form, "text"), &f.TextError)
 		}
 	}
