@@ -149,9 +149,21 @@ func TestBrowserShopToRefundAndVoid(t *testing.T) {
 			chromedp.Navigate(app.url+"/admin/payments/"+string(id)),
 			chromedp.WaitVisible(chromedp.CSS(sel)),
 			chromedp.Click(chromedp.CSS(sel)),
-			chromedp.WaitVisible(chromedp.CSS(`.admin-flash`)),
 		)
 		if err != nil {
+			t.Fatalf("%s of %s in the admin UI: %v", form, id, err)
+		}
+		// A refund of everything and a cancel ask to confirm first.
+		if form != "capture" {
+			err = chromedp.Do(ctx,
+				chromedp.WaitVisible(chromedp.CSS(`#confirm-question`)),
+				chromedp.Click(chromedp.CSS(`form[action$="/`+form+`"] button`)),
+			)
+			if err != nil {
+				t.Fatalf("confirming the %s of %s in the admin UI: %v", form, id, err)
+			}
+		}
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`.admin-flash`))); err != nil {
 			t.Fatalf("%s of %s in the admin UI: %v", form, id, err)
 		}
 		flash := text(`.admin-flash`)

@@ -95,6 +95,9 @@ const (
 	NeedsRelease RefusalReason = "needs_release"
 	// Ended: the payment's state allows no cancel.
 	Ended RefusalReason = "ended"
+	// OverLine: more units of a receipt line (Refusal.Line) than are left
+	// to take by line (Refusal.UnitsLeft; see LineTally.Left).
+	OverLine RefusalReason = "over_line"
 )
 
 // Refusal is an operation the service refused without asking Vipps, since
@@ -113,14 +116,18 @@ type Refusal struct {
 	Limit vipps.Amount
 	// Captured is what is captured already (a cancel's NeedsRelease).
 	Captured vipps.Amount
+	// Line is the index of the receipt line of an OverLine, Units the
+	// units asked for and UnitsLeft those left.
+	Line, Units, UnitsLeft int
 }
 
 // Error says what is wrong, after the sentinel's text.
 func (r *Refusal) Error() string { return r.Unwrap().Error() + ": " + r.why() }
 
-// Unwrap returns ErrInvalid for an amount over the limit, else ErrState.
+// Unwrap returns ErrInvalid for an amount or quantity over the limit, else
+// ErrState.
 func (r *Refusal) Unwrap() error {
-	if r.Reason == OverLimit {
+	if r.Reason == OverLimit || r.Reason == OverLine {
 		return ErrInvalid
 	}
 	return ErrState
@@ -142,6 +149,8 @@ func (r *Refusal) why() string {
 		return fmt.Sprintf("%d øre is captured already; cancel with releaseRemaining to release the %d øre left, or refund", r.Captured, r.Limit)
 	case Ended:
 		return fmt.Sprintf("a %s payment cannot be cancelled", r.State)
+	case OverLine:
+		return fmt.Sprintf("%d units of receipt line %d is more than the %d left to %s", r.Units, r.Line, r.UnitsLeft, r.Op)
 	}
 	return fmt.Sprintf("%s is not allowed (state %s)", r.Op, r.State)
 }

@@ -27,6 +27,13 @@ type OpRequest struct {
 	// ReleaseRemaining (cancel) releases what is still reserved after
 	// partial captures.
 	ReleaseRemaining bool
+	// Lines (capture, refund) takes units of the receipt's lines instead
+	// of an Amount, which must then be 0: the amount follows from the
+	// stored receipt and what earlier operations took of each line (see
+	// LinesAmount), and the lines are recorded in the history. A request
+	// by lines with a key used before is answered with the first
+	// operation, as any replay; its lines are not compared.
+	Lines []LinePick
 }
 
 // Capture captures money of a reserved payment: all that remains, or
@@ -68,6 +75,9 @@ func (s *Service) operate(ctx context.Context, id vipps.OrderID, kind OpKind, r 
 	if r.Amount < 0 {
 		return nil, fmt.Errorf("%w: amount %d øre is negative", ErrInvalid, r.Amount)
 	}
+	if len(r.Lines) > 0 && (r.Amount != 0 || kind == OpCancel) {
+		return nil, fmt.Errorf("%w: a %s takes receipt lines or an amount, not both", ErrInvalid, kind)
+	}
 	if len(r.Key) > 200 {
 		return nil, fmt.Errorf("%w: idempotency key is longer than 200 characters", ErrInvalid)
 	}
@@ -87,18 +97,34 @@ func (s *Service) operate(ctx context.Context, id vipps.OrderID, kind OpKind, r 
 		Amount: r.Amount, Text: r.Text, ReleaseRemaining: r.ReleaseRemaining,
 		Status: OpPending, CreatedAt: now, UpdatedAt: now,
 	}
-	if r.Key != "" {
-		ops, err := s.store.Operations(ctx, id, false)
-		if err != nil {
+	var ops []*Operation
+	if r.Key != "" || len(r.Lines) > 0 {
+		if ops, err = s.store.Operations(ctx, id, false); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", kind, id, err)
 		}
+	}
+	if r.Key != "" {
 		for _, old := range ops {
 			if old.Kind == kind && old.IdempotencyKey == r.Key {
+				if len(r.Lines) > 0 {
+					op.Amount = old.Amount
+				}
 				return s.replay(ctx, old, op)
 			}
 		}
 	} else {
 		op.IdempotencyKey = op.RequestID
+	}
+	var lines []LinePick
+	if len(r.Lines) > 0 {
+		events, err := s.store.Events(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", kind, id, err)
+		}
+		if r.Amount, lines, err = LinesAmount(kind, p.Receipt, Tally(events, ops), r.Lines); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", kind, id, err)
+		}
+		op.Amount = r.Amount
 	}
 	if p.allows(kind, r.Amount, r.ReleaseRemaining) != nil || (p.State.reached() && len(p.Facts) == 0) {
 		// What is stored may lag behind Vipps (an answer was lost, or the
@@ -111,7 +137,11 @@ func (s *Service) operate(ctx context.Context, id vipps.OrderID, kind OpKind, r 
 			return nil, fmt.Errorf("%s %s: %w", kind, id, refused)
 		}
 	}
-	data := mustJSON(map[string]any{"op": kind, "key": op.IdempotencyKey, "requestId": op.RequestID, "release": r.ReleaseRemaining})
+	fields := map[string]any{"op": kind, "key": op.IdempotencyKey, "requestId": op.RequestID, "release": r.ReleaseRemaining}
+	if len(lines) > 0 {
+		fields["lines"] = lines
+	}
+	data := mustJSON(fields)
 	// Checked against p: when p is still as read and nothing else is
 	// pending, the operation is claimed for sending as it is stored.
 	claim := &Claim{Owner: rand.Text(), Until: s.now().Add(s.claimFor()), Version: p.Version}

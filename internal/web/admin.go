@@ -252,8 +252,10 @@ func adminRefused(l lang, r *payment.Refusal) string {
 			return l.F("%s is more than the %s that can still be refunded.", r.Amount.Kroner(), r.Limit.Kroner())
 		}
 		return l.F("%s is more than the %s left to capture.", r.Amount.Kroner(), r.Limit.Kroner())
+	case payment.OverLine:
+		return l.F("%d is more than the %d left of this line.", r.Units, r.UnitsLeft)
 	case payment.NeedsRelease:
-		return l.F("%s is captured already: tick the box to release the %s still reserved, or refund instead.", r.Captured.Kroner(), r.Limit.Kroner())
+		return l.F("%s was captured meanwhile: release the %s still reserved, or refund instead.", r.Captured.Kroner(), r.Limit.Kroner())
 	case payment.Ended:
 		return l.F("A payment that is %s cannot be cancelled.", state)
 	}

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/vippskit/vipps"
@@ -80,38 +79,38 @@ func adminOpStatusLabel(st payment.OpStatus) string     { return adminLabel(admi
 func adminTaskLabel(k payment.TaskKind) string          { return adminLabel(adminTaskLabels, k) }
 func adminTaskStatusLabel(st payment.TaskStatus) string { return adminLabel(adminTaskStatusLabels, st) }
 
-// adminStateHelp says what a payment's state means for staff.
-func adminStateHelp(p *payment.Payment) string {
+// adminStateHelp says what a payment's state means for staff, in l.
+func adminStateHelp(l lang, p *payment.Payment) string {
 	a := p.Amounts
 	switch p.State {
 	case payment.Created:
-		return "The payment is being sent to Vipps. If it stays like this, use “Check with Vipps now”."
+		return l.T("The payment is being sent to Vipps. If it stays like this, use “Check with Vipps now”.")
 	case payment.Initiated:
-		return "Vipps has the payment and is waiting for the customer to approve it in the app. No money has moved yet."
+		return l.T("Vipps has the payment and is waiting for the customer to approve it in the app. No money has moved yet.")
 	case payment.Reserved:
 		if a.Captured > 0 {
-			return fmt.Sprintf("Part of the money is captured (%s); %s is still reserved on the customer's card and can be captured or released.", a.Captured.Kroner(), a.RemainingToCapture.Kroner())
+			return l.F("Part of the money is captured (%s); %s is still reserved on the customer's card and can be captured or released.", a.Captured.Kroner(), a.RemainingToCapture.Kroner())
 		}
-		return "The customer approved: the money is reserved on their card but not taken. Capture it when the goods are sent, or cancel to release it."
+		return l.T("The customer approved: the money is reserved on their card but not taken. Capture it when the goods are sent, or cancel to release it.")
 	case payment.Captured:
 		if a.Refunded > 0 {
-			return fmt.Sprintf("The money is taken; %s of it is refunded.", a.Refunded.Kroner())
+			return l.F("The money is taken; %s of it is refunded.", a.Refunded.Kroner())
 		}
-		return "The money is taken from the customer. It can be refunded."
+		return l.T("The money is taken from the customer. It can be refunded.")
 	case payment.Refunded:
-		return "Everything that was taken is refunded to the customer."
+		return l.T("Everything that was taken is refunded to the customer.")
 	case payment.Cancelled:
-		return "The payment ended before the customer approved it (cancelled, rejected in the app, or not approved in time). No money was taken."
+		return l.T("The payment ended before the customer approved it (cancelled, rejected in the app, or not approved in time). No money was taken.")
 	case payment.Voided:
-		return "The reservation was released without taking any money. The customer has the money back."
+		return l.T("The reservation was released without taking any money. The customer has the money back.")
 	case payment.Failed:
-		return "The payment failed (for example, the card was refused). No money was taken."
+		return l.T("The payment failed (for example, the card was refused). No money was taken.")
 	}
 	return ""
 }
 
-// adminEventDetail explains an event's data in a line.
-func adminEventDetail(e payment.Event) string {
+// adminEventDetail explains an event's data in a line, in l.
+func adminEventDetail(l lang, e payment.Event) string {
 	if len(e.Data) == 0 {
 		return ""
 	}
@@ -123,16 +122,20 @@ func adminEventDetail(e payment.Event) string {
 		}
 	case payment.EventOperationQueued:
 		var d struct {
-			Op        payment.OpKind `json:"op"`
-			RequestID string         `json:"requestId"`
-			Release   bool           `json:"release"`
+			Op        payment.OpKind     `json:"op"`
+			RequestID string             `json:"requestId"`
+			Release   bool               `json:"release"`
+			Lines     []payment.LinePick `json:"lines"`
 		}
 		if json.Unmarshal(e.Data, &d) == nil && d.Op != "" {
-			s := adminOpLabel(d.Op)
+			s := l.T(adminOpLabel(d.Op))
 			if d.Release {
-				s += ", releasing what remains"
+				s = l.T("Cancel, releasing what remains")
 			}
-			return s + " (request id " + d.RequestID + ")"
+			if len(d.Lines) > 0 {
+				s += ": " + adminLines(l, d.Lines)
+			}
+			return l.F("%s (request id %s)", s, d.RequestID)
 		}
 	case payment.EventCallback:
 		var d struct {
@@ -140,7 +143,7 @@ func adminEventDetail(e payment.Event) string {
 			Error  *vipps.ErrorDetail   `json:"errorInfo"`
 		}
 		if json.Unmarshal(e.Data, &d) == nil && d.Status != "" {
-			s := "Status " + string(d.Status)
+			s := l.F("Status %s", d.Status)
 			if d.Error != nil {
 				s += ": " + d.Error.Message + adminErrorRef(string(d.Error.Group), string(d.Error.Code), d.Error.ContextID)
 			}
@@ -151,7 +154,7 @@ func adminEventDetail(e payment.Event) string {
 			Newer vipps.OrderID `json:"newer"`
 		}
 		if json.Unmarshal(e.Data, &d) == nil && d.Newer != "" {
-			return "The customer approved after a newer attempt (" + string(d.Newer) + ") was started; this one is released so they do not pay twice."
+			return l.F("The customer approved after a newer attempt (%s) was started; this one is released so they do not pay twice.", d.Newer)
 		}
 	}
 	var b bytes.Buffer
@@ -184,13 +187,13 @@ func adminKronerOrDash(a vipps.Amount) string {
 	return a.Kroner()
 }
 
-// adminOpAmount is an operation's amount as staff read it.
-func adminOpAmount(op *payment.Operation) string {
+// adminOpAmount is an operation's amount as staff read it, in l.
+func adminOpAmount(l lang, op *payment.Operation) string {
 	switch {
 	case op.Kind == payment.OpCancel:
 		return "–"
 	case op.Amount == 0:
-		return "all that remained"
+		return l.T("all that remained")
 	}
 	return op.Amount.Kroner()
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
@@ -17,13 +18,17 @@ import (
 type adminPaymentData struct {
 	page
 	Flash *adminFlash
-	P     adminPaymentView
+	// Problem is a refused form's message, shown at the top with a link
+	// to the field at fault.
+	Problem *adminProblemView
+	// Latest is the newest problem of the payment, shown near the top.
+	Latest *adminLatestView
+	P      adminPaymentView
 	// ReturnURL is the customer's return page, to send to a customer who
 	// lost it.
 	ReturnURL string
 	// AttemptsURL lists every payment of the shop order.
 	AttemptsURL string
-	LastError   *adminErrorView
 	Express     *adminExpressView
 	// ConsentRemoved: the customer withdrew consent; express details are
 	// deleted.
@@ -42,6 +47,25 @@ type adminPaymentData struct {
 	Actions adminActions
 	// NoActions explains why no capture, refund or cancel is offered.
 	NoActions string
+}
+
+// adminProblemView is the summary of a refused form.
+type adminProblemView struct {
+	Message string
+	// Field is the id of the input at fault, or "".
+	Field string
+}
+
+// adminLatestView is the newest problem of a payment: a Vipps error, or
+// a delivery that fails.
+type adminLatestView struct {
+	// What says what went wrong, in a line.
+	What      string
+	At, AtISO string
+	// Error is set for a Vipps error.
+	Error *adminErrorView
+	// Delivery is the error of a delivery, and Link its place on the page.
+	Delivery, Link string
 }
 
 // adminPaymentView is the payment itself, formatted.
@@ -71,24 +95,49 @@ type adminActions struct {
 	Capture, Refund, Cancel, Check string
 }
 
-// adminOpForm is a capture or refund form.
+// adminOpForm is a capture or refund form, with what was typed in it when
+// it is shown again after a refusal.
 type adminOpForm struct {
+	// Kind is "capture" or "refund": the prefix of the fields' ids.
+	Kind payment.OpKind
 	// Key is the idempotency key made for this rendering of the form.
 	Key string
 	// Max is what an empty amount means: all that remains.
 	Max string
+	// Amount and Text are the values of the fields.
+	Amount, Text string
+	// AmountError and TextError say what is wrong with a field.
+	AmountError, TextError string
+	// Lines are the receipt's lines that can still be taken, each with a
+	// quantity input; none without a receipt.
+	Lines []adminLineInput
+}
+
+// adminLineInput is the quantity input of one receipt line.
+type adminLineInput struct {
+	// Field is the input's id; Name its form field (line-N).
+	Field, Name string
+	Label       string
+	// Help says how many are left and what one costs.
+	Help  string
+	Left  int
+	Value string
+	Error string
 }
 
 // adminCancelForm is the cancel form.
 type adminCancelForm struct {
 	Key string
 	// Release: something is captured, so cancelling releases what is
-	// still reserved; the form asks to confirm that.
+	// still reserved.
 	Release bool
 	// Remaining is what is released.
 	Remaining string
 	// Waiting: the customer has not approved yet.
 	Waiting bool
+	// Text and TextError are the text field's value and what is wrong
+	// with it.
+	Text, TextError string
 }
 
 // adminErrorView is a Vipps error, as staff and as the customer see it.
@@ -196,6 +245,14 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 		s.adminFail(w, r, "", err)
 		return
 	}
+	s.adminPaymentPage(w, r, id, nil)
+}
+
+// adminPaymentPage sends the page of payment id: with status 200, or
+// after a refused form (fe) with the refusal's status, the form's values
+// and its message.
+func (s *Server) adminPaymentPage(w http.ResponseWriter, r *http.Request, id vipps.OrderID, fe *adminFormError) {
+	l := s.lang(r)
 	h, err := s.svc.History(r.Context(), id)
 	if err != nil {
 		s.adminFail(w, r, id, err)
@@ -204,12 +261,11 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 	p := h.Payment
 	a := p.Amounts
 	d := adminPaymentData{
-		page:  page{Title: "Payment " + string(id) + " · vippskit admin", CSRF: s.csrfToken(s.cfg.AdminUser)},
-		Flash: s.adminFlashFrom(id, r.URL.Query()),
+		page: page{Title: l.F("Payment %s · vippskit admin", id), CSRF: s.csrfToken(s.cfg.AdminUser)},
 		P: adminPaymentView{
 			OrderID: p.OrderID, ShopRef: p.ShopRef, Attempt: p.Attempt, Express: p.Kind == payment.Express,
 			Text: p.Text, Phone: p.Phone, MSN: p.MSN, OrderURL: adminWebURL(p.OrderURL),
-			State: p.State, StateLabel: adminStateLabel(p.State), StateHelp: adminStateHelp(p),
+			State: p.State, StateLabel: l.T(adminStateLabel(p.State)), StateHelp: adminStateHelp(l, p),
 			Created: adminTime(p.CreatedAt, true), CreatedISO: adminISO(p.CreatedAt),
 			Updated: adminTime(p.UpdatedAt, true), UpdatedISO: adminISO(p.UpdatedAt),
 			Sent: adminTime(p.SentAt, true), SentISO: adminISO(p.SentAt),
@@ -218,11 +274,13 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 			RemainingToCapture: a.RemainingToCapture.Kroner(), RemainingToRefund: a.RemainingToRefund.Kroner(),
 		},
 		ReturnURL: s.svc.ReturnURL(p.OrderID),
-		LastError: adminErrorOf(p.LastError),
 		Actions: adminActions{
 			Capture: adminPaymentURL(id) + "/capture", Refund: adminPaymentURL(id) + "/refund",
 			Cancel: adminPaymentURL(id) + "/cancel", Check: adminPaymentURL(id) + "/check",
 		},
+	}
+	if fe == nil {
+		d.Flash = s.adminFlashFrom(id, r.URL.Query())
 	}
 	if p.ShopRef != "" {
 		d.AttemptsURL = "/admin/?" + url.Values{"q": {p.ShopRef}}.Encode()
@@ -234,8 +292,8 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 			d.ConsentRemoved = true
 		}
 		ev := adminEventView{
-			Seq: e.Seq, At: adminTime(e.At, true), AtISO: adminISO(e.At), Type: e.Type, Label: adminEventLabel(e.Type),
-			State: e.State, StateLabel: adminStateLabel(e.State), Amount: adminKronerOrDash(e.Amount), Detail: adminEventDetail(e),
+			Seq: e.Seq, At: adminTime(e.At, true), AtISO: adminISO(e.At), Type: e.Type, Label: l.T(adminEventLabel(e.Type)),
+			State: e.State, StateLabel: l.T(adminStateLabel(e.State)), Amount: adminKronerOrDash(e.Amount), Detail: adminEventDetail(l, e),
 		}
 		labels[e.Seq] = fmt.Sprintf("#%d %s", e.Seq, ev.Label)
 		d.Events = append(d.Events, ev)
@@ -244,15 +302,15 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 		d.Express = adminExpressOf(p.Shipping)
 	}
 	if p.Receipt != nil {
-		d.Receipt = adminReceiptOf(p.Receipt)
+		d.Receipt = adminReceiptOf(l, p.Receipt)
 	}
 
 	pending := map[payment.OpKind]bool{}
 	for _, op := range h.Operations {
 		v := adminOpView{
-			At: adminTime(op.CreatedAt, true), AtISO: adminISO(op.CreatedAt), Kind: op.Kind, KindLabel: adminOpLabel(op.Kind),
-			Amount: adminOpAmount(op), Text: op.Text, Release: op.ReleaseRemaining,
-			Status: op.Status, StatusLabel: adminOpStatusLabel(op.Status), RequestID: op.RequestID, Key: op.IdempotencyKey,
+			At: adminTime(op.CreatedAt, true), AtISO: adminISO(op.CreatedAt), Kind: op.Kind, KindLabel: l.T(adminOpLabel(op.Kind)),
+			Amount: adminOpAmount(l, op), Text: op.Text, Release: op.ReleaseRemaining,
+			Status: op.Status, StatusLabel: l.T(adminOpStatusLabel(op.Status)), RequestID: op.RequestID, Key: op.IdempotencyKey,
 			Error: adminErrorOf(op.Error),
 		}
 		d.Ops = append(d.Ops, v)
@@ -262,22 +320,60 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, t := range h.Tasks {
-		d.Tasks = append(d.Tasks, adminTaskOf(t, labels))
+		d.Tasks = append(d.Tasks, adminTaskOf(l, t, labels))
 	}
-	adminOffer(&d, p, pending)
-	s.writePage(w, r, http.StatusOK, "admin_payment.html", &d)
+	d.Latest = adminLatest(l, p, h.Tasks)
+	adminOffer(l, &d, h, pending)
+	status := http.StatusOK
+	if fe != nil {
+		status = fe.Status
+		adminRefill(&d, fe)
+	}
+	s.writePage(w, r, status, "admin_payment.html", &d)
 }
 
-// adminOffer adds to d the forms of what p allows now (see
+// adminLatest is the newest problem of p: its last Vipps error, or the
+// last error of a delivery that has not succeeded, whichever is newer; or
+// nil.
+func adminLatest(l lang, p *payment.Payment, tasks []*payment.Task) *adminLatestView {
+	var v *adminLatestView
+	var at time.Time
+	if e := p.LastError; e != nil {
+		v = &adminLatestView{What: l.T("Error from Vipps"), Error: adminErrorOf(e)}
+		at = e.At
+	}
+	for _, t := range tasks {
+		if t.Status == payment.TaskDone || len(t.Log) == 0 {
+			continue
+		}
+		last := t.Log[len(t.Log)-1]
+		if last.Error == "" || (v != nil && !last.At.After(at)) {
+			continue
+		}
+		v = &adminLatestView{
+			What:     l.F("Delivery #%d (%s) failed", t.ID, strings.ToLower(l.T(adminTaskLabel(t.Kind)))),
+			Delivery: last.Error, Link: fmt.Sprintf("#task-%d", t.ID),
+		}
+		at = last.At
+	}
+	if v != nil {
+		v.At, v.AtISO = adminTime(at, true), adminISO(at)
+	}
+	return v
+}
+
+// adminOffer adds to d the forms of what the payment of h allows now (see
 // payment.Payment.Actions), leaving out a kind whose earlier request is
 // still pending at Vipps, or says why there are none.
-func adminOffer(d *adminPaymentData, p *payment.Payment, pending map[payment.OpKind]bool) {
+func adminOffer(l lang, d *adminPaymentData, h *payment.History, pending map[payment.OpKind]bool) {
+	p := h.Payment
 	x := p.Actions()
+	tally := payment.Tally(h.Events, h.Operations)
 	if x.Capture > 0 && !pending[payment.OpCapture] {
-		d.Capture = &adminOpForm{Key: adminKey(), Max: x.Capture.Kroner()}
+		d.Capture = &adminOpForm{Kind: payment.OpCapture, Key: adminKey(), Max: x.Capture.Kroner(), Lines: adminLineInputs(l, payment.OpCapture, p.Receipt, tally)}
 	}
 	if x.Refund > 0 && !pending[payment.OpRefund] {
-		d.Refund = &adminOpForm{Key: adminKey(), Max: x.Refund.Kroner()}
+		d.Refund = &adminOpForm{Kind: payment.OpRefund, Key: adminKey(), Max: x.Refund.Kroner(), Lines: adminLineInputs(l, payment.OpRefund, p.Receipt, tally)}
 	}
 	if x.Cancel && !pending[payment.OpCancel] {
 		d.Cancel = &adminCancelForm{Key: adminKey(), Release: x.CancelReleases, Remaining: x.Capture.Kroner(),
@@ -288,20 +384,96 @@ func adminOffer(d *adminPaymentData, p *payment.Payment, pending map[payment.OpK
 	}
 	switch {
 	case len(d.Pending) > 0:
-		d.NoActions = "Wait for the operation above to finish."
+		d.NoActions = l.T("Wait for the operation above to finish.")
 	case p.State == payment.Failed || p.State == payment.Cancelled:
-		d.NoActions = "The customer was not charged; nothing can be done with this payment. The shop can start a new payment."
+		d.NoActions = l.T("The customer was not charged; nothing can be done with this payment. The shop can start a new payment.")
 	default:
-		d.NoActions = "Nothing can be captured, refunded or cancelled in this state."
+		d.NoActions = l.T("Nothing can be captured, refunded or cancelled in this state.")
+	}
+}
+
+// adminLineInputs are the quantity inputs of the lines of receipt rc that
+// an operation of kind can still take (see payment.LineTally.Left); none
+// when no line can.
+func adminLineInputs(l lang, kind payment.OpKind, rc *vipps.Receipt, t payment.LineTally) []adminLineInput {
+	if rc == nil {
+		return nil
+	}
+	var out []adminLineInput
+	for i, ln := range rc.OrderLines {
+		left := t.Left(kind, rc, i)
+		if left == 0 {
+			continue
+		}
+		in := adminLineInput{
+			Field: adminLineField(kind, i), Name: "line-" + strconv.Itoa(i), Label: ln.Name, Left: left, Value: "0",
+		}
+		units := payment.LineUnits(ln)
+		if units == 1 {
+			in.Help = l.F("1 for the whole line (%s)", ln.TotalAmount.Kroner())
+		} else {
+			in.Help = l.F("%d of %d left, %s each", left, units, (ln.TotalAmount / vipps.Amount(units)).Kroner())
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+// adminRefill puts a refused form's values and message into d's form of
+// that kind, and the message at the top. A field the page no longer has
+// (the form is no longer offered) is not linked to.
+func adminRefill(d *adminPaymentData, fe *adminFormError) {
+	d.Problem = &adminProblemView{Message: fe.Message}
+	// What was typed is shown again, unless it is far past the field's
+	// limit: then as much as makes the point.
+	keep := func(name string, limit int) string {
+		v := fe.Values.Get(name)
+		if utf8.RuneCountInString(v) > 2*limit {
+			return string([]rune(v)[:2*limit]) + "…"
+		}
+		return v
+	}
+	found := false
+	mark := func(id string, msg *string) {
+		if id == fe.Field {
+			*msg, found = fe.Message, true
+		}
+	}
+	switch fe.Form {
+	case payment.OpCapture, payment.OpRefund:
+		f := d.Capture
+		if fe.Form == payment.OpRefund {
+			f = d.Refund
+		}
+		if f == nil {
+			break
+		}
+		f.Amount, f.Text = keep("amount", adminAmountMax), keep("text", adminTextMax)
+		mark(adminField(fe.Form, "amount"), &f.AmountError)
+		mark(adminField(fe.Form, "text"), &f.TextError)
+		for i := range f.Lines {
+			if _, ok := fe.Values[f.Lines[i].Name]; ok {
+				f.Lines[i].Value = keep(f.Lines[i].Name, adminQuantityMax)
+			}
+			mark(f.Lines[i].Field, &f.Lines[i].Error)
+		}
+	case payment.OpCancel:
+		if f := d.Cancel; f != nil {
+			f.Text = keep("text", adminTextMax)
+			mark(adminField(fe.Form, "text"), &f.TextError)
+		}
+	}
+	if found {
+		d.Problem.Field = fe.Field
 	}
 }
 
 // adminTaskOf is a delivery as the page shows it; labels name the events
 // by Seq.
-func adminTaskOf(t *payment.Task, labels map[int64]string) adminTaskView {
+func adminTaskOf(l lang, t *payment.Task, labels map[int64]string) adminTaskView {
 	v := adminTaskView{
-		ID: t.ID, KindLabel: adminTaskLabel(t.Kind), Event: labels[t.EventSeq], Status: t.Status,
-		StatusLabel: adminTaskStatusLabel(t.Status), Attempts: t.Attempts, LastError: t.LastError,
+		ID: t.ID, KindLabel: l.T(adminTaskLabel(t.Kind)), Event: labels[t.EventSeq], Status: t.Status,
+		StatusLabel: l.T(adminTaskStatusLabel(t.Status)), Attempts: t.Attempts, LastError: t.LastError,
 	}
 	if v.Event == "" {
 		v.Event = fmt.Sprintf("#%d", t.EventSeq)
@@ -315,7 +487,7 @@ func adminTaskOf(t *payment.Task, labels map[int64]string) adminTaskView {
 	for _, at := range t.Log {
 		v.Log = append(v.Log, adminAttemptView{
 			At: adminTime(at.At, true), AtISO: adminISO(at.At), Duration: at.Duration.Round(time.Millisecond).String(),
-			Status: attemptStatus(t.Kind, at.StatusCode, at.Error), Error: at.Error,
+			Status: attemptStatus(l, t.Kind, at.StatusCode, at.Error), Error: at.Error,
 		})
 	}
 	return v
@@ -343,12 +515,12 @@ func adminErrorOf(e *payment.VippsError) *adminErrorView {
 
 // attemptStatus is the HTTP status of an attempt of a task of kind in
 // words (see adminAttemptView.Status).
-func attemptStatus(kind payment.TaskKind, code int, errText string) string {
+func attemptStatus(l lang, kind payment.TaskKind, code int, errText string) string {
 	switch {
 	case code != 0:
 		return strconv.Itoa(code)
 	case kind == payment.TaskWebhook && errText != "":
-		return "no answer"
+		return l.T("no answer")
 	}
 	return "—"
 }
@@ -376,7 +548,7 @@ func adminExpressOf(raw json.RawMessage) *adminExpressView {
 	return v
 }
 
-func adminReceiptOf(r *vipps.Receipt) *adminReceiptView {
+func adminReceiptOf(lg lang, r *vipps.Receipt) *adminReceiptView {
 	v := &adminReceiptView{Number: r.BottomLine.ReceiptNumber}
 	var total vipps.Amount
 	for _, l := range r.OrderLines {
@@ -387,13 +559,13 @@ func adminReceiptOf(r *vipps.Receipt) *adminReceiptView {
 		}
 		var notes []string
 		if l.Discount > 0 {
-			notes = append(notes, "discount "+l.Discount.Kroner())
+			notes = append(notes, lg.F("discount %s", l.Discount.Kroner()))
 		}
 		if l.IsShipping {
-			notes = append(notes, "shipping")
+			notes = append(notes, lg.T("shipping"))
 		}
 		if l.IsReturn {
-			notes = append(notes, "returned")
+			notes = append(notes, lg.T("returned"))
 		}
 		line.Note = strings.Join(notes, ", ")
 		total += l.TotalAmount

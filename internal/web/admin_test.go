@@ -116,10 +116,20 @@ func (e *adminEnv) form(t *testing.T, id vipps.OrderID, action string) url.Value
 	return f
 }
 
-// post sends a form and returns the flash of the 303 it must answer.
+// post sends a form and returns the flash of the 303 it must answer. A
+// refund of everything and a cancel are first answered with a page that
+// asks to confirm them: post confirms, as staff would (TestAdminConfirm
+// tests that step itself).
 func (e *adminEnv) post(t *testing.T, path string, form url.Values) (kind, msg string) {
 	t.Helper()
 	status, body, resp := e.send(t, http.MethodPost, path, form)
+	if status == http.StatusOK && strings.Contains(body, `name="confirm"`) {
+		confirm, ok := adminForms(body)[path]
+		if !ok {
+			t.Fatalf("POST %s: the confirmation page has no form posting to %s\n%s", path, path, body)
+		}
+		status, body, resp = e.send(t, http.MethodPost, path, confirm)
+	}
 	if status != http.StatusSeeOther {
 		t.Fatalf("POST %s = %d, want 303\n%s", path, status, body)
 	}
@@ -136,6 +146,20 @@ func (e *adminEnv) post(t *testing.T, path string, form url.Values) (kind, msg s
 		t.Errorf("GET %s does not show the message %q", loc, q.Get("msg"))
 	}
 	return q.Get("kind"), q.Get("msg")
+}
+
+// refused sends a form that must be refused with status, and returns the
+// payment page it is answered with.
+func (e *adminEnv) refused(t *testing.T, path string, form url.Values, status int) string {
+	t.Helper()
+	got, body, _ := e.send(t, http.MethodPost, path, form)
+	if got != status {
+		t.Fatalf("POST %s = %d, want %d\n%s", path, got, status, body)
+	}
+	if !strings.Contains(body, `class="admin-flash admin-flash-error admin-summary"`) {
+		t.Errorf("POST %s: the answer has no error summary\n%s", path, body)
+	}
+	return body
 }
 
 // create makes a payment of amount øre that waits for the customer.
@@ -535,14 +559,16 @@ func TestAdminCaptureRefused(t *testing.T) {
 
 	tests := []struct {
 		name, amount, text string
+		status             int
+		field              string // the id of the input marked invalid, or ""
 		want               string
 	}{
-		{"garbage", "fifty", "", `Nothing was done: "fifty" is not kroner`},
-		{"negative", "-5", "", "is negative"},
-		{"three decimals", "5,005", "", "more than two decimals"},
-		{"more than reserved", "200,01", "", "200,01\u00a0kr is more than the 200,00\u00a0kr left to capture. Nothing was done."},
-		{"text too long", "1", strings.Repeat("x", 101), "The text is 101 characters; Vipps takes at most 100."},
-		{"no key", "1", "", "no request key"},
+		{"garbage", "fifty", "", 400, "capture-amount", `"fifty" is not an amount in kroner`},
+		{"negative", "-5", "", 400, "capture-amount", "no minus sign"},
+		{"three decimals", "5,005", "", 400, "capture-amount", "at most two decimals"},
+		{"more than reserved", "200,01", "", 400, "capture-amount", "200,01\u00a0kr is more than the 200,00\u00a0kr left to capture. Nothing was done."},
+		{"text too long", "1", strings.Repeat("x", 101), 400, "capture-text", "The text is 101 characters; Vipps takes at most 100."},
+		{"no key", "1", "", 400, "", "no request key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -550,9 +576,34 @@ func TestAdminCaptureRefused(t *testing.T) {
 			if tt.name == "no key" {
 				f.Del("key")
 			}
-			kind, msg := e.post(t, adminPaymentURL(id)+"/capture", f)
-			if kind != adminError || !strings.Contains(msg, tt.want) {
-				t.Errorf("capture %q = %s %q, want error containing %q", tt.amount, kind, msg, tt.want)
+			page := e.refused(t, adminPaymentURL(id)+"/capture", f, tt.status)
+			if !strings.Contains(page, html.EscapeString(tt.want)) {
+				t.Errorf("capture %q: the page does not say %q", tt.amount, tt.want)
+			}
+			// The typed values are kept.
+			for _, in := range []struct{ id, value string }{{"capture-amount", tt.amount}, {"capture-text", tt.text}} {
+				if got, ok := adminInputValue(page, in.id); !ok || got != in.value {
+					t.Errorf("capture %q: #%s value = %q (%v), want %q as typed", tt.amount, in.id, got, ok, in.value)
+				}
+			}
+			if tt.field == "" {
+				if strings.Contains(page, `aria-invalid="true"`) {
+					t.Errorf("capture %q: a field is marked invalid; the form as a whole was refused", tt.amount)
+				}
+				return
+			}
+			// The field is marked, described by the message next to it,
+			// and the summary links to it.
+			in := adminInput(page, tt.field)
+			if !strings.Contains(in, `aria-invalid="true"`) || !strings.Contains(in, `aria-describedby="`+tt.field+`-error`) {
+				t.Errorf("capture %q: #%s = %s, want aria-invalid and aria-describedby %s-error", tt.amount, tt.field, in, tt.field)
+			}
+			if !strings.Contains(page, `<p id="`+tt.field+`-error" class="admin-field-error">`+html.EscapeString(tt.want)) &&
+				!regexp.MustCompile(`<p id="`+tt.field+`-error" class="admin-field-error">[^<]*`+regexp.QuoteMeta(html.EscapeString(tt.want))).MatchString(page) {
+				t.Errorf("capture %q: no message %q next to #%s", tt.amount, tt.want, tt.field)
+			}
+			if !strings.Contains(page, `<a href="#`+tt.field+`">`) {
+				t.Errorf("capture %q: the error summary does not link to #%s", tt.amount, tt.field)
 			}
 		})
 	}
@@ -565,15 +616,21 @@ func TestAdminCaptureRefused(t *testing.T) {
 		if _, err := e.sim.Client.Capture(context.Background(), id, vipps.CaptureRequest{TransactionText: "elsewhere"}); err != nil {
 			t.Fatal(err)
 		}
-		kind, msg := e.submit(t, id, "/capture", url.Values{"amount": {"10"}})
-		if kind != adminError || !strings.HasPrefix(msg, "Vipps refused the capture: ") {
-			t.Errorf("capture refused by Vipps = %s %q, want error, Vipps refused", kind, msg)
+		f := e.form(t, id, "/capture")
+		f.Set("amount", "10")
+		f.Set("text", "Second parcel")
+		page := e.refused(t, adminPaymentURL(id)+"/capture", f, http.StatusUnprocessableEntity)
+		if !strings.Contains(page, "Vipps refused the capture: ") {
+			t.Errorf("capture refused by Vipps: the page does not say Vipps refused it")
+		}
+		if got, _ := adminInputValue(page, "capture-text"); got != "Second parcel" {
+			t.Errorf("capture refused by Vipps: the text field is %q, want it as typed", got)
 		}
 		p := e.stored(t, id)
 		if p.LastError == nil || p.LastError.Group != "Payment" {
 			t.Fatalf("LastError = %+v, want a Payment error", p.LastError)
 		}
-		page := e.get(t, adminPaymentURL(id))
+		page = e.get(t, adminPaymentURL(id))
 		for _, want := range []string{"Latest problem", html.EscapeString(p.LastError.Message), html.EscapeString(p.LastError.CustomerMessage()),
 			"errorGroup <code>Payment</code>", "errorCode <code>" + p.LastError.Code + "</code>", "Refused"} {
 			if !strings.Contains(page, want) {
@@ -618,11 +675,16 @@ func TestAdminRefund(t *testing.T) {
 		t.Fatalf("capture = %s %q", kind, msg)
 	}
 
-	kind, msg := e.submit(t, id, "/refund", url.Values{"amount": {"1 000,01"}})
-	if kind != adminError || !strings.Contains(msg, "more than the 200,00\u00a0kr that can still be refunded") {
-		t.Errorf("refund of too much = %s %q, want error", kind, msg)
+	f := e.form(t, id, "/refund")
+	f.Set("amount", "1 000,01")
+	page := e.refused(t, adminPaymentURL(id)+"/refund", f, http.StatusBadRequest)
+	if !strings.Contains(page, "more than the 200,00\u00a0kr that can still be refunded") {
+		t.Errorf("refund of too much: the page does not say how much can be refunded")
 	}
-	kind, msg = e.submit(t, id, "/refund", url.Values{"amount": {"20.5"}, "text": {"Broken handle"}})
+	if got, _ := adminInputValue(page, "refund-amount"); got != "1 000,01" {
+		t.Errorf("refund of too much: the amount field is %q, want it as typed", got)
+	}
+	kind, msg := e.submit(t, id, "/refund", url.Values{"amount": {"20.5"}, "text": {"Broken handle"}})
 	if kind != adminOK || !strings.HasPrefix(msg, "Refunded 20,50\u00a0kr to the customer.") {
 		t.Errorf("refund 20.5 = %s %q, want ok", kind, msg)
 	}
@@ -637,7 +699,7 @@ func TestAdminRefund(t *testing.T) {
 	if p.State != payment.Refunded {
 		t.Errorf("state after refunding everything = %s, want refunded", p.State)
 	}
-	page := e.get(t, adminPaymentURL(id))
+	page = e.get(t, adminPaymentURL(id))
 	forms := adminForms(page)
 	if got, want := slices.Sorted(maps.Keys(forms)), []string{adminPaymentURL(id) + "/check"}; !slices.Equal(got, want) {
 		t.Errorf("forms of a refunded payment = %v, want %v", got, want)
@@ -686,14 +748,12 @@ func TestAdminCancel(t *testing.T) {
 		if kind, msg := e.submit(t, id, "/capture", url.Values{"amount": {"30"}}); kind != adminOK {
 			t.Fatalf("capture = %s %q", kind, msg)
 		}
-		if page := e.get(t, adminPaymentURL(id)); !strings.Contains(page, `name="release" type="checkbox"`) {
-			t.Error("cancel form of a partly captured payment has no release checkbox")
+		// Without release (the confirmation adds it), nothing is done.
+		page := e.refused(t, adminPaymentURL(id)+"/cancel", url.Values{"csrf": {e.server.csrfToken(testAdminUser)}, "key": {"k-no-release"}, "confirm": {"1"}}, http.StatusConflict)
+		if !strings.Contains(page, "release the 70,00\u00a0kr still reserved, or refund instead") {
+			t.Errorf("cancel without release: the page does not say to release or refund")
 		}
 		kind, msg := e.submit(t, id, "/cancel", nil)
-		if kind != adminError || !strings.Contains(msg, "tick the box") {
-			t.Errorf("cancel without release = %s %q, want error", kind, msg)
-		}
-		kind, msg = e.submit(t, id, "/cancel", url.Values{"release": {"1"}})
 		if kind != adminOK || !strings.Contains(msg, "Released what was still reserved") {
 			t.Errorf("cancel with release = %s %q, want ok", kind, msg)
 		}
@@ -716,9 +776,10 @@ func TestAdminCancel(t *testing.T) {
 		if _, err := e.svc.Cancel(ctx, id, payment.OpRequest{}); err != nil {
 			t.Fatal(err)
 		}
-		kind, msg := e.post(t, adminPaymentURL(id)+"/cancel", form)
-		if kind != adminError || !strings.Contains(msg, "cannot be cancelled") {
-			t.Errorf("cancel of a cancelled payment = %s %q, want error", kind, msg)
+		// Refused at once: there is nothing to confirm.
+		page := e.refused(t, adminPaymentURL(id)+"/cancel", form, http.StatusConflict)
+		if !strings.Contains(page, "A payment that is cancelled cannot be cancelled.") {
+			t.Errorf("cancel of a cancelled payment: the page does not say it cannot be cancelled")
 		}
 	})
 }
@@ -905,19 +966,19 @@ func TestAdminAmount(t *testing.T) {
 		{"  ", 0, ""},
 		{"123,45", 12345, ""},
 		{"1\u00a0234,50 kr", 123450, ""},
-		{"-5", 0, "negative"},
-		{"abc", 0, "is not kroner"},
+		{"-5", 0, "no minus sign"},
+		{"abc", 0, "is not an amount in kroner"},
 		{"0", 0, "leave the field empty"},
 		{"0,00", 0, "leave the field empty"},
 	}
 	for _, tt := range tests {
-		got, err := adminAmount(tt.in)
+		got, msg := adminAmount(langEN, tt.in)
 		switch {
-		case tt.wantErr == "" && err != nil:
-			t.Errorf("adminAmount(%q) = %v, want %d", tt.in, err, tt.want)
-		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-			t.Errorf("adminAmount(%q) = %d, %v, want error containing %q", tt.in, got, err, tt.wantErr)
-		case err == nil && got != tt.want:
+		case tt.wantErr == "" && msg != "":
+			t.Errorf("adminAmount(%q) = %q, want %d", tt.in, msg, tt.want)
+		case tt.wantErr != "" && !strings.Contains(msg, tt.wantErr):
+			t.Errorf("adminAmount(%q) = %d, %q, want a message containing %q", tt.in, got, msg, tt.wantErr)
+		case msg == "" && got != tt.want:
 			t.Errorf("adminAmount(%q) = %d, want %d", tt.in, got, tt.want)
 		}
 	}
@@ -963,8 +1024,27 @@ func TestAttemptStatus(t *testing.T) {
 		{payment.TaskSupersede, 0, "", "—"},
 	}
 	for _, tt := range tests {
-		if got := attemptStatus(tt.kind, tt.code, tt.err); got != tt.want {
+		if got := attemptStatus(langEN, tt.kind, tt.code, tt.err); got != tt.want {
 			t.Errorf("attemptStatus(%s, %d, %q) = %q, want %q", tt.kind, tt.code, tt.err, got, tt.want)
 		}
 	}
+}
+
+// adminInput is the <input> element with id on page, or "".
+func adminInput(page, id string) string {
+	return regexp.MustCompile(`<input id="` + regexp.QuoteMeta(id) + `"[^>]*>`).FindString(page)
+}
+
+// adminInputValue is the value attribute of the input with id on page,
+// unescaped, and whether there is such an input.
+func adminInputValue(page, id string) (string, bool) {
+	in := adminInput(page, id)
+	if in == "" {
+		return "", false
+	}
+	m := regexp.MustCompile(` value="([^"]*)"`).FindStringSubmatch(in)
+	if m == nil {
+		return "", true
+	}
+	return html.UnescapeString(m[1]), true
 }

@@ -4,8 +4,6 @@ package web
 // checklist, its error page and what it says when a request is refused.
 var nbAdminList = map[string]string{
 	// Navigation and the list.
-	"Admin":             "Administrasjon",
-	"All payments":      "Alle betalinger",
 	"Payments":          "Betalinger",
 	"Go-live checklist": "Sjekkliste for produksjonssetting",
 	"Search":            "Søk",
@@ -30,9 +28,6 @@ var nbAdminList = map[string]string{
 	", matching “%s”":                ", som passer med «%s»",
 	", created from %s":              ", opprettet fra %s",
 	", created to %s":                ", opprettet til og med %s",
-	"Shop order":                     "Butikkordre",
-	"Text":                           "Tekst",
-	"Amount":                         "Beløp",
 	"No more payments on this page.": "Ingen flere betalinger på denne siden.",
 	"No payments match.":             "Ingen betalinger passer.",
 	"No payments yet.":               "Ingen betalinger ennå.",
@@ -55,8 +50,8 @@ var nbAdminList = map[string]string{
 	"The items are in English, as Vipps writes its checklist.":                                                      "Punktene står på engelsk, slik Vipps skriver sjekklisten sin.",
 	"Items by grade": "Punkter etter vurdering",
 	"Each item of Vipps' go-live checklist, for this installation": "Hvert punkt i Vipps' sjekkliste for produksjonssetting, for denne installasjonen",
-	"Item":           "Punkt",
 	"Grade":          "Vurdering",
+	"Checklist item": "Punkt",
 	"What was found": "Hva som ble funnet",
 	"What to do:":    "Hva du bør gjøre:",
 	"request":        "forespørsel",
@@ -82,7 +77,8 @@ var nbAdminList = map[string]string{
 	"Nothing is left to capture (the payment is %s).":                                                                "Det er ingenting igjen å trekke (betalingen er %s).",
 	"%s is more than the %s that can still be refunded.":                                                             "%s er mer enn de %s som fortsatt kan refunderes.",
 	"%s is more than the %s left to capture.":                                                                        "%s er mer enn de %s som er igjen å trekke.",
-	"%s is captured already: tick the box to release the %s still reserved, or refund instead.":                      "%s er allerede trukket: kryss av for å frigi de %s som fortsatt er reservert, eller refunder i stedet.",
+	"%s was captured meanwhile: release the %s still reserved, or refund instead.":                                   "%s ble trukket i mellomtiden: frigi de %s som fortsatt er reservert, eller refunder i stedet.",
+	"%d is more than the %d left of this line.":                                                                      "%d er mer enn de %d som er igjen av denne linjen.",
 	"A payment that is %s cannot be cancelled.":                                                                      "En betaling som er %s, kan ikke kanselleres.",
 	"%s is not possible now (the payment is %s).":                                                                    "%s er ikke mulig nå (betalingen er %s).",
 }
