@@ -242,6 +242,9 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.Kind == payment.Express && len(p.Shipping) > 0 {
 		d.Express = adminExpressOf(p.Shipping)
+		if sh := payment.ShippingOf(p); d.Express != nil && sh != nil {
+			d.Express.ShippingCost = adminShippingCost(sh)
+		}
 	}
 	if p.Receipt != nil {
 		d.Receipt = adminReceiptOf(p.Receipt)
@@ -374,6 +377,18 @@ func adminExpressOf(raw json.RawMessage) *adminExpressView {
 		v.ShippingCost = sd.ShippingCost.Amount().Kroner()
 	}
 	return v
+}
+
+// adminShippingCost is the express shipping cost with whether Vipps
+// reserved it on top of the amount initiated (payment.ShippingCharge).
+func adminShippingCost(sh *payment.Shipping) string {
+	switch sh.Charge {
+	case payment.ShippingAdded:
+		return sh.Cost.Kroner() + ", reserved on top of the amount initiated"
+	case payment.ShippingNotAdded:
+		return sh.Cost.Kroner() + ", not added to the amount initiated"
+	}
+	return sh.Cost.Kroner() + ", whether it was added is not known"
 }
 
 func adminReceiptOf(r *vipps.Receipt) *adminReceiptView {
