@@ -37,7 +37,7 @@ func TestBrowserCustomerJourney(t *testing.T) {
 	}{
 		{
 			lang: "nb", kind: "express",
-			shop: map[string]string{"h1": "Velg kaffe", `label[for="quantity"]`: "Antall",
+			shop: map[string]string{"h1": "Velg kaffe", `label[for="quantity"]`: "Antall", ".env": "TESTMODUS: betalingene går til vippskit-simulatoren",
 				`button[value="regular"]`: "Betal med\u00a0Vipps", `button[value="express"]`: "Kjøp nå med\u00a0Vipps"},
 			ret: map[string]string{"section.outcome h1": "Betalingen er godkjent i Vipps – takk!",
 				"dl.facts": "Betalingsmåte\nVipps", "section.outcome a.button": "Se bestillingen din"},
@@ -46,7 +46,7 @@ func TestBrowserCustomerJourney(t *testing.T) {
 		},
 		{
 			lang: "en", kind: "regular",
-			shop: map[string]string{"h1": "Choose your coffee", `label[for="quantity"]`: "Quantity",
+			shop: map[string]string{"h1": "Choose your coffee", `label[for="quantity"]`: "Quantity", ".env": "TEST MODE: payments go to the vippskit simulator",
 				`button[value="regular"]`: "Pay with\u00a0Vipps", `button[value="express"]`: "Buy now with\u00a0Vipps"},
 			ret: map[string]string{"section.outcome h1": "Payment approved in Vipps — thank you",
 				"dl.facts": "Payment method\nVipps", "section.outcome a.button": "See your order"},

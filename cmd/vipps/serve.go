@@ -390,12 +390,15 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 	if app.svc, err = payment.NewService(cfg); err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	envText := ""
+	// envText is the banner of every page, and envNB the same in bokmål.
+	envText, envNB := "", ""
 	switch {
 	case app.sim != nil:
 		envText = "TEST MODE: payments go to the vippskit simulator (" + app.simURL + "), not to Vipps. No real money moves."
+		envNB = "TESTMODUS: betalingene går til vippskit-simulatoren (" + app.simURL + "), ikke til Vipps. Ingen ekte penger flyttes."
 	case strings.EqualFold(f.client.baseURL, "test") || strings.HasPrefix(f.client.baseURL, vipps.TestURL):
 		envText = "Vipps TEST environment: no real money moves."
+		envNB = "Vipps' TESTMILJØ: ingen ekte penger flyttes."
 	}
 	var mainMetrics http.Handler
 	if f.metricsOnMain() {
@@ -406,7 +409,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 	ccfg := f.client.config()
 	app.web, err = web.New(web.Config{
 		Service: app.svc, APIKey: vipps.Secret(f.apiKey), AdminUser: f.adminUser, AdminPassword: vipps.Secret(f.adminPassword),
-		CSRFKey: derive("csrf"), Environment: envText, DemoShop: f.demoShop, Lang: f.lang, VippsButton: f.vippsButton,
+		CSRFKey: derive("csrf"), Environment: envText, EnvironmentNB: envNB, DemoShop: f.demoShop, Lang: f.lang, VippsButton: f.vippsButton,
 		Metrics: mainMetrics, Logger: log,
 		GoLive: web.GoLive{
 			VippsURL: client.BaseURL(), SystemName: cmp.Or(ccfg.SystemName, "vippskit"), SystemVersion: cmp.Or(ccfg.SystemVersion, vipps.Version),

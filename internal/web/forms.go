@@ -88,6 +88,9 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, status int, n
 	l := s.lang(r)
 	p := data.base()
 	p.Lang, p.Environment = l, s.cfg.Environment
+	if l == langNB && s.cfg.EnvironmentNB != "" {
+		p.Environment = s.cfg.EnvironmentNB
+	}
 	if status < 400 { // an error page has no address of its own to offer
 		p.Switch = switchFor(r, l, p.Keep)
 	}

@@ -47,6 +47,9 @@ type Config struct {
 	// Environment is shown on every page, such as "TEST: simulated Vipps
 	// at http://127.0.0.1:8080/sim"; empty shows nothing.
 	Environment string
+	// EnvironmentNB is Environment in bokmål, for pages in bokmål; ""
+	// shows Environment there too.
+	EnvironmentNB string
 	// DemoShop serves a demo shop at "/" where a person can buy something
 	// with Vipps.
 	DemoShop bool
