@@ -86,6 +86,15 @@ type vippsButton struct {
 	Name, Value string
 }
 
+// Script is the address of Vipps' button library, which the page loads
+// for this button; "" for none.
+func (b vippsButton) Script() string {
+	if b.Library {
+		return vippsButtonScript
+	}
+	return ""
+}
+
 // LibraryLang is the library's language attribute: "no" or "en".
 func (b vippsButton) LibraryLang() string {
 	if b.Lang == langNB {

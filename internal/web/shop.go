@@ -177,9 +177,8 @@ type shopView struct {
 	Quantity []int
 	// Error is what went wrong with the last try, for the customer.
 	Error string
-	// Library loads Vipps' button library; Pay and Express are the two
-	// ways to pay, each its own button (button.go).
-	Library      bool
+	// Pay and Express are the two ways to pay, each its own button
+	// (button.go).
 	Pay, Express vippsButton
 }
 
@@ -194,7 +193,6 @@ func (s *Server) renderShop(w http.ResponseWriter, r *http.Request, status int, 
 		page:    page{Title: l.T("Demo shop"), Environment: s.cfg.Environment, CSRF: s.csrfToken(s.formScope(r))},
 		Form:    f,
 		Error:   errText,
-		Library: s.library(),
 		Pay:     vippsButton{Library: s.library(), Lang: l, Name: "kind", Value: "regular"},
 		Express: vippsButton{Library: s.library(), Lang: l, Name: "kind", Value: "express", Express: true},
 	}
