@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -204,8 +205,12 @@ func TestBrowserAdminKeyboard(t *testing.T) {
 				if got := text(`#confirm-question`); got != w.confirm {
 					t.Errorf("confirmation asks %q, want %q", got, w.confirm)
 				}
-				if f := k.focus(); f.ID != "confirm-question" {
-					t.Errorf("the confirmation page starts with the focus on %s#%s, want the question", f.Tag, f.ID)
+				// The browser moves the focus (autofocus) once the page is
+				// loaded, which may be after it is visible.
+				if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.activeElement && document.activeElement.id === "confirm-question"`,
+					chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+					f := k.focus()
+					t.Errorf("the confirmation page starts with the focus on %s#%s, want the question (%v)", f.Tag, f.ID, err)
 				}
 				fits(t, ctx, "the confirmation page")
 				screenshot(t, ctx, name+"-confirm")

@@ -73,6 +73,7 @@ type serveFlags struct {
 	shipping, shippingURL, orderIDPrefix     string
 	replica, logLevel, logFormat             string
 	lang, sqliteSync                         string
+	vippsButton                              string
 	demoShop, printConfig                    bool
 	grace                                    time.Duration
 	simulated                                bool // no -base-url: in-process simulator
@@ -129,6 +130,8 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 		"`how` SQLite commits wait for the disk: full (nothing acknowledged is lost, power cuts included) or normal (faster; a power cut or OS crash can lose the last commits)")
 	fs.stringEnv(&f.lang, "lang", "en", "VIPPS_LANG", "`language` of pages for browsers that ask for none they speak: en or nb (Norwegian bokmål)")
 	fs.boolEnv(&f.demoShop, "demo-shop", false, "VIPPS_DEMO_SHOP", "serve the demo shop at / (default on with the simulator, off with -base-url)")
+	fs.stringEnv(&f.vippsButton, "vipps-button", "", "VIPPS_BUTTON",
+		"the demo shop's Vipps `button`: library (Vipps' own, loaded from Vipps, with the builtin one where it cannot load) or builtin (loads nothing from outside) (default library with -base-url, builtin with the simulator)")
 	fs.stringEnv(&f.metricsAddr, "metrics-addr", "", "VIPPS_METRICS_ADDR",
 		"serve /metrics only at this `address`, such as 127.0.0.1:9090 (default: at -addr with the simulator, nowhere with -base-url)")
 	fs.intEnv(&f.maxConns, "max-conns", defaultMaxConns, "VIPPS_MAX_CONNS", "the most `connections` open at once at -addr; more wait their turn")
@@ -166,6 +169,14 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 		for _, m := range fs.missing("client-id", "client-secret", "subscription-key", "msn", "public-url", "api-key", "admin-password", "secret-key") {
 			bad = append(bad, m+" is required with -base-url")
 		}
+	}
+	if f.vippsButton == "" && !f.simulated {
+		f.vippsButton = web.ButtonLibrary
+	}
+	if b, err := web.ParseVippsButton(f.vippsButton); err != nil {
+		bad = append(bad, "-vipps-button: "+err.Error())
+	} else {
+		f.vippsButton = b
 	}
 	if l, err := web.ParseLang(f.lang); err != nil {
 		bad = append(bad, "-lang: "+err.Error())
@@ -239,7 +250,7 @@ func (f *serveFlags) print(w io.Writer) {
 		{"api-key", red(f.apiKey)}, {"admin-user", f.adminUser}, {"admin-password", red(f.adminPassword)},
 		{"secret-key", red(f.secret)}, {"webhook-url", redact(f.webhookURL)}, {"webhook-secret", red(f.webhookSecret)}, {"webhook-previous-secret", red(f.webhookPrevious)},
 		{"shipping", f.shipping}, {"shipping-url", redact(f.shippingURL)}, {"order-id-prefix", f.orderIDPrefix},
-		{"replica-id", f.replica}, {"sqlite-sync", string(f.db.sync)}, {"lang", f.lang}, {"demo-shop", fmt.Sprint(f.demoShop)}, {"metrics", f.metricsAt()},
+		{"replica-id", f.replica}, {"sqlite-sync", string(f.db.sync)}, {"lang", f.lang}, {"demo-shop", fmt.Sprint(f.demoShop)}, {"vipps-button", f.vippsButton}, {"metrics", f.metricsAt()},
 		{"max-conns", fmt.Sprint(f.maxConns)}, {"log", f.logFormat + " " + f.logLevel},
 		{"shutdown-timeout", f.grace.String()}, {"secrets-file", f.secretsFile}, {"sim-snapshot", f.simSnapshot},
 	})
@@ -400,7 +411,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 	ccfg := f.client.config()
 	app.web, err = web.New(web.Config{
 		Service: app.svc, APIKey: vipps.Secret(f.apiKey), AdminUser: f.adminUser, AdminPassword: vipps.Secret(f.adminPassword),
-		CSRFKey: derive("csrf"), Environment: env, DemoShop: f.demoShop, Lang: f.lang,
+		CSRFKey: derive("csrf"), Environment: env, DemoShop: f.demoShop, Lang: f.lang, VippsButton: f.vippsButton,
 		Metrics: mainMetrics, Logger: log,
 		GoLive: web.GoLive{
 			VippsURL: client.BaseURL(), SystemName: cmp.Or(ccfg.SystemName, "vippskit"), SystemVersion: cmp.Or(ccfg.SystemVersion, vipps.Version),

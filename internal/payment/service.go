@@ -584,13 +584,18 @@ func (e *VippsError) same(o *VippsError) bool {
 		e.Code == o.Code && e.Message == o.Message
 }
 
-// CustomerMessage is what the return page tells the customer about an error.
-func (e *VippsError) CustomerMessage() string {
+// CustomerMessage is what the return page tells the customer about an
+// error, in English.
+func (e *VippsError) CustomerMessage() string { return e.CustomerMessageIn("en") }
+
+// CustomerMessageIn is CustomerMessage in language lang (see
+// vipps.Error.CustomerMessageIn); "" for no error.
+func (e *VippsError) CustomerMessageIn(lang string) string {
 	if e == nil {
 		return ""
 	}
 	ve := &vipps.Error{StatusCode: e.StatusCode, Group: vipps.ErrorGroup(e.Group), Code: vipps.ErrorCode(e.Code)}
-	return ve.CustomerMessage()
+	return ve.CustomerMessageIn(lang)
 }
 
 // Details returns what Vipps has for the payment now (its log newest

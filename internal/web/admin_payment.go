@@ -300,6 +300,9 @@ func (s *Server) adminPaymentPage(w http.ResponseWriter, r *http.Request, id vip
 	}
 	if p.Kind == payment.Express && len(p.Shipping) > 0 {
 		d.Express = adminExpressOf(p.Shipping)
+		if sh := payment.ShippingOf(p); d.Express != nil && sh != nil {
+			d.Express.ShippingCost = adminShippingCost(l, sh)
+		}
 	}
 	if p.Receipt != nil {
 		d.Receipt = adminReceiptOf(l, p.Receipt)
@@ -546,6 +549,18 @@ func adminExpressOf(raw json.RawMessage) *adminExpressView {
 		v.ShippingCost = sd.ShippingCost.Amount().Kroner()
 	}
 	return v
+}
+
+// adminShippingCost is the express shipping cost with whether Vipps
+// reserved it on top of the amount initiated (payment.ShippingCharge).
+func adminShippingCost(lg lang, sh *payment.Shipping) string {
+	switch sh.Charge {
+	case payment.ShippingAdded:
+		return lg.F("%s, reserved on top of the amount initiated", sh.Cost.Kroner())
+	case payment.ShippingNotAdded:
+		return lg.F("%s, not added to the amount initiated", sh.Cost.Kroner())
+	}
+	return lg.F("%s, whether it was added is not known", sh.Cost.Kroner())
 }
 
 func adminReceiptOf(lg lang, r *vipps.Receipt) *adminReceiptView {

@@ -832,7 +832,7 @@ func TestAdminPaymentPage(t *testing.T) {
 	for _, want := range []string{
 		"Express checkout", "B-42", "Two mugs", "250,00\u00a0kr",
 		html.EscapeString(e.svc.ReturnURL(id)),
-		"Customer and delivery", "Posten (49,00\u00a0kr)", "<address>",
+		"Customer and delivery", "Posten (49,00\u00a0kr, not added to the amount initiated)", "<address>",
 		"Payment created", "Sent to Vipps; waiting for the customer", "Customer approved; money reserved",
 	} {
 		if !strings.Contains(page, want) {

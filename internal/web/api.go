@@ -63,13 +63,28 @@ type paymentJSON struct {
 	NextCheckAt time.Time           `json:"nextCheckAt,omitzero"`
 	LastError   *payment.VippsError `json:"lastError,omitempty"`
 	// Express is what an express checkout shared ({shippingDetails,
-	// userDetails}); gone once the customer removes the consent.
-	Express    json.RawMessage `json:"express,omitempty"`
+	// userDetails}), as Vipps sent it (so its shippingCost is NOK, as
+	// Vipps writes it); gone once the customer removes the consent.
+	Express json.RawMessage `json:"express,omitempty"`
+	// Shipping is the express shipping in the service's own terms: the
+	// cost in øre, and whether Vipps reserved it on top of the amount
+	// initiated (see payment.ShippingCharge).
+	Shipping   *shippingJSON   `json:"shipping,omitempty"`
 	Events     []eventJSON     `json:"events"`
 	Operations []operationJSON `json:"operations"`
 	// VippsLog is Vipps' transaction log of the payment, newest first, as
 	// /details says now; only with ?vipps=1.
 	VippsLog []vipps.LogEntry `json:"vippsLog,omitzero"`
+}
+
+// shippingJSON is a payment's express shipping as the API shows it.
+type shippingJSON struct {
+	Method   string       `json:"method"`
+	MethodID string       `json:"methodId"`
+	Cost     vipps.Amount `json:"cost"` // øre
+	// Charged is "added" (reserved on top of the amount initiated),
+	// "notAdded" (the reservation is the amount initiated) or "unknown".
+	Charged payment.ShippingCharge `json:"charged"`
 }
 
 // eventJSON is one entry of a payment's history.
@@ -128,6 +143,9 @@ func (s *Server) paymentView(ctx context.Context, p *payment.Payment) (*paymentJ
 	}
 	if len(p.Shipping) > 0 && string(p.Shipping) != "null" {
 		v.Express = p.Shipping
+	}
+	if sh := payment.ShippingOf(p); sh != nil {
+		v.Shipping = &shippingJSON{Method: sh.Method, MethodID: sh.MethodID, Cost: sh.Cost, Charged: sh.Charge}
 	}
 	for _, e := range events {
 		v.Events = append(v.Events, eventJSON{Seq: e.Seq, Type: e.Type, State: e.State, Amount: e.Amount, Data: e.Data, At: e.At})

@@ -137,6 +137,36 @@ func TestAPIPaymentShape(t *testing.T) {
 	}
 }
 
+// TestAPIExpressShape pins an approved express payment's JSON: Vipps' own
+// express details as Vipps sent them (shippingCost in NOK), and the
+// service's shipping in øre with whether it was charged on top.
+func TestAPIExpressShape(t *testing.T) {
+	e := newTestEnv(t)
+	var created createAnswer
+	e.apiInto("POST", "/api/payments", map[string]any{"amount": 10000, "text": "Socks", "express": true}, http.StatusCreated, &created)
+	e.approve(created.OrderID)
+	_, m := e.api("GET", "/api/payments/"+string(created.OrderID), nil)
+	keys := func(v any) []string { return slices.Sorted(maps.Keys(v.(map[string]any))) }
+	for _, tt := range []struct {
+		name string
+		v    any
+		want []string
+	}{
+		{"payment", m, []string{"amounts", "attempt", "createdAt", "events", "express", "kind", "operations", "orderId", "shipping", "state", "text", "updatedAt", "vippsUrl"}},
+		{"express", m["express"], []string{"shippingDetails", "userDetails"}},
+		{"shipping", m["shipping"], []string{"charged", "cost", "method", "methodId"}},
+	} {
+		if diff := cmp.Diff(tt.want, keys(tt.v)); diff != "" {
+			t.Errorf("%s keys mismatch (-want +got):\n%s", tt.name, diff)
+		}
+	}
+	sd := m["express"].(map[string]any)["shippingDetails"].(map[string]any)
+	if sd["shippingCost"] != 49.0 || m["shipping"].(map[string]any)["cost"] != 4900.0 {
+		t.Errorf("express.shippingDetails.shippingCost = %v and shipping.cost = %v, want 49 (NOK, Vipps') and 4900 (øre, the service's)",
+			sd["shippingCost"], m["shipping"].(map[string]any)["cost"])
+	}
+}
+
 // TestAPIOperations runs captures, refunds and a release on one payment,
 // step by step, and checks each answer and what the simulator got.
 func TestAPIOperations(t *testing.T) {

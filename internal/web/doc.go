@@ -37,13 +37,27 @@
 //	 "returnUrl", "orderUrl", "vippsUrl", "receipt", "createdAt", "updatedAt", "nextCheckAt",
 //	 "lastError": {"op", "statusCode", "group", "code", "message", "contextId", "at"},
 //	 "express": {"shippingDetails", "userDetails"},
+//	 "shipping": {"method", "methodId", "cost", "charged": "added"|"notAdded"|"unknown"},
 //	 "events": [{"seq", "type", "state", "amount", "data", "at"}],
 //	 "operations": [operation],
 //	 "vippsLog": [{"operation", "amount", "operationSuccess", "transactionText", "transactionId", "timeStamp", "requestId"}]}
 //
 // shopRef, returnUrl, orderUrl, vippsUrl, receipt, nextCheckAt, lastError,
-// express, vippsLog and an event's data are left out when empty. The
-// callback token's hash and the poller's lease are never shown.
+// express, shipping, vippsLog and an event's data are left out when empty.
+// The callback token's hash and the poller's lease are never shown.
+//
+// express is what an approved express checkout shared, as Vipps sent it:
+// Vipps' data in Vipps' shapes, so its shippingDetails.shippingCost is NOK
+// as Vipps writes it. shipping is the service's own view of it, in øre
+// like every amount of the service: the method chosen, the cost, and
+// whether Vipps reserved the cost on top of the amount initiated. Vipps
+// does not document which it does (reference §8.6 item 4, §14 item 29),
+// so charged is decided from what the service knows, the amount initiated
+// (the INITIATE entry of Vipps' log) and the amount reserved: "added" when
+// reserved = initiated + cost, "notAdded" when reserved = initiated (also a
+// free option), "unknown" otherwise (see payment.ShippingCharge). A shop
+// that captures shipping should capture at most what was reserved either
+// way.
 //
 // Capture and refund take all that remains when amount is 0 or absent.
 // The idempotency key comes from the body or the Idempotency-Key header

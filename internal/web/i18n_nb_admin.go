@@ -59,7 +59,6 @@ var nbAdmin = map[string]string{
 	"%s (request id %s)":            "%s (forespørsels-ID %s)",
 	"(attempt %d)":                  "(forsøk %d)",
 	"(during %s)":                   "(under %s)",
-	"(optional)":                    "(valgfritt)",
 	"(release the rest)":            "(frigi resten)",
 	"1 for the whole line (%s)":     "1 for hele linjen (%s)",
 	"About event %s. Attempts: %d.": "Gjelder hendelse %s. Forsøk: %d.",
@@ -67,7 +66,6 @@ var nbAdmin = map[string]string{
 	"Admin":                         "Administrasjon",
 	"All payments":                  "Alle betalinger",
 	"all that remained":             "alt som var igjen",
-	"Amount":                        "Beløp",
 	"Amount in kroner":              "Beløp i kroner",
 	"Another operation of this payment is still with Vipps; this one is sent right after it. Refresh in a minute.": "En annen operasjon på denne betalingen ligger fortsatt hos Vipps; denne sendes rett etter. Last inn siden på nytt om et minutt.",
 	"Ask Vipps for the latest status now. Safe to use at any time; it changes nothing at Vipps.":                   "Spør Vipps om siste status nå. Trygt å bruke når som helst; det endrer ingenting hos Vipps.",
@@ -138,7 +136,6 @@ var nbAdmin = map[string]string{
 	"Payment %s · vippskit admin":     "Betaling %s · vippskit admin",
 	"Phone":                           "Telefon",
 	"Phone given":                     "Oppgitt telefon",
-	"Quantity":                        "Antall",
 	"Receipt":                         "Kvittering",
 	"Refund %s to %s?":                "Refundere %s til %s?",
 	"Refunded %s%s to the customer. It can take a few days to reach their account.": "Refunderte %s%s til kunden. Det kan ta noen dager før pengene er på kontoen.",
@@ -156,7 +153,6 @@ var nbAdmin = map[string]string{
 	"See the delivery":   "Se leveringen",
 	"Send #%d again now": "Send #%d på nytt nå",
 	"Sent to Vipps":      "Sendt til Vipps",
-	"Shipping":           "Frakt",
 	"shipping":           "frakt",
 	"Shop order":         "Butikkordre",
 	"State after":        "Tilstand etterpå",
@@ -218,4 +214,9 @@ var nbAdmin = map[string]string{
 	"What you can do":                         "Hva du kan gjøre",
 	"When":                                    "Når",
 	"You confirm on the next page.":           "Du bekrefter på neste side.",
+
+	// Express shipping.
+	"%s, reserved on top of the amount initiated": "%s, reservert i tillegg til beløpet som ble startet",
+	"%s, not added to the amount initiated":       "%s, ikke lagt til beløpet som ble startet",
+	"%s, whether it was added is not known":       "%s, ukjent om det ble lagt til",
 }

@@ -1,10 +1,10 @@
 package web
 
 // nbCommon is bokmål for what every page has: the frame, refused forms,
-// the pages of errors.
+// the pages of errors, and words used on both sides.
 var nbCommon = map[string]string{
 	"Environment": "Miljø",
-	"TEST MODE: payments go to the vippskit simulator (%s), not to Vipps. No real money moves.": "TESTMODUS: betalinger går til vippskit-simulatoren (%s), ikke til Vipps. Ingen ekte penger flyttes.",
+	"TEST MODE: payments go to the vippskit simulator (%s), not to Vipps. No real money moves.": "TESTMODUS: betalingene går til vippskit-simulatoren (%s), ikke til Vipps. Ingen ekte penger flyttes.",
 	"Vipps TEST environment: no real money moves.":                                              "Vipps' TESTMILJØ: ingen ekte penger flyttes.",
 	"Language":     "Språk",
 	"Form refused": "Skjemaet ble avvist",
@@ -17,4 +17,10 @@ var nbCommon = map[string]string{
 	"Page not found": "Fant ikke siden",
 	"There is nothing at this address. Check that you used the whole link.": "Det finnes ingenting på denne adressen. Sjekk at du brukte hele lenken.",
 	"Go to the shop": "Gå til butikken",
+
+	// Words the customer's pages and the admin share.
+	"Amount":     "Beløp",
+	"Quantity":   "Antall",
+	"Shipping":   "Frakt",
+	"(optional)": "(valgfritt)",
 }

@@ -75,7 +75,7 @@ func TestOutcomeOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := outcomeOf(&payment.Payment{State: tt.state, Amounts: tt.a})
+			got := outcomeOf(langEN, &payment.Payment{State: tt.state, Amounts: tt.a})
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("outcomeOf(%s, %+v) differs (-want +got):\n%s", tt.state, tt.a, diff)
 			}

@@ -76,19 +76,20 @@ func (s *Server) returnPage(w http.ResponseWriter, r *http.Request) {
 		s.notFoundPage(w, r)
 		return
 	}
+	l := s.lang(r)
 	var v returnView
 	status := http.StatusOK
 	if err != nil {
 		// The database failed: say so, and try again shortly.
 		s.log.Error("return page: reading the payment failed", "order_id", r.PathValue("orderId"), "err", err)
 		status = http.StatusServiceUnavailable
-		v.outcome = outcome{Key: "waiting", Heading: "We could not look up your payment just now", Text: "This page tries again by itself in a moment."}
+		v.outcome = outcome{Key: "waiting", Heading: l.T("We could not look up your payment just now"), Text: l.T("This page tries again by itself in a moment.")}
 		v.Waiting = true
 	} else {
-		v.outcome = outcomeOf(p)
+		v.outcome = outcomeOf(l, p)
 		v.Waiting = p.State.WaitingForCustomer()
 		v.orderFacts = orderFactsOf(p)
-		v.Back, v.BackText = s.backToShop(p)
+		v.Back, v.BackText = s.backToShop(l, p)
 	}
 	v.Title = v.Heading
 	v.Keep = url.Values{"t": {r.URL.Query().Get("t")}}
@@ -119,7 +120,7 @@ func (s *Server) returnStatus(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("return status: reading the payment failed", "order_id", r.PathValue("orderId"), "err", err)
 		s.writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: apiError{Status: http.StatusServiceUnavailable, Message: "try again shortly", RequestID: requestID(r.Context())}})
 	default:
-		s.writeJSON(w, http.StatusOK, returnStatusBody{Outcome: outcomeOf(p).Key, State: p.State, Waiting: p.State.WaitingForCustomer()})
+		s.writeJSON(w, http.StatusOK, returnStatusBody{Outcome: outcomeOf(langEN, p).Key, State: p.State, Waiting: p.State.WaitingForCustomer()})
 	}
 }
 
@@ -127,16 +128,16 @@ func (s *Server) returnStatus(w http.ResponseWriter, r *http.Request) {
 // ReturnURL with orderId and status added (the shop must still ask the API
 // before it ships anything), else the demo shop's order page or front page
 // when the demo shop is on, else none. After a failed or cancelled payment
-// the label asks the customer to try again.
-func (s *Server) backToShop(p *payment.Payment) (href, label string) {
-	href, label = s.shopLink(p)
-	if href != "" && outcomeOf(p).TryAgain {
-		label = "Try again"
+// the label asks the customer to try again. The label is in l.
+func (s *Server) backToShop(l lang, p *payment.Payment) (href, label string) {
+	href, label = s.shopLink(l, p)
+	if href != "" && outcomeOf(l, p).TryAgain {
+		label = l.T("Try again")
 	}
 	return href, label
 }
 
-func (s *Server) shopLink(p *payment.Payment) (href, label string) {
+func (s *Server) shopLink(l lang, p *payment.Payment) (href, label string) {
 	if p.ReturnURL != "" {
 		u, err := url.Parse(p.ReturnURL)
 		if err != nil {
@@ -147,13 +148,13 @@ func (s *Server) shopLink(p *payment.Payment) (href, label string) {
 			u.RawQuery += "&"
 		}
 		u.RawQuery += add
-		return u.String(), "Back to the shop"
+		return u.String(), l.T("Back to the shop")
 	}
 	if !s.cfg.DemoShop {
 		return "", ""
 	}
 	if demoRef(p.ShopRef) {
-		return "/shop/orders/" + p.ShopRef, "See your order"
+		return "/shop/orders/" + p.ShopRef, l.T("See your order")
 	}
-	return "/", "Back to the shop"
+	return "/", l.T("Back to the shop")
 }

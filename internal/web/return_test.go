@@ -273,7 +273,7 @@ func TestBackToShop(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &Server{cfg: Config{DemoShop: tt.demo}}
-			href, label := s.backToShop(&tt.p)
+			href, label := s.backToShop(langEN, &tt.p)
 			if href != tt.wantHref || label != tt.wantLabel {
 				t.Errorf("backToShop = %q, %q, want %q, %q", href, label, tt.wantHref, tt.wantLabel)
 			}

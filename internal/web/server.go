@@ -50,6 +50,10 @@ type Config struct {
 	// DemoShop serves a demo shop at "/" where a person can buy something
 	// with Vipps.
 	DemoShop bool
+	// VippsButton is the Vipps button of the demo shop's pages: "library"
+	// (Vipps' own button, loaded from Vipps, with the builtin one where it
+	// cannot load) or "builtin" (also ""): see button.go.
+	VippsButton string
 	// Metrics serves /metrics; nil means 404.
 	Metrics http.Handler
 	// Ready reports whether the service can take payments (/readyz).
@@ -111,6 +115,11 @@ func New(cfg Config) (*Server, error) {
 			problems = append(problems, err)
 		}
 		defaultLang = lang(l)
+	}
+	if mode, err := ParseVippsButton(cfg.VippsButton); err != nil {
+		problems = append(problems, err)
+	} else {
+		cfg.VippsButton = mode
 	}
 	if err := errors.Join(problems...); err != nil {
 		return nil, fmt.Errorf("web: %w", err)

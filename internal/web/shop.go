@@ -118,7 +118,7 @@ func (s *Server) buyAllowed(w http.ResponseWriter, r *http.Request, f shopForm) 
 		w.Header().Set("Retry-After", retryAfter(wait))
 		s.log.WarnContext(r.Context(), "demo shop: purchase refused: too many", "remote_addr", remoteHost(r))
 		s.renderShop(w, r, http.StatusTooManyRequests, f,
-			fmt.Sprintf("Too many purchases just now. Wait %s seconds and try again.", retryAfter(wait)))
+			s.lang(r).F("Too many purchases just now. Wait %s seconds and try again.", retryAfter(wait)))
 		return false
 	}
 	s.shopBuys.take(who, now)
@@ -177,6 +177,9 @@ type shopView struct {
 	Quantity []int
 	// Error is what went wrong with the last try, for the customer.
 	Error string
+	// Pay and Express are the two ways to pay, each its own button
+	// (button.go).
+	Pay, Express vippsButton
 }
 
 // shopPage serves GET /: the demo shop.
@@ -185,10 +188,13 @@ func (s *Server) shopPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderShop(w http.ResponseWriter, r *http.Request, status int, f shopForm, errText string) {
+	l := s.lang(r)
 	v := shopView{
-		page:  page{Title: "Demo shop", CSRF: s.csrfToken(s.formScope(r))},
-		Form:  f,
-		Error: errText,
+		page:    page{Title: l.T("Demo shop"), CSRF: s.csrfToken(s.formScope(r))},
+		Form:    f,
+		Error:   errText,
+		Pay:     vippsButton{Library: s.library(), Lang: l, Name: "kind", Value: "regular"},
+		Express: vippsButton{Library: s.library(), Lang: l, Name: "kind", Value: "express", Express: true},
 	}
 	for _, p := range products {
 		v.Products = append(v.Products, productView{product: p, PriceText: p.Price.Kroner(), Checked: p.ID == f.Product})
@@ -196,7 +202,7 @@ func (s *Server) renderShop(w http.ResponseWriter, r *http.Request, status int, 
 	for q := 1; q <= maxQuantity; q++ {
 		v.Quantity = append(v.Quantity, q)
 	}
-	customerHeaders(w, cspPage)
+	customerHeaders(w, s.buttonCSP())
 	s.writePage(w, r, status, "shop.html", &v)
 }
 
@@ -205,7 +211,8 @@ func (s *Server) renderShop(w http.ResponseWriter, r *http.Request, status int, 
 // earlier demo order, for the same goods.
 func (s *Server) shopBuy(w http.ResponseWriter, r *http.Request) {
 	var req payment.CreateRequest
-	f, problem := parseShopForm(r)
+	l := s.lang(r)
+	f, problem := parseShopForm(l, r)
 	if ref := r.PostFormValue("ref"); ref != "" {
 		if !s.mayAct(w, r, ref) {
 			return
@@ -226,7 +233,7 @@ func (s *Server) shopBuy(w http.ResponseWriter, r *http.Request) {
 		ref := newDemoRef()
 		total := p.Price * vipps.Amount(f.Quantity)
 		req = payment.CreateRequest{
-			Amount: total, Text: fmt.Sprintf("Demo shop: %d × %s", f.Quantity, p.Name),
+			Amount: total, Text: l.F("Demo shop: %d × %s", f.Quantity, p.Name),
 			ShopRef: ref, Express: f.Express, Phone: f.Phone, Receipt: demoReceipt(p, f.Quantity, ref),
 			// The order page is linked from the payment in the Vipps
 			// app. ReturnURL stays empty: the return page links to the
@@ -243,7 +250,7 @@ func (s *Server) shopBuy(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.log.Warn("demo shop: creating the payment failed", "shop_ref", req.ShopRef, "err", err)
-		s.renderShop(w, r, statusOf(err), f, customerError(s.lang(r), err))
+		s.renderShop(w, r, statusOf(err), f, customerError(l, err))
 		return
 	}
 	s.giveOrder(w, r, req.ShopRef)
@@ -251,8 +258,8 @@ func (s *Server) shopBuy(w http.ResponseWriter, r *http.Request) {
 }
 
 // parseShopForm reads the shop's form; problem is what the customer must
-// fix, or "".
-func parseShopForm(r *http.Request) (f shopForm, problem string) {
+// fix, in l, or "".
+func parseShopForm(l lang, r *http.Request) (f shopForm, problem string) {
 	f.Product = r.PostFormValue("product")
 	f.Express = r.PostFormValue("kind") == "express"
 	f.Phone = strings.TrimSpace(r.PostFormValue("phone"))
@@ -261,19 +268,19 @@ func parseShopForm(r *http.Request) (f shopForm, problem string) {
 	var problems []string
 	if _, ok := productByID(f.Product); !ok {
 		f.Product = products[0].ID
-		problems = append(problems, "Choose a product.")
+		problems = append(problems, l.T("Choose a product."))
 	}
 	if err != nil || q < 1 || q > maxQuantity {
 		f.Quantity = 1
-		problems = append(problems, fmt.Sprintf("Choose a quantity from 1 to %d.", maxQuantity))
+		problems = append(problems, l.F("Choose a quantity from 1 to %d.", maxQuantity))
 	}
 	if n := utf8.RuneCountInString(f.Phone); n > shopPhoneMax {
 		f.Phone = ""
-		problems = append(problems, fmt.Sprintf("The phone number is %d characters; enter at most %d, such as 912 34 567, or leave the field empty.", n, shopPhoneMax))
+		problems = append(problems, l.F("The phone number is %d characters; enter at most %d, such as 912 34 567, or leave the field empty.", n, shopPhoneMax))
 	} else if f.Phone != "" {
 		phone, ok := norwegianMobile(f.Phone)
 		if !ok {
-			problems = append(problems, "Enter a Norwegian phone number of 8 digits, such as 912 34 567, or leave the field empty.")
+			problems = append(problems, l.T("Enter a Norwegian phone number of 8 digits, such as 912 34 567, or leave the field empty."))
 		} else {
 			f.Phone = phone
 		}
@@ -334,8 +341,9 @@ type shopOrderView struct {
 	Lines   []orderLineView
 	Total   string
 	Waiting bool
-	// Paid orders get no "try again" button.
-	Paid bool
+	// Paid orders get no "try again" button; the others get Button.
+	Paid   bool
+	Button vippsButton
 }
 
 type orderLineView struct {
@@ -353,16 +361,21 @@ func (s *Server) shopOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := s.latestAttempt(r, ref)
+	if err == nil {
+		p, err = s.svc.Get(r.Context(), p.OrderID) // with its facts, for the shipping
+	}
 	if err != nil {
 		s.shopOrderError(w, r, err)
 		return
 	}
+	l := s.lang(r)
 	v := shopOrderView{
-		page:       page{Title: "Your order " + ref, CSRF: s.csrfToken(s.formScope(r))},
-		outcome:    outcomeOf(p),
+		page:       page{Title: l.F("Your order %s", ref), CSRF: s.csrfToken(s.formScope(r))},
+		outcome:    outcomeOf(l, p),
 		orderFacts: orderFactsOf(p),
 		Total:      p.Amounts.Authorized.Kroner(),
 		Waiting:    p.State.WaitingForCustomer(),
+		Button:     vippsButton{Library: s.library(), Lang: l, Express: p.Kind == payment.Express},
 	}
 	switch p.State {
 	case payment.Reserved, payment.Captured, payment.Refunded:
@@ -377,7 +390,11 @@ func (s *Server) shopOrder(w http.ResponseWriter, r *http.Request) {
 			v.Lines = append(v.Lines, lv)
 		}
 	}
-	customerHeaders(w, cspPage)
+	csp := cspPage
+	if !v.Paid {
+		csp = s.buttonCSP()
+	}
+	customerHeaders(w, csp)
 	s.writePage(w, r, http.StatusOK, "shop_order.html", &v)
 }
 

@@ -214,8 +214,9 @@ func TestShopPage(t *testing.T) {
 	mustContain(t, "the shop page", res.Body,
 		`<div class="env" role="note" aria-label="Environment">TEST MODE: payments go to the vippskit simulator (http://sim.test), not to Vipps. No real money moves.</div>`,
 		"Kaffe 1 kg", "149,00\u00a0kr", "89,50\u00a0kr", "1\u00a0234,50\u00a0kr",
-		`<label for="phone">`, `name="kind" value="express"`, "Vipps Express Checkout",
-		`<button type="submit" class="vipps-button">Pay with <span class="wordmark">Vipps</span></button>`,
+		`<label for="phone">`, "Express checkout: choose address and delivery in Vipps.",
+		`<button type="submit" class="vipps-button" name="kind" value="regular">Pay with&nbsp;<span class="wordmark">Vipps</span></button>`,
+		`<button type="submit" class="vipps-button" name="kind" value="express">Buy now with&nbsp;<span class="wordmark">Vipps</span></button>`,
 		`name="csrf" value="`)
 	if m := externalResource.FindString(res.Body); m != "" {
 		t.Errorf("the shop page loads %q from elsewhere", m)
