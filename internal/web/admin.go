@@ -302,7 +302,7 @@ func (s *Server) adminFail(w http.ResponseWriter, r *http.Request, id vipps.Orde
 	if status == http.StatusNotFound {
 		msg = "There is no payment with that orderId. Search for it in the list."
 	}
-	s.writePage(w, status, "admin_error.html", &adminErrorData{
+	s.writePage(w, r, status, "admin_error.html", &adminErrorData{
 		page:   page{Title: http.StatusText(status) + " · vippskit admin", Environment: s.cfg.Environment},
 		Status: status, Message: msg,
 	})

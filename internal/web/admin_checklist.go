@@ -178,7 +178,7 @@ func (s *Server) adminChecklist(w http.ResponseWriter, r *http.Request) {
 			d.Counts = append(d.Counts, checklistCount{Status: st, Label: checklistStatusLabel(st), Count: counts[st]})
 		}
 	}
-	s.writePage(w, http.StatusOK, "admin_checklist.html", &d)
+	s.writePage(w, r, http.StatusOK, "admin_checklist.html", &d)
 }
 
 // adminChecklistJSON serves GET /admin/checklist.json: the same results as

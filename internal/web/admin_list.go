@@ -258,6 +258,7 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 	if v := lq.values(); len(v) > 0 {
 		d.CSV += "?" + v.Encode()
 	}
+	d.Keep = lq.values()
 	for _, st := range payment.States() {
 		n := stats.Payments[st]
 		d.Total += n
@@ -285,5 +286,5 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 			Captured: adminKronerOrDash(p.Amounts.Captured), Refunded: adminKronerOrDash(p.Amounts.Refunded),
 		})
 	}
-	s.writePage(w, status, "admin_list.html", &d)
+	s.writePage(w, r, status, "admin_list.html", &d)
 }

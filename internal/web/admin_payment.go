@@ -265,7 +265,7 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 		d.Tasks = append(d.Tasks, adminTaskOf(t, labels))
 	}
 	adminOffer(&d, p, pending)
-	s.writePage(w, http.StatusOK, "admin_payment.html", &d)
+	s.writePage(w, r, http.StatusOK, "admin_payment.html", &d)
 }
 
 // adminOffer adds to d the forms of what p allows now (see
