@@ -35,7 +35,10 @@ type adminPaymentData struct {
 	// Pending are operations waiting for Vipps' answer.
 	Pending []adminOpView
 	Tasks   []adminTaskView
-	Capture *adminOpForm
+	// Exchanges are the requests to Vipps about the payment and the
+	// answers, newest first, masked.
+	Exchanges []adminExchangeView
+	Capture   *adminOpForm
 	Refund  *adminOpForm
 	Cancel  *adminCancelForm
 	// Actions are the form targets.
@@ -166,7 +169,10 @@ type adminTaskView struct {
 	ID          int64
 	KindLabel   string
 	Event       string
-	Status      payment.TaskStatus
+	Status payment.TaskStatus
+	// StatusClass styles the status: the Status, or "failing" for a
+	// pending task that failed.
+	StatusClass string
 	StatusLabel string
 	Attempts    int
 	Next        string
@@ -203,6 +209,7 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 	}
 	p := h.Payment
 	a := p.Amounts
+	l, now := s.lang(r), s.now()
 	d := adminPaymentData{
 		page:  page{Title: "Payment " + string(id) + " · vippskit admin", Environment: s.cfg.Environment, CSRF: s.csrfToken(s.cfg.AdminUser)},
 		Flash: s.adminFlashFrom(id, r.URL.Query()),
@@ -262,7 +269,10 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, t := range h.Tasks {
-		d.Tasks = append(d.Tasks, adminTaskOf(t, labels))
+		d.Tasks = append(d.Tasks, adminTaskOf(l, t, labels, now))
+	}
+	for _, x := range h.Exchanges {
+		d.Exchanges = append(d.Exchanges, adminExchangeOf(l, x))
 	}
 	adminOffer(&d, p, pending)
 	s.writePage(w, r, http.StatusOK, "admin_payment.html", &d)
@@ -296,12 +306,16 @@ func adminOffer(d *adminPaymentData, p *payment.Payment, pending map[payment.OpK
 	}
 }
 
-// adminTaskOf is a delivery as the page shows it; labels name the events
-// by Seq.
-func adminTaskOf(t *payment.Task, labels map[int64]string) adminTaskView {
+// adminTaskOf is a delivery as the page shows it, in l at now; labels
+// name the events by Seq. A delivery that failed and is retried says so,
+// with when it is tried next and why it failed.
+func adminTaskOf(l lang, t *payment.Task, labels map[int64]string, now time.Time) adminTaskView {
 	v := adminTaskView{
 		ID: t.ID, KindLabel: adminTaskLabel(t.Kind), Event: labels[t.EventSeq], Status: t.Status,
-		StatusLabel: adminTaskStatusLabel(t.Status), Attempts: t.Attempts, LastError: t.LastError,
+		StatusClass: string(t.Status), StatusLabel: adminTaskStatusLabel(t.Status), Attempts: t.Attempts, LastError: t.LastError,
+	}
+	if t.Failing() {
+		v.StatusClass, v.StatusLabel = "failing", adminFailingLabel(l, t, now)
 	}
 	if v.Event == "" {
 		v.Event = fmt.Sprintf("#%d", t.EventSeq)
@@ -317,6 +331,35 @@ func adminTaskOf(t *payment.Task, labels map[int64]string) adminTaskView {
 			At: adminTime(at.At, true), AtISO: adminISO(at.At), Duration: at.Duration.Round(time.Millisecond).String(),
 			Status: attemptStatus(t.Kind, at.StatusCode, at.Error), Error: at.Error,
 		})
+	}
+	return v
+}
+
+// adminExchangeView is one request to Vipps and its answer.
+type adminExchangeView struct {
+	At, AtISO    string
+	Method, Path string
+	// Status is the HTTP status, or "no answer"; Bad is set for no answer
+	// or an error status.
+	Status    string
+	Bad       bool
+	Duration  string
+	RequestID string
+	// Request and Response are the bodies, masked and indented.
+	Request, Response string
+	Error             string
+}
+
+// adminExchangeOf is an exchange as the page shows it, in l.
+func adminExchangeOf(l lang, x payment.Exchange) adminExchangeView {
+	v := adminExchangeView{
+		At: adminTime(x.At, true), AtISO: adminISO(x.At), Method: x.Method, Path: x.Path,
+		Status: strconv.Itoa(x.StatusCode), Bad: x.StatusCode == 0 || x.StatusCode >= 400,
+		Duration: x.Duration.Round(time.Millisecond).String(), RequestID: x.RequestID,
+		Request: x.Request, Response: x.Response, Error: x.Error,
+	}
+	if x.StatusCode == 0 {
+		v.Status = l.T("no answer")
 	}
 	return v
 }
