@@ -16,8 +16,10 @@ import (
 // what it looks like:
 //
 //   - names, e-mail addresses, postal addresses (every address line, city,
-//     postcode, country), the Vipps userId, userinfo's sub, nin, national
-//     identity and birth dates are left out, keys and all;
+//     postcode, country), the Vipps userId, userinfo's sub, sid and nin,
+//     national identity and birth dates and bank accounts are left out,
+//     keys and all ("name" too in an object that is a person's profile,
+//     not in a receipt's order line);
 //   - tokens, secrets and keys (any key whose name holds "token",
 //     "secret", "password", "authorization" or "apikey") are left out;
 //   - phone numbers keep their last 2 digits: "****** 67";
@@ -68,12 +70,16 @@ var maskDropped = map[string]bool{
 	"streetaddress": true, "street_address": true, "city": true, "postcode": true, "zipcode": true,
 	"postalcode": true, "postal_code": true, "country": true, "region": true, "formatted": true,
 	"userid": true, "sub": true, "nin": true, "ssn": true, "birthdate": true, "dateofbirth": true,
-	"accounts": true,
+	"accounts": true, "sid": true,
 }
 
-// maskPhones are the keys (in lower case) of phone numbers.
-var maskPhones = map[string]bool{
-	"mobilenumber": true, "phonenumber": true, "phone_number": true, "phone": true, "msisdn": true,
+// maskPersonMarks are keys that make an object a person's profile.
+var maskPersonMarks = []string{"sub", "given_name", "family_name", "email", "firstName", "lastName"}
+
+// maskPhoneKey reports whether lk, a key in lower case, names a phone
+// number: mobileNumber, customerPhoneNumber, phone_number, msisdn, ...
+func maskPhoneKey(lk string) bool {
+	return strings.Contains(lk, "phone") || strings.Contains(lk, "mobilenumber") || lk == "msisdn"
 }
 
 // maskSecretParts are parts of key names (in lower case) that name a
@@ -84,12 +90,20 @@ var maskSecretParts = []string{"token", "secret", "password", "authorization", "
 func maskValue(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
+		// A person's profile (Userinfo's) has a "name" that is theirs; a
+		// receipt's order line has one that is the product's.
+		person := false
+		for _, k := range maskPersonMarks {
+			if _, ok := x[k]; ok {
+				person = true
+			}
+		}
 		for k, e := range x {
 			lk := strings.ToLower(k)
 			switch {
-			case maskDropped[lk] || maskSecret(lk):
+			case maskDropped[lk] || maskSecret(lk) || person && lk == "name":
 				delete(x, k)
-			case maskPhones[lk]:
+			case maskPhoneKey(lk):
 				x[k] = maskPhone(e)
 			default:
 				x[k] = maskValue(e)

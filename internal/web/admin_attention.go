@@ -1,6 +1,7 @@
 package web
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -79,7 +80,7 @@ func adminAttentionRowOf(l lang, it payment.AttentionItem, now time.Time) adminA
 		p := it.Payment
 		row.Label = l.T("Reservation about to expire")
 		row.What = l.F("%s of %s is reserved and not captured.", p.Amounts.RemainingToCapture.Kroner(), p.Amounts.Authorized.Kroner())
-		limit, days := int(payment.ReservationLimit.Hours()/24), int(it.Deadline.Sub(now).Hours()/24)
+		limit, days := int(payment.ReservationLimit.Hours()/24), int(math.Ceil(it.Deadline.Sub(now).Hours()/24))
 		switch {
 		case !now.Before(it.Deadline):
 			row.Detail = l.F("Vipps' limit of %d days after the reservation passed on %s.", limit, adminDay(it.Deadline))
@@ -92,9 +93,12 @@ func adminAttentionRowOf(l lang, it payment.AttentionItem, now time.Time) adminA
 	case payment.AttentionOperation:
 		op := it.Operation
 		row.Label = l.T("Outcome unknown")
-		if op.Sends == 0 {
+		switch op.Sends {
+		case 0:
 			row.What = l.F("%s of %s has waited its turn since it was asked for.", l.T(adminOpLabel(op.Kind)), adminOpAmount(op))
-		} else {
+		case 1:
+			row.What = l.F("%s of %s was sent to Vipps once, and no answer has come.", l.T(adminOpLabel(op.Kind)), adminOpAmount(op))
+		default:
 			row.What = l.F("%s of %s was sent to Vipps %d times, and no answer has come.", l.T(adminOpLabel(op.Kind)), adminOpAmount(op), op.Sends)
 		}
 		row.Detail = l.F("Request id %s.", op.RequestID)

@@ -39,8 +39,8 @@ type adminPaymentData struct {
 	// answers, newest first, masked.
 	Exchanges []adminExchangeView
 	Capture   *adminOpForm
-	Refund  *adminOpForm
-	Cancel  *adminCancelForm
+	Refund    *adminOpForm
+	Cancel    *adminCancelForm
 	// Actions are the form targets.
 	Actions adminActions
 	// NoActions explains why no capture, refund or cancel is offered.
@@ -166,10 +166,10 @@ type adminOpView struct {
 
 // adminTaskView is one delivery with its attempts.
 type adminTaskView struct {
-	ID          int64
-	KindLabel   string
-	Event       string
-	Status payment.TaskStatus
+	ID        int64
+	KindLabel string
+	Event     string
+	Status    payment.TaskStatus
 	// StatusClass styles the status: the Status, or "failing" for a
 	// pending task that failed.
 	StatusClass string

@@ -25,6 +25,7 @@ var nbAttention = map[string]string{
 	"Outcome unknown": "Ukjent utfall",
 	"%s of %s has waited its turn since it was asked for.":         "%s av %s har stått i kø siden den ble bestilt.",
 	"%s of %s was sent to Vipps %d times, and no answer has come.": "%s av %s er sendt til Vipps %d ganger uten at noe svar har kommet.",
+	"%s of %s was sent to Vipps once, and no answer has come.":     "%s av %s er sendt til Vipps én gang uten at noe svar har kommet.",
 	"Request id %s.": "Forespørsels-ID %s.",
 	"Open the payment and use “Check with Vipps now”. The service sends it again with the same request id, so it cannot happen twice.": "Åpne betalingen og bruk «Check with Vipps now». Tjenesten sender den på nytt med samme forespørsels-ID, så den kan ikke bli utført to ganger.",
 
