@@ -355,13 +355,22 @@ func adminExchangeOf(l lang, x payment.Exchange) adminExchangeView {
 	v := adminExchangeView{
 		At: adminTime(x.At, true), AtISO: adminISO(x.At), Method: x.Method, Path: x.Path,
 		Status: strconv.Itoa(x.StatusCode), Bad: x.StatusCode == 0 || x.StatusCode >= 400,
-		Duration: x.Duration.Round(time.Millisecond).String(), RequestID: x.RequestID,
+		Duration: adminDuration(x.Duration), RequestID: x.RequestID,
 		Request: x.Request, Response: x.Response, Error: x.Error,
 	}
 	if x.StatusCode == 0 {
 		v.Status = l.T("no answer")
 	}
 	return v
+}
+
+// adminDuration is how long a request took: to the millisecond, or to
+// 10 µs under a millisecond (a simulator answers that fast).
+func adminDuration(d time.Duration) string {
+	if d < time.Millisecond {
+		return d.Round(10 * time.Microsecond).String()
+	}
+	return d.Round(time.Millisecond).String()
 }
 
 // adminErrorOf is a stored Vipps error as the page shows it.
