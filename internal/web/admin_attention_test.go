@@ -210,7 +210,9 @@ func TestAdminAttention(t *testing.T) {
 			t.Errorf("expiring reservation row of %s = %q", id, r.text)
 		}
 	}
-	if slices.ContainsFunc(rows, func(r attentionRow) bool { return r.orderID == receipt.OrderID && r.kind == payment.AttentionReservation }) {
+	if slices.ContainsFunc(rows, func(r attentionRow) bool {
+		return r.orderID == receipt.OrderID && r.kind == payment.AttentionReservation
+	}) {
 		t.Errorf("a fully captured payment is listed as an expiring reservation")
 	}
 	checkRanked(t, rows)
