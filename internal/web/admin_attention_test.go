@@ -143,9 +143,12 @@ func TestAdminAttention(t *testing.T) {
 	if !regexp.MustCompile(`Notification to the shop: Failing — retrying at \d\d:\d\d \(1 attempt, last error: the shop answered 503 Service Unavailable\)`).MatchString(r.text) {
 		t.Errorf("failing webhook row = %q", r.text)
 	}
-	r = findRow(t, rows, payment.AttentionTaskFailing, receipt.OrderID)
-	if !strings.Contains(r.text, "Receipt to the Vipps app: Failing — retrying at") {
-		t.Errorf("failing receipt row = %q", r.text)
+	// The receipt's payment has failing webhooks too: find the receipt.
+	if !slices.ContainsFunc(rows, func(r attentionRow) bool {
+		return r.kind == payment.AttentionTaskFailing && r.orderID == receipt.OrderID &&
+			strings.Contains(r.text, "Receipt to the Vipps app: Failing — retrying at")
+	}) {
+		t.Errorf("attention page has no failing receipt row for %s; rows: %+v", receipt.OrderID, rows)
 	}
 	r = findRow(t, rows, payment.AttentionOperation, unknown)
 	if !strings.Contains(r.text, "Capture of all that remained was sent to Vipps once, and no answer has come.") || !strings.Contains(r.text, op.RequestID) {
