@@ -211,7 +211,7 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 	a := p.Amounts
 	l, now := s.lang(r), s.now()
 	d := adminPaymentData{
-		page:  page{Title: "Payment " + string(id) + " · vippskit admin", Environment: s.cfg.Environment, CSRF: s.csrfToken(s.cfg.AdminUser)},
+		page:  page{Title: "Payment " + string(id) + " · vippskit admin", CSRF: s.csrfToken(s.cfg.AdminUser)},
 		Flash: s.adminFlashFrom(id, r.URL.Query()),
 		P: adminPaymentView{
 			OrderID: p.OrderID, ShopRef: p.ShopRef, Attempt: p.Attempt, Express: p.Kind == payment.Express,

@@ -87,7 +87,7 @@ func customerHeaders(w http.ResponseWriter, csp string) {
 func (s *Server) writePage(w http.ResponseWriter, r *http.Request, status int, name string, data pager) {
 	l := s.lang(r)
 	p := data.base()
-	p.Lang, p.Environment = l, s.cfg.Environment
+	p.Lang, p.Environment = l, s.cfg.Environment.text(l)
 	if status < 400 { // an error page has no address of its own to offer
 		p.Switch = switchFor(r, l, p.Keep)
 	}

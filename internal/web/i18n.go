@@ -69,7 +69,7 @@ func (l lang) F(format string, args ...any) string {
 }
 
 // nbCatalogs are the bokmål translations, by area.
-var nbCatalogs = []map[string]string{nbCommon, nbCustomer, nbAdmin, nbAttention}
+var nbCatalogs = []map[string]string{nbCommon, nbCustomer, nbAdmin, nbAdminList, nbAttention}
 
 // nbCatalog is every catalog in one.
 var nbCatalog = func() map[string]string {
@@ -154,6 +154,27 @@ func (s *Server) lang(r *http.Request) lang {
 		return l
 	}
 	return s.defaultLang
+}
+
+// Environment is where payments go, said at the top of every page: to the
+// vippskit simulator, to Vipps' test environment, or (the zero value) to
+// Vipps' production, which pages say nothing about.
+type Environment struct {
+	// Simulator is the address of the simulator payments go to.
+	Simulator string
+	// Test is set when payments go to Vipps' test environment.
+	Test bool
+}
+
+// text is what pages say about e, in l; "" for production.
+func (e Environment) text(l lang) string {
+	switch {
+	case e.Simulator != "":
+		return l.F("TEST MODE: payments go to the vippskit simulator (%s), not to Vipps. No real money moves.", e.Simulator)
+	case e.Test:
+		return l.T("Vipps TEST environment: no real money moves.")
+	}
+	return ""
 }
 
 // langSwitch is the link to the page in the other language.

@@ -4,9 +4,7 @@ package web
 // delivery and the requests to Vipps on the payment page.
 var nbAttention = map[string]string{
 	// The navigation.
-	"Payments":          "Betalinger",
-	"Needs attention":   "Trenger oppfølging",
-	"Go-live checklist": "Sjekkliste før lansering",
+	"Needs attention": "Trenger oppfølging",
 
 	// The attention page.
 	"Payments that need a person, the most urgent first: reservations close to Vipps' time limit, captures, refunds and cancels whose outcome is unknown, notifications and receipts that fail, and payments Vipps cannot be asked about.": "Betalinger som trenger en person, de mest hastende først: reservasjoner nær Vipps' tidsfrist, trekk, refusjoner og kanselleringer med ukjent utfall, varsler og kvitteringer som feiler, og betalinger Vipps ikke kan spørres om.",

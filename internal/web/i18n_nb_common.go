@@ -3,7 +3,9 @@ package web
 // nbCommon is bokmål for what every page has: the frame, refused forms,
 // the pages of errors.
 var nbCommon = map[string]string{
-	"Environment":  "Miljø",
+	"Environment": "Miljø",
+	"TEST MODE: payments go to the vippskit simulator (%s), not to Vipps. No real money moves.": "TESTMODUS: betalinger går til vippskit-simulatoren (%s), ikke til Vipps. Ingen ekte penger flyttes.",
+	"Vipps TEST environment: no real money moves.":                                              "Vipps' TESTMILJØ: ingen ekte penger flyttes.",
 	"Language":     "Språk",
 	"Form refused": "Skjemaet ble avvist",
 	"This form was sent from another website, so it was not accepted. Open this site's own page and send the form from there.": "Skjemaet ble sendt fra et annet nettsted og ble derfor ikke godtatt. Åpne denne sidens egen side og send skjemaet derfra.",

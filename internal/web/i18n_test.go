@@ -216,3 +216,31 @@ func TestSwitchFor(t *testing.T) {
 		t.Errorf("switchFor(POST) = %+v, want none", sw)
 	}
 }
+
+// TestAdminListInBokmål reads the list, a refused filter and the error page
+// in bokmål, and the list in English again by the switch.
+func TestAdminListInBokmål(t *testing.T) {
+	e := newAdminEnv(t)
+	e.reserve(t, 24900)
+	body := e.get(t, "/admin/?lang=nb&q=")
+	for _, want := range []string{`<html lang="nb">`, "<h1>Betalinger</h1>", ">Reservert</span>", "Alle statuser (1)", "Delvis trukket",
+		"249,00\u00a0kr" /* not broken */, `<a href="/admin/?lang=en" hreflang="en" lang="en">English</a>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("list in bokmål lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "Payments by state") {
+		t.Error("list in bokmål has English")
+	}
+	status, body, _ := e.send(t, http.MethodGet, "/admin/?state=bogus&lang=nb", nil)
+	if status != http.StatusBadRequest || !strings.Contains(body, `det finnes ingen status &#34;bogus&#34;; viser alle statuser.`) {
+		t.Errorf("refused filter in bokmål = %d, %s", status, body)
+	}
+	status, body, _ = e.send(t, http.MethodGet, "/admin/payments/test-nosuchpayment?lang=nb", nil)
+	if status != http.StatusNotFound || !strings.Contains(body, "<h1>Ikke funnet</h1>") || !strings.Contains(body, "Det finnes ingen betaling med den orderId-en.") {
+		t.Errorf("error page in bokmål = %d, %s", status, body)
+	}
+	if body := e.get(t, "/admin/?lang=en"); !strings.Contains(body, "<h1>Payments</h1>") || !strings.Contains(body, `<html lang="en">`) {
+		t.Error("the switch back to English did not give English")
+	}
+}

@@ -76,7 +76,7 @@ func (s *Server) returnPage(w http.ResponseWriter, r *http.Request) {
 		s.notFoundPage(w, r)
 		return
 	}
-	v := returnView{page: page{Environment: s.cfg.Environment}}
+	var v returnView
 	status := http.StatusOK
 	if err != nil {
 		// The database failed: say so, and try again shortly.

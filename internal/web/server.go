@@ -44,9 +44,9 @@ type Config struct {
 	// pages speak (Accept-Language): "en" (also for "") or "nb"; see
 	// ParseLang.
 	Lang string
-	// Environment is shown on every page, such as "TEST: simulated Vipps
-	// at http://127.0.0.1:8080/sim"; empty shows nothing.
-	Environment string
+	// Environment is where payments go, said at the top of every page
+	// unless they go to Vipps' production.
+	Environment Environment
 	// DemoShop serves a demo shop at "/" where a person can buy something
 	// with Vipps.
 	DemoShop bool

@@ -186,7 +186,7 @@ func (s *Server) shopPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderShop(w http.ResponseWriter, r *http.Request, status int, f shopForm, errText string) {
 	v := shopView{
-		page:  page{Title: "Demo shop", Environment: s.cfg.Environment, CSRF: s.csrfToken(s.formScope(r))},
+		page:  page{Title: "Demo shop", CSRF: s.csrfToken(s.formScope(r))},
 		Form:  f,
 		Error: errText,
 	}
@@ -358,7 +358,7 @@ func (s *Server) shopOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := shopOrderView{
-		page:       page{Title: "Your order " + ref, Environment: s.cfg.Environment, CSRF: s.csrfToken(s.formScope(r))},
+		page:       page{Title: "Your order " + ref, CSRF: s.csrfToken(s.formScope(r))},
 		outcome:    outcomeOf(p),
 		orderFacts: orderFactsOf(p),
 		Total:      p.Amounts.Authorized.Kroner(),

@@ -86,7 +86,7 @@ func newTestEnv(t *testing.T, opts ...func(*envConfig)) *testEnv {
 			AdminUser:     testAdminUser,
 			AdminPassword: testAdminPassword,
 			CSRFKey:       bytes.Repeat([]byte("c"), 32),
-			Environment:   "TEST: simulated Vipps",
+			Environment:   Environment{Simulator: "http://sim.test"},
 			DemoShop:      true,
 		},
 	}
