@@ -63,6 +63,41 @@ type Config struct {
 	// Logger receives debug lines per request and warnings per retry.
 	// nil discards them. Secrets are never logged.
 	Logger *slog.Logger
+
+	// OnExchange, when set, is told of every HTTP request the client sends
+	// to Vipps and what came back (see [Exchange]), once per attempt, on
+	// the goroutine of the call and before the call returns: it must
+	// return quickly, and must not change the bodies. Access-token requests
+	// are not reported. The bodies are as sent and received, with whatever
+	// personal data they hold: mask them before keeping them. Headers,
+	// and so the keys and tokens they carry, are never given.
+	OnExchange func(Exchange)
+}
+
+// Exchange is one HTTP request the client sent to Vipps and its answer, as
+// given to Config.OnExchange.
+type Exchange struct {
+	// Op names the call, such as "capture" or "details".
+	Op     string
+	Method string
+	// Path is the request's path after the base URL, such as
+	// "/ecomm/v2/payments/acme-1/details".
+	Path string
+	// OrderID is the order the call is about; empty for calls about none.
+	OrderID OrderID
+	// RequestID is the X-Request-Id sent, if any.
+	RequestID string
+	// Start is when the request was sent; Duration how long the answer
+	// took (or the failure).
+	Start    time.Time
+	Duration time.Duration
+	// StatusCode is the HTTP status answered; 0 when no answer came.
+	StatusCode int
+	// RequestBody and ResponseBody are the bodies as sent and as read
+	// (nil for none). They may hold personal data.
+	RequestBody, ResponseBody []byte
+	// Err is why no answer could be read; nil when one was.
+	Err error
 }
 
 // RetryPolicy bounds retries: MaxAttempts tries in all, with a jittered

@@ -956,3 +956,44 @@ func TestDefaultTransportReusesConnections(t *testing.T) {
 		t.Errorf("NewTransport().MaxIdleConnsPerHost = %d, want %d", got, vipps.MaxIdleConnsPerHost)
 	}
 }
+
+// TestOnExchange: every attempt of a call is reported with its bodies,
+// status and request id; the access-token call never is.
+func TestOnExchange(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		seen []vipps.Exchange
+	)
+	f := setup(t, func(c *vipps.Config) {
+		c.OnExchange = func(x vipps.Exchange) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen = append(seen, x)
+		}
+	})
+	calls := 0
+	f.mux.HandleFunc("POST /ecomm/v2/payments/acme-1/capture", func(w http.ResponseWriter, r *http.Request) {
+		if calls++; calls == 1 {
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, `[{"errorGroup":"VippsError","errorCode":"99","errorMessage":"Internal error"}]`)
+			return
+		}
+		io.WriteString(w, `{"orderId":"acme-1","transactionInfo":{"amount":100,"status":"Captured","transactionId":"1"},"transactionSummary":{"capturedAmount":100}}`)
+	})
+	if _, err := f.client.Capture(t.Context(), "acme-1", vipps.CaptureRequest{Amount: 100, TransactionText: "socks", RequestID: "req-1"}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 2 {
+		t.Fatalf("OnExchange got %d exchanges, want the 2 attempts of the capture (not the token call): %+v", len(seen), seen)
+	}
+	for i, want := range []int{500, 200} {
+		x := seen[i]
+		if x.Op != "capture" || x.Method != "POST" || x.Path != "/ecomm/v2/payments/acme-1/capture" || x.OrderID != "acme-1" ||
+			x.RequestID != "req-1" || x.StatusCode != want || x.Err != nil || x.Start.IsZero() || x.Duration <= 0 ||
+			!strings.Contains(string(x.RequestBody), `"amount":100`) || len(x.ResponseBody) == 0 {
+			t.Errorf("exchange %d = %+v, want the capture answered %d with both bodies", i, x, want)
+		}
+	}
+}

@@ -254,15 +254,30 @@ func (c *Client) attempt(ctx context.Context, cl *call, auth string, body []byte
 		// or read-only calls) assume it may have been.
 		sent = cl.mode != retryUnsent || wrote.Load()
 		c.logAttempt(ctx, cl, 0, start, err)
+		c.report(cl, start, body, 0, nil, err)
 		return 0, nil, nil, sent, err
 	}
 	defer resp.Body.Close()
 	respBody, err = io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 	c.logAttempt(ctx, cl, resp.StatusCode, start, err)
+	c.report(cl, start, body, resp.StatusCode, respBody, err)
 	if err != nil {
 		return 0, nil, nil, true, fmt.Errorf("read response: %w", err)
 	}
 	return resp.StatusCode, respBody, resp.Header, true, nil
+}
+
+// report tells Config.OnExchange of an attempt, unless it is the
+// access-token request (whose answer is the token).
+func (c *Client) report(cl *call, start time.Time, reqBody []byte, status int, respBody []byte, err error) {
+	if c.cfg.OnExchange == nil || cl.token {
+		return
+	}
+	c.cfg.OnExchange(Exchange{
+		Op: cl.op, Method: cl.method, Path: cl.path, OrderID: cl.orderID, RequestID: cl.requestID,
+		Start: start, Duration: time.Since(start), StatusCode: status,
+		RequestBody: reqBody, ResponseBody: respBody, Err: err,
+	})
 }
 
 func (c *Client) logAttempt(ctx context.Context, cl *call, status int, start time.Time, err error) {

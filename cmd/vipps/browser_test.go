@@ -212,9 +212,13 @@ func TestBrowserShopToRefundAndVoid(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 900)); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/admin/payments/" + string(refundMe), "/admin/payments/" + string(voidMe), "/"} {
+	for _, path := range []string{"/admin/payments/" + string(refundMe), "/admin/payments/" + string(voidMe), "/admin/attention", "/"} {
 		if err := chromedp.Do(ctx, chromedp.Navigate(app.url+path)); err != nil {
 			t.Fatalf("opening %s at 390 px: %v", path, err)
+		}
+		// Measured open: the requests to Vipps and their bodies too.
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("details").forEach(d => d.open = true), 0`)); err != nil {
+			t.Fatalf("opening the details of %s: %v", path, err)
 		}
 		wide, err := chromedp.Run(ctx, chromedp.Evaluate[pageWidth](overflowJS))
 		if err != nil {

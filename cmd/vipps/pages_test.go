@@ -16,6 +16,7 @@ import (
 
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
+	"github.com/vippskit/vipps/vippstest"
 )
 
 // screenshots is where TestPages writes its pictures: `go test ./cmd/vipps
@@ -95,6 +96,15 @@ func TestPages(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A payment Vipps cannot be asked about, for the attention page: its
+	// details keep failing (the poller's checks too) until the test ends.
+	if _, err := app.sim.InjectFault(vippstest.Fault{Kind: vippstest.FaultServerError, Op: "details", OrderID: approved}); err != nil {
+		t.Fatal(err)
+	}
+	for range payment.CheckFailuresForAttention {
+		svc.Check(bg, approved) //nolint:errcheck // fails: that is the point
+	}
+
 	customer := []shotPage{
 		{"shop", "/"},
 		{"return-approved", approvedReturn},
@@ -111,6 +121,7 @@ func TestPages(t *testing.T) {
 		{"admin-payment-reserved", "/admin/payments/" + string(approved)},
 		{"admin-payment-partly-refunded", "/admin/payments/" + string(partly)},
 		{"admin-checklist", "/admin/checklist"},
+		{"admin-attention", "/admin/attention"},
 		{"admin-not-found", "/admin/payments/test-nosuchpayment"},
 	}
 	for _, p := range customer {

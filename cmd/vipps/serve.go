@@ -377,7 +377,13 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 		public = app.url
 	}
 
-	client, err := app.newClient(f)
+	// What the service says to Vipps about each payment, masked, for the
+	// admin's payment page: stored off the calls' path (payment.ExchangeLog).
+	exchanges, err := payment.NewExchangeLog(payment.ExchangeLogConfig{Store: st, Logger: log.With("component", "exchanges")})
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	client, err := app.newClient(f, exchanges.Observe)
 	if err != nil {
 		return nil, err
 	}
@@ -477,6 +483,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 	app.stopWork = stop
 	app.workers.Go(func() { pl.Run(work) })
 	app.workers.Go(func() { ob.Run(work) })
+	app.workers.Go(func() { exchanges.Run(work) })
 	log.Info("payment service started", "url", app.url, "public_url", redact(public), "database", redact(f.database),
 		"metrics", app.metricsAt(f), "max_conns", f.maxConns, "replica", f.replica, "simulated", app.sim != nil)
 	if app.sim != nil {
@@ -534,8 +541,9 @@ func (app *serveApp) startSim(f *serveFlags, log *slog.Logger) error {
 	return nil
 }
 
-func (app *serveApp) newClient(f *serveFlags) (*vipps.Client, error) {
+func (app *serveApp) newClient(f *serveFlags, onExchange func(vipps.Exchange)) (*vipps.Client, error) {
 	cfg := f.client.config()
+	cfg.OnExchange = onExchange
 	cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: app.metrics.Transport(vipps.NewTransport())}
 	cfg.Logger = app.log.With("component", "vipps-client")
 	client, err := vipps.New(cfg)

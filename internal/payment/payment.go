@@ -79,6 +79,14 @@ type Payment struct {
 	Shipping json.RawMessage
 	// LastError is the latest Vipps error met for this payment.
 	LastError *VippsError
+	// CheckFailures counts the calls to /details for this payment that
+	// failed in a row (the poller's, a callback's or staff's); a call that
+	// succeeds sets it to 0. CheckFailedSince is when the first of them
+	// failed, and CheckError what the latest one met; both are zero when
+	// CheckFailures is.
+	CheckFailures    int
+	CheckFailedSince time.Time
+	CheckError       string
 
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -22,10 +22,13 @@ type History struct {
 	// Tasks are its deliveries (webhooks, receipts), oldest first, each
 	// with its log.
 	Tasks []*Task
+	// Exchanges are the HTTP requests sent to Vipps about it, with the
+	// answers, masked: the newest first.
+	Exchanges []Exchange
 }
 
-// History returns the payment with its events, operations and tasks, or
-// ErrNotFound. It does not call Vipps.
+// History returns the payment with its events, operations, tasks and
+// exchanges with Vipps, or ErrNotFound. It does not call Vipps.
 func (s *Service) History(ctx context.Context, id vipps.OrderID) (*History, error) {
 	p, err := s.Get(ctx, id)
 	if err != nil {
@@ -40,6 +43,9 @@ func (s *Service) History(ctx context.Context, id vipps.OrderID) (*History, erro
 	}
 	if h.Tasks, err = s.store.Tasks(ctx, id); err != nil {
 		return nil, fmt.Errorf("tasks of %s: %w", id, err)
+	}
+	if h.Exchanges, err = s.Exchanges(ctx, id); err != nil {
+		return nil, err
 	}
 	return h, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -196,7 +197,25 @@ func unchanged(before, p *Payment) bool {
 	return p.State == before.State && p.Amounts == before.Amounts && p.NextCheckAt.Equal(before.NextCheckAt) &&
 		p.LeaseOwner == before.LeaseOwner && p.OpOwner == before.OpOwner && p.OpUntil.Equal(before.OpUntil) &&
 		p.LastError == before.LastError && p.UserID == before.UserID && p.VippsURL == before.VippsURL &&
-		p.SentAt.Equal(before.SentAt) && p.Receipt == before.Receipt && string(p.Shipping) == string(before.Shipping)
+		p.SentAt.Equal(before.SentAt) && p.Receipt == before.Receipt && string(p.Shipping) == string(before.Shipping) &&
+		p.CheckFailures == before.CheckFailures && p.CheckError == before.CheckError && p.CheckFailedSince.Equal(before.CheckFailedSince)
+}
+
+// maxCheckError bounds Payment.CheckError, in bytes.
+const maxCheckError = 500
+
+// checkFailed counts a failed details call of p (see
+// Payment.CheckFailures).
+func checkFailed(p *Payment, err error, now time.Time) {
+	if p.CheckFailures == 0 {
+		p.CheckFailedSince = now
+	}
+	p.CheckFailures++
+	msg := vippsError("details", err, now).Message
+	if len(msg) > maxCheckError {
+		msg = strings.ToValidUTF8(msg[:maxCheckError], "") + "…"
+	}
+	p.CheckError = msg
 }
 
 // settle derives p's state and amounts from its facts, added being the
@@ -417,8 +436,10 @@ func (s *Service) learnDetails(ctx context.Context, id vipps.OrderID, owner stri
 		}
 		superseded = false
 		if derr != nil {
+			checkFailed(p, derr, now)
 			return append(ev, s.detailsFailed(p, derr, now)...), nil
 		}
+		p.CheckFailures, p.CheckFailedSince, p.CheckError = 0, time.Time{}, ""
 		wasReserved := p.has(vipps.OperationReserve, vipps.OperationSale)
 		added := p.learn(facts...)
 		if !wasReserved && slices.ContainsFunc(added, succeeded(vipps.OperationReserve, vipps.OperationSale)) {

@@ -492,8 +492,8 @@ func (s *Service) ShippingOptions(ctx context.Context, id vipps.OrderID, addr *v
 func (s *Service) FallbackShipping() []vipps.ShippingOption { return s.cfg.Shipping }
 
 // RemoveConsent forgets what express checkout shared about a Vipps user:
-// every payment's user id, profile and address are cleared, and the shop is
-// told. Then, when the store is a [Scrubber], it scrubs, so that the erased
+// every payment's user id, profile and address are cleared, its exchanges
+// with Vipps deleted, and the shop is told. Then, when the store is a [Scrubber], it scrubs, so that the erased
 // values leave the disk too; a failed scrub is logged, since the erasure
 // itself is stored. Unknown user ids are ignored; repeats are harmless.
 func (s *Service) RemoveConsent(ctx context.Context, userID string) error {
@@ -517,6 +517,11 @@ func (s *Service) RemoveConsent(ctx context.Context, userID string) error {
 		}
 		if cleared {
 			erased = true
+			// What was said to Vipps about the payment is masked, but it
+			// goes too: nothing of the customer's is kept past consent.
+			if err := s.store.DeleteExchanges(ctx, p.OrderID); err != nil {
+				return fmt.Errorf("remove consent: %w", err)
+			}
 			s.log.Info("consent removed: user details deleted", "order_id", p.OrderID)
 		}
 	}

@@ -113,6 +113,25 @@ type Store interface {
 
 	// Tasks returns the payment's tasks, oldest first, each with its Log.
 	Tasks(ctx context.Context, id vipps.OrderID) ([]*Task, error)
+
+	// Attention returns what needs a person (see [AttentionFilter] and
+	// [AttentionLists]): a few bounded queries on indexes, each list at
+	// most AttentionLimit(f.Limit) long, none per row.
+	Attention(ctx context.Context, f AttentionFilter) (*AttentionLists, error)
+
+	// AddExchanges stores exchanges with Vipps (setting nothing in xs),
+	// and then keeps only the newest keep (by ID) of each payment they
+	// are about, in one transaction. Exchanges about an unknown payment
+	// are left out.
+	AddExchanges(ctx context.Context, xs []Exchange, keep int) error
+
+	// Exchanges returns the payment's exchanges with Vipps, newest first;
+	// none for an unknown payment.
+	Exchanges(ctx context.Context, id vipps.OrderID) ([]Exchange, error)
+
+	// DeleteExchanges deletes the payment's exchanges with Vipps. Deleting
+	// none is no error.
+	DeleteExchanges(ctx context.Context, id vipps.OrderID) error
 }
 
 // Scrubber is a Store that can make what it erased unreadable on disk, such

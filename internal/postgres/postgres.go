@@ -56,7 +56,8 @@ const paymentColumns = `order_id, shop_ref, attempt, msn, kind, text, phone, ret
 	auth_token_hash, vipps_url, state, authorized, captured, refunded,
 	remaining_to_capture, remaining_to_refund, user_id, shipping, last_error,
 	created_at, updated_at, sent_at, next_check_at, lease_owner, lease_until,
-	order_url, receipt, op_owner, op_until, version`
+	order_url, receipt, op_owner, op_until,
+	check_failures, check_failed_since, check_error, version`
 
 // paymentArgs are p's values for paymentColumns, except version.
 func paymentArgs(p *payment.Payment) ([]any, error) {
@@ -73,7 +74,8 @@ func paymentArgs(p *payment.Payment) ([]any, error) {
 		p.AuthTokenHash, p.VippsURL, string(p.State), int64(a.Authorized), int64(a.Captured), int64(a.Refunded),
 		int64(a.RemainingToCapture), int64(a.RemainingToRefund), p.UserID, rawJSON(p.Shipping), lastErr,
 		timeArg(p.CreatedAt), timeArg(p.UpdatedAt), timeArg(p.SentAt), timeArg(p.NextCheckAt), p.LeaseOwner, timeArg(p.LeaseUntil),
-		p.OrderURL, receipt, p.OpOwner, timeArg(p.OpUntil)}, nil
+		p.OrderURL, receipt, p.OpOwner, timeArg(p.OpUntil),
+		p.CheckFailures, timeArg(p.CheckFailedSince), p.CheckError}, nil
 }
 
 func scanPayment(row pgx.Row) (*payment.Payment, error) {
@@ -83,13 +85,14 @@ func scanPayment(row pgx.Row) (*payment.Payment, error) {
 		auth, capt, refd, remCapt, remRefd            int64
 		shipping, lastErr, receipt                    []byte
 		created, updated, sent, nextCheck, leaseUntil pgtype.Timestamptz
-		opUntil                                       pgtype.Timestamptz
+		opUntil, checkSince                           pgtype.Timestamptz
 	)
 	err := row.Scan(&id, &p.ShopRef, &p.Attempt, &msn, &kind, &p.Text, &p.Phone, &p.ReturnURL,
 		&p.AuthTokenHash, &p.VippsURL, &state, &auth, &capt, &refd,
 		&remCapt, &remRefd, &p.UserID, &shipping, &lastErr,
 		&created, &updated, &sent, &nextCheck, &p.LeaseOwner, &leaseUntil,
-		&p.OrderURL, &receipt, &p.OpOwner, &opUntil, &p.Version)
+		&p.OrderURL, &receipt, &p.OpOwner, &opUntil,
+		&p.CheckFailures, &checkSince, &p.CheckError, &p.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -107,6 +110,7 @@ func scanPayment(row pgx.Row) (*payment.Payment, error) {
 	}
 	p.CreatedAt, p.UpdatedAt, p.SentAt = timeOf(created), timeOf(updated), timeOf(sent)
 	p.NextCheckAt, p.LeaseUntil, p.OpUntil = timeOf(nextCheck), timeOf(leaseUntil), timeOf(opUntil)
+	p.CheckFailedSince = timeOf(checkSince)
 	return &p, nil
 }
 
@@ -122,7 +126,7 @@ func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...paymen
 	newFacts := unstored(p)
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO payments (`+paymentColumns+`)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,1)`, args...)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,1)`, args...)
 		if sqlState(err) == codeUniqueViolation {
 			return payment.ErrExists
 		}
@@ -316,8 +320,9 @@ func updatePayment(ctx context.Context, tx pgx.Tx, p *payment.Payment, args []an
 		auth_token_hash = $9, vipps_url = $10, state = $11, authorized = $12, captured = $13, refunded = $14,
 		remaining_to_capture = $15, remaining_to_refund = $16, user_id = $17, shipping = $18, last_error = $19,
 		created_at = $20, updated_at = $21, sent_at = $22, next_check_at = $23, lease_owner = $24, lease_until = $25,
-		order_url = $26, receipt = $27, op_owner = $28, op_until = $29, version = version + 1
-		WHERE order_id = $1 AND version = $30`, append(args, p.Version)...)
+		order_url = $26, receipt = $27, op_owner = $28, op_until = $29,
+		check_failures = $30, check_failed_since = $31, check_error = $32, version = version + 1
+		WHERE order_id = $1 AND version = $33`, append(args, p.Version)...)
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,9 @@ type Env struct {
 	Logger *slog.Logger
 	// Logs holds all that Logger wrote.
 	Logs *Logs
+	// Exchanges keeps the service's exchanges with Vipps in Store, running
+	// until the test ends; see [Env.FlushExchanges].
+	Exchanges *payment.ExchangeLog
 
 	poller  *poller.Poller
 	handled *handled // nil with WithHandler
@@ -152,8 +155,12 @@ func New(t testing.TB, opts ...Option) *Env {
 		}
 	})
 	e.URL = "http://" + hs.Listener.Addr().String()
+	e.startExchanges()
+	// The service's own client, which reports its exchanges; Sim.Client
+	// stays the test's, for calls behind the service's back.
+	client := e.Sim.NewClient(e.Sim.Merchant, func(c *vipps.Config) { c.OnExchange = e.Exchanges.Observe })
 	cfg := payment.Config{
-		Store: e.Store, Vipps: e.Sim.Client, PublicURL: e.URL, Now: e.Clock.Now, Logger: e.Logger,
+		Store: e.Store, Vipps: client, PublicURL: e.URL, Now: e.Clock.Now, Logger: e.Logger,
 		ReturnKey: []byte(returnKey), OrderIDPrefix: OrderIDPrefix, Shipping: shipping(),
 	}
 	for _, f := range o.payment {
@@ -173,6 +180,37 @@ func New(t testing.TB, opts ...Option) *Env {
 	e.Client = hs.Client()
 	e.poller = e.NewPoller("test")
 	return e
+}
+
+// startExchanges starts the Env's ExchangeLog on its store, stopped (and
+// drained) when the test ends, before the store closes.
+func (e *Env) startExchanges() {
+	e.T.Helper()
+	var err error
+	if e.Exchanges, err = payment.NewExchangeLog(payment.ExchangeLogConfig{Store: e.Store, Logger: e.Logger}); err != nil {
+		e.T.Fatalf("payment.NewExchangeLog: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.Exchanges.Run(ctx) //nolint:errcheck // Run reports nothing
+	}()
+	e.T.Cleanup(func() {
+		cancel()
+		<-done
+	})
+}
+
+// FlushExchanges waits until the exchanges with Vipps made so far are
+// stored; after 10 s it fails the test.
+func (e *Env) FlushExchanges() {
+	e.T.Helper()
+	ctx, cancel := context.WithTimeout(e.T.Context(), 10*time.Second)
+	defer cancel()
+	if err := e.Exchanges.Flush(ctx); err != nil {
+		e.T.Fatalf("FlushExchanges() = %v", err)
+	}
 }
 
 // openStore opens the Env's store and closes it when the test ends.

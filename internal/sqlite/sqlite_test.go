@@ -410,3 +410,45 @@ func checkOpenErrors(t *testing.T, tests []struct{ name, path, want string }) {
 		})
 	}
 }
+
+// TestAttentionIndexed: each query of Attention reads its partial index,
+// never a whole table, however many payments there are.
+func TestAttentionIndexed(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "vipps.db"))
+	tests := []struct {
+		name, query, index string
+		args               []any
+	}{
+		{"operations", attentionOps, "operations_pending_age", []any{1, 10}},
+		{"tasks", attentionTasks, "tasks_failing", []any{10}},
+		{"reservations", attentionReserved, "payments_reserved", []any{1, 10}},
+		{"unreachable", attentionUnreachable, "payments_check_failing", []any{3, 10}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tt.query, tt.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			text := strings.Join(plan, "\n")
+			if !strings.Contains(text, "INDEX "+tt.index) {
+				t.Errorf("plan of the %s query does not use %s:\n%s", tt.name, tt.index, text)
+			}
+			for _, table := range []string{"SCAN payments", "SCAN operations", "SCAN tasks", "SCAN facts"} {
+				if strings.Contains(text, table+"\n") || strings.HasSuffix(text, table) {
+					t.Errorf("plan of the %s query reads a whole table (%s):\n%s", tt.name, table, text)
+				}
+			}
+		})
+	}
+}

@@ -25,7 +25,8 @@ const paymentCols = `order_id, shop_ref, attempt, msn, kind, text, phone,
 	authorized, captured, refunded, remaining_to_capture, remaining_to_refund,
 	user_id, shipping, last_error,
 	created_at, updated_at, sent_at, next_check_at, lease_owner, lease_until,
-	order_url, receipt, op_owner, op_until, version`
+	order_url, receipt, op_owner, op_until,
+	check_failures, check_failed_since, check_error, version`
 
 // Create stores a new payment with its first events and sets p.Version to
 // 1, and increments the versions of the other attempts of its ShopRef. It
@@ -37,7 +38,7 @@ func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...paymen
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO payments (`+paymentCols+`)
-			VALUES (`+placeholders(30)+`)
+			VALUES (`+placeholders(33)+`)
 			ON CONFLICT (order_id) DO NOTHING`, append(args, int64(1))...)
 		if err != nil {
 			return err
@@ -248,8 +249,9 @@ func updatePayment(ctx context.Context, tx writeTx, p *payment.Payment, events [
 		created_at = ?20, updated_at = ?21, sent_at = ?22, next_check_at = ?23,
 		lease_owner = ?24, lease_until = ?25, order_url = ?26, receipt = ?27,
 		op_owner = ?28, op_until = ?29,
+		check_failures = ?30, check_failed_since = ?31, check_error = ?32,
 		version = version + 1
-		WHERE order_id = ?1 AND version = ?30`, append(args, p.Version)...)
+		WHERE order_id = ?1 AND version = ?33`, append(args, p.Version)...)
 	if err != nil {
 		return err
 	}
@@ -545,6 +547,7 @@ func paymentArgs(p *payment.Payment) ([]any, error) {
 		toMicros(p.CreatedAt), toMicros(p.UpdatedAt), toMicros(p.SentAt), toMicros(p.NextCheckAt),
 		p.LeaseOwner, toMicros(p.LeaseUntil),
 		p.OrderURL, receipt, p.OpOwner, toMicros(p.OpUntil),
+		p.CheckFailures, toMicros(p.CheckFailedSince), p.CheckError,
 	}, nil
 }
 
@@ -578,6 +581,7 @@ func scanPayment(sc scanner) (*payment.Payment, error) {
 		p                                                 payment.Payment
 		shipping, lastErr, receipt                        sql.NullString
 		created, updated, sent, nextCheck, until, opUntil sql.NullInt64
+		checkSince                                        sql.NullInt64
 	)
 	err := sc.Scan(&p.OrderID, &p.ShopRef, &p.Attempt, &p.MSN, &p.Kind, &p.Text, &p.Phone,
 		&p.ReturnURL, &p.AuthTokenHash, &p.VippsURL, &p.State,
@@ -585,7 +589,8 @@ func scanPayment(sc scanner) (*payment.Payment, error) {
 		&p.Amounts.RemainingToCapture, &p.Amounts.RemainingToRefund,
 		&p.UserID, &shipping, &lastErr,
 		&created, &updated, &sent, &nextCheck, &p.LeaseOwner, &until,
-		&p.OrderURL, &receipt, &p.OpOwner, &opUntil, &p.Version)
+		&p.OrderURL, &receipt, &p.OpOwner, &opUntil,
+		&p.CheckFailures, &checkSince, &p.CheckError, &p.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -598,6 +603,7 @@ func scanPayment(sc scanner) (*payment.Payment, error) {
 	}
 	p.CreatedAt, p.UpdatedAt, p.SentAt = fromMicros(created), fromMicros(updated), fromMicros(sent)
 	p.NextCheckAt, p.LeaseUntil, p.OpUntil = fromMicros(nextCheck), fromMicros(until), fromMicros(opUntil)
+	p.CheckFailedSince = fromMicros(checkSince)
 	return &p, nil
 }
 

@@ -37,6 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) payment.Store) {
 	t.Run("LeaseTasks", func(t *testing.T) { testLeaseTasks(t, open) })
 	t.Run("UpdateTask", func(t *testing.T) { testUpdateTask(t, open) })
 	t.Run("RetryTask", func(t *testing.T) { testRetryTask(t, open) })
+	t.Run("Attention", func(t *testing.T) { testAttention(t, open) })
+	t.Run("Exchanges", func(t *testing.T) { testExchanges(t, open) })
 }
 
 // t0 is the suite's clock: a fixed instant with nanoseconds, so that stores
@@ -124,12 +126,15 @@ func fullPayment(id string) *payment.Payment {
 			ContextID:  "ctx-1",
 			At:         t0.Add(3 * time.Minute),
 		},
-		CreatedAt:   t0,
-		UpdatedAt:   t0.Add(5 * time.Minute),
-		SentAt:      t0.Add(time.Minute),
-		NextCheckAt: t0.Add(10 * time.Minute),
-		LeaseOwner:  "replica-1",
-		LeaseUntil:  t0.Add(6 * time.Minute),
+		CheckFailures:    4,
+		CheckFailedSince: t0.Add(2 * time.Minute),
+		CheckError:       "Vipps answered 503: try again later",
+		CreatedAt:        t0,
+		UpdatedAt:        t0.Add(5 * time.Minute),
+		SentAt:           t0.Add(time.Minute),
+		NextCheckAt:      t0.Add(10 * time.Minute),
+		LeaseOwner:       "replica-1",
+		LeaseUntil:       t0.Add(6 * time.Minute),
 	}
 }
 

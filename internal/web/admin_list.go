@@ -125,6 +125,8 @@ type adminListData struct {
 	CSV string
 	// DeadTasks counts deliveries (webhooks, receipts) that gave up.
 	DeadTasks int
+	// Attention counts what needs a person (the attention page).
+	Attention adminAttentionCount
 	Rows      []adminRow
 	// Next is the link to the next page; empty on the last one.
 	Next string
@@ -269,6 +271,12 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 		d.Parts = append(d.Parts, adminStateCount{State: string(p), Label: adminPartLabel(lg, p),
 			Selected: string(p) == lq.State, URL: link(string(p), nil)})
 	}
+	attention, err := s.svc.Attention(ctx, 0)
+	if err != nil {
+		s.adminFail(w, r, "", err)
+		return
+	}
+	d.Attention = adminAttentionCount{N: len(attention.Items), More: attention.More}
 	for _, byStatus := range stats.Tasks {
 		d.DeadTasks += byStatus[payment.TaskDead]
 	}

@@ -40,9 +40,12 @@ type adminPaymentData struct {
 	// Pending are operations waiting for Vipps' answer.
 	Pending []adminOpView
 	Tasks   []adminTaskView
-	Capture *adminOpForm
-	Refund  *adminOpForm
-	Cancel  *adminCancelForm
+	// Exchanges are the requests to Vipps about the payment and the
+	// answers, newest first, masked.
+	Exchanges []adminExchangeView
+	Capture   *adminOpForm
+	Refund    *adminOpForm
+	Cancel    *adminCancelForm
 	// Actions are the form targets.
 	Actions adminActions
 	// NoActions explains why no capture, refund or cancel is offered.
@@ -212,10 +215,13 @@ type adminOpView struct {
 
 // adminTaskView is one delivery with its attempts.
 type adminTaskView struct {
-	ID          int64
-	KindLabel   string
-	Event       string
-	Status      payment.TaskStatus
+	ID        int64
+	KindLabel string
+	Event     string
+	Status    payment.TaskStatus
+	// StatusClass styles the status: the Status, or "failing" for a
+	// pending task that failed.
+	StatusClass string
 	StatusLabel string
 	Attempts    int
 	Next        string
@@ -252,7 +258,6 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 // after a refused form (fe) with the refusal's status, the form's values
 // and its message.
 func (s *Server) adminPaymentPage(w http.ResponseWriter, r *http.Request, id vipps.OrderID, fe *adminFormError) {
-	l := s.lang(r)
 	h, err := s.svc.History(r.Context(), id)
 	if err != nil {
 		s.adminFail(w, r, id, err)
@@ -260,6 +265,7 @@ func (s *Server) adminPaymentPage(w http.ResponseWriter, r *http.Request, id vip
 	}
 	p := h.Payment
 	a := p.Amounts
+	l, now := s.lang(r), s.now()
 	d := adminPaymentData{
 		page: page{Title: l.F("Payment %s · vippskit admin", id), CSRF: s.csrfToken(s.cfg.AdminUser)},
 		P: adminPaymentView{
@@ -323,7 +329,10 @@ func (s *Server) adminPaymentPage(w http.ResponseWriter, r *http.Request, id vip
 		}
 	}
 	for _, t := range h.Tasks {
-		d.Tasks = append(d.Tasks, adminTaskOf(l, t, labels))
+		d.Tasks = append(d.Tasks, adminTaskOf(l, t, labels, now))
+	}
+	for _, x := range h.Exchanges {
+		d.Exchanges = append(d.Exchanges, adminExchangeOf(l, x))
 	}
 	d.Latest = adminLatest(l, p, h.Tasks)
 	adminOffer(l, &d, h, pending)
@@ -471,12 +480,16 @@ func adminRefill(d *adminPaymentData, fe *adminFormError) {
 	}
 }
 
-// adminTaskOf is a delivery as the page shows it; labels name the events
-// by Seq.
-func adminTaskOf(l lang, t *payment.Task, labels map[int64]string) adminTaskView {
+// adminTaskOf is a delivery as the page shows it, in l at now; labels
+// name the events by Seq. A delivery that failed and is retried says so,
+// with when it is tried next and why it failed.
+func adminTaskOf(l lang, t *payment.Task, labels map[int64]string, now time.Time) adminTaskView {
 	v := adminTaskView{
 		ID: t.ID, KindLabel: l.T(adminTaskLabel(t.Kind)), Event: labels[t.EventSeq], Status: t.Status,
-		StatusLabel: l.T(adminTaskStatusLabel(t.Status)), Attempts: t.Attempts, LastError: t.LastError,
+		StatusClass: string(t.Status), StatusLabel: l.T(adminTaskStatusLabel(t.Status)), Attempts: t.Attempts, LastError: t.LastError,
+	}
+	if t.Failing() {
+		v.StatusClass, v.StatusLabel = "failing", adminFailingLabel(l, t, now)
 	}
 	if v.Event == "" {
 		v.Event = fmt.Sprintf("#%d", t.EventSeq)
@@ -494,6 +507,44 @@ func adminTaskOf(l lang, t *payment.Task, labels map[int64]string) adminTaskView
 		})
 	}
 	return v
+}
+
+// adminExchangeView is one request to Vipps and its answer.
+type adminExchangeView struct {
+	At, AtISO    string
+	Method, Path string
+	// Status is the HTTP status, or "no answer"; Bad is set for no answer
+	// or an error status.
+	Status    string
+	Bad       bool
+	Duration  string
+	RequestID string
+	// Request and Response are the bodies, masked and indented.
+	Request, Response string
+	Error             string
+}
+
+// adminExchangeOf is an exchange as the page shows it, in l.
+func adminExchangeOf(l lang, x payment.Exchange) adminExchangeView {
+	v := adminExchangeView{
+		At: adminTime(x.At, true), AtISO: adminISO(x.At), Method: x.Method, Path: x.Path,
+		Status: strconv.Itoa(x.StatusCode), Bad: x.StatusCode == 0 || x.StatusCode >= 400,
+		Duration: adminDuration(x.Duration), RequestID: x.RequestID,
+		Request: x.Request, Response: x.Response, Error: x.Error,
+	}
+	if x.StatusCode == 0 {
+		v.Status = l.T("no answer")
+	}
+	return v
+}
+
+// adminDuration is how long a request took: to the millisecond, or to
+// 10 µs under a millisecond (a simulator answers that fast).
+func adminDuration(d time.Duration) string {
+	if d < time.Millisecond {
+		return d.Round(10 * time.Microsecond).String()
+	}
+	return d.Round(time.Millisecond).String()
 }
 
 // adminErrorOf is a stored Vipps error as the page shows it.

@@ -69,7 +69,7 @@ func (l lang) F(format string, args ...any) string {
 }
 
 // nbCatalogs are the bokmål translations, by area.
-var nbCatalogs = []map[string]string{nbCommon, nbCustomer, nbAdmin, nbAdminList}
+var nbCatalogs = []map[string]string{nbCommon, nbCustomer, nbAdmin, nbAdminList, nbAttention}
 
 // nbCatalog is every catalog in one.
 var nbCatalog = func() map[string]string {

@@ -120,7 +120,7 @@ var nbAdmin = map[string]string{
 	"Name":                   "Navn",
 	"Next attempt":           "Neste forsøk",
 	"Next automatic check":   "Neste automatiske sjekk",
-	"no answer":              "ikke svar",
+	"no answer":              "intet svar",
 	"None yet.":              "Ingen ennå.",
 	"None.":                  "Ingen.",
 	"Note":                   "Merknad",

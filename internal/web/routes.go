@@ -60,6 +60,7 @@ func (s *Server) routes() http.Handler {
 	admin := s.requireAdmin
 	mux.Handle("GET /admin/{$}", admin(s.adminList))
 	mux.Handle("GET /admin/payments.csv", admin(s.adminExport))
+	mux.Handle("GET /admin/attention", admin(s.adminAttention))
 	mux.Handle("GET /admin/payments/{orderId}", admin(s.adminPayment))
 	mux.Handle("POST /admin/payments/{orderId}/capture", admin(s.forms(s.adminCapture)))
 	mux.Handle("POST /admin/payments/{orderId}/refund", admin(s.forms(s.adminRefund)))

@@ -1,0 +1,133 @@
+package payment_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/internal/payment"
+	"github.com/vippskit/vipps/internal/servicetest"
+)
+
+// TestExchanges: what the service says to Vipps about a payment is kept,
+// newest first, with the X-Request-Id of each write and nothing personal,
+// and goes when the customer removes the consent.
+func TestExchanges(t *testing.T) {
+	e := servicetest.New(t)
+	ctx := t.Context()
+	p := e.Create(payment.CreateRequest{Amount: 1000, Express: true, Phone: "91234567"})
+	p = e.Approve(p.OrderID)
+	op, err := e.Service.Capture(ctx, p.OrderID, payment.OpRequest{Key: "c1"})
+	if err != nil || op.Status != payment.OpSucceeded {
+		t.Fatalf("Capture = %+v, %v", op, err)
+	}
+	e.FlushExchanges()
+	xs, err := e.Service.Exchanges(ctx, p.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for i, x := range xs {
+		ops = append(ops, x.Op)
+		if i > 0 && x.ID >= xs[i-1].ID {
+			t.Errorf("Exchanges(%s)[%d].ID = %d after %d, want newest first", p.OrderID, i, x.ID, xs[i-1].ID)
+		}
+		if x.StatusCode != 200 || x.Duration <= 0 || x.At.IsZero() || x.Method == "" || !strings.Contains(x.Path, string(p.OrderID)) && x.Op != "initiate" {
+			t.Errorf("Exchanges(%s)[%d] = %+v, want a whole answered exchange", p.OrderID, i, x)
+		}
+	}
+	if len(xs) == 0 || xs[0].Op != "capture" || ops[len(ops)-1] != "initiate" || !slices.Contains(ops, "details") {
+		t.Fatalf("Exchanges(%s) ops = %v, want capture first, initiate last, details between", p.OrderID, ops)
+	}
+	if xs[0].RequestID != op.RequestID || !strings.Contains(xs[0].Response, `"capturedAmount": 1000`) {
+		t.Errorf("capture exchange = %+v, want X-Request-Id %s and the amount captured", xs[0], op.RequestID)
+	}
+
+	// Nothing the customer shared survives: their details are stored on
+	// the payment (until consent is removed), and never in an exchange.
+	var d payment.ExpressDetails
+	if err := json.Unmarshal(e.Get(p.OrderID).Shipping, &d); err != nil || d.User == nil || d.Shipping == nil {
+		t.Fatalf("express details = %s, %v; want user and shipping", e.Get(p.OrderID).Shipping, err)
+	}
+	secrets := []string{d.User.FirstName, d.User.LastName, d.User.Email, d.User.UserID, `"` + d.User.MobileNumber + `"`,
+		d.Shipping.Address.AddressLine1, d.Shipping.Address.City, `"` + d.Shipping.Address.PostCode + `"`, "91234567", "?t=", "token="}
+	masked := false
+	for _, x := range xs {
+		for _, s := range secrets {
+			if s != "" && s != `""` && (strings.Contains(x.Request, s) || strings.Contains(x.Response, s)) {
+				t.Errorf("exchange %s keeps %q:\n%s\n%s", x.Op, s, x.Request, x.Response)
+			}
+		}
+		masked = masked || strings.Contains(x.Response, `"mobileNumber": "****** `)
+	}
+	if !masked {
+		t.Errorf("no exchange shows the customer's masked mobile number")
+	}
+
+	if err := e.Service.RemoveConsent(ctx, d.User.UserID); err != nil {
+		t.Fatal(err)
+	}
+	if xs, err := e.Service.Exchanges(ctx, p.OrderID); err != nil || len(xs) != 0 {
+		t.Errorf("Exchanges(%s) after consent removal = %d, %v; want none", p.OrderID, len(xs), err)
+	}
+}
+
+// TestExchangeLogNeverWaits: Observe returns at once even when nothing
+// stores what it queues; what does not fit is dropped, and counted.
+func TestExchangeLogNeverWaits(t *testing.T) {
+	e := servicetest.New(t)
+	p := e.Create(payment.CreateRequest{})
+	e.FlushExchanges() // the initiate, stored by the Env's own log
+	l, err := payment.NewExchangeLog(payment.ExchangeLogConfig{Store: e.Store, Buffer: 2, Keep: 3, Logger: e.Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for i := range 1000 {
+		l.Observe(vipps.Exchange{Op: "details", Method: "GET", OrderID: p.OrderID, RequestID: string(rune('a' + i%26)), StatusCode: 200})
+	}
+	l.Observe(vipps.Exchange{Op: "token", Method: "POST"}) // about no payment: ignored
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("1000 Observe calls with nothing storing took %s", d)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); l.Run(ctx) }()
+	if err := l.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		l.Observe(vipps.Exchange{Op: "details", Method: "GET", OrderID: p.OrderID, StatusCode: 200})
+		if err := l.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	<-done
+	xs, err := e.Store.Exchanges(t.Context(), p.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 stored of the 1000, then 5: the newest 3 are kept, the Env's
+	// initiate is gone.
+	if len(xs) != 3 || countOp(xs, "details") != 3 {
+		t.Errorf("after 7 stored with Keep 3, kept %d (%d details), want the newest 3 details", len(xs), countOp(xs, "details"))
+	}
+	if !strings.Contains(e.Logs.String(), "dropped=") {
+		t.Errorf("dropped exchanges were not logged")
+	}
+}
+
+func countOp(xs []payment.Exchange, op string) int {
+	n := 0
+	for _, x := range xs {
+		if x.Op == op {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,154 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/internal/payment"
+)
+
+// The queries of Attention. Each repeats the WHERE of its partial index
+// (migrations/0004_attention.sql) word for word, so that the planner can
+// use it whatever the parameters.
+const (
+	attentionOps = `SELECT ` + operationColumns + ` FROM operations
+		WHERE status = 'pending' AND created_at < $1
+		ORDER BY created_at, id LIMIT $2`
+	attentionTasks = `SELECT ` + taskColumns + ` FROM tasks
+		WHERE status = 'dead' OR (status = 'pending' AND attempts > 0)
+		ORDER BY CASE WHEN status = 'dead' THEN 0 ELSE 1 END, updated_at, id LIMIT $1`
+	// A reservation is made after the payment is created: created_at
+	// before the bound picks the rows on the index, the reservation's
+	// fact decides.
+	attentionReserved = `SELECT ` + paymentColumns + `, reserved_at FROM (
+			SELECT ` + paymentColumns + `, coalesce(
+				(SELECT min(coalesce(f.at, f.seen_at)) FROM facts f
+					WHERE f.order_id = p.order_id AND f.operation IN ('RESERVE', 'SALE') AND f.success),
+				p.created_at) AS reserved_at
+			FROM payments p
+			WHERE state = 'reserved' AND remaining_to_capture > 0 AND created_at < $1) r
+		WHERE reserved_at < $1
+		ORDER BY reserved_at, order_id LIMIT $2`
+	attentionUnreachable = `SELECT ` + paymentColumns + ` FROM payments
+		WHERE check_failures > 0 AND check_failures >= $1
+		ORDER BY check_failed_since, order_id LIMIT $2`
+)
+
+// Attention returns what needs a person (see payment.Store), in one
+// repeatable-read transaction, so that the lists are of one moment.
+func (s *Store) Attention(ctx context.Context, f payment.AttentionFilter) (*payment.AttentionLists, error) {
+	limit := payment.AttentionLimit(f.Limit)
+	var out *payment.AttentionLists
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		out = &payment.AttentionLists{}
+		rows, err := tx.Query(ctx, attentionOps, timeArg(f.OpsBefore), limit)
+		if err != nil {
+			return err
+		}
+		if out.Operations, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*payment.Operation, error) { return scanOperation(r) }); err != nil {
+			return err
+		}
+		if rows, err = tx.Query(ctx, attentionTasks, limit); err != nil {
+			return err
+		}
+		if out.Tasks, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*payment.Task, error) { return scanTask(r) }); err != nil {
+			return err
+		}
+		if rows, err = tx.Query(ctx, attentionReserved, timeArg(f.ReservedBefore), limit); err != nil {
+			return err
+		}
+		out.Reservations, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (payment.Reservation, error) {
+			var at pgtype.Timestamptz
+			p, err := scanPayment(withMore{r, []any{&at}})
+			return payment.Reservation{Payment: p, ReservedAt: timeOf(at)}, err
+		})
+		if err != nil {
+			return err
+		}
+		out.Unreachable, err = queryPayments(ctx, tx, attentionUnreachable, max(f.CheckFailures, 1), limit)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("attention: %w", err)
+	}
+	return out, nil
+}
+
+// exchangeColumns are the columns of exchanges in the order Exchanges
+// reads.
+const exchangeColumns = `id, order_id, at, op, method, path, status_code, duration_us, request_id, request, response, error`
+
+// AddExchanges stores exchanges of known payments and keeps the newest
+// keep of each payment they are about, in one transaction.
+func (s *Store) AddExchanges(ctx context.Context, xs []payment.Exchange, keep int) error {
+	if len(xs) == 0 {
+		return nil
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		touched := map[vipps.OrderID]bool{}
+		for _, x := range xs {
+			tag, err := tx.Exec(ctx, `INSERT INTO exchanges (order_id, at, op, method, path, status_code,
+					duration_us, request_id, request, response, error)
+				SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+				WHERE EXISTS (SELECT 1 FROM payments WHERE order_id = $1)`,
+				string(x.OrderID), timeArg(x.At), x.Op, x.Method, x.Path, x.StatusCode,
+				x.Duration.Microseconds(), x.RequestID, x.Request, x.Response, x.Error)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() > 0 {
+				touched[x.OrderID] = true
+			}
+		}
+		for id := range touched {
+			if _, err := tx.Exec(ctx, `DELETE FROM exchanges WHERE order_id = $1 AND id NOT IN (
+					SELECT id FROM exchanges WHERE order_id = $1 ORDER BY id DESC LIMIT $2)`,
+				string(id), max(keep, 0)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("add %d exchanges: %w", len(xs), err)
+	}
+	return nil
+}
+
+// Exchanges returns the payment's exchanges, newest first.
+func (s *Store) Exchanges(ctx context.Context, id vipps.OrderID) ([]payment.Exchange, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+exchangeColumns+` FROM exchanges
+		WHERE order_id = $1 ORDER BY id DESC`, string(id))
+	if err != nil {
+		return nil, fmt.Errorf("exchanges of %s: %w", id, err)
+	}
+	xs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (payment.Exchange, error) {
+		var (
+			x   payment.Exchange
+			oid string
+			at  pgtype.Timestamptz
+			us  int64
+		)
+		err := r.Scan(&x.ID, &oid, &at, &x.Op, &x.Method, &x.Path, &x.StatusCode, &us,
+			&x.RequestID, &x.Request, &x.Response, &x.Error)
+		x.OrderID, x.At, x.Duration = vipps.OrderID(oid), timeOf(at), time.Duration(us)*time.Microsecond
+		return x, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("exchanges of %s: %w", id, err)
+	}
+	return xs, nil
+}
+
+// DeleteExchanges deletes the payment's exchanges.
+func (s *Store) DeleteExchanges(ctx context.Context, id vipps.OrderID) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM exchanges WHERE order_id = $1`, string(id)); err != nil {
+		return fmt.Errorf("delete exchanges of %s: %w", id, err)
+	}
+	return nil
+}
