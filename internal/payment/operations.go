@@ -111,7 +111,8 @@ func (s *Service) operate(ctx context.Context, id vipps.OrderID, kind OpKind, r 
 			return nil, fmt.Errorf("%s %s: %w", kind, id, refused)
 		}
 	}
-	data := mustJSON(map[string]any{"op": kind, "key": op.IdempotencyKey, "requestId": op.RequestID, "release": r.ReleaseRemaining})
+	data := mustJSON(map[string]any{"op": kind, "key": op.IdempotencyKey, "requestId": op.RequestID, "release": r.ReleaseRemaining,
+		"by": ActorOf(ctx)})
 	// Checked against p: when p is still as read and nothing else is
 	// pending, the operation is claimed for sending as it is stored.
 	claim := &Claim{Owner: rand.Text(), Until: s.now().Add(s.claimFor()), Version: p.Version}
