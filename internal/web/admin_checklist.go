@@ -153,7 +153,7 @@ func (s *Server) adminChecklist(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rs := checklist.GradeService(in)
-	d := adminChecklistData{page: page{Title: "Go-live checklist · vippskit admin", Environment: s.cfg.Environment}}
+	d := adminChecklistData{page: s.adminPage(r, "Go-live checklist · vippskit admin")}
 	d.Scope = "Graded from this service's settings, an access token fetched just now, and every stored payment."
 	if in.More {
 		d.Scope = "Graded from this service's settings, an access token fetched just now, and the newest " +

@@ -188,7 +188,7 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	lq, problems := parseAdminListQuery(q)
 	d := adminListData{
-		page:           page{Title: "Payments · vippskit admin", Environment: s.cfg.Environment},
+		page:           s.adminPage(r, "Payments · vippskit admin"),
 		adminListQuery: lq,
 		Filtered:       lq.filtered(),
 	}

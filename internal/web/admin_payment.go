@@ -144,6 +144,8 @@ type adminEventView struct {
 	StateLabel string
 	Amount     string
 	Detail     string
+	// By is who asked for the change, when the event says.
+	By string
 }
 
 // adminOpView is one capture, refund or cancel.
@@ -204,7 +206,7 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 	p := h.Payment
 	a := p.Amounts
 	d := adminPaymentData{
-		page:  page{Title: "Payment " + string(id) + " · vippskit admin", Environment: s.cfg.Environment, CSRF: s.csrfToken(s.cfg.AdminUser)},
+		page:  s.adminPage(r, "Payment "+string(id)+" · vippskit admin"),
 		Flash: s.adminFlashFrom(id, r.URL.Query()),
 		P: adminPaymentView{
 			OrderID: p.OrderID, ShopRef: p.ShopRef, Attempt: p.Attempt, Express: p.Kind == payment.Express,
@@ -237,6 +239,9 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 			Seq: e.Seq, At: adminTime(e.At, true), AtISO: adminISO(e.At), Type: e.Type, Label: adminEventLabel(e.Type),
 			State: e.State, StateLabel: adminStateLabel(e.State), Amount: adminKronerOrDash(e.Amount), Detail: adminEventDetail(e),
 		}
+		if by, ok := payment.EventActor(e); ok {
+			ev.By = by.String()
+		}
 		labels[e.Seq] = fmt.Sprintf("#%d %s", e.Seq, ev.Label)
 		d.Events = append(d.Events, ev)
 	}
@@ -265,6 +270,14 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 		d.Tasks = append(d.Tasks, adminTaskOf(t, labels))
 	}
 	adminOffer(&d, p, pending)
+	if !d.Staff.Operator {
+		// A viewer reads; the forms are an operator's.
+		d.Capture, d.Refund, d.Cancel = nil, nil, nil
+		d.NoActions = "Your role, " + d.Staff.Role + ", may read payments only. Capturing, refunding, cancelling and checking with Vipps need an operator."
+		for i := range d.Tasks {
+			d.Tasks[i].Retry = ""
+		}
+	}
 	s.writePage(w, http.StatusOK, "admin_payment.html", &d)
 }
 

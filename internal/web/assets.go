@@ -23,4 +23,6 @@ type page struct {
 	Environment string
 	// CSRF is the form token, for pages with forms.
 	CSRF string
+	// Staff is who is signed in, on admin pages; nil elsewhere.
+	Staff *staffBar
 }
