@@ -28,8 +28,8 @@ import (
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/metrics"
 	"github.com/vippskit/vipps/internal/payment"
-	"github.com/vippskit/vipps/internal/staff"
 	"github.com/vippskit/vipps/internal/poller"
+	"github.com/vippskit/vipps/internal/staff"
 	"github.com/vippskit/vipps/internal/web"
 	"github.com/vippskit/vipps/vippstest"
 )
