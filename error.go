@@ -285,14 +285,36 @@ var customerText = map[errorKey]string{
 
 const genericCustomerText = "The payment could not be completed. No money has been taken. Please try again, or choose another payment method."
 
+// customerTextNB is customerText in Norwegian bokmål.
+var customerTextNB = map[errorKey]string{
+	{GroupPayment, CodeNoValidCard}:       "Vipps-kontoen din har ikke et gyldig kort. Legg til et kort i Vipps og prøv igjen.",
+	{GroupPayment, CodeRefusedByIssuer}:   "Banken din avviste betalingen. Kontakt banken din, eller betal med et annet kort.",
+	{GroupPayment, CodeRefusedAmount}:     "Banken din avviste beløpet. Kontakt banken din, eller betal med et annet kort.",
+	{GroupPayment, CodeExpiredCard}:       "Kortet ditt er utløpt. Oppdater kortet i Vipps og prøv igjen.",
+	{GroupPayment, CodeReservationFailed}: "Betalingen ble ikke fullført, trolig fordi den ikke ble bekreftet i Vipps i tide. Prøv igjen.",
+	{GroupUser, CodeUserCannotPay}:        "Dette telefonnummeret kan ikke betale med Vipps. Sjekk nummeret, eller velg en annen betalingsmåte.",
+	{GroupUser, CodeAppTooOld}:            "Vipps-appen din er for gammel. Oppdater Vipps-appen og prøv igjen.",
+}
+
+const genericCustomerTextNB = "Betalingen kunne ikke fullføres. Ingen penger er trukket. Prøv igjen, eller velg en annen betalingsmåte."
+
 // CustomerMessage returns a text that a paying customer understands and can
-// act on. It never reveals internal details; for errors that are not the
-// customer's to fix it returns a generic text.
-func (e *Error) CustomerMessage() string {
-	if t, ok := customerText[errorKey{e.Group, e.Code}]; ok {
+// act on, in English. It never reveals internal details; for errors that
+// are not the customer's to fix it returns a generic text.
+func (e *Error) CustomerMessage() string { return e.CustomerMessageIn("en") }
+
+// CustomerMessageIn is CustomerMessage in the language lang: "nb" (or "no",
+// "nn") for Norwegian bokmål, English for any other.
+func (e *Error) CustomerMessageIn(lang string) string {
+	texts, generic := customerText, genericCustomerText
+	switch strings.ToLower(lang) {
+	case "nb", "no", "nn":
+		texts, generic = customerTextNB, genericCustomerTextNB
+	}
+	if t, ok := texts[errorKey{e.Group, e.Code}]; ok {
 		return t
 	}
-	return genericCustomerText
+	return generic
 }
 
 // merchantText says what a merchant employee or developer should do.

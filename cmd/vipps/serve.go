@@ -78,6 +78,7 @@ type serveFlags struct {
 	webhookPrevious                          string
 	shipping, shippingURL, orderIDPrefix     string
 	replica, logLevel, logFormat             string
+	lang                                     string
 	demoShop, printConfig                    bool
 	grace                                    time.Duration
 	simulated                                bool // no -base-url: in-process simulator
@@ -130,6 +131,7 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 	fs.stringEnv(&f.replica, "replica-id", "", "VIPPS_REPLICA_ID", "name of this replica in leases (default host-pid)")
 	fs.stringEnv(&f.logLevel, "log-level", "info", "VIPPS_LOG_LEVEL", "debug, info, warn or error")
 	fs.stringEnv(&f.logFormat, "log-format", "json", "VIPPS_LOG_FORMAT", "json or text")
+	fs.stringEnv(&f.lang, "lang", "en", "VIPPS_LANG", "`language` of pages for browsers that ask for none they speak: en or nb (Norwegian bokmål)")
 	fs.boolEnv(&f.demoShop, "demo-shop", false, "VIPPS_DEMO_SHOP", "serve the demo shop at / (default on with the simulator, off with -base-url)")
 	fs.stringEnv(&f.metricsAddr, "metrics-addr", "", "VIPPS_METRICS_ADDR",
 		"serve /metrics only at this `address`, such as 127.0.0.1:9090 (default: at -addr with the simulator, nowhere with -base-url)")
@@ -163,6 +165,11 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 		for _, m := range fs.missing("client-id", "client-secret", "subscription-key", "msn", "public-url", "api-key", "secret-key") {
 			bad = append(bad, m+" is required with -base-url")
 		}
+	}
+	if l, err := web.ParseLang(f.lang); err != nil {
+		bad = append(bad, "-lang: "+err.Error())
+	} else {
+		f.lang = l
 	}
 	if err := checkAddr("addr", f.addr, "8080"); err != nil {
 		bad = append(bad, err.Error())
@@ -231,7 +238,7 @@ func (f *serveFlags) print(w io.Writer) {
 		{"api-key", red(f.apiKey)}, {"admin-user", f.adminUser}, {"admin-password", red(f.adminPassword)},
 		{"secret-key", red(f.secret)}, {"webhook-url", redact(f.webhookURL)}, {"webhook-secret", red(f.webhookSecret)}, {"webhook-previous-secret", red(f.webhookPrevious)},
 		{"shipping", f.shipping}, {"shipping-url", redact(f.shippingURL)}, {"order-id-prefix", f.orderIDPrefix},
-		{"replica-id", f.replica}, {"demo-shop", fmt.Sprint(f.demoShop)}, {"metrics", f.metricsAt()},
+		{"replica-id", f.replica}, {"lang", f.lang}, {"demo-shop", fmt.Sprint(f.demoShop)}, {"metrics", f.metricsAt()},
 		{"max-conns", fmt.Sprint(f.maxConns)}, {"log", f.logFormat + " " + f.logLevel},
 		{"shutdown-timeout", f.grace.String()}, {"secrets-file", f.secretsFile}, {"sim-snapshot", f.simSnapshot},
 	})
@@ -379,12 +386,9 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 	if app.svc, err = payment.NewService(cfg); err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
-	envText := ""
-	switch {
-	case app.sim != nil:
-		envText = "TEST MODE: payments go to the vippskit simulator (" + app.simURL + "), not to Vipps. No real money moves."
-	case strings.EqualFold(f.client.baseURL, "test") || strings.HasPrefix(f.client.baseURL, vipps.TestURL):
-		envText = "Vipps TEST environment: no real money moves."
+	env := web.Environment{
+		Simulator: app.simURL,
+		Test:      strings.EqualFold(f.client.baseURL, "test") || strings.HasPrefix(f.client.baseURL, vipps.TestURL),
 	}
 	var mainMetrics http.Handler
 	if f.metricsOnMain() {
@@ -402,7 +406,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 	}
 	app.web, err = web.New(web.Config{
 		Service: app.svc, Staff: staffSvc, APIKey: vipps.Secret(f.apiKey),
-		CSRFKey: derive("csrf"), Environment: envText, DemoShop: f.demoShop,
+		CSRFKey: derive("csrf"), Environment: env, DemoShop: f.demoShop, Lang: f.lang,
 		Metrics: mainMetrics, Logger: log,
 		GoLive: web.GoLive{
 			VippsURL: client.BaseURL(), SystemName: cmp.Or(ccfg.SystemName, "vippskit"), SystemVersion: cmp.Or(ccfg.SystemVersion, vipps.Version),

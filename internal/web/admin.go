@@ -3,7 +3,6 @@ package web
 import (
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -158,56 +157,64 @@ func (s *Server) adminFlashFrom(id vipps.OrderID, q url.Values) *adminFlash {
 // then the detail, never a store's text. An internal error is logged, with
 // the request id the message quotes.
 func (s *Server) adminRefusal(r *http.Request, id vipps.OrderID, err error) string {
+	l := s.lang(r)
 	if rf, ok := errors.AsType[*payment.Refusal](err); ok {
-		return adminRefused(rf) + " Nothing was done."
+		return adminRefused(l, rf) + " " + l.T("Nothing was done.")
 	}
 	detail := messageOf(err, id)
 	switch statusOf(err) {
 	case http.StatusBadRequest:
-		return "Nothing was done: " + detail
+		return l.F("Nothing was done: %s", detail)
 	case http.StatusNotFound:
-		return "Not found, so nothing was done (" + detail + ")."
+		return l.F("Not found, so nothing was done (%s).", detail)
 	case http.StatusConflict:
 		switch {
 		case errors.Is(err, payment.ErrIdempotencyMismatch):
-			return "This form was already used for a different request, so nothing was done. Reload the page and try again."
+			return l.T("This form was already used for a different request, so nothing was done. Reload the page and try again.")
 		case errors.Is(err, payment.ErrState):
-			return "Not possible now: " + detail
+			return l.F("Not possible now: %s", detail)
 		}
-		return "The payment changed while you were working on it; nothing was done. Reload the page and try again."
+		return l.T("The payment changed while you were working on it; nothing was done. Reload the page and try again.")
 	case http.StatusGatewayTimeout:
-		return "No answer in time. Reload the page in a minute to see whether it went through."
+		return l.T("No answer in time. Reload the page in a minute to see whether it went through.")
 	case http.StatusUnprocessableEntity:
-		return "Vipps refused the request: " + detail
+		return l.F("Vipps refused the request: %s", detail)
 	case http.StatusBadGateway:
-		return "Vipps could not be reached or had a problem; try again in a few minutes (" + detail + ")."
+		return l.F("Vipps could not be reached or had a problem; try again in a few minutes (%s).", detail)
 	}
 	rid := requestID(r.Context())
 	s.log.ErrorContext(r.Context(), "admin request failed", "path", r.URL.Path, "order_id", id, "request_id", rid, "err", err)
-	return "Something went wrong in the payment service; try again, or ask a developer to look at the log (request id " + rid + ")."
+	return l.F("Something went wrong in the payment service; try again, or ask a developer to look at the log (request id %s).", rid)
 }
 
 // adminRefused says in kroner why the service refused an operation.
-func adminRefused(r *payment.Refusal) string {
+func adminRefused(l lang, r *payment.Refusal) string {
+	state := strings.ToLower(l.T(adminStateLabel(r.State)))
 	switch r.Reason {
 	case payment.NotApproved:
-		return "The customer has not approved the payment yet, so there is nothing to " + string(r.Op) + "."
+		switch r.Op {
+		case payment.OpCapture:
+			return l.T("The customer has not approved the payment yet, so there is nothing to capture.")
+		case payment.OpRefund:
+			return l.T("The customer has not approved the payment yet, so there is nothing to refund.")
+		}
+		return l.T("The customer has not approved the payment yet.")
 	case payment.NothingLeft:
 		if r.Op == payment.OpRefund {
-			return "Nothing is captured that is not refunded already, so there is nothing to refund."
+			return l.T("Nothing is captured that is not refunded already, so there is nothing to refund.")
 		}
-		return fmt.Sprintf("Nothing is left to capture (the payment is %s).", strings.ToLower(adminStateLabel(r.State)))
+		return l.F("Nothing is left to capture (the payment is %s).", state)
 	case payment.OverLimit:
 		if r.Op == payment.OpRefund {
-			return fmt.Sprintf("%s is more than the %s that can still be refunded.", r.Amount.Kroner(), r.Limit.Kroner())
+			return l.F("%s is more than the %s that can still be refunded.", r.Amount.Kroner(), r.Limit.Kroner())
 		}
-		return fmt.Sprintf("%s is more than the %s left to capture.", r.Amount.Kroner(), r.Limit.Kroner())
+		return l.F("%s is more than the %s left to capture.", r.Amount.Kroner(), r.Limit.Kroner())
 	case payment.NeedsRelease:
-		return fmt.Sprintf("%s is captured already: tick the box to release the %s still reserved, or refund instead.", r.Captured.Kroner(), r.Limit.Kroner())
+		return l.F("%s is captured already: tick the box to release the %s still reserved, or refund instead.", r.Captured.Kroner(), r.Limit.Kroner())
 	case payment.Ended:
-		return fmt.Sprintf("A payment that is %s cannot be cancelled.", strings.ToLower(adminStateLabel(r.State)))
+		return l.F("A payment that is %s cannot be cancelled.", state)
 	}
-	return fmt.Sprintf("The %s is not possible now (the payment is %s).", r.Op, strings.ToLower(adminStateLabel(r.State)))
+	return l.F("%s is not possible now (the payment is %s).", l.T(adminOpLabel(r.Op)), state)
 }
 
 // adminReason is what an error says: in Vipps' words for the merchant when
@@ -260,11 +267,14 @@ type adminErrorData struct {
 func (s *Server) adminFail(w http.ResponseWriter, r *http.Request, id vipps.OrderID, err error) {
 	status := statusOf(err)
 	msg := s.adminRefusal(r, id, err)
+	l := s.lang(r)
+	title := l.T("Something went wrong")
 	if status == http.StatusNotFound {
-		msg = "There is no payment with that orderId. Search for it in the list."
+		msg = l.T("There is no payment with that orderId. Search for it in the list.")
+		title = l.T("Not found")
 	}
-	s.writePage(w, status, "admin_error.html", &adminErrorData{
-		page:   s.adminPage(r, http.StatusText(status)+" · vippskit admin"),
+	s.writePage(w, r, status, "admin_error.html", &adminErrorData{
+		page:   s.adminPage(r, title+" · vippskit admin"),
 		Status: status, Message: msg,
 	})
 }

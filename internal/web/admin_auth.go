@@ -72,13 +72,14 @@ func (s *Server) requireStaff(least staff.Role, h http.HandlerFunc) http.Handler
 				http.Redirect(w, r, adminLoginPath+"?"+url.Values{"next": {r.URL.RequestURI()}}.Encode(), http.StatusSeeOther)
 				return
 			}
-			s.adminDenied(w, r, http.StatusUnauthorized, "You are not signed in, or your session has ended, so nothing was done. Sign in and try again.")
+			s.adminDenied(w, r, http.StatusUnauthorized, s.lang(r).T("You are not signed in, or your session has ended, so nothing was done. Sign in and try again."))
 			return
 		case err != nil:
 			s.adminFail(w, r, "", err)
 			return
 		case !a.Role.May(least):
-			s.adminDenied(w, r, http.StatusForbidden, "Your role, "+staffRoleLabel(a.Role)+", may not do this; nothing was done. Ask an administrator if you need it.")
+			l := s.lang(r)
+			s.adminDenied(w, r, http.StatusForbidden, l.F("Your role, %s, may not do this; nothing was done. Ask an administrator if you need it.", l.T(staffRoleLabel(a.Role))))
 			return
 		}
 		ctx := context.WithValue(r.Context(), signedInKey{}, &signedIn{Account: a, Session: se})
@@ -89,20 +90,22 @@ func (s *Server) requireStaff(least staff.Role, h http.HandlerFunc) http.Handler
 // adminDenied answers a refused admin request with a page that says why
 // and links to what to do.
 func (s *Server) adminDenied(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	m := messageView{page: s.adminPage(r, "Not allowed · vippskit admin"), Text: msg, Link: "/admin/", LinkText: "All payments"}
+	l := s.lang(r)
+	m := messageView{page: s.adminPage(r, l.T("Not allowed")+" · vippskit admin"), Text: msg, Link: "/admin/", LinkText: l.T("All payments")}
 	if status == http.StatusUnauthorized {
-		m.Title, m.Link, m.LinkText = "Sign in · vippskit admin", adminLoginPath, "Sign in"
+		m.Title, m.Link, m.LinkText = l.T("Sign in")+" · vippskit admin", adminLoginPath, l.T("Sign in")
 	}
-	s.writePage(w, status, "message", m)
+	s.writePage(w, r, status, "message", &m)
 }
 
 // adminPage is the frame of an admin page for the request: its title, the
-// environment, the form token of the session and who is signed in.
+// form token of the session and who is signed in (writePage adds the
+// environment and the language).
 func (s *Server) adminPage(r *http.Request, title string) page {
-	p := page{Title: title, Environment: s.cfg.Environment}
+	p := page{Title: title}
 	if si := staffOf(r.Context()); si != nil {
 		p.CSRF = s.csrfToken(s.formScope(r))
-		p.Staff = &staffBar{Name: si.Account.Name, Role: staffRoleLabel(si.Account.Role),
+		p.Staff = &staffBar{Name: si.Account.Name, Role: s.lang(r).T(staffRoleLabel(si.Account.Role)),
 			Admin: si.Account.Role == staff.Admin, Operator: si.Account.Role.May(staff.Operator)}
 	}
 	return p
@@ -158,8 +161,8 @@ func (s *Server) adminLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, status int, d adminLoginData) {
-	d.page = page{Title: "Sign in · vippskit admin", Environment: s.cfg.Environment, CSRF: s.csrfToken(adminFormScope(r))}
-	s.writePage(w, status, "admin_login.html", &d)
+	d.page = page{Title: s.lang(r).T("Sign in") + " · vippskit admin", CSRF: s.csrfToken(adminFormScope(r))}
+	s.writePage(w, r, status, "admin_login.html", &d)
 }
 
 // adminLoginPost serves POST /admin/login (form fields name, password,
@@ -177,7 +180,7 @@ func (s *Server) adminLoginPost(w http.ResponseWriter, r *http.Request) {
 	if wait := s.logins.wait(who, now); wait > 0 {
 		s.loginFailed(r, now, "", true)
 		w.Header().Set("Retry-After", retryAfter(wait))
-		d.Problem = "Too many wrong sign-ins. Wait " + retryAfter(wait) + " seconds and try again."
+		d.Problem = s.lang(r).F("Too many wrong sign-ins. Wait %s seconds and try again.", retryAfter(wait))
 		s.loginPage(w, r, http.StatusTooManyRequests, d)
 		return
 	}
@@ -186,9 +189,9 @@ func (s *Server) adminLoginPost(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, staff.ErrSignIn):
 		s.logins.take(who, now)
 		s.loginFailed(r, now, name, false)
-		d.Problem = "Wrong user name or password. Check them and try again; the password is case-sensitive."
+		d.Problem = s.lang(r).T("Wrong user name or password. Check them and try again; the password is case-sensitive.")
 		if name == "" || password == "" {
-			d.Problem = "Type both your user name and your password."
+			d.Problem = s.lang(r).T("Type both your user name and your password.")
 		}
 		s.loginPage(w, r, http.StatusUnauthorized, d)
 		return

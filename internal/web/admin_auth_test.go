@@ -489,3 +489,26 @@ func TestAdminStaffPage(t *testing.T) {
 		t.Errorf("the last administrator disables themself = %s %q, want refused", kind, msg)
 	}
 }
+
+// TestAdminStaffInBokmål: the sign-in page, the staff page and a refusal
+// in bokmål.
+func TestAdminStaffInBokmål(t *testing.T) {
+	e := newAdminEnv(t)
+	_, login := e.doWith(e.client, e.newRequest("GET", adminLoginPath+"?lang=nb", nil))
+	for _, want := range []string{"<h1>Logg inn</h1>", ">Brukernavn</label>", ">Passord</label>"} {
+		if !strings.Contains(login, want) {
+			t.Errorf("the sign-in page in bokmål lacks %q", want)
+		}
+	}
+	page := e.getAs(e.admin, "/admin/staff?lang=nb")
+	for _, want := range []string{"<h1>Brukere</h1>", "Lesetilgang", "Operatør", "Administrator", "Logget inn som", ">Logg ut</button>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the staff page in bokmål lacks %q", want)
+		}
+	}
+	viewer := e.browser(testViewer)
+	e.getAs(viewer, "/admin/?lang=nb") // the language is remembered
+	if resp, body := e.doWith(viewer, e.newRequest("GET", "/admin/staff", nil)); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Rollen din, lesetilgang") && !strings.Contains(body, "Rollen din, Lesetilgang") {
+		t.Errorf("a viewer's GET /admin/staff in bokmål = %d, want 403 saying the role may not\n%s", resp.StatusCode, body)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -153,16 +152,16 @@ func (s *Server) adminChecklist(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rs := checklist.GradeService(in)
-	d := adminChecklistData{page: s.adminPage(r, "Go-live checklist · vippskit admin")}
-	d.Scope = "Graded from this service's settings, an access token fetched just now, and every stored payment."
+	l := s.lang(r)
+	d := adminChecklistData{page: s.adminPage(r, l.T("Go-live checklist")+" · vippskit admin")}
+	d.Scope = l.T("Graded from this service's settings, an access token fetched just now, and every stored payment.")
 	if in.More {
-		d.Scope = "Graded from this service's settings, an access token fetched just now, and the newest " +
-			strconv.Itoa(goLivePayments) + " payments."
+		d.Scope = l.F("Graded from this service's settings, an access token fetched just now, and the newest %d payments.", goLivePayments)
 	}
 	counts := map[checklist.Status]int{}
 	for _, res := range rs {
 		counts[res.Status]++
-		row := checklistRow{Result: res, StatusLabel: checklistStatusLabel(res.Status)}
+		row := checklistRow{Result: res, StatusLabel: l.T(checklistStatusLabel(res.Status))}
 		for _, e := range res.Evidence {
 			ce := checklistEvidence{OrderID: e.OrderID, RequestID: e.RequestID, Note: e.Note,
 				Time: adminTime(e.Time, true), TimeISO: adminISO(e.Time)}
@@ -175,10 +174,10 @@ func (s *Server) adminChecklist(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, st := range []checklist.Status{checklist.Fail, checklist.NotSeen, checklist.Manual, checklist.Pass} {
 		if counts[st] > 0 {
-			d.Counts = append(d.Counts, checklistCount{Status: st, Label: checklistStatusLabel(st), Count: counts[st]})
+			d.Counts = append(d.Counts, checklistCount{Status: st, Label: l.T(checklistStatusLabel(st)), Count: counts[st]})
 		}
 	}
-	s.writePage(w, http.StatusOK, "admin_checklist.html", &d)
+	s.writePage(w, r, http.StatusOK, "admin_checklist.html", &d)
 }
 
 // adminChecklistJSON serves GET /admin/checklist.json: the same results as

@@ -118,7 +118,7 @@ func TestAdminChecklist(t *testing.T) {
 		}
 		for _, want := range []string{
 			"<title>Go-live checklist · vippskit admin</title>",
-			"TEST: simulated Vipps", // the environment banner of every page
+			"TEST MODE: payments go to the vippskit simulator", // the environment banner of every page
 			"A test order ending in REFUND",
 			`<span class="admin-badge admin-grade-pass">Pass</span>`,
 			`<span class="admin-badge admin-grade-not-seen">Not seen yet</span>`,

@@ -37,7 +37,7 @@ var adminCSVHeader = []string{
 // than what was asked for.
 func (s *Server) adminExport(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	lq, problems := parseAdminListQuery(r.URL.Query())
+	lq, problems := parseAdminListQuery(s.lang(r), r.URL.Query())
 	if len(problems) > 0 {
 		http.Error(w, strings.Join(problems, "; ")+".", http.StatusBadRequest)
 		return

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -43,14 +42,14 @@ type adminListQuery struct {
 // parseAdminListQuery reads the list's filter from a link: q, state, from
 // and to. Problems are said in words for staff; what is wrong is left
 // out of the filter.
-func parseAdminListQuery(q url.Values) (adminListQuery, []string) {
+func parseAdminListQuery(lg lang, q url.Values) (adminListQuery, []string) {
 	var (
 		l        adminListQuery
 		problems []string
 	)
 	l.Query = strings.TrimSpace(q.Get("q"))
 	if n := utf8.RuneCountInString(l.Query); n > adminSearchMax {
-		problems = append(problems, fmt.Sprintf("the search is %d characters; search with at most %d (an orderId, a shop reference, a name, a phone number or a few words of the text)", n, adminSearchMax))
+		problems = append(problems, lg.F("the search is %d characters; search with at most %d (an orderId, a shop reference, a name, a phone number or a few words of the text)", n, adminSearchMax))
 		l.Query = ""
 	}
 	l.Filter.Query = l.Query
@@ -61,7 +60,7 @@ func parseAdminListQuery(q url.Values) (adminListQuery, []string) {
 		case part.Valid():
 			l.State, l.Filter.Part = v, part
 		default:
-			problems = append(problems, fmt.Sprintf("there is no state %q; showing every state", clip(v, 30)))
+			problems = append(problems, lg.F("there is no state %q; showing every state", clip(v, 30)))
 		}
 	}
 	day := func(name string) (time.Time, string) {
@@ -71,7 +70,7 @@ func parseAdminListQuery(q url.Values) (adminListQuery, []string) {
 		}
 		t, err := time.ParseInLocation(adminDateLayout, v, adminZone)
 		if len(v) > len(adminDateLayout) || err != nil {
-			problems = append(problems, fmt.Sprintf("the date %q is not a date like 2026-11-24; showing every date", clip(v, 20)))
+			problems = append(problems, lg.F("the date %q is not a date like 2026-11-24; showing every date", clip(v, 20)))
 			return time.Time{}, ""
 		}
 		return t, v
@@ -79,7 +78,7 @@ func parseAdminListQuery(q url.Values) (adminListQuery, []string) {
 	from, fromText := day("from")
 	to, toText := day("to")
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
-		problems = append(problems, fmt.Sprintf("the range ends (%s) before it starts (%s); showing every date", toText, fromText))
+		problems = append(problems, lg.F("the range ends (%s) before it starts (%s); showing every date", toText, fromText))
 		from, fromText, to, toText = time.Time{}, "", time.Time{}, ""
 	}
 	l.From, l.To = fromText, toText
@@ -165,12 +164,12 @@ type adminRow struct {
 }
 
 // adminPartLabel is what staff read for a part.
-func adminPartLabel(p payment.Part) string {
+func adminPartLabel(l lang, p payment.Part) string {
 	switch p {
 	case payment.PartlyCaptured:
-		return "Partly captured"
+		return l.T("Partly captured")
 	case payment.PartlyRefunded:
-		return "Partly refunded"
+		return l.T("Partly refunded")
 	}
 	return string(p)
 }
@@ -186,9 +185,10 @@ func adminPartLabel(p payment.Part) string {
 func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	lq, problems := parseAdminListQuery(q)
+	lg := s.lang(r)
+	lq, problems := parseAdminListQuery(lg, q)
 	d := adminListData{
-		page:           s.adminPage(r, "Payments · vippskit admin"),
+		page:           s.adminPage(r, lg.T("Payments")+" · vippskit admin"),
 		adminListQuery: lq,
 		Filtered:       lq.filtered(),
 	}
@@ -197,7 +197,7 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {
-			problems = append(problems, fmt.Sprintf("limit %q must be a number from 1 to 500; showing %d a page", clip(v, 10), adminPageSize))
+			problems = append(problems, lg.F("limit %q must be a number from 1 to 500; showing %d a page", clip(v, 10), adminPageSize))
 		} else {
 			limit = n
 		}
@@ -207,7 +207,7 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 	if b, id := q.Get("before"), q.Get("before_id"); b != "" || id != "" {
 		at, err := time.Parse(time.RFC3339Nano, b)
 		if len(b) > 40 || b != "" && err != nil || checkOrderID(vipps.OrderID(id)) != nil {
-			problems = append(problems, "the page link is damaged; showing the first page")
+			problems = append(problems, lg.T("the page link is damaged; showing the first page"))
 		} else {
 			f.Before = &payment.Cursor{CreatedAt: at, OrderID: vipps.OrderID(id)}
 			d.Paged = true
@@ -258,14 +258,15 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 	if v := lq.values(); len(v) > 0 {
 		d.CSV += "?" + v.Encode()
 	}
+	d.Keep = lq.values()
 	for _, st := range payment.States() {
 		n := stats.Payments[st]
 		d.Total += n
-		d.States = append(d.States, adminStateCount{State: string(st), Label: adminStateLabel(st), Count: n,
+		d.States = append(d.States, adminStateCount{State: string(st), Label: lg.T(adminStateLabel(st)), Count: n,
 			Selected: string(st) == lq.State, URL: link(string(st), nil)})
 	}
 	for _, p := range payment.Parts() {
-		d.Parts = append(d.Parts, adminStateCount{State: string(p), Label: adminPartLabel(p),
+		d.Parts = append(d.Parts, adminStateCount{State: string(p), Label: adminPartLabel(lg, p),
 			Selected: string(p) == lq.State, URL: link(string(p), nil)})
 	}
 	for _, byStatus := range stats.Tasks {
@@ -281,9 +282,9 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 		d.Rows = append(d.Rows, adminRow{
 			Created: adminTime(p.CreatedAt, false), CreatedISO: adminISO(p.CreatedAt),
 			OrderID: p.OrderID, URL: adminPaymentURL(p.OrderID), ShopRef: p.ShopRef, Text: p.Text,
-			Amount: p.Amounts.Authorized.Kroner(), State: p.State, StateLabel: adminStateLabel(p.State),
+			Amount: p.Amounts.Authorized.Kroner(), State: p.State, StateLabel: lg.T(adminStateLabel(p.State)),
 			Captured: adminKronerOrDash(p.Amounts.Captured), Refunded: adminKronerOrDash(p.Amounts.Refunded),
 		})
 	}
-	s.writePage(w, status, "admin_list.html", &d)
+	s.writePage(w, r, status, "admin_list.html", &d)
 }

@@ -278,7 +278,7 @@ func (s *Server) adminPayment(w http.ResponseWriter, r *http.Request) {
 			d.Tasks[i].Retry = ""
 		}
 	}
-	s.writePage(w, http.StatusOK, "admin_payment.html", &d)
+	s.writePage(w, r, http.StatusOK, "admin_payment.html", &d)
 }
 
 // adminOffer adds to d the forms of what p allows now (see

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -61,24 +60,24 @@ func (s *Server) adminStaff(w http.ResponseWriter, r *http.Request) {
 		s.adminFail(w, r, "", err)
 		return
 	}
-	me := staffOf(r.Context()).Account
+	me, l := staffOf(r.Context()).Account, s.lang(r)
 	d := adminStaffData{
-		page:  s.adminPage(r, "Staff · vippskit admin"),
+		page:  s.adminPage(r, l.T("Staff")+" · vippskit admin"),
 		Flash: s.adminFlashFrom(staffFlashID, r.URL.Query()), MinPassword: staff.MinPassword,
 	}
 	for _, role := range staff.Roles() {
-		d.Roles = append(d.Roles, adminRoleOption{Role: role, Label: staffRoleLabel(role), Help: staffRoleHelp(role)})
+		d.Roles = append(d.Roles, adminRoleOption{Role: role, Label: l.T(staffRoleLabel(role)), Help: l.T(staffRoleHelp(role))})
 	}
 	for _, a := range as {
 		base := "/admin/staff/" + url.PathEscape(a.Name)
 		d.Accounts = append(d.Accounts, adminAccountView{
-			Name: a.Name, Role: a.Role, RoleLabel: staffRoleLabel(a.Role), Disabled: a.Disabled, You: a.ID == me.ID,
+			Name: a.Name, Role: a.Role, RoleLabel: l.T(staffRoleLabel(a.Role)), Disabled: a.Disabled, You: a.ID == me.ID,
 			Created: adminTime(a.CreatedAt, false), CreatedISO: adminISO(a.CreatedAt),
 			Updated: adminTime(a.UpdatedAt, false), UpdatedISO: adminISO(a.UpdatedAt), UpdatedBy: a.UpdatedBy,
 			RoleURL: base + "/role", PasswordURL: base + "/password", DisableURL: base + "/disable", EnableURL: base + "/enable",
 		})
 	}
-	s.writePage(w, http.StatusOK, "admin_staff.html", &d)
+	s.writePage(w, r, http.StatusOK, "admin_staff.html", &d)
 }
 
 // staffBack sends the browser back to the staff page with a message.
@@ -99,19 +98,22 @@ func (s *Server) staffDone(w http.ResponseWriter, r *http.Request, err error, do
 // staffRefusal says why a change of an account was refused, for an
 // administrator; an internal error is logged with the request id.
 func (s *Server) staffRefusal(r *http.Request, err error) string {
+	// The detail of a refused change is the service's own words, in
+	// English.
+	l := s.lang(r)
 	switch {
 	case errors.Is(err, payment.ErrExists):
-		return "A user with that name exists already (names are the same whatever their case); nothing was done. Choose another name."
+		return l.T("A user with that name exists already (names are the same whatever their case); nothing was done. Choose another name.")
 	case errors.Is(err, payment.ErrNotFound):
-		return "There is no such user; nothing was done. Reload the page."
+		return l.T("There is no such user; nothing was done. Reload the page.")
 	case errors.Is(err, payment.ErrInvalid):
-		return "Nothing was done: " + strings.TrimPrefix(wrapperText(err, payment.ErrInvalid), payment.ErrInvalid.Error()+": ") + "."
+		return l.F("Nothing was done: %s.", strings.TrimPrefix(wrapperText(err, payment.ErrInvalid), payment.ErrInvalid.Error()+": "))
 	case errors.Is(err, payment.ErrState):
-		return "Nothing was done: " + strings.TrimPrefix(wrapperText(err, payment.ErrState), payment.ErrState.Error()+": ") + "."
+		return l.F("Nothing was done: %s.", strings.TrimPrefix(wrapperText(err, payment.ErrState), payment.ErrState.Error()+": "))
 	}
 	rid := requestID(r.Context())
 	s.log.ErrorContext(r.Context(), "admin staff change failed", "path", r.URL.Path, "request_id", rid, "err", err)
-	return "Something went wrong in the payment service; try again, or ask a developer to look at the log (request id " + rid + ")."
+	return l.F("Something went wrong in the payment service; try again, or ask a developer to look at the log (request id %s).", rid)
 }
 
 // adminStaffAdd serves POST /admin/staff (form fields name, role,
@@ -124,8 +126,9 @@ func (s *Server) adminStaffAdd(w http.ResponseWriter, r *http.Request) {
 		s.staffDone(w, r, err, "")
 		return
 	}
-	s.staffDone(w, r, nil, fmt.Sprintf("Added %s as %s. Give them the password in person or by another channel than this one.",
-		a.Name, strings.ToLower(staffRoleLabel(a.Role))))
+	l := s.lang(r)
+	s.staffDone(w, r, nil, l.F("Added %s as %s. Give them the password in person or by another channel than this one.",
+		a.Name, strings.ToLower(l.T(staffRoleLabel(a.Role)))))
 }
 
 // adminStaffRole serves POST /admin/staff/{name}/role (form field role).
@@ -135,7 +138,8 @@ func (s *Server) adminStaffRole(w http.ResponseWriter, r *http.Request) {
 		s.staffDone(w, r, err, "")
 		return
 	}
-	s.staffDone(w, r, nil, fmt.Sprintf("%s is now %s.", a.Name, strings.ToLower(staffRoleLabel(a.Role))))
+	l := s.lang(r)
+	s.staffDone(w, r, nil, l.F("%s is now %s.", a.Name, strings.ToLower(l.T(staffRoleLabel(a.Role)))))
 }
 
 // adminStaffPassword serves POST /admin/staff/{name}/password (form field
@@ -146,7 +150,7 @@ func (s *Server) adminStaffPassword(w http.ResponseWriter, r *http.Request) {
 		s.staffDone(w, r, err, "")
 		return
 	}
-	s.staffDone(w, r, nil, fmt.Sprintf("%s has a new password and is signed out everywhere.", a.Name))
+	s.staffDone(w, r, nil, s.lang(r).F("%s has a new password and is signed out everywhere.", a.Name))
 }
 
 // adminStaffDisable serves POST /admin/staff/{name}/disable: the user is
@@ -157,7 +161,7 @@ func (s *Server) adminStaffDisable(w http.ResponseWriter, r *http.Request) {
 		s.staffDone(w, r, err, "")
 		return
 	}
-	s.staffDone(w, r, nil, fmt.Sprintf("%s is disabled and signed out everywhere.", a.Name))
+	s.staffDone(w, r, nil, s.lang(r).F("%s is disabled and signed out everywhere.", a.Name))
 }
 
 // adminStaffEnable serves POST /admin/staff/{name}/enable.
@@ -167,5 +171,5 @@ func (s *Server) adminStaffEnable(w http.ResponseWriter, r *http.Request) {
 		s.staffDone(w, r, err, "")
 		return
 	}
-	s.staffDone(w, r, nil, fmt.Sprintf("%s may sign in again.", a.Name))
+	s.staffDone(w, r, nil, s.lang(r).F("%s may sign in again.", a.Name))
 }

@@ -22,26 +22,27 @@ const maxFormBytes = 64 << 10
 func (s *Server) forms(h http.HandlerFunc) http.HandlerFunc {
 	cop := http.NewCrossOriginProtection()
 	return func(w http.ResponseWriter, r *http.Request) {
+		l := s.lang(r)
 		if err := cop.Check(r); err != nil {
-			s.messagePage(w, http.StatusForbidden, messageView{
-				page: page{Title: "Form refused"},
-				Text: "This form was sent from another website, so it was not accepted. Open this site's own page and send the form from there.",
+			s.messagePage(w, r, http.StatusForbidden, messageView{
+				page: page{Title: l.T("Form refused")},
+				Text: l.T("This form was sent from another website, so it was not accepted. Open this site's own page and send the form from there."),
 			})
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {
 			err = fmt.Errorf("%w: form: %w", payment.ErrInvalid, err)
-			s.messagePage(w, statusOf(err), messageView{
-				page: page{Title: "Form not accepted"},
-				Text: "The form could not be read. Go back, reload the page and try again.",
+			s.messagePage(w, r, statusOf(err), messageView{
+				page: page{Title: l.T("Form not accepted")},
+				Text: l.T("The form could not be read. Go back, reload the page and try again."),
 			})
 			return
 		}
 		if !s.csrfValid(r, s.formScope(r)) {
-			s.messagePage(w, http.StatusForbidden, messageView{
-				page: page{Title: "The form has expired"},
-				Text: "For your safety, forms are valid for a limited time. Go back, reload the page and send the form again.",
+			s.messagePage(w, r, http.StatusForbidden, messageView{
+				page: page{Title: l.T("The form has expired")},
+				Text: l.T("For your safety, forms are valid for a limited time. Go back, reload the page and send the form again."),
 			})
 			return
 		}
@@ -80,14 +81,20 @@ func customerHeaders(w http.ResponseWriter, csp string) {
 	h.Set("Content-Security-Policy", csp)
 }
 
-// writePage renders the template name with data and sends it with status.
-// The page is rendered before anything is sent, so that a template error is
-// a clean 500.
-func (s *Server) writePage(w http.ResponseWriter, status int, name string, data any) {
+// writePage renders the template name with data, in r's language, and
+// sends it with status. The page is rendered before anything is sent, so
+// that a template error is a clean 500.
+func (s *Server) writePage(w http.ResponseWriter, r *http.Request, status int, name string, data pager) {
+	l := s.lang(r)
+	p := data.base()
+	p.Lang, p.Environment = l, s.cfg.Environment.text(l)
+	if status < 400 { // an error page has no address of its own to offer
+		p.Switch = switchFor(r, l, p.Keep)
+	}
 	var b bytes.Buffer
-	if err := templates.ExecuteTemplate(&b, name, data); err != nil {
+	if err := pageTemplates[l].ExecuteTemplate(&b, name, data); err != nil {
 		s.log.Error("rendering a page failed", "template", name, "err", err)
-		http.Error(w, "Something went wrong on our side. Please try again.", http.StatusInternalServerError)
+		http.Error(w, l.T("Something went wrong on our side. Please try again."), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -106,36 +113,36 @@ type messageView struct {
 
 // messagePage sends a page with one message, such as "not found" or "form
 // refused".
-func (s *Server) messagePage(w http.ResponseWriter, status int, m messageView) {
-	m.Environment = s.cfg.Environment
+func (s *Server) messagePage(w http.ResponseWriter, r *http.Request, status int, m messageView) {
 	customerHeaders(w, cspPage)
-	s.writePage(w, status, "message", m)
+	s.writePage(w, r, status, "message", &m)
 }
 
 // notFoundPage is the 404 of the customer's pages. It says nothing about
 // what was looked for, so that guessing addresses teaches nothing.
-func (s *Server) notFoundPage(w http.ResponseWriter) {
+func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request) {
+	l := s.lang(r)
 	m := messageView{
-		page: page{Title: "Page not found"},
-		Text: "There is nothing at this address. Check that you used the whole link.",
+		page: page{Title: l.T("Page not found")},
+		Text: l.T("There is nothing at this address. Check that you used the whole link."),
 	}
 	if s.cfg.DemoShop {
-		m.Link, m.LinkText = "/", "Go to the shop"
+		m.Link, m.LinkText = "/", l.T("Go to the shop")
 	}
-	s.messagePage(w, http.StatusNotFound, m)
+	s.messagePage(w, r, http.StatusNotFound, m)
 }
 
 // customerError is what a customer is told about err: Vipps' own customer
 // text for a Vipps refusal, else a plain text that says no money was taken.
-func customerError(err error) string {
+func customerError(l lang, err error) string {
 	if ve, ok := errors.AsType[*vipps.Error](err); ok {
-		return ve.CustomerMessage()
+		return ve.CustomerMessageIn(string(l))
 	}
 	switch {
 	case errors.Is(err, payment.ErrState):
-		return "This order is paid already."
+		return l.T("This order is paid already.")
 	case errors.Is(err, vipps.ErrOutcomeUnknown), statusOf(err) == http.StatusGatewayTimeout:
-		return "We could not reach Vipps just now. No money has been taken. Please try again in a moment."
+		return l.T("We could not reach Vipps just now. No money has been taken. Please try again in a moment.")
 	}
-	return "Something went wrong on our side. No money has been taken. Please try again in a moment."
+	return l.T("Something went wrong on our side. No money has been taken. Please try again in a moment.")
 }

@@ -73,10 +73,10 @@ type returnView struct {
 func (s *Server) returnPage(w http.ResponseWriter, r *http.Request) {
 	p, err := s.returnPayment(r)
 	if errors.Is(err, payment.ErrNotFound) {
-		s.notFoundPage(w)
+		s.notFoundPage(w, r)
 		return
 	}
-	v := returnView{page: page{Environment: s.cfg.Environment}}
+	var v returnView
 	status := http.StatusOK
 	if err != nil {
 		// The database failed: say so, and try again shortly.
@@ -91,11 +91,12 @@ func (s *Server) returnPage(w http.ResponseWriter, r *http.Request) {
 		v.Back, v.BackText = s.backToShop(p)
 	}
 	v.Title = v.Heading
+	v.Keep = url.Values{"t": {r.URL.Query().Get("t")}}
 	if v.Waiting {
 		v.StatusURL = "/return/" + url.PathEscape(r.PathValue("orderId")) + "/status?t=" + url.QueryEscape(r.URL.Query().Get("t"))
 	}
 	customerHeaders(w, cspPoll)
-	s.writePage(w, status, "return.html", v)
+	s.writePage(w, r, status, "return.html", &v)
 }
 
 // returnStatusBody is the JSON of GET /return/{orderId}/status.

@@ -110,7 +110,7 @@ func TestReturnPageOutcomes(t *testing.T) {
 				t.Fatalf("GET the return page = %d, want 200; body:\n%s", res.Status, res.Body)
 			}
 			mustContain(t, "the return page", res.Body, tt.want...)
-			mustContain(t, "the return page", res.Body, "TEST: simulated Vipps", string(p.OrderID))
+			mustContain(t, "the return page", res.Body, "TEST MODE: payments go to the vippskit simulator", string(p.OrderID))
 			if !tt.waiting {
 				mustNotContain(t, "a final return page", res.Body, "refresh", "return.js", "data-status-url")
 			}

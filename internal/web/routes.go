@@ -115,7 +115,7 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Metrics != nil {
 		mux.Handle("GET /metrics", s.cfg.Metrics)
 	}
-	return s.logRequests(s.styledNotFound(mux))
+	return s.logRequests(s.withLang(s.styledNotFound(mux)))
 }
 
 // styledNotFound serves mux, and answers a request that matches no route
@@ -129,7 +129,7 @@ func (s *Server) styledNotFound(mux *http.ServeMux) http.Handler {
 			probe := &statusProbe{header: http.Header{}}
 			h.ServeHTTP(probe, r)
 			if probe.status == http.StatusNotFound {
-				s.notFoundPage(w)
+				s.notFoundPage(w, r)
 				return
 			}
 		}

@@ -39,9 +39,13 @@ type Config struct {
 	// CSRFKey signs the admin and demo shop forms' tokens (MinCSRFKey+
 	// bytes).
 	CSRFKey []byte
-	// Environment is shown on every page, such as "TEST: simulated Vipps
-	// at http://127.0.0.1:8080/sim"; empty shows nothing.
-	Environment string
+	// Lang is the language of pages for a browser that asks for none the
+	// pages speak (Accept-Language): "en" (also for "") or "nb"; see
+	// ParseLang.
+	Lang string
+	// Environment is where payments go, said at the top of every page
+	// unless they go to Vipps' production.
+	Environment Environment
 	// DemoShop serves a demo shop at "/" where a person can buy something
 	// with Vipps.
 	DemoShop bool
@@ -80,6 +84,8 @@ type Server struct {
 	shopBuys *limiter
 	// noToken is what tokenHash returns for an unknown orderId.
 	noToken string
+	// defaultLang is Config.Lang.
+	defaultLang lang
 }
 
 // New checks cfg and returns a Server.
@@ -97,11 +103,19 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.CSRFKey) < MinCSRFKey {
 		problems = append(problems, fmt.Errorf("the CSRF key must be at least %d bytes", MinCSRFKey))
 	}
+	defaultLang := langEN
+	if cfg.Lang != "" {
+		l, err := ParseLang(cfg.Lang)
+		if err != nil {
+			problems = append(problems, err)
+		}
+		defaultLang = lang(l)
+	}
 	if err := errors.Join(problems...); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
 	s := &Server{
-		cfg: cfg, svc: cfg.Service, log: cfg.Logger, now: cfg.Now,
+		cfg: cfg, svc: cfg.Service, log: cfg.Logger, now: cfg.Now, defaultLang: defaultLang,
 		logins:      newLimiter(pace{adminLoginBurst, adminLoginEvery}, pace{adminLoginGlobalBurst, adminLoginGlobalEvery}, maxLimitClients),
 		loginLog:    logGate{window: adminLoginLogWindow, first: adminLoginLogFirst},
 		throttleLog: logGate{window: adminLoginLogWindow, first: 1},

@@ -78,10 +78,10 @@ func (s *Server) holdsOrder(r *http.Request, ref string) bool {
 func (s *Server) mayAct(w http.ResponseWriter, r *http.Request, ref string) bool {
 	switch {
 	case !demoRef(ref):
-		s.notFoundPage(w)
+		s.notFoundPage(w, r)
 		return false
 	case !s.holdsOrder(r, ref):
-		s.notYourOrder(w)
+		s.notYourOrder(w, r)
 		return false
 	}
 	return true
@@ -101,11 +101,12 @@ func (s *Server) giveOrder(w http.ResponseWriter, r *http.Request, ref string) {
 // notYourOrder answers a request about a demo order from a browser that
 // does not hold its key: 403, saying nothing about the order, not even
 // whether it exists.
-func (s *Server) notYourOrder(w http.ResponseWriter) {
-	s.messagePage(w, http.StatusForbidden, messageView{
-		page: page{Title: "This order belongs to another browser"},
-		Text: "An order can only be seen and paid in the browser it was placed in. Open the link in that browser, or place a new order.",
-		Link: "/", LinkText: "Go to the shop",
+func (s *Server) notYourOrder(w http.ResponseWriter, r *http.Request) {
+	l := s.lang(r)
+	s.messagePage(w, r, http.StatusForbidden, messageView{
+		page: page{Title: l.T("This order belongs to another browser")},
+		Text: l.T("An order can only be seen and paid in the browser it was placed in. Open the link in that browser, or place a new order."),
+		Link: "/", LinkText: l.T("Go to the shop"),
 	})
 }
 
@@ -185,7 +186,7 @@ func (s *Server) shopPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderShop(w http.ResponseWriter, r *http.Request, status int, f shopForm, errText string) {
 	v := shopView{
-		page:  page{Title: "Demo shop", Environment: s.cfg.Environment, CSRF: s.csrfToken(s.formScope(r))},
+		page:  page{Title: "Demo shop", CSRF: s.csrfToken(s.formScope(r))},
 		Form:  f,
 		Error: errText,
 	}
@@ -196,7 +197,7 @@ func (s *Server) renderShop(w http.ResponseWriter, r *http.Request, status int, 
 		v.Quantity = append(v.Quantity, q)
 	}
 	customerHeaders(w, cspPage)
-	s.writePage(w, status, "shop.html", v)
+	s.writePage(w, r, status, "shop.html", &v)
 }
 
 // shopBuy serves POST /shop/buy (behind forms): it creates the payment and
@@ -211,7 +212,7 @@ func (s *Server) shopBuy(w http.ResponseWriter, r *http.Request) {
 		}
 		prev, err := s.latestAttempt(r, ref)
 		if err != nil {
-			s.shopOrderError(w, err)
+			s.shopOrderError(w, r, err)
 			return
 		}
 		req = payment.CreateRequest{Amount: prev.Amounts.Authorized, Text: prev.Text, ShopRef: ref,
@@ -242,7 +243,7 @@ func (s *Server) shopBuy(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.log.Warn("demo shop: creating the payment failed", "shop_ref", req.ShopRef, "err", err)
-		s.renderShop(w, r, statusOf(err), f, customerError(err))
+		s.renderShop(w, r, statusOf(err), f, customerError(s.lang(r), err))
 		return
 	}
 	s.giveOrder(w, r, req.ShopRef)
@@ -353,11 +354,11 @@ func (s *Server) shopOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.latestAttempt(r, ref)
 	if err != nil {
-		s.shopOrderError(w, err)
+		s.shopOrderError(w, r, err)
 		return
 	}
 	v := shopOrderView{
-		page:       page{Title: "Your order " + ref, Environment: s.cfg.Environment, CSRF: s.csrfToken(s.formScope(r))},
+		page:       page{Title: "Your order " + ref, CSRF: s.csrfToken(s.formScope(r))},
 		outcome:    outcomeOf(p),
 		orderFacts: orderFactsOf(p),
 		Total:      p.Amounts.Authorized.Kroner(),
@@ -377,19 +378,20 @@ func (s *Server) shopOrder(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	customerHeaders(w, cspPage)
-	s.writePage(w, http.StatusOK, "shop_order.html", v)
+	s.writePage(w, r, http.StatusOK, "shop_order.html", &v)
 }
 
 // shopOrderError answers for a demo order that cannot be read.
-func (s *Server) shopOrderError(w http.ResponseWriter, err error) {
+func (s *Server) shopOrderError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, payment.ErrNotFound) {
-		s.notFoundPage(w)
+		s.notFoundPage(w, r)
 		return
 	}
 	s.log.Error("demo shop: reading the order failed", "err", err)
-	s.messagePage(w, statusOf(err), messageView{
-		page: page{Title: "Something went wrong"},
-		Text: "We could not read the order just now. Please try again in a moment.",
-		Link: "/", LinkText: "Go to the shop",
+	l := s.lang(r)
+	s.messagePage(w, r, statusOf(err), messageView{
+		page: page{Title: l.T("Something went wrong")},
+		Text: l.T("We could not read the order just now. Please try again in a moment."),
+		Link: "/", LinkText: l.T("Go to the shop"),
 	})
 }

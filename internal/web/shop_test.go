@@ -185,7 +185,7 @@ func TestShopDemoFlow(t *testing.T) {
 	if ret.Status != http.StatusOK {
 		t.Fatalf("GET the return page = %d, want 200; body:\n%s", ret.Status, ret.Body)
 	}
-	mustContain(t, "the return page", ret.Body, "Payment approved in Vipps — thank you", "298,00\u00a0kr", "TEST: simulated Vipps",
+	mustContain(t, "the return page", ret.Body, "Payment approved in Vipps — thank you", "298,00\u00a0kr", "TEST MODE: payments go to the vippskit simulator",
 		`href="/shop/orders/`+p.ShopRef+`"`)
 	mustNotContain(t, "the approved return page", ret.Body, `http-equiv="refresh"`, "return.js")
 
@@ -212,7 +212,7 @@ func TestShopPage(t *testing.T) {
 		t.Fatalf("GET / = %d, want 200", res.Status)
 	}
 	mustContain(t, "the shop page", res.Body,
-		`<div class="env" role="note" aria-label="Environment">TEST: simulated Vipps</div>`,
+		`<div class="env" role="note" aria-label="Environment">TEST MODE: payments go to the vippskit simulator (http://sim.test), not to Vipps. No real money moves.</div>`,
 		"Kaffe 1 kg", "149,00\u00a0kr", "89,50\u00a0kr", "1\u00a0234,50\u00a0kr",
 		`<label for="phone">`, `name="kind" value="express"`, "Vipps Express Checkout",
 		`<button type="submit" class="vipps-button">Pay with <span class="wordmark">Vipps</span></button>`,
@@ -283,7 +283,7 @@ func TestShopBuyRefused(t *testing.T) {
 			if res.Status != tt.status {
 				t.Errorf("POST /shop/buy = %d, want %d; body:\n%s", res.Status, tt.status, res.Body)
 			}
-			mustContain(t, "the refusal", res.Body, tt.text, "TEST: simulated Vipps")
+			mustContain(t, "the refusal", res.Body, tt.text, "TEST MODE: payments go to the vippskit simulator")
 			if n := len(e.sim.Sim.Payments()); n != before {
 				t.Errorf("a refused form created %d payments", n-before)
 			}

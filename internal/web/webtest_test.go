@@ -91,7 +91,7 @@ func newTestEnv(t *testing.T, opts ...func(*envConfig)) *testEnv {
 		web: Config{
 			APIKey:      testAPIKey,
 			CSRFKey:     bytes.Repeat([]byte("c"), 32),
-			Environment: "TEST: simulated Vipps",
+			Environment: Environment{Simulator: "http://sim.test"},
 			DemoShop:    true,
 		},
 	}
