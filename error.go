@@ -354,25 +354,84 @@ var merchantText = map[errorKey]string{
 	{GroupMerchant, CodePaymentsNotAllowed}:        "This sales unit is not allowed to take payments (only approved for Login?).",
 }
 
+// merchantTextNB is merchantText in Norwegian bokmål.
+var merchantTextNB = map[errorKey]string{
+	{GroupPayment, CodeCancelCaptured}:             "Betalingen er allerede trukket og kan ikke kanselleres; refunder den i stedet.",
+	{GroupPayment, CodeCancelFailed}:               "Vipps kunne ikke kansellere betalingen; sjekk detaljene.",
+	{GroupPayment, CodeCaptureOverReserved}:        "Trekket er større enn det som fortsatt er reservert; sjekk gjenstående beløp i detaljene.",
+	{GroupPayment, CodeCaptureNotReserved}:         "Ingenting er reservert ennå: kunden har ikke godkjent betalingen.",
+	{GroupPayment, CodeCaptureFailed}:              "Trekket feilet av ukjent grunn; sjekk detaljene før du prøver igjen.",
+	{GroupPayment, CodeRefundOverCaptured}:         "Refusjonen er større enn det som fortsatt er trukket.",
+	{GroupPayment, CodeRefundNotCaptured}:          "Ingenting er trukket; kanseller betalingen i stedet for å refundere den.",
+	{GroupPayment, CodeRefundCancelled}:            "Betalingen er kansellert; det er ingenting å refundere.",
+	{GroupPayment, CodeRefundDebitFailed}:          "Refusjonen kunne ikke belastes brukerstedets konto; sjekk saldoen på oppgjørskontoen.",
+	{GroupPayment, CodeRetryAmountDiffers}:         "Et nytt forsøk hadde et annet beløp enn det første; bruk en ny request id for en ny operasjon.",
+	{GroupPayment, CodeRefundTooLate}:              "Refusjon er mulig inntil 365 dager etter reservasjonen (eller direkte trekk er ikke tillatt for dette salgsstedet).",
+	{GroupPayment, CodeCaptureTooLate2022}:         "Trekk er mulig inntil 180 dager etter reservasjonen.",
+	{GroupPayment, CodeCaptureTooLate}:             "Trekk er mulig inntil 180 dager etter reservasjonen.",
+	{GroupPayment, CodeNotBankIDVerified}:          "Testbrukeren er ikke verifisert med BankID: godkjenn én betaling manuelt i Vipps' testapp først.",
+	{GroupVippsError, CodeNotAllowed}:              "Operasjonen er ikke tillatt i betalingens nåværende status (for eksempel trekk av en kansellert betaling).",
+	{GroupVippsError, CodeAlreadyProcessed}:        "Transaksjonen er allerede behandlet.",
+	{GroupVippsError, CodeRetryBodyDiffers}:        "Et nytt forsøk med samme request id hadde et annet innhold enn det første.",
+	{GroupVippsError, CodeOrderLocked}:             "Vipps behandler fortsatt ordren; prøv igjen senere med samme request id.",
+	{GroupVippsError, CodeTooManyRequests}:         "For mange samtidige forespørsler for denne ordren; senk farten.",
+	{GroupVippsError, CodeInternal}:                "Vipps meldte en intern feil; som regel er forespørselen feil utformet. Sjekk forespørselen, og prøv igjen.",
+	{GroupUser, CodeUserCannotPay}:                 "Telefonnummeret er feil, er ikke en Vipps-bruker, eller kan ikke betale til bedrifter.",
+	{GroupUser, CodeAppTooOld}:                     "Kundens Vipps-app er for gammel.",
+	{GroupMerchant, CodeMerchantBlocked}:           "Brukerstedet er sperret av Vipps; kontakt Vipps.",
+	{GroupMerchant, CodeReceivingLimit}:            "Brukerstedets mottaksgrense er overskredet; kontakt Vipps.",
+	{GroupMerchant, CodeRequestLimit}:              "Brukerstedets grense for betalingsforespørsler er overskredet; kontakt Vipps.",
+	{GroupMerchant, CodeDuplicateOrderID}:          "OrderId-en er allerede brukt for dette salgsstedet; start betalingen med en ny orderId.",
+	{GroupMerchant, CodeOrderNotFound}:             "Vipps kjenner ikke denne orderId-en for dette salgsstedet (feil MSN eller nøkler?).",
+	{GroupMerchant, CodeAgreementNotSigned}:        "Brukerstedsavtalen er ikke signert.",
+	{GroupMerchant, CodeSalesUnitUnavailable}:      "Salgsstedet er utilgjengelig, deaktivert eller sperret; sjekk portal.vipps.no.",
+	{GroupMerchant, CodeSkipLandingPageNotAllowed}: "Dette salgsstedet har ikke lov til å hoppe over landingssiden.",
+	{GroupMerchant, CodeLongLivingNotAllowed}:      "Dette salgsstedet har ikke lov til å starte langvarige betalinger.",
+	{GroupMerchant, CodeNinNotAllowed}:             "Scopet nin er ikke tillatt for dette salgsstedet.",
+	{GroupMerchant, CodePaymentsNotAllowed}:        "Dette salgsstedet har ikke lov til å ta imot betalinger (bare godkjent for Login?).",
+}
+
 // MerchantMessage returns a text for the merchant's staff or developers: what
-// went wrong and what to do about it.
-func (e *Error) MerchantMessage() string {
-	if t, ok := merchantText[errorKey{e.Group, e.Code}]; ok {
+// went wrong and what to do about it, in English.
+func (e *Error) MerchantMessage() string { return e.MerchantMessageIn("en") }
+
+// MerchantMessageIn is MerchantMessage in the language lang: "nb" (or
+// "no", "nn") for Norwegian bokmål, English for any other. Vipps' own
+// message, where it is passed on, stays as Vipps wrote it.
+func (e *Error) MerchantMessageIn(lang string) string {
+	nb := false
+	switch strings.ToLower(lang) {
+	case "nb", "no", "nn":
+		nb = true
+	}
+	texts := merchantText
+	if nb {
+		texts = merchantTextNB
+	}
+	if t, ok := texts[errorKey{e.Group, e.Code}]; ok {
 		return t
+	}
+	pick := func(en, bokmål string) string {
+		if nb {
+			return bokmål
+		}
+		return en
 	}
 	switch {
 	case e.Group == GroupInvalidRequest:
-		return fmt.Sprintf("Vipps refused the field %q: %s", e.Code, e.Message)
+		return fmt.Sprintf(pick("Vipps refused the field %q: %s", "Vipps avviste feltet %q: %s"), e.Code, e.Message)
 	case e.Unauthorized():
-		return "Vipps refused the credentials: check the client id, client secret, subscription key and MSN, and that they belong to this environment (test or production)."
+		return pick("Vipps refused the credentials: check the client id, client secret, subscription key and MSN, and that they belong to this environment (test or production).",
+			"Vipps avviste nøklene: sjekk client id, client secret, subscription key og MSN, og at de hører til dette miljøet (test eller produksjon).")
 	case e.RateLimited():
-		return "Too many requests for this order; wait and retry."
+		return pick("Too many requests for this order; wait and retry.", "For mange forespørsler for denne ordren; vent litt og prøv igjen.")
 	case e.StatusCode >= 500:
-		return "Vipps had a server error; retrying is safe for details, capture and refund with the same request id."
+		return pick("Vipps had a server error; retrying is safe for details, capture and refund with the same request id.",
+			"Vipps hadde en serverfeil; det er trygt å prøve igjen for detaljer, trekk og refusjon med samme request id.")
 	case e.Message != "":
 		return e.Message
 	}
-	return "Vipps refused the request; see the error for details."
+	return pick("Vipps refused the request; see the error for details.", "Vipps avviste forespørselen; se feilen for detaljer.")
 }
 
 // maxErrorBody is how much of an unrecognised error body Error keeps.

@@ -29,6 +29,7 @@ import (
 	"github.com/vippskit/vipps/internal/metrics"
 	"github.com/vippskit/vipps/internal/payment"
 	"github.com/vippskit/vipps/internal/poller"
+	"github.com/vippskit/vipps/internal/sqlite"
 	"github.com/vippskit/vipps/internal/staff"
 	"github.com/vippskit/vipps/internal/web"
 	"github.com/vippskit/vipps/vippstest"
@@ -78,7 +79,7 @@ type serveFlags struct {
 	webhookPrevious                          string
 	shipping, shippingURL, orderIDPrefix     string
 	replica, logLevel, logFormat             string
-	lang                                     string
+	lang, sqliteSync                         string
 	demoShop, printConfig                    bool
 	grace                                    time.Duration
 	simulated                                bool // no -base-url: in-process simulator
@@ -131,6 +132,8 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 	fs.stringEnv(&f.replica, "replica-id", "", "VIPPS_REPLICA_ID", "name of this replica in leases (default host-pid)")
 	fs.stringEnv(&f.logLevel, "log-level", "info", "VIPPS_LOG_LEVEL", "debug, info, warn or error")
 	fs.stringEnv(&f.logFormat, "log-format", "json", "VIPPS_LOG_FORMAT", "json or text")
+	fs.stringEnv(&f.sqliteSync, "sqlite-sync", "full", "VIPPS_SQLITE_SYNC",
+		"`how` SQLite commits wait for the disk: full (nothing acknowledged is lost, power cuts included) or normal (faster; a power cut or OS crash can lose the last commits)")
 	fs.stringEnv(&f.lang, "lang", "en", "VIPPS_LANG", "`language` of pages for browsers that ask for none they speak: en or nb (Norwegian bokmål)")
 	fs.boolEnv(&f.demoShop, "demo-shop", false, "VIPPS_DEMO_SHOP", "serve the demo shop at / (default on with the simulator, off with -base-url)")
 	fs.stringEnv(&f.metricsAddr, "metrics-addr", "", "VIPPS_METRICS_ADDR",
@@ -146,6 +149,11 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 	db, err := parseDatabase(f.database)
 	if err != nil {
 		bad = append(bad, err.Error())
+	}
+	if sync, err := sqlite.ParseSync(f.sqliteSync); err != nil {
+		bad = append(bad, "-sqlite-sync: "+strings.TrimPrefix(err.Error(), "sqlite: "))
+	} else {
+		db.sync = sync
 	}
 	f.db = db
 	f.simulated = c.baseURL == ""
@@ -238,7 +246,7 @@ func (f *serveFlags) print(w io.Writer) {
 		{"api-key", red(f.apiKey)}, {"admin-user", f.adminUser}, {"admin-password", red(f.adminPassword)},
 		{"secret-key", red(f.secret)}, {"webhook-url", redact(f.webhookURL)}, {"webhook-secret", red(f.webhookSecret)}, {"webhook-previous-secret", red(f.webhookPrevious)},
 		{"shipping", f.shipping}, {"shipping-url", redact(f.shippingURL)}, {"order-id-prefix", f.orderIDPrefix},
-		{"replica-id", f.replica}, {"lang", f.lang}, {"demo-shop", fmt.Sprint(f.demoShop)}, {"metrics", f.metricsAt()},
+		{"replica-id", f.replica}, {"sqlite-sync", string(f.db.sync)}, {"lang", f.lang}, {"demo-shop", fmt.Sprint(f.demoShop)}, {"metrics", f.metricsAt()},
 		{"max-conns", fmt.Sprint(f.maxConns)}, {"log", f.logFormat + " " + f.logLevel},
 		{"shutdown-timeout", f.grace.String()}, {"secrets-file", f.secretsFile}, {"sim-snapshot", f.simSnapshot},
 	})

@@ -30,6 +30,8 @@ type database struct {
 	// where is the SQLite file's path, or the PostgreSQL URL or key=value
 	// DSN as given.
 	where string
+	// sync is how SQLite's commits wait for the disk (-sqlite-sync).
+	sync sqlite.Sync
 }
 
 // schemeRE matches a URL scheme of two or more letters, so that a Windows
@@ -90,7 +92,7 @@ func openStore(ctx context.Context, db database) (store, io.Closer, error) {
 		}
 		return pg, pgCloser{pg}, nil
 	}
-	sq, err := sqlite.Open(ctx, db.where)
+	sq, err := sqlite.OpenWith(ctx, db.where, sqlite.Options{Sync: db.sync})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -36,7 +36,41 @@ const readers = 16
 type Store struct {
 	w  *sql.DB // one connection: all writes, in IMMEDIATE transactions
 	ws *stmts  // the writer's prepared statements
+	c  *committer
 	r  readPool
+}
+
+// Sync is how a commit waits for the disk: SQLite's synchronous setting.
+type Sync string
+
+const (
+	// SyncFull (the default) waits until a commit is on disk before it is
+	// acknowledged, so that nothing acknowledged is lost to a power cut or
+	// an operating system crash. Group commit (commit.go) shares each wait
+	// among the transactions that came in meanwhile.
+	SyncFull Sync = "full"
+	// SyncNormal acknowledges a commit once it is in the operating
+	// system's hands: a crash of the process loses nothing, but a power cut
+	// or an operating system crash can lose the last commits, among them an
+	// operation stored before Vipps was called, whose retry would then make
+	// a new request. Use it only where the disk's own cache is
+	// battery-backed, or where losing the last seconds is acceptable.
+	SyncNormal Sync = "normal"
+)
+
+// ParseSync reads a Sync setting: "full" or "normal".
+func ParseSync(s string) (Sync, error) {
+	switch v := Sync(strings.ToLower(strings.TrimSpace(s))); v {
+	case SyncFull, SyncNormal:
+		return v, nil
+	}
+	return "", fmt.Errorf("sqlite: synchronous %q is neither full nor normal: use full (the default; nothing acknowledged is lost) or normal (faster; a power cut can lose the last commits)", s)
+}
+
+// Options are the settings of [OpenWith]; the zero value is the default.
+type Options struct {
+	// Sync is how commits wait for the disk; "" means SyncFull.
+	Sync Sync
 }
 
 // Open opens (creating if need be) the database file at path and applies
@@ -50,7 +84,19 @@ type Store struct {
 //
 // An error says which file and what to do, such as making its directory
 // writable.
-func Open(ctx context.Context, path string) (_ *Store, err error) {
+func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith is [Open] with opts.
+func OpenWith(ctx context.Context, path string, opts Options) (_ *Store, err error) {
+	sync := opts.Sync
+	if sync == "" {
+		sync = SyncFull
+	}
+	if _, err := ParseSync(string(sync)); err != nil {
+		return nil, err
+	}
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("sqlite: open: want a file path, got %q", path)
 	}
@@ -66,22 +112,25 @@ func Open(ctx context.Context, path string) (_ *Store, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	w := sql.OpenDB(connector{drv, dsn(path, true)})
+	w := sql.OpenDB(connector{drv, dsn(path, sync, true)})
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	s := &Store{w: w, ws: newStmts(w)}
+	s.c = newCommitter(s)
 	if err := s.Migrate(ctx); err != nil {
+		s.c.close()
 		w.Close()
 		return nil, err
 	}
-	r := sql.OpenDB(connector{drv, dsn(path, false)})
+	r := sql.OpenDB(connector{drv, dsn(path, sync, false)})
 	// Keep the readers open: opening one costs a schema read and the
 	// pragmas, which showed up as a fifth of the service's CPU.
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
 	if err := r.PingContext(ctx); err != nil {
+		s.c.close()
 		w.Close()
 		r.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -183,15 +232,15 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 
 func (c connector) Driver() driver.Driver { return c.drv }
 
-// dsn is the driver's name for path: WAL, foreign keys, secure_delete and
-// a busy timeout on every connection; for the writer, IMMEDIATE transactions; for the
-// readers, query_only.
-func dsn(path string, writer bool) string {
+// dsn is the driver's name for path: WAL, foreign keys, secure_delete,
+// synchronous and a busy timeout on every connection; for the writer,
+// IMMEDIATE transactions; for the readers, query_only.
+func dsn(path string, sync Sync, writer bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busyTimeout.Milliseconds(), 10)+")")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "synchronous("+strings.ToUpper(string(sync))+")")
 	q.Add("_pragma", "secure_delete(1)") // erased personal data is zeroed, not left in free space
 	if writer {
 		q.Set("_txlock", "immediate")
@@ -222,6 +271,7 @@ func (s *Store) Scrub(ctx context.Context) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.c.close()
 	var errs []error
 	if s.r.DB != nil {
 		errs = append(errs, s.r.stmts.close(), s.r.Close())
@@ -313,17 +363,11 @@ func (s *Store) migrate(ctx context.Context, ms []migration) error {
 }
 
 // tx runs f in a write transaction, which begins IMMEDIATE, and commits it
-// if f returns nil. Then it prepares the queries that f ran unprepared.
+// if f returns nil, together with the write transactions that came in
+// meanwhile (see commit.go). It returns once the commit is done: nil when
+// f's work is stored, else f's error or the commit's.
 func (s *Store) tx(ctx context.Context, f func(tx writeTx) error) error {
-	defer s.ws.preparePending(context.WithoutCancel(ctx))
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := f(writeTx{tx, s.ws}); err != nil {
-		return errors.Join(err, ignoreDone(tx.Rollback()))
-	}
-	return tx.Commit()
+	return s.c.tx(ctx, f)
 }
 
 func ignoreDone(err error) error {

@@ -157,9 +157,11 @@ func TestMigrateUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := sql.OpenDB(connector{drv, dsn(path, true)})
+	w := sql.OpenDB(connector{drv, dsn(path, SyncFull, true)})
 	old := &Store{w: w, ws: newStmts(w)}
+	old.c = newCommitter(old)
 	err = old.migrate(ctx, ms[:1])
+	old.c.close()
 	if err == nil {
 		_, err = w.ExecContext(ctx, `INSERT INTO payments (order_id, shop_ref, attempt, msn, kind, text, phone,
 			return_url, auth_token_hash, vipps_url, state, authorized, captured, refunded,

@@ -125,6 +125,11 @@ func (r readPool) QueryRowContext(ctx context.Context, query string, args ...any
 // writeTx is a write transaction whose queries run through the writer's
 // prepared statements. Tx is the transaction itself, for statements that
 // must not be kept (migrations: a script of many statements).
+//
+// Its statements run to the end whatever their context says: SQLite rolls
+// back the whole transaction when a statement in it is interrupted, and
+// the transaction is shared by a batch of callers (commit.go), so that one
+// caller giving up must not undo the others' work.
 type writeTx struct {
 	Tx    *sql.Tx
 	stmts *stmts
@@ -133,6 +138,7 @@ type writeTx struct {
 // stmt returns the transaction's form of the query's prepared statement,
 // or nil (and notes the query for preparing) if there is none yet.
 func (t writeTx) stmt(ctx context.Context, query string) *sql.Stmt {
+	ctx = context.WithoutCancel(ctx)
 	if st := t.stmts.lookup(query); st != nil {
 		return t.Tx.StmtContext(ctx, st)
 	}
@@ -141,6 +147,7 @@ func (t writeTx) stmt(ctx context.Context, query string) *sql.Stmt {
 }
 
 func (t writeTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = context.WithoutCancel(ctx)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -148,6 +155,7 @@ func (t writeTx) ExecContext(ctx context.Context, query string, args ...any) (sq
 }
 
 func (t writeTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = context.WithoutCancel(ctx)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -155,6 +163,7 @@ func (t writeTx) QueryContext(ctx context.Context, query string, args ...any) (*
 }
 
 func (t writeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
 	if st := t.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}

@@ -162,6 +162,9 @@ func (s *Server) adminRefusal(r *http.Request, id vipps.OrderID, err error) stri
 		return adminRefused(l, rf) + " " + l.T("Nothing was done.")
 	}
 	detail := messageOf(err, id)
+	if ve, ok := errors.AsType[*vipps.Error](err); ok && statusOf(err) != http.StatusInternalServerError {
+		detail = ve.MerchantMessageIn(string(l))
+	}
 	switch statusOf(err) {
 	case http.StatusBadRequest:
 		return l.F("Nothing was done: %s", detail)
