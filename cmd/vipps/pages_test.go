@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"flag"
 	"net/url"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/vippskit/vipps"
@@ -104,6 +102,7 @@ func TestPages(t *testing.T) {
 		{"return-rejected", rejectedReturn},
 		{"order-rejected", rejectedOrder},
 		{"not-found", "/no/such/page"},
+		{"admin-login", "/admin/login"},
 	}
 	admin := []shotPage{
 		{"admin-list", "/admin/"},
@@ -111,6 +110,7 @@ func TestPages(t *testing.T) {
 		{"admin-payment-reserved", "/admin/payments/" + string(approved)},
 		{"admin-payment-partly-refunded", "/admin/payments/" + string(partly)},
 		{"admin-checklist", "/admin/checklist"},
+		{"admin-staff", "/admin/staff"},
 		{"admin-not-found", "/admin/payments/test-nosuchpayment"},
 	}
 	for _, p := range customer {
@@ -139,6 +139,12 @@ func checkPage(t *testing.T, ctx context.Context, base string, p shotPage) {
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate(u.String())); err != nil {
 				t.Fatalf("opening %s: %v", u, err)
 			}
+			if strings.HasPrefix(p.path, "/admin/") && p.path != "/admin/login" {
+				at, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
+				if err != nil || at == "/admin/login" {
+					t.Fatalf("%s in %s: the browser is at %q, not signed in (%v)", p.name, lang, at, err)
+				}
+			}
 			got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
 			if err != nil || got != lang {
 				t.Errorf("%s in %s: <html lang=%q> (%v)", p.name, lang, got, err)
@@ -166,11 +172,18 @@ func checkPage(t *testing.T, ctx context.Context, base string, p shotPage) {
 }
 
 // signInAdmin signs the browser in to the admin UI as the bootstrap
-// administrator.
+// administrator, through the sign-in form.
 func signInAdmin(t *testing.T, ctx context.Context, base, password string) {
 	t.Helper()
-	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+password))
-	if _, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": auth}}); err != nil {
-		t.Fatal(err)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/admin/login?lang=en"),
+		chromedp.WaitVisible(chromedp.CSS(`#login-name`)),
+		chromedp.SendKeys(chromedp.CSS(`#login-name`), "admin"),
+		chromedp.SendKeys(chromedp.CSS(`#login-password`), password),
+		chromedp.Click(chromedp.CSS(`.admin-login button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.admin-who`)),
+	)
+	if err != nil {
+		t.Fatalf("signing in to the admin UI: %v", err)
 	}
 }
