@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -18,14 +16,19 @@ import (
 	"github.com/vippskit/vipps/internal/payment"
 )
 
-// adminSignIn signs the browser of ctx in to the admin as user with
-// password. Today that is HTTP basic auth, sent with every request; when
-// the admin gets sessions, only this helper changes.
-func adminSignIn(t *testing.T, ctx context.Context, user, password string) {
+// adminSignIn signs the browser in to the admin at base as user, on the
+// sign-in form with the keyboard: the name, Tab, the password, Enter.
+func adminSignIn(t *testing.T, ctx context.Context, base, user, password string) {
 	t.Helper()
-	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
-	if _, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": auth}}); err != nil {
-		t.Fatalf("signing in to the admin: %v", err)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/admin/login"),
+		chromedp.WaitVisible(chromedp.CSS(`#login-name`)),
+		chromedp.Focus(chromedp.CSS(`#login-name`)),
+		chromedp.KeyEvent(user+kb.Tab+password+kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(`.admin-who`)),
+	)
+	if err != nil {
+		t.Fatalf("signing in to the admin as %s: %v", user, err)
 	}
 }
 
@@ -137,7 +140,7 @@ func TestBrowserAdminKeyboard(t *testing.T) {
 	const password = "browser-test-password"
 	app := startTestServe(t, "-database", filepath.Join(t.TempDir(), "vipps.db"), "-admin-password", password)
 	ctx := browser(t)
-	adminSignIn(t, ctx, "admin", password)
+	adminSignIn(t, ctx, app.url, "admin", password)
 
 	words := map[string]struct{ captured, confirm, refunded string }{
 		"en": {"Captured 2\u00a0469,00\u00a0kr (2 × Kaffe Java, 1 × Ost, 1 × Frakt).", "Refund 2\u00a0469,00\u00a0kr to the customer?", "Refunded 2\u00a0469,00\u00a0kr to the customer."},

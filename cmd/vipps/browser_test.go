@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/vippskit/vipps"
@@ -137,10 +135,21 @@ func TestBrowserShopToRefundAndVoid(t *testing.T) {
 		t.Fatalf("two purchases got one orderId %s", refundMe)
 	}
 
-	// Customer service, signed in with basic auth.
-	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+password))
-	if _, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": auth}}); err != nil {
-		t.Fatal(err)
+	// Customer service signs in: the first page leads to the sign-in form
+	// and back.
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(app.url+"/admin/payments/"+string(refundMe)),
+		chromedp.WaitVisible(chromedp.CSS(`#login-name`)),
+		chromedp.SendKeys(chromedp.CSS(`#login-name`), "admin"),
+		chromedp.SendKeys(chromedp.CSS(`#login-password`), password),
+		chromedp.Click(chromedp.CSS(`.admin-login button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`h1 .admin-badge`)),
+	)
+	if err != nil {
+		t.Fatalf("signing in to the admin UI: %v", err)
+	}
+	if who := strings.Join(strings.Fields(text(`.admin-who`)), " "); !strings.Contains(who, "Signed in as admin (Administrator)") {
+		t.Errorf("the admin page says %q, want who is signed in", who)
 	}
 	act := func(id vipps.OrderID, form string, wantState payment.State) {
 		t.Helper()

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -41,7 +44,7 @@ receipts), as its admin page /admin/checklist shows it:
 
 	vipps checklist -service https://pay.example.no
 
-It signs in as the admin (-admin-user, -admin-password, or
+It signs in to the admin as an administrator (-admin-user, -admin-password, or
 VIPPS_ADMIN_USER and VIPPS_ADMIN_PASSWORD as vipps serve reads them).
 
 With -vipps, the checklist asks Vipps itself, with the merchant's keys
@@ -251,23 +254,53 @@ func writeChecklistFile(name, header string, rs []checklist.Result) error {
 }
 
 // fetchServiceChecklist gets the go-live checklist a running vipps serve
-// grades for itself (GET /admin/checklist.json, as the admin).
+// grades for itself (GET /admin/checklist.json), signed in as an
+// administrator through the admin's sign-in form, and signs out after.
 func fetchServiceChecklist(ctx context.Context, service, user, password string) ([]checklist.Result, error) {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	token, err := adminFormToken(ctx, c, service+"/admin/login")
+	if err != nil {
+		return nil, fmt.Errorf("fetch the checklist: %w (is vipps serve running at %s?)", err, redact(service))
+	}
+	resp, err := adminPost(ctx, c, service, "/admin/login", url.Values{"name": {user}, "password": {password}, "csrf": {token}})
+	if err != nil {
+		return nil, fmt.Errorf("fetch the checklist: sign in: %w", err)
+	}
+	resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusSeeOther:
+	case http.StatusUnauthorized:
+		return nil, fmt.Errorf("fetch the checklist: %s refused the admin sign-in; check -admin-user and VIPPS_ADMIN_PASSWORD", redact(service))
+	case http.StatusTooManyRequests:
+		return nil, fmt.Errorf("fetch the checklist: %s refuses sign-ins for %s seconds after too many wrong ones; wait and try again", redact(service), resp.Header.Get("Retry-After"))
+	default:
+		return nil, fmt.Errorf("fetch the checklist: sign in at %s: %s (is it vipps serve, of this version?)", redact(service), resp.Status)
+	}
+	defer func() { // sign out, so that no session is left behind
+		if token, err := adminFormToken(ctx, c, service+"/admin/"); err == nil {
+			if resp, err := adminPost(ctx, c, service, "/admin/logout", url.Values{"csrf": {token}}); err == nil {
+				resp.Body.Close()
+			}
+		}
+	}()
 	u := service + "/admin/checklist.json"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
-	req.SetBasicAuth(user, password)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err = c.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("fetch the checklist: %w (is vipps serve running at %s?)", err, redact(service))
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusOK:
-	case http.StatusUnauthorized:
-		return nil, fmt.Errorf("fetch the checklist: %s refused the admin sign-in; check -admin-user and VIPPS_ADMIN_PASSWORD", redact(service))
+	case http.StatusForbidden:
+		return nil, fmt.Errorf("fetch the checklist: %s is not an administrator of %s; sign in as one (-admin-user)", user, redact(service))
 	default:
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 		return nil, fmt.Errorf("fetch the checklist: %s answered %s: %s (is it vipps serve, of this version?)", redact(u), resp.Status, strings.TrimSpace(string(b)))
@@ -277,4 +310,43 @@ func fetchServiceChecklist(ctx context.Context, service, user, password string) 
 		return nil, fmt.Errorf("fetch the checklist: read %s: %w", redact(u), err)
 	}
 	return rs, nil
+}
+
+// adminCSRFRE finds the form token of an admin page.
+var adminCSRFRE = regexp.MustCompile(`name="csrf" value="([^"]*)"`)
+
+// adminFormToken reads the form token of the admin page at u.
+func adminFormToken(ctx context.Context, c *http.Client, u string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return "", err
+	}
+	m := adminCSRFRE.FindSubmatch(b)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		return "", fmt.Errorf("GET %s: %s, without a form", redact(u), resp.Status)
+	}
+	return html.UnescapeString(string(m[1])), nil
+}
+
+// adminPost posts form to path of the service as the admin's own page
+// does.
+func adminPost(ctx context.Context, c *http.Client, service, path string, form url.Values) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, service+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if u, err := url.Parse(service); err == nil {
+		req.Header.Set("Origin", u.Scheme+"://"+u.Host)
+	}
+	return c.Do(req)
 }

@@ -18,6 +18,7 @@
 //	receipt    add a receipt and a link to a payment (Order Management), or show them
 //	userinfo   show the profile a user shared (Userinfo API)
 //	migrate    bring the payment service's database schema up to date
+//	staff      manage the staff accounts of the admin UI
 //	serve      run the payment service
 //	sim        run the Vipps simulator
 //
@@ -83,6 +84,7 @@ func commands() []command {
 		{"receipt", "add a receipt and a link to a payment (Order Management), or show them", runReceipt},
 		{"userinfo", "show the profile a user shared (Userinfo API)", runUserInfo},
 		{"migrate", "bring the payment service's database schema up to date", runMigrate},
+		{"staff", "manage the staff accounts of the admin UI (add, list, set-role, passwd, disable, enable)", runStaff},
 		{"serve", "run the payment service (with a simulator and demo shop when no Vipps is configured)", runServe},
 		{"sim", "run the Vipps simulator", runSim},
 		{"checklist", "grade Vipps' go-live checklist from what a shop did against vipps sim -audit", runChecklist},

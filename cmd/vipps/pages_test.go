@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"flag"
 	"net/url"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/vippskit/vipps"
@@ -114,6 +112,7 @@ func TestPages(t *testing.T) {
 		{"return-rejected", rejectedReturn},
 		{"order-rejected", rejectedOrder},
 		{"not-found", "/no/such/page"},
+		{"admin-login", "/admin/login"},
 	}
 	admin := []shotPage{
 		{"admin-list", "/admin/"},
@@ -122,12 +121,13 @@ func TestPages(t *testing.T) {
 		{"admin-payment-partly-refunded", "/admin/payments/" + string(partly)},
 		{"admin-checklist", "/admin/checklist"},
 		{"admin-attention", "/admin/attention"},
+		{"admin-staff", "/admin/staff"},
 		{"admin-not-found", "/admin/payments/test-nosuchpayment"},
 	}
 	for _, p := range customer {
 		checkPage(t, ctx, app.url, p)
 	}
-	signInAdmin(t, ctx, app.url, password)
+	adminSignIn(t, ctx, app.url, "admin", password)
 	for _, p := range admin {
 		checkPage(t, ctx, app.url, p)
 	}
@@ -149,6 +149,12 @@ func checkPage(t *testing.T, ctx context.Context, base string, p shotPage) {
 		for _, width := range pageWidths {
 			if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900), chromedp.Navigate(u.String())); err != nil {
 				t.Fatalf("opening %s: %v", u, err)
+			}
+			if strings.HasPrefix(p.path, "/admin/") && p.path != "/admin/login" {
+				at, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
+				if err != nil || at == "/admin/login" {
+					t.Fatalf("%s in %s: the browser is at %q, not signed in (%v)", p.name, lang, at, err)
+				}
 			}
 			got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
 			if err != nil || got != lang {
@@ -173,15 +179,5 @@ func checkPage(t *testing.T, ctx context.Context, base string, p shotPage) {
 				t.Fatal(err)
 			}
 		}
-	}
-}
-
-// signInAdmin signs the browser in to the admin UI as the bootstrap
-// administrator.
-func signInAdmin(t *testing.T, ctx context.Context, base, password string) {
-	t.Helper()
-	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"+password))
-	if _, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": auth}}); err != nil {
-		t.Fatal(err)
 	}
 }

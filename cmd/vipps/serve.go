@@ -30,6 +30,7 @@ import (
 	"github.com/vippskit/vipps/internal/payment"
 	"github.com/vippskit/vipps/internal/poller"
 	"github.com/vippskit/vipps/internal/sqlite"
+	"github.com/vippskit/vipps/internal/staff"
 	"github.com/vippskit/vipps/internal/web"
 	"github.com/vippskit/vipps/vippstest"
 )
@@ -50,14 +51,20 @@ pay with Vipps. Metrics are at /metrics unless -metrics-addr moves them.
 
 With -base-url "test" or "production" it talks to Vipps: then
 -client-id, -client-secret, -subscription-key, -msn, -public-url (the https
-URL Vipps and customers reach this service at), -api-key, -admin-password
-and -secret-key are required. The demo shop is off unless -demo-shop turns
+URL Vipps and customers reach this service at), -api-key and -secret-key
+are required, and -admin-password until the first staff account exists. The demo shop is off unless -demo-shop turns
 it on, and Prometheus metrics are served only where -metrics-addr says
 (a private address; it may name -addr to serve them there).
 
 The service holds personal data: the SQLite database, its -wal and -shm
 files, the secrets file and the simulator's snapshot are created readable
 by their owner only (0600).
+
+Staff sign in to the admin UI (/admin/) with their own accounts, each with a
+role: viewer, operator or admin. On a database with no accounts at all,
+serve makes the first one, an admin named -admin-user with -admin-password;
+once accounts exist, those two are ignored, and staff are managed at
+/admin/staff or with "vipps staff".
 
 Every flag falls back to its environment variable; a flag wins.
 -print-config shows the effective configuration with secrets redacted.
@@ -166,7 +173,7 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 	case c.checkBaseURL() != nil:
 		bad = append(bad, c.checkBaseURL().Error())
 	default:
-		for _, m := range fs.missing("client-id", "client-secret", "subscription-key", "msn", "public-url", "api-key", "admin-password", "secret-key") {
+		for _, m := range fs.missing("client-id", "client-secret", "subscription-key", "msn", "public-url", "api-key", "secret-key") {
 			bad = append(bad, m+" is required with -base-url")
 		}
 	}
@@ -415,8 +422,15 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 	var polls atomic.Int64
 	var lastPoll atomic.Int64 // Unix nanoseconds
 	ccfg := f.client.config()
+	staffSvc, err := staff.New(staff.Config{Store: st, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	if err := firstStaff(ctx, staffSvc, f.adminUser, f.adminPassword, log); err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
 	app.web, err = web.New(web.Config{
-		Service: app.svc, APIKey: vipps.Secret(f.apiKey), AdminUser: f.adminUser, AdminPassword: vipps.Secret(f.adminPassword),
+		Service: app.svc, Staff: staffSvc, APIKey: vipps.Secret(f.apiKey),
 		CSRFKey: derive("csrf"), Environment: env, DemoShop: f.demoShop, Lang: f.lang, VippsButton: f.vippsButton,
 		Metrics: mainMetrics, Logger: log,
 		GoLive: web.GoLive{
@@ -729,4 +743,31 @@ func previousSecrets(s string) []vipps.Secret {
 		return nil
 	}
 	return []vipps.Secret{vipps.Secret(s)}
+}
+
+// firstStaff makes the first staff account of the database, an admin
+// named user with password, when it has none, so that an installation
+// that had one admin password keeps working; once accounts exist, it says
+// in one line that user and password are ignored.
+func firstStaff(ctx context.Context, sv *staff.Service, user, password string, log *slog.Logger) error {
+	if password == "" {
+		as, err := sv.List(ctx)
+		switch {
+		case err != nil:
+			return err
+		case len(as) == 0:
+			return errors.New("there are no staff accounts yet: set -admin-password (or VIPPS_ADMIN_PASSWORD) for the first administrator, or add one with \"vipps staff add\"")
+		}
+		return nil
+	}
+	made, err := sv.Bootstrap(ctx, user, password)
+	switch {
+	case err != nil:
+		return fmt.Errorf("the first staff account (-admin-user, -admin-password): %w", err)
+	case made:
+		log.Info("made the first staff account, an administrator, from -admin-user and -admin-password", "user", user)
+	default:
+		log.Info("staff accounts exist, so -admin-user and -admin-password (VIPPS_ADMIN_PASSWORD) are ignored; manage staff at /admin/staff or with vipps staff")
+	}
+	return nil
 }

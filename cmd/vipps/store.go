@@ -12,6 +12,7 @@ import (
 	"github.com/vippskit/vipps/internal/payment"
 	"github.com/vippskit/vipps/internal/postgres"
 	"github.com/vippskit/vipps/internal/sqlite"
+	"github.com/vippskit/vipps/internal/staff"
 )
 
 // defaultDatabase is the SQLite file used when no -database is given.
@@ -75,9 +76,15 @@ func parseDatabase(s string) (database, error) {
 		redact(s), m[1]+":")
 }
 
+// store is what the service keeps in its database: payments and staff.
+type store interface {
+	payment.Store
+	staff.Store
+}
+
 // openStore opens the payment store db and brings its schema up to date.
 // The closer closes it.
-func openStore(ctx context.Context, db database) (payment.Store, io.Closer, error) {
+func openStore(ctx context.Context, db database) (store, io.Closer, error) {
 	if db.postgres {
 		pg, err := postgres.Open(ctx, db.where)
 		if err != nil {

@@ -137,7 +137,8 @@ func (s *Service) operate(ctx context.Context, id vipps.OrderID, kind OpKind, r 
 			return nil, fmt.Errorf("%s %s: %w", kind, id, refused)
 		}
 	}
-	fields := map[string]any{"op": kind, "key": op.IdempotencyKey, "requestId": op.RequestID, "release": r.ReleaseRemaining}
+	fields := map[string]any{"op": kind, "key": op.IdempotencyKey, "requestId": op.RequestID, "release": r.ReleaseRemaining,
+		"by": ActorOf(ctx)}
 	if len(lines) > 0 {
 		fields["lines"] = lines
 	}

@@ -138,6 +138,11 @@ const (
 	EventReceiptAdded    EventType = "receipt_added"
 	EventReceiptSent     EventType = "receipt_sent"
 	EventSuperseded      EventType = "superseded"
+	// EventChecked: staff asked Vipps for the payment's status (data: by).
+	EventChecked EventType = "checked"
+	// EventDeliveryRetried: staff queued a delivery again (data: task,
+	// kind, by).
+	EventDeliveryRetried EventType = "delivery_retried"
 )
 
 // Webhook reports whether the shop is told about events of type t.

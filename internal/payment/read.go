@@ -93,7 +93,9 @@ func (s *Service) Attempts(ctx context.Context, shopRef string) ([]*Payment, err
 // RetryTask makes the payment's task taskID pending and due now again
 // (staff asking for a redelivery), keeping its attempts and log, and
 // returns it. A task that is done is returned as it is. ErrNotFound when
-// the payment has no such task.
+// the payment has no such task. A retry is recorded in the payment's
+// history as an EventDeliveryRetried by the actor of ctx (see
+// [WithActor]).
 func (s *Service) RetryTask(ctx context.Context, id vipps.OrderID, taskID int64) (*Task, error) {
 	tasks, err := s.store.Tasks(ctx, id)
 	if err != nil {
@@ -112,5 +114,8 @@ func (s *Service) RetryTask(ctx context.Context, id vipps.OrderID, taskID int64)
 		return nil, fmt.Errorf("retry task %d of %s: %w", taskID, id, err)
 	}
 	t.Status, t.NextAttemptAt = TaskPending, now
+	if _, err := s.note(ctx, id, EventDeliveryRetried, map[string]any{"task": taskID, "kind": t.Kind}); err != nil {
+		return t, fmt.Errorf("retry task %d of %s: %w", taskID, id, err)
+	}
 	return t, nil
 }

@@ -1,9 +1,11 @@
 package payment
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -323,12 +325,33 @@ func (s *Service) adopt(p, before *Payment, now time.Time) []Event {
 // The return page and staff use it; it is safe to repeat. When Vipps could
 // not be asked (or answered nonsense), the error says why, and the payment
 // is returned too, as stored (with that error as its LastError).
+//
+// A check asked for by staff (see [WithActor]) is recorded in the
+// payment's history as an EventChecked by them, whatever Vipps said; the
+// shop's and the service's own checks are not, since they run often.
 func (s *Service) Check(ctx context.Context, id vipps.OrderID) (*Payment, error) {
 	p, failed, err := s.check(ctx, id, "", nil)
 	if err == nil && failed != nil {
 		err = fmt.Errorf("check %s: %w", id, failed)
 	}
+	if ActorOf(ctx).Kind == ActorStaff && p != nil {
+		q, nerr := s.note(ctx, id, EventChecked, nil)
+		if nerr != nil {
+			return p, cmp.Or(err, fmt.Errorf("check %s: %w", id, nerr))
+		}
+		p = q
+	}
 	return p, err
+}
+
+// note records an event of type typ with data and who asked for it (the
+// actor of ctx, under "by") as a change of the payment of its own.
+func (s *Service) note(ctx context.Context, id vipps.OrderID, typ EventType, data map[string]any) (*Payment, error) {
+	d := map[string]any{"by": ActorOf(ctx)}
+	maps.Copy(d, data)
+	return s.record(ctx, id, rec{change: func(*Payment, time.Time) ([]Event, error) {
+		return []Event{{Type: typ, Data: mustJSON(d)}}, nil
+	}})
 }
 
 // OnCallback records a transaction callback and checks the payment's

@@ -16,6 +16,7 @@ import (
 	"github.com/vippskit/vipps/internal/payment"
 	"github.com/vippskit/vipps/internal/postgres"
 	"github.com/vippskit/vipps/internal/servicetest"
+	"github.com/vippskit/vipps/internal/staff"
 	"github.com/vippskit/vipps/internal/storetest"
 )
 
@@ -44,6 +45,11 @@ func newPayment(id vipps.OrderID) *payment.Payment {
 // subtest on a fresh schema.
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) payment.Store { return open(t, servicetest.PostgresDSN(t)) })
+}
+
+// TestStaffConformance runs the suite every staff.Store must pass.
+func TestStaffConformance(t *testing.T) {
+	storetest.RunStaff(t, func(t *testing.T) staff.Store { return open(t, servicetest.PostgresDSN(t)) })
 }
 
 func TestStoreSmoke(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
+	"github.com/vippskit/vipps/internal/staff"
 	"github.com/vippskit/vipps/internal/storetest"
 )
 
@@ -38,6 +39,12 @@ func open(t *testing.T, path string) *Store {
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) payment.Store {
+		return open(t, filepath.Join(t.TempDir(), "vipps.db"))
+	})
+}
+
+func TestStaffStore(t *testing.T) {
+	storetest.RunStaff(t, func(t *testing.T) staff.Store {
 		return open(t, filepath.Join(t.TempDir(), "vipps.db"))
 	})
 }

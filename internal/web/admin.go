@@ -3,7 +3,6 @@ package web
 import (
 	"crypto/rand"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,7 +17,9 @@ import (
 // The admin UI is for a merchant's customer-service staff: find any payment,
 // see everything about it, and capture, refund, cancel or re-check it
 // without the Vipps portal. Pages are server-rendered HTML that works
-// without JavaScript; every form is CSRF-protected (s.forms) and carries an
+// without JavaScript; staff sign in with their own accounts, and each
+// route needs a role (admin_auth.go); every form is CSRF-protected
+// (s.forms, bound to the session) and carries an
 // idempotency key made when the page was rendered, so that a double click
 // or a resubmitted form never does anything twice.
 //
@@ -40,7 +41,7 @@ var adminZone = func() *time.Location {
 // adminCSP allows the admin pages their own style sheets and forms only.
 const adminCSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-// Limits of wrong admin sign-ins. Each address may get the password wrong
+// Limits of wrong admin sign-ins (POST /admin/login). Each address may get the password wrong
 // adminLoginBurst times, and then once a minute; all addresses together
 // adminLoginGlobalBurst times, and then once every 5 seconds, except an
 // address that signed in rightly in the last adminTrust. Past a limit the
@@ -59,47 +60,6 @@ const (
 	adminLoginLogFirst  = 5
 	adminLoginLogWindow = time.Minute
 )
-
-// requireAdmin guards h with HTTP basic auth (Config.AdminUser and
-// AdminPassword, both compared in constant time) and sets the headers every
-// admin page gets: not cached, not framed, no referrer to other sites.
-// Wrong sign-ins are limited (see adminLoginBurst) and logged at warn
-// level, a few a minute (adminLoginLogFirst), with the address and the
-// user name given, never the password.
-func (s *Server) requireAdmin(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Cache-Control", "no-store")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Content-Security-Policy", adminCSP)
-		hd.Set("Referrer-Policy", "same-origin")
-		hd.Set("X-Content-Type-Options", "nosniff")
-		now, who := s.now(), clientKey(r)
-		s.flushLoginLog(r, now)
-		if wait := s.logins.wait(who, now); wait > 0 {
-			s.loginFailed(r, now, "", true)
-			hd.Set("Retry-After", retryAfter(wait))
-			http.Error(w, fmt.Sprintf("Too many wrong sign-ins. Wait %s seconds and try again.", retryAfter(wait)), http.StatusTooManyRequests)
-			return
-		}
-		user, pass, ok := r.BasicAuth()
-		// Both compared every time, so that the time taken does not tell which
-		// one was wrong.
-		userOK := secretEqual(user, vipps.Secret(s.cfg.AdminUser))
-		passOK := secretEqual(pass, s.cfg.AdminPassword)
-		if !ok || !userOK || !passOK {
-			if r.Header.Get("Authorization") != "" { // not a browser's first try
-				s.logins.take(who, now)
-				s.loginFailed(r, now, user, false)
-			}
-			hd.Set("WWW-Authenticate", `Basic realm="vippskit admin", charset="UTF-8"`)
-			http.Error(w, "Sign in with the admin user name and password.", http.StatusUnauthorized)
-			return
-		}
-		s.logins.trust(who, now, adminTrust)
-		h(w, r)
-	}
-}
 
 // loginFailed logs a wrong sign-in (user is the name given), or one refused
 // while the address waits (throttled), unless too many were logged in this
@@ -319,7 +279,7 @@ func (s *Server) adminFail(w http.ResponseWriter, r *http.Request, id vipps.Orde
 		title = l.T("Not found")
 	}
 	s.writePage(w, r, status, "admin_error.html", &adminErrorData{
-		page:   page{Title: title + " · vippskit admin"},
+		page:   s.adminPage(r, "", title+" · vippskit admin"),
 		Status: status, Message: msg,
 	})
 }

@@ -62,7 +62,7 @@ func (s *Server) adminAttention(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	d := adminAttentionData{page: page{Title: l.T("Needs attention") + " · vippskit admin"}, More: a.More}
+	d := adminAttentionData{page: s.adminPage(r, "attention", l.T("Needs attention")+" · vippskit admin"), More: a.More}
 	for _, it := range a.Items {
 		d.Rows = append(d.Rows, adminAttentionRowOf(l, it, now))
 	}

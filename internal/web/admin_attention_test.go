@@ -205,6 +205,7 @@ func TestAdminAttention(t *testing.T) {
 	// A week before Vipps' limit, the reservations that are not fully
 	// captured come first.
 	clock.Advance(payment.ReservationWarnAfter)
+	e.admin = e.browser(testAdminUser) // the session ended months ago
 	rows = attentionRows(e.get(t, "/admin/attention"))
 	for _, id := range []vipps.OrderID{dead, failing, unknown} {
 		r := findRow(t, rows, payment.AttentionReservation, id)

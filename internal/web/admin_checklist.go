@@ -153,7 +153,7 @@ func (s *Server) adminChecklist(w http.ResponseWriter, r *http.Request) {
 	}
 	rs := checklist.GradeService(in)
 	l := s.lang(r)
-	d := adminChecklistData{page: page{Title: l.T("Go-live checklist") + " · vippskit admin"}}
+	d := adminChecklistData{page: s.adminPage(r, "checklist", l.T("Go-live checklist")+" · vippskit admin")}
 	d.Scope = l.T("Graded from this service's settings, an access token fetched just now, and every stored payment.")
 	if in.More {
 		d.Scope = l.F("Graded from this service's settings, an access token fetched just now, and the newest %d payments.", goLivePayments)

@@ -138,8 +138,8 @@ func TestAdminChecklist(t *testing.T) {
 	t.Run("needs admin sign-in", func(t *testing.T) {
 		for _, path := range []string{"/admin/checklist", "/admin/checklist.json"} {
 			resp, _ := e.do(e.newRequest(http.MethodGet, path, nil))
-			if resp.StatusCode != http.StatusUnauthorized {
-				t.Errorf("GET %s without sign-in = %d, want 401", path, resp.StatusCode)
+			if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), adminLoginPath+"?") {
+				t.Errorf("GET %s without sign-in = %d, want 303 to sign in", path, resp.StatusCode)
 			}
 			if got := resp.Header.Get("Cache-Control"); got != "no-store" {
 				t.Errorf("GET %s Cache-Control = %q, want no-store", path, got)

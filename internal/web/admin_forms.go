@@ -352,7 +352,7 @@ func (s *Server) adminConfirm(w http.ResponseWriter, r *http.Request, h *payment
 		who = v.Name
 	}
 	d := adminConfirmData{
-		page:   page{CSRF: s.csrfToken(s.cfg.AdminUser)},
+		page:   s.adminPage(r, "", ""),
 		Action: adminPaymentURL(p.OrderID) + "/" + string(kind), Back: adminPaymentURL(p.OrderID),
 		Fields: []adminHidden{{"key", req.Key}, {"text", req.Text}, {"confirm", "1"}},
 		Button: l.T("Confirm"),

@@ -257,13 +257,12 @@ func TestAdminPaymentPageBokmal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.SetBasicAuth(testAdminUser, testAdminPassword)
 		req.Header.Set("Accept-Language", "nb-NO,nb;q=0.9,en;q=0.5")
 		if form != nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.Header.Set("Origin", e.url)
 		}
-		resp, err := e.client.Do(req)
+		resp, err := e.admin.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

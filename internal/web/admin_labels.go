@@ -3,11 +3,13 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/checklist"
 	"github.com/vippskit/vipps/internal/payment"
+	"github.com/vippskit/vipps/internal/staff"
 )
 
 // The words staff read for states, events, operations and deliveries;
@@ -41,6 +43,8 @@ var (
 		payment.EventReceiptAdded:    "Receipt added",
 		payment.EventReceiptSent:     "Receipt sent to the Vipps app",
 		payment.EventSuperseded:      "Replaced by a newer payment",
+		payment.EventChecked:         "Checked with Vipps",
+		payment.EventDeliveryRetried: "Delivery queued again",
 	}
 	adminOpLabels = map[payment.OpKind]string{
 		payment.OpCapture: "Capture",
@@ -56,6 +60,16 @@ var (
 		payment.TaskWebhook:   "Notification to the shop",
 		payment.TaskReceipt:   "Receipt to the Vipps app",
 		payment.TaskSupersede: "Release if a newer attempt exists",
+	}
+	staffRoleLabels = map[staff.Role]string{
+		staff.Viewer:   "Viewer",
+		staff.Operator: "Operator",
+		staff.Admin:    "Administrator",
+	}
+	staffRoleHelps = map[staff.Role]string{
+		staff.Viewer:   "Reads payments, their history and deliveries.",
+		staff.Operator: "Also captures, refunds, cancels, checks with Vipps and sends deliveries again.",
+		staff.Admin:    "Also manages staff accounts and sees the go-live checklist.",
 	}
 	adminTaskStatusLabels = map[payment.TaskStatus]string{
 		payment.TaskPending: "Waiting to be sent",
@@ -78,6 +92,8 @@ func adminOpLabel(k payment.OpKind) string              { return adminLabel(admi
 func adminOpStatusLabel(st payment.OpStatus) string     { return adminLabel(adminOpStatusLabels, st) }
 func adminTaskLabel(k payment.TaskKind) string          { return adminLabel(adminTaskLabels, k) }
 func adminTaskStatusLabel(st payment.TaskStatus) string { return adminLabel(adminTaskStatusLabels, st) }
+func staffRoleLabel(r staff.Role) string                { return adminLabel(staffRoleLabels, r) }
+func staffRoleHelp(r staff.Role) string                 { return adminLabel(staffRoleHelps, r) }
 
 // adminStateHelp says what a payment's state means for staff, in l.
 func adminStateHelp(l lang, p *payment.Payment) string {
@@ -148,6 +164,16 @@ func adminEventDetail(l lang, e payment.Event) string {
 				s += ": " + d.Error.Message + adminErrorRef(string(d.Error.Group), string(d.Error.Code), d.Error.ContextID)
 			}
 			return s
+		}
+	case payment.EventChecked:
+		return ""
+	case payment.EventDeliveryRetried:
+		var d struct {
+			Task int64            `json:"task"`
+			Kind payment.TaskKind `json:"kind"`
+		}
+		if json.Unmarshal(e.Data, &d) == nil && d.Task != 0 {
+			return "#" + strconv.FormatInt(d.Task, 10) + " " + strings.ToLower(l.T(adminTaskLabel(d.Kind)))
 		}
 	case payment.EventSuperseded:
 		var d struct {

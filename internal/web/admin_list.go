@@ -190,7 +190,7 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 	lg := s.lang(r)
 	lq, problems := parseAdminListQuery(lg, q)
 	d := adminListData{
-		page:           page{Title: lg.T("Payments") + " · vippskit admin"},
+		page:           s.adminPage(r, "payments", lg.T("Payments")+" · vippskit admin"),
 		adminListQuery: lq,
 		Filtered:       lq.filtered(),
 	}
@@ -277,6 +277,9 @@ func (s *Server) adminList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.Attention = adminAttentionCount{N: len(attention.Items), More: attention.More}
+	if d.Attention.N > 0 {
+		d.NavAttention = d.Attention.String()
+	}
 	for _, byStatus := range stats.Tasks {
 		d.DeadTasks += byStatus[payment.TaskDead]
 	}

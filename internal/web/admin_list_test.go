@@ -299,8 +299,8 @@ func TestAdminExport(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusUnauthorized {
-			t.Errorf("GET /admin/payments.csv without a password = %d, want 401", resp.StatusCode)
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), adminLoginPath+"?") {
+			t.Errorf("GET /admin/payments.csv without a session = %d, want 303 to sign in", resp.StatusCode)
 		}
 	})
 

@@ -196,6 +196,8 @@ type adminEventView struct {
 	StateLabel string
 	Amount     string
 	Detail     string
+	// By is who asked for the change, when the event says.
+	By string
 }
 
 // adminOpView is one capture, refund or cancel.
@@ -267,7 +269,7 @@ func (s *Server) adminPaymentPage(w http.ResponseWriter, r *http.Request, id vip
 	a := p.Amounts
 	l, now := s.lang(r), s.now()
 	d := adminPaymentData{
-		page: page{Title: l.F("Payment %s · vippskit admin", id), CSRF: s.csrfToken(s.cfg.AdminUser)},
+		page: s.adminPage(r, "", l.F("Payment %s · vippskit admin", id)),
 		P: adminPaymentView{
 			OrderID: p.OrderID, ShopRef: p.ShopRef, Attempt: p.Attempt, Express: p.Kind == payment.Express,
 			Text: p.Text, Phone: p.Phone, MSN: p.MSN, OrderURL: adminWebURL(p.OrderURL),
@@ -300,6 +302,9 @@ func (s *Server) adminPaymentPage(w http.ResponseWriter, r *http.Request, id vip
 		ev := adminEventView{
 			Seq: e.Seq, At: adminTime(e.At, true), AtISO: adminISO(e.At), Type: e.Type, Label: l.T(adminEventLabel(e.Type)),
 			State: e.State, StateLabel: l.T(adminStateLabel(e.State)), Amount: adminKronerOrDash(e.Amount), Detail: adminEventDetail(l, e),
+		}
+		if by, ok := payment.EventActor(e); ok {
+			ev.By = by.String()
 		}
 		labels[e.Seq] = fmt.Sprintf("#%d %s", e.Seq, ev.Label)
 		d.Events = append(d.Events, ev)
@@ -336,6 +341,14 @@ func (s *Server) adminPaymentPage(w http.ResponseWriter, r *http.Request, id vip
 	}
 	d.Latest = adminLatest(l, p, h.Tasks)
 	adminOffer(l, &d, h, pending)
+	if !d.Staff.Operator {
+		// A viewer reads; the forms are an operator's.
+		d.Capture, d.Refund, d.Cancel = nil, nil, nil
+		d.NoActions = l.F("Your role, %s, may read payments only. Capturing, refunding, cancelling and checking with Vipps need an operator.", d.Staff.Role)
+		for i := range d.Tasks {
+			d.Tasks[i].Retry = ""
+		}
+	}
 	status := http.StatusOK
 	if fe != nil {
 		status = fe.Status

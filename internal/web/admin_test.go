@@ -25,13 +25,22 @@ import (
 
 // adminEnv is the shared testEnv with the helpers of the admin tests, which
 // take the (sub)test to fail explicitly.
-type adminEnv struct{ *testEnv }
+type adminEnv struct {
+	*testEnv
+	// admin is a browser signed in as testAdminUser, which send uses.
+	admin *http.Client
+}
 
-// newAdminEnv starts a testEnv for admin tests.
+// newAdminEnv starts a testEnv for admin tests, with a browser signed in
+// as an administrator.
 func newAdminEnv(t *testing.T, opts ...func(*envConfig)) *adminEnv {
 	t.Helper()
-	return &adminEnv{newTestEnv(t, opts...)}
+	e := newTestEnv(t, opts...)
+	return &adminEnv{testEnv: e, admin: e.browser(testAdminUser)}
 }
+
+// csrf is a form token of the administrator's session.
+func (e *adminEnv) csrf() string { return e.csrfOf(e.admin) }
 
 // do sends a request as a signed-in member of staff would from the admin
 // page (same origin), and returns the status, the body and the response.
@@ -45,13 +54,12 @@ func (e *adminEnv) send(t *testing.T, method, path string, form url.Values) (int
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.SetBasicAuth(testAdminUser, testAdminPassword)
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Origin", e.url)
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
 	}
-	resp, err := e.client.Do(req)
+	resp, err := e.admin.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,59 +211,10 @@ func (e *adminEnv) simSummary(t *testing.T, id vipps.OrderID) [3]vipps.Amount {
 	return [3]vipps.Amount{p.Summary.CapturedAmount, p.Summary.RefundedAmount, p.Released}
 }
 
+// TestAdminAuth: the headers of every admin page (TestAdminRoutesNeedSession
+// and TestAdminRoles check who may see them).
 func TestAdminAuth(t *testing.T) {
 	e := newAdminEnv(t)
-	routes := []struct{ method, path string }{
-		{"GET", "/admin/"},
-		{"GET", "/admin/payments/x-1"},
-		{"POST", "/admin/payments/x-1/capture"},
-		{"POST", "/admin/payments/x-1/refund"},
-		{"POST", "/admin/payments/x-1/cancel"},
-		{"POST", "/admin/payments/x-1/check"},
-		{"POST", "/admin/tasks/1/retry"},
-	}
-	creds := []struct {
-		name       string
-		user, pass string
-		send       bool
-	}{
-		{"no credentials", "", "", false},
-		{"wrong password", testAdminUser, testAdminPassword + "x", true},
-		{"wrong user", "staff", testAdminPassword, true},
-		{"empty password", testAdminUser, "", true},
-		{"password as user", testAdminPassword, testAdminUser, true},
-	}
-	n := 0
-	for _, rt := range routes {
-		for _, c := range creds {
-			// Each from its own address, so that none is throttled
-			// (TestAdminLoginThrottled).
-			n++
-			client := e.in(t).from(fmt.Sprintf("127.0.0.%d", 10+n))
-			t.Run(rt.method+" "+rt.path+"/"+c.name, func(t *testing.T) {
-				req, err := http.NewRequest(rt.method, e.url+rt.path, strings.NewReader("csrf="+url.QueryEscape(e.server.csrfToken(testAdminUser))))
-				if err != nil {
-					t.Fatal(err)
-				}
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				if c.send {
-					req.SetBasicAuth(c.user, c.pass)
-				}
-				resp, err := client.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusUnauthorized {
-					t.Errorf("%s %s = %d, want 401", rt.method, rt.path, resp.StatusCode)
-				}
-				if got, want := resp.Header.Get("WWW-Authenticate"), `Basic realm="vippskit admin", charset="UTF-8"`; got != want {
-					t.Errorf("WWW-Authenticate = %q, want %q", got, want)
-				}
-			})
-		}
-	}
-
 	t.Run("signed in", func(t *testing.T) {
 		status, _, resp := e.send(t, "GET", "/admin/", nil)
 		if status != http.StatusOK {
@@ -443,10 +402,9 @@ func TestAdminCapture(t *testing.T) {
 
 	t.Run("refused cross-site", func(t *testing.T) {
 		req, _ := http.NewRequest("POST", e.url+adminPaymentURL(id)+"/capture", strings.NewReader(form.Encode()))
-		req.SetBasicAuth(testAdminUser, testAdminPassword)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Sec-Fetch-Site", "cross-site")
-		resp, err := e.client.Do(req)
+		resp, err := e.admin.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -518,10 +476,9 @@ func TestAdminCaptureClickedAtOnce(t *testing.T) {
 			if err != nil {
 				return
 			}
-			req.SetBasicAuth(testAdminUser, testAdminPassword)
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.Header.Set("Sec-Fetch-Site", "same-origin")
-			resp, err := e.client.Do(req)
+			resp, err := e.admin.Do(req)
 			if err != nil {
 				return
 			}
@@ -749,7 +706,7 @@ func TestAdminCancel(t *testing.T) {
 			t.Fatalf("capture = %s %q", kind, msg)
 		}
 		// Without release (the confirmation adds it), nothing is done.
-		page := e.refused(t, adminPaymentURL(id)+"/cancel", url.Values{"csrf": {e.server.csrfToken(testAdminUser)}, "key": {"k-no-release"}, "confirm": {"1"}}, http.StatusConflict)
+		page := e.refused(t, adminPaymentURL(id)+"/cancel", url.Values{"csrf": {e.csrf()}, "key": {"k-no-release"}, "confirm": {"1"}}, http.StatusConflict)
 		if !strings.Contains(page, "release the 70,00\u00a0kr still reserved, or refund instead") {
 			t.Errorf("cancel without release: the page does not say to release or refund")
 		}

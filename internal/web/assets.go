@@ -23,6 +23,11 @@ type page struct {
 	Environment string
 	// CSRF is the form token, for pages with forms.
 	CSRF string
+	// Staff is who is signed in, on admin pages; nil elsewhere.
+	Staff *staffBar
+	// Nav is the admin page it is (see "admin-nav" in layout.html), and
+	// NavAttention the count of what needs attention, where known.
+	Nav, NavAttention string
 	// Keep is the query the link to the page in the other language keeps:
 	// only values the handler checked (such as the return page's token),
 	// never the request's query as it came.

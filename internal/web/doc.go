@@ -89,9 +89,19 @@
 // with "routes", the API's routes; a known path with another method is 405
 // with Allow.
 //
+// # The admin
+//
+// Staff sign in at /admin/login (admin_auth.go) with accounts of package
+// staff; the session is a cookie (HttpOnly, SameSite=Strict, Path=/admin/)
+// whose token the store keeps hashed. Every admin route names the least
+// role that may use it (adminRoutes in routes.go): without a session a GET
+// is sent to sign in and back, a POST is 401; a role below the route's is
+// 403. The signed-in member of staff is the payment.Actor of the changes
+// the admin makes, so the history says who did what.
+//
 // # Limits
 //
-// Wrong admin sign-ins are limited per address (an IPv6 address by its
+// Wrong admin sign-ins (POST /admin/login) are limited per address (an IPv6 address by its
 // /64) and for all addresses together (see adminLoginBurst in admin.go);
 // past a limit the answer is 429 with Retry-After, for a right password
 // too, until the wait is over. An address that signed in rightly is exempt

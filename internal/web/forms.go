@@ -17,8 +17,8 @@ const maxFormBytes = 64 << 10
 // forms guards a handler of POSTed HTML forms: it refuses cross-origin
 // browser requests (http.CrossOriginProtection: Sec-Fetch-Site, else Origin
 // against Host), reads at most 64 KiB, parses the form and checks its "csrf"
-// field against the scope of the path: the admin user under /admin/, "shop"
-// elsewhere. A refused form gets a 403 page that says what to do.
+// field against the scope of the path: under /admin/ the admin session's
+// (or the sign-in form's), "shop" elsewhere. A refused form gets a 403 page that says what to do.
 func (s *Server) forms(h http.HandlerFunc) http.HandlerFunc {
 	cop := http.NewCrossOriginProtection()
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -54,7 +54,7 @@ func (s *Server) forms(h http.HandlerFunc) http.HandlerFunc {
 // the page that shows it.
 func (s *Server) formScope(r *http.Request) string {
 	if strings.HasPrefix(r.URL.Path, "/admin/") {
-		return s.cfg.AdminUser
+		return adminFormScope(r)
 	}
 	return "shop"
 }

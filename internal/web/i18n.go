@@ -69,7 +69,7 @@ func (l lang) F(format string, args ...any) string {
 }
 
 // nbCatalogs are the bokmål translations, by area.
-var nbCatalogs = []map[string]string{nbCommon, nbCustomer, nbAdmin, nbAdminList, nbAttention}
+var nbCatalogs = []map[string]string{nbCommon, nbCustomer, nbAdmin, nbAdminList, nbAttention, nbStaff}
 
 // nbCatalog is every catalog in one.
 var nbCatalog = func() map[string]string {
@@ -229,6 +229,8 @@ func labelTexts() [][]string {
 	add(mapValues(adminTaskLabels)...)
 	add(mapValues(adminTaskStatusLabels)...)
 	add(mapValues(checklistStatusLabels)...)
+	add(mapValues(staffRoleLabels)...)
+	add(mapValues(staffRoleHelps)...)
 	return out
 }
 

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -35,22 +34,13 @@ func (e *testEnv) from(ip string) *http.Client {
 	return &c
 }
 
-// signIn sends GET /admin/ with basic auth as user and pass, and returns
-// the status, the Retry-After header and the body.
+// signIn signs in through the sign-in page as user and pass from client
+// c, and returns the status (303 when signed in), the Retry-After header
+// and the body.
 func (e *testEnv) signIn(c *http.Client, user, pass string) (int, string, string) {
 	e.t.Helper()
-	req := e.newRequest("GET", "/admin/", nil)
-	req.SetBasicAuth(user, pass)
-	resp, err := c.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return resp.StatusCode, resp.Header.Get("Retry-After"), string(b)
+	status, after, body, _ := e.login(c, user, pass, "")
+	return status, after, body
 }
 
 func TestAdminLoginThrottled(t *testing.T) {
@@ -77,12 +67,12 @@ func TestAdminLoginThrottled(t *testing.T) {
 	}
 
 	// Another address is not throttled.
-	if status, _, _ := e.signIn(e.from("127.0.0.2"), testAdminUser, testAdminPassword); status != http.StatusOK {
-		t.Errorf("right password from another address = %d, want 200", status)
+	if status, _, _ := e.signIn(e.from("127.0.0.2"), testAdminUser, testAdminPassword); status != http.StatusSeeOther {
+		t.Errorf("right password from another address = %d, want 303", status)
 	}
 	clock.Advance(adminLoginEvery)
-	if status, _, _ := e.signIn(e.client, testAdminUser, testAdminPassword); status != http.StatusOK {
-		t.Errorf("right password after the wait = %d, want 200", status)
+	if status, _, _ := e.signIn(e.client, testAdminUser, testAdminPassword); status != http.StatusSeeOther {
+		t.Errorf("right password after the wait = %d, want 303", status)
 	}
 	// One token came back, and was spent: the next wrong one is 401, the
 	// one after 429.
@@ -101,8 +91,8 @@ func TestAdminLoginThrottled(t *testing.T) {
 func TestAdminLoginThrottledGlobally(t *testing.T) {
 	e, clock := clockEnv(t)
 	staff := e.from("127.0.0.200")
-	if status, _, _ := e.signIn(staff, testAdminUser, testAdminPassword); status != http.StatusOK {
-		t.Fatalf("staff sign-in = %d, want 200", status)
+	if status, _, _ := e.signIn(staff, testAdminUser, testAdminPassword); status != http.StatusSeeOther {
+		t.Fatalf("staff sign-in = %d, want 303", status)
 	}
 	// Many addresses, each under its own limit, together over the global one.
 	n := 0
@@ -122,12 +112,12 @@ func TestAdminLoginThrottledGlobally(t *testing.T) {
 	if status != http.StatusTooManyRequests || after != "5" {
 		t.Errorf("right password from a new address past the global limit = %d, Retry-After %q; want 429, 5", status, after)
 	}
-	if status, _, _ := e.signIn(staff, testAdminUser, testAdminPassword); status != http.StatusOK {
-		t.Errorf("staff who signed in before, past the global limit = %d, want 200", status)
+	if status, _, _ := e.signIn(staff, testAdminUser, testAdminPassword); status != http.StatusSeeOther {
+		t.Errorf("staff who signed in before, past the global limit = %d, want 303", status)
 	}
 	clock.Advance(adminLoginGlobalEvery)
-	if status, _, _ := e.signIn(e.from("127.0.0.100"), testAdminUser, testAdminPassword); status != http.StatusOK {
-		t.Errorf("right password from a new address after the wait = %d, want 200", status)
+	if status, _, _ := e.signIn(e.from("127.0.0.100"), testAdminUser, testAdminPassword); status != http.StatusSeeOther {
+		t.Errorf("right password from a new address after the wait = %d, want 303", status)
 	}
 }
 

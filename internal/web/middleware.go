@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/vippskit/vipps/internal/payment"
 )
 
 // maxAPIBody is the largest request body the shop's API reads.
@@ -17,7 +19,8 @@ const maxAPIBody = 64 << 10
 
 // requireAPIKey serves h to requests that carry the API key as a bearer
 // token ("Authorization: Bearer <key>"), compared in constant time, and
-// answers every other request 401 with a WWW-Authenticate challenge. It
+// answers every other request 401 with a WWW-Authenticate challenge. The
+// shop (payment.ShopAPI) is the actor of the changes h makes. It
 // limits request bodies to maxAPIBody (a larger one is 413) and marks
 // answers as not cacheable.
 func (s *Server) requireAPIKey(h http.HandlerFunc) http.Handler {
@@ -48,7 +51,7 @@ func (s *Server) requireAPIKey(h http.HandlerFunc) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxAPIBody)
-		h(w, r)
+		h(w, r.WithContext(payment.WithActor(r.Context(), payment.ShopAPI)))
 	})
 }
 

@@ -1,6 +1,11 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+
+	"github.com/vippskit/vipps/internal/staff"
+)
 
 // apiRoute is one route of the shop's API.
 type apiRoute struct {
@@ -32,6 +37,41 @@ func apiPatterns() []string {
 	return out
 }
 
+// adminRoute is one route of the admin (admin*.go).
+type adminRoute struct {
+	pattern string
+	// role is the least role that may use the route.
+	role   staff.Role
+	handle func(s *Server, w http.ResponseWriter, r *http.Request)
+}
+
+// adminRoutes are the admin's routes behind sign-in: the one list, which
+// routes registers (each POST through s.forms) and the tests of roles go
+// through. A route is given the least role that needs it: viewers read,
+// operators act on payments, administrators manage staff.
+func adminRoutes() []adminRoute {
+	return []adminRoute{
+		{"GET /admin/{$}", staff.Viewer, (*Server).adminList},
+		{"GET /admin/payments.csv", staff.Viewer, (*Server).adminExport},
+		{"GET /admin/attention", staff.Viewer, (*Server).adminAttention},
+		{"GET /admin/payments/{orderId}", staff.Viewer, (*Server).adminPayment},
+		{"POST /admin/payments/{orderId}/capture", staff.Operator, (*Server).adminCapture},
+		{"POST /admin/payments/{orderId}/refund", staff.Operator, (*Server).adminRefund},
+		{"POST /admin/payments/{orderId}/cancel", staff.Operator, (*Server).adminCancel},
+		{"POST /admin/payments/{orderId}/check", staff.Operator, (*Server).adminCheck},
+		{"POST /admin/tasks/{taskId}/retry", staff.Operator, (*Server).adminRetryTask},
+		{"GET /admin/checklist", staff.Admin, (*Server).adminChecklist},
+		{"GET /admin/checklist.json", staff.Admin, (*Server).adminChecklistJSON},
+		{"GET /admin/staff", staff.Admin, (*Server).adminStaff},
+		{"POST /admin/staff", staff.Admin, (*Server).adminStaffAdd},
+		{"POST /admin/staff/{name}/role", staff.Admin, (*Server).adminStaffRole},
+		{"POST /admin/staff/{name}/password", staff.Admin, (*Server).adminStaffPassword},
+		{"POST /admin/staff/{name}/disable", staff.Admin, (*Server).adminStaffDisable},
+		{"POST /admin/staff/{name}/enable", staff.Admin, (*Server).adminStaffEnable},
+		{"POST /admin/logout", staff.Viewer, (*Server).adminLogout},
+	}
+}
+
 // routes lists every route of the service. Vipps' callbacks are served in
 // front of this mux by the callback handler (see New), under the Service's
 // CallbackPath and ConsentPath.
@@ -56,19 +96,17 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("GET /shop/orders/{shopRef}", s.shopOrder)
 	}
 
-	// Customer service (admin*.go): basic auth, CSRF-protected forms.
-	admin := s.requireAdmin
-	mux.Handle("GET /admin/{$}", admin(s.adminList))
-	mux.Handle("GET /admin/payments.csv", admin(s.adminExport))
-	mux.Handle("GET /admin/attention", admin(s.adminAttention))
-	mux.Handle("GET /admin/payments/{orderId}", admin(s.adminPayment))
-	mux.Handle("POST /admin/payments/{orderId}/capture", admin(s.forms(s.adminCapture)))
-	mux.Handle("POST /admin/payments/{orderId}/refund", admin(s.forms(s.adminRefund)))
-	mux.Handle("POST /admin/payments/{orderId}/cancel", admin(s.forms(s.adminCancel)))
-	mux.Handle("POST /admin/payments/{orderId}/check", admin(s.forms(s.adminCheck)))
-	mux.Handle("POST /admin/tasks/{taskId}/retry", admin(s.forms(s.adminRetryTask)))
-	mux.Handle("GET /admin/checklist", admin(s.adminChecklist))
-	mux.Handle("GET /admin/checklist.json", admin(s.adminChecklistJSON))
+	// Customer service (admin*.go): staff sign in (admin_auth.go); each
+	// route needs a role; forms are CSRF-protected, bound to the session.
+	mux.HandleFunc("GET "+adminLoginPath, s.adminLogin)
+	mux.Handle("POST "+adminLoginPath, s.forms(s.adminLoginPost))
+	for _, rt := range adminRoutes() {
+		h := func(w http.ResponseWriter, r *http.Request) { rt.handle(s, w, r) }
+		if strings.HasPrefix(rt.pattern, "POST ") {
+			h = s.forms(h)
+		}
+		mux.Handle(rt.pattern, s.requireStaff(rt.role, h))
+	}
 
 	mux.Handle("GET /static/", http.FileServerFS(staticFS))
 

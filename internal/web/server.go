@@ -1,7 +1,6 @@
 package web
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -14,17 +13,19 @@ import (
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/callback"
 	"github.com/vippskit/vipps/internal/payment"
+	"github.com/vippskit/vipps/internal/staff"
 )
 
-// The least lengths of the Server's secrets, in bytes.
+// The least lengths of the Server's secrets, in bytes (MinAdminPassword:
+// in characters, the rule of package staff).
 const (
 	MinAPIKey        = 16
-	MinAdminPassword = 12
+	MinAdminPassword = staff.MinPassword
 	MinCSRFKey       = 32
 )
 
-// Config configures a [Server]. Service, APIKey, AdminPassword and CSRFKey
-// are required.
+// Config configures a [Server]. Service, Staff, APIKey and CSRFKey are
+// required.
 type Config struct {
 	// Service is the payment service served; its CallbackPath and
 	// ConsentPath are where Vipps' callbacks are served.
@@ -32,11 +33,9 @@ type Config struct {
 	// APIKey is the bearer token of the shop's API (/api/...), at least
 	// MinAPIKey characters.
 	APIKey vipps.Secret
-	// AdminUser and AdminPassword guard the admin UI (/admin/...) with HTTP
-	// basic auth; AdminUser "" means "admin". AdminPassword has at least
-	// MinAdminPassword characters.
-	AdminUser     string
-	AdminPassword vipps.Secret
+	// Staff are the accounts that may sign in to the admin UI
+	// (/admin/...), and their sessions.
+	Staff *staff.Service
 	// CSRFKey signs the admin and demo shop forms' tokens (MinCSRFKey+
 	// bytes).
 	CSRFKey []byte
@@ -81,7 +80,7 @@ type Server struct {
 	handler   http.Handler
 	log       *slog.Logger
 	now       func() time.Time
-	// logins limits wrong admin sign-ins; loginLog and throttleLog limit
+	// logins limits wrong admin sign-ins (POST /admin/login); loginLog and throttleLog limit
 	// the log lines about them.
 	logins                *limiter
 	loginLog, throttleLog logGate
@@ -102,8 +101,8 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.APIKey.Reveal()) < MinAPIKey {
 		problems = append(problems, fmt.Errorf("the API key must be at least %d characters", MinAPIKey))
 	}
-	if len(cfg.AdminPassword.Reveal()) < MinAdminPassword {
-		problems = append(problems, fmt.Errorf("the admin password must be at least %d characters", MinAdminPassword))
+	if cfg.Staff == nil {
+		problems = append(problems, errors.New("staff accounts (a staff service) are required"))
 	}
 	if len(cfg.CSRFKey) < MinCSRFKey {
 		problems = append(problems, fmt.Errorf("the CSRF key must be at least %d bytes", MinCSRFKey))
@@ -124,7 +123,6 @@ func New(cfg Config) (*Server, error) {
 	if err := errors.Join(problems...); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	cfg.AdminUser = cmp.Or(cfg.AdminUser, "admin")
 	s := &Server{
 		cfg: cfg, svc: cfg.Service, log: cfg.Logger, now: cfg.Now, defaultLang: defaultLang,
 		logins:      newLimiter(pace{adminLoginBurst, adminLoginEvery}, pace{adminLoginGlobalBurst, adminLoginGlobalEvery}, maxLimitClients),

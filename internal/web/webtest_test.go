@@ -13,17 +13,22 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
 	"github.com/vippskit/vipps/internal/servicetest"
+	"github.com/vippskit/vipps/internal/staff"
 	"github.com/vippskit/vipps/vippstest"
 )
 
-// The secrets every testEnv is configured with.
+// The secrets every testEnv is configured with, and its staff: an
+// administrator, an operator and a viewer, with one password.
 const (
 	testAPIKey        = "test-api-key-0123456789"
 	testAdminUser     = "admin"
+	testOperator      = "olga"
+	testViewer        = "vera"
 	testAdminPassword = "test-admin-password"
 )
 
@@ -54,6 +59,8 @@ type testEnv struct {
 	// logs holds what the service and the Server logged, as slog text at
 	// debug level; the same lines go to the test's output.
 	logs *servicetest.Logs
+	// staff is the Server's staff service, on the same store.
+	staff *staff.Service
 }
 
 // envConfig is what newTestEnv builds the environment from. Options
@@ -82,12 +89,10 @@ func newTestEnv(t *testing.T, opts ...func(*envConfig)) *testEnv {
 			c.ReturnKey, c.OrderIDPrefix = bytes.Repeat([]byte("r"), 32), "test"
 		})},
 		web: Config{
-			APIKey:        testAPIKey,
-			AdminUser:     testAdminUser,
-			AdminPassword: testAdminPassword,
-			CSRFKey:       bytes.Repeat([]byte("c"), 32),
-			Environment:   Environment{Simulator: "http://sim.test"},
-			DemoShop:      true,
+			APIKey:      testAPIKey,
+			CSRFKey:     bytes.Repeat([]byte("c"), 32),
+			Environment: Environment{Simulator: "http://sim.test"},
+			DemoShop:    true,
 		},
 	}
 	for _, o := range opts {
@@ -96,6 +101,14 @@ func newTestEnv(t *testing.T, opts ...func(*envConfig)) *testEnv {
 	e := &testEnv{t: t}
 	serve := servicetest.WithHandler(func(se *servicetest.Env) http.Handler {
 		cfg.web.Service, cfg.web.Logger = se.Service, se.Logger
+		if cfg.web.Staff == nil {
+			now := cfg.web.Now
+			if now == nil {
+				now = se.Clock.Now
+			}
+			cfg.web.Staff = newTestStaff(t, se.Store, now)
+		}
+		e.staff = cfg.web.Staff
 		var err error
 		if e.server, err = New(cfg.web); err != nil {
 			t.Fatalf("web.New: %v", err)
@@ -108,6 +121,29 @@ func newTestEnv(t *testing.T, opts ...func(*envConfig)) *testEnv {
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	e.client = &client
 	return e
+}
+
+// newTestStaff returns a staff service on st with the clock now and the
+// test staff: testAdminUser, testOperator and testViewer.
+func newTestStaff(t *testing.T, st servicetest.Store, now func() time.Time) *staff.Service {
+	t.Helper()
+	ss, ok := st.(staff.Store)
+	if !ok {
+		t.Fatalf("the test store %T is no staff.Store", st)
+	}
+	sv, err := staff.New(staff.Config{Store: ss, Now: now, WeakHashForTests: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []struct {
+		name string
+		role staff.Role
+	}{{testAdminUser, staff.Admin}, {testOperator, staff.Operator}, {testViewer, staff.Viewer}} {
+		if _, err := sv.Add(t.Context(), a.name, a.role, testAdminPassword); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return sv
 }
 
 // in returns a copy of e that reports to t: call it first thing in a
