@@ -58,8 +58,10 @@ func measure(ctx context.Context, sc *scenario, warmup, duration time.Duration, 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var stop atomic.Bool
-	var winStart, winEnd atomic.Int64 // UnixNano; 0 while not reached
-	lats := make([][]time.Duration, concurrency)
+	var winStart atomic.Int64 // UnixNano; 0 while warming up
+	// done are each worker's units that ended after the window started.
+	type unit struct{ end, took int64 }
+	done := make([][]unit, concurrency)
 	var wg sync.WaitGroup
 	for i := range concurrency {
 		wg.Go(func() {
@@ -75,8 +77,8 @@ func measure(ctx context.Context, sc *scenario, warmup, duration time.Duration, 
 					return
 				}
 				t1 := time.Now().UnixNano()
-				if ws, we := winStart.Load(), winEnd.Load(); ws != 0 && t1 >= ws && (we == 0 || t1 < we) {
-					lats[i] = append(lats[i], time.Duration(t1-t0.UnixNano()))
+				if ws := winStart.Load(); ws != 0 && t1 >= ws {
+					done[i] = append(done[i], unit{t1, t1 - t0.UnixNano()})
 				}
 			}
 		})
@@ -107,7 +109,6 @@ func measure(ctx context.Context, sc *scenario, warmup, duration time.Duration, 
 		return scenarioResult{}, finish()
 	}
 	end := time.Now()
-	winEnd.Store(end.UnixNano())
 	cpu1, cpuErr1 := cpuTicks(pids)
 	var req1 int64
 	if sc.requests != nil {
@@ -116,7 +117,12 @@ func measure(ctx context.Context, sc *scenario, warmup, duration time.Duration, 
 	if err := finish(); err != nil {
 		return scenarioResult{}, err
 	}
-	all := slices.Concat(lats...)
+	var all []time.Duration
+	for _, u := range slices.Concat(done...) {
+		if u.end < end.UnixNano() {
+			all = append(all, time.Duration(u.took))
+		}
+	}
 	slices.Sort(all)
 	secs := end.Sub(start).Seconds()
 	r := scenarioResult{Scenario: sc.name, Unit: sc.unit, Completed: len(all), Seconds: round3(secs),
