@@ -92,7 +92,7 @@ func (l *loadRun) setupSim(ctx context.Context, hc *http.Client) ([]*scenario, e
 	if err := bare.waitURL(ctx); err != nil {
 		return nil, err
 	}
-	bv := &vippsDriver{hc: hc, sim: bare.url, base: bare.url, id: l.id, sink: sink, details: v.details, tok: v.tok}
+	bv := &vippsDriver{hc: hc, sim: sim.url, base: bare.url, id: l.id, sink: sink, details: v.details, tok: v.tok}
 
 	pid := func(c *child) func() []int { return func() []int { return []int{c.pid()} } }
 	var scs []*scenario
