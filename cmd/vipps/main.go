@@ -21,6 +21,8 @@
 //	staff      manage the staff accounts of the admin UI
 //	serve      run the payment service
 //	sim        run the Vipps simulator
+//	checklist  grade Vipps' go-live checklist from what a shop did against vipps sim -audit
+//	load       measure the service and the simulator under load, next to bare bounds
 //
 // Every API command takes the client flags -base-url, -client-id,
 // -client-secret, -subscription-key, -msn, -system-name, -system-version,
@@ -88,6 +90,7 @@ func commands() []command {
 		{"serve", "run the payment service (with a simulator and demo shop when no Vipps is configured)", runServe},
 		{"sim", "run the Vipps simulator", runSim},
 		{"checklist", "grade Vipps' go-live checklist from what a shop did against vipps sim -audit", runChecklist},
+		{"load", "measure the service and the simulator under load, next to bare bounds (issue 14)", runLoad},
 	}
 }
 

@@ -89,6 +89,9 @@ type serveFlags struct {
 	metricsAddr                              string
 	maxConns                                 int
 	http                                     httpLimits
+	// wrapStore, when set, wraps the store the service uses: vipps load
+	// records the service's writes through it (load_record.go).
+	wrapStore func(payment.Store) payment.Store
 }
 
 // httpLimits bound the service's HTTP connections. parseServeFlags sets
@@ -370,6 +373,9 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 		return nil, fmt.Errorf("serve: database %s: %w", redact(f.database), err)
 	}
 	app.store = closer
+	if f.wrapStore != nil {
+		st = f.wrapStore(st)
+	}
 	if f.simulated {
 		if err := f.fillDemoSecrets(); err != nil {
 			return nil, fmt.Errorf("serve: %w", err)
