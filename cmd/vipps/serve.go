@@ -373,8 +373,10 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 		return nil, fmt.Errorf("serve: database %s: %w", redact(f.database), err)
 	}
 	app.store = closer
+	// pst is the payments' store; staff accounts are in st too.
+	var pst payment.Store = st
 	if f.wrapStore != nil {
-		st = f.wrapStore(st)
+		pst = f.wrapStore(st)
 	}
 	if f.simulated {
 		if err := f.fillDemoSecrets(); err != nil {
@@ -384,7 +386,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 			return nil, err
 		}
 	}
-	app.metrics = metrics.New(metrics.Config{Stats: st})
+	app.metrics = metrics.New(metrics.Config{Stats: pst})
 	public := f.publicURL
 	if public == "" {
 		public = app.url
@@ -392,7 +394,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 
 	// What the service says to Vipps about each payment, masked, for the
 	// admin's payment page: stored off the calls' path (payment.ExchangeLog).
-	exchanges, err := payment.NewExchangeLog(payment.ExchangeLogConfig{Store: st, Logger: log.With("component", "exchanges")})
+	exchanges, err := payment.NewExchangeLog(payment.ExchangeLogConfig{Store: pst, Logger: log.With("component", "exchanges")})
 	if err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
@@ -407,7 +409,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 		return m.Sum(nil)
 	}
 	cfg := payment.Config{
-		Store: st, Vipps: client, PublicURL: public, ReturnKey: derive("return"),
+		Store: pst, Vipps: client, PublicURL: public, ReturnKey: derive("return"),
 		ConsentPath:   payment.DefaultCallbackPath + "/consents-" + hex.EncodeToString(derive("consent"))[:20],
 		OrderIDPrefix: f.orderIDPrefix, Shipping: shipping, Webhooks: f.webhookURL != "", Logger: log,
 	}
@@ -488,12 +490,12 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 		lastPoll.Store(time.Now().UnixNano())
 		app.metrics.Poll(err)
 	}
-	pl, err := poller.New(poller.Config{Store: st, Service: app.svc, Owner: f.replica, Observe: observe,
+	pl, err := poller.New(poller.Config{Store: pst, Service: app.svc, Owner: f.replica, Observe: observe,
 		Loop: poller.Loop{Logger: log, Drain: f.grace}})
 	if err != nil {
 		return nil, err
 	}
-	ob, err := poller.NewOutbox(poller.OutboxConfig{Store: st, Service: app.svc, Owner: f.replica, WebhookURL: f.webhookURL,
+	ob, err := poller.NewOutbox(poller.OutboxConfig{Store: pst, Service: app.svc, Owner: f.replica, WebhookURL: f.webhookURL,
 		WebhookSecret: vipps.Secret(f.webhookSecret), PreviousWebhookSecrets: previousSecrets(f.webhookPrevious),
 		Observe: app.metrics.TaskAttempt, Loop: poller.Loop{Logger: log, Drain: f.grace}})
 	if err != nil {
