@@ -62,6 +62,7 @@ func measure(ctx context.Context, sc *scenario, warmup, duration time.Duration, 
 	// done are each worker's units that ended after the window started.
 	type unit struct{ end, took int64 }
 	done := make([][]unit, concurrency)
+	var inWindow atomic.Int64 // units recorded in done
 	var wg sync.WaitGroup
 	for i := range concurrency {
 		wg.Go(func() {
@@ -79,6 +80,7 @@ func measure(ctx context.Context, sc *scenario, warmup, duration time.Duration, 
 				t1 := time.Now().UnixNano()
 				if ws := winStart.Load(); ws != 0 && t1 >= ws {
 					done[i] = append(done[i], unit{t1, t1 - t0.UnixNano()})
+					inWindow.Add(1)
 				}
 			}
 		})
@@ -107,6 +109,14 @@ func measure(ctx context.Context, sc *scenario, warmup, duration time.Duration, 
 	winStart.Store(start.UnixNano())
 	if !sleepCtx(ctx, duration) {
 		return scenarioResult{}, finish()
+	}
+	// On a slow or busy machine a short window may see few units end: it
+	// stays open until minWindowUnits have, so that no rate is measured
+	// from nothing, up to loadOpTimeout.
+	for inWindow.Load() < minWindowUnits && time.Since(start) < duration+loadOpTimeout {
+		if !sleepCtx(ctx, 10*time.Millisecond) {
+			return scenarioResult{}, finish()
+		}
 	}
 	end := time.Now()
 	cpu1, cpuErr1 := cpuTicks(pids)
@@ -139,6 +149,10 @@ func measure(ctx context.Context, sc *scenario, warmup, duration time.Duration, 
 	}
 	return r, nil
 }
+
+// minWindowUnits is how many units must end in a measured window before
+// it closes (see measure).
+const minWindowUnits = 5
 
 // sleepCtx sleeps for d and reports whether ctx is still alive.
 func sleepCtx(ctx context.Context, d time.Duration) bool {
