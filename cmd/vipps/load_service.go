@@ -72,9 +72,14 @@ func (l *loadRun) setupService(ctx context.Context, name string, sim *child, hc 
 		env := childEnv("VIPPS_CLIENT_SECRET="+m.ClientSecret, "VIPPS_SUBSCRIPTION_KEY="+m.SubscriptionKey,
 			"VIPPS_API_KEY="+apiKey, "VIPPS_ADMIN_PASSWORD="+rand.Text(), "VIPPS_SECRET_KEY="+rand.Text()+rand.Text(),
 			"VIPPS_DATABASE="+db)
-		c, err := l.startChild(fmt.Sprintf("%s-%d", name, i+1), env, "serve", "-addr", addr, "-public-url", "http://"+addr,
+		child := fmt.Sprintf("%s-%d", name, i+1)
+		args := []string{"serve", "-addr", addr, "-public-url", "http://" + addr,
 			"-base-url", sim.url, "-client-id", m.ClientID, "-msn", string(m.MSN), "-order-id-prefix", "load",
-			"-shutdown-timeout", "2s")
+			"-shutdown-timeout", "2s"}
+		if l.f.profiles != "" {
+			args = append(args, "-cpuprofile", filepath.Join(l.f.profiles, child+".pprof"))
+		}
+		c, err := l.startChild(child, env, args...)
 		if err != nil {
 			return nil, err
 		}

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,6 +83,7 @@ type serveFlags struct {
 	lang, sqliteSync                         string
 	vippsButton                              string
 	demoShop, printConfig                    bool
+	cpuProfile                               string
 	grace                                    time.Duration
 	simulated                                bool // no -base-url: in-process simulator
 	secretsFile, simSnapshot                 string
@@ -146,6 +148,7 @@ func parseServeFlags(e *env, args []string) (*serveFlags, error) {
 		"serve /metrics only at this `address`, such as 127.0.0.1:9090 (default: at -addr with the simulator, nowhere with -base-url)")
 	fs.intEnv(&f.maxConns, "max-conns", defaultMaxConns, "VIPPS_MAX_CONNS", "the most `connections` open at once at -addr; more wait their turn")
 	fs.durationEnv(&f.grace, "shutdown-timeout", 15*time.Second, "VIPPS_SHUTDOWN_TIMEOUT", "how long to let work in flight finish when stopping")
+	fs.stringEnv(&f.cpuProfile, "cpuprofile", "", "VIPPS_CPUPROFILE", "write a CPU profile of the service to this `file` until it stops (go tool pprof reads it)")
 	fs.boolEnv(&f.printConfig, "print-config", false, "VIPPS_PRINT_CONFIG", "print the effective configuration (secrets redacted) and exit")
 	if err := fs.parseFlags(args); err != nil {
 		return nil, err
@@ -296,6 +299,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if f.printConfig {
 		f.print(e.stdout)
 		return nil
+	}
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	level, _ := logLevel(f.logLevel)
 	opts := &slog.HandlerOptions{Level: level}
@@ -778,4 +788,21 @@ func firstStaff(ctx context.Context, sv *staff.Service, user, password string, l
 		log.Info("staff accounts exist, so -admin-user and -admin-password (VIPPS_ADMIN_PASSWORD) are ignored; manage staff at /admin/staff or with vipps staff")
 	}
 	return nil
+}
+
+// startCPUProfile starts writing a CPU profile to path; stop ends it and
+// closes the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		out.Close()
+	}, nil
 }
