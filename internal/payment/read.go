@@ -27,20 +27,35 @@ type History struct {
 	Exchanges []Exchange
 }
 
+// Snapshot is a payment with its events and operations, read at one
+// moment.
+type Snapshot struct {
+	Payment *Payment
+	// Events is the payment's history, oldest first.
+	Events []Event
+	// Operations are its captures, refunds and cancels, oldest first.
+	Operations []*Operation
+}
+
+// Snapshot returns the payment with its events and operations as of one
+// moment, in one read, or ErrNotFound. It does not call Vipps. The shop's
+// API answers with it.
+func (s *Service) Snapshot(ctx context.Context, id vipps.OrderID) (*Snapshot, error) {
+	snap, err := s.store.Snapshot(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("payment %s: %w", id, err)
+	}
+	return snap, nil
+}
+
 // History returns the payment with its events, operations, tasks and
 // exchanges with Vipps, or ErrNotFound. It does not call Vipps.
 func (s *Service) History(ctx context.Context, id vipps.OrderID) (*History, error) {
-	p, err := s.Get(ctx, id)
+	snap, err := s.Snapshot(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	h := &History{Payment: p}
-	if h.Events, err = s.Events(ctx, id); err != nil {
-		return nil, err
-	}
-	if h.Operations, err = s.Operations(ctx, id); err != nil {
-		return nil, err
-	}
+	h := &History{Payment: snap.Payment, Events: snap.Events, Operations: snap.Operations}
 	if h.Tasks, err = s.store.Tasks(ctx, id); err != nil {
 		return nil, fmt.Errorf("tasks of %s: %w", id, err)
 	}

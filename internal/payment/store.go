@@ -48,6 +48,11 @@ type Store interface {
 	// Events returns the payment's history, oldest first.
 	Events(ctx context.Context, id vipps.OrderID) ([]Event, error)
 
+	// Snapshot returns the payment with its facts, its events and its
+	// operations (oldest first) as of one moment, in one read, or
+	// ErrNotFound: what an answer about the payment shows.
+	Snapshot(ctx context.Context, id vipps.OrderID) (*Snapshot, error)
+
 	// Lease takes up to limit payments whose NextCheckAt is due at now and
 	// whose lease is free or expired, and leases them to owner until
 	// now+ttl, so that several replicas never check the same payment at

@@ -156,13 +156,21 @@ func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...paymen
 
 // Get returns the payment with its facts, or payment.ErrNotFound.
 func (s *Store) Get(ctx context.Context, id vipps.OrderID) (*payment.Payment, error) {
-	// One statement, so that the payment and its facts agree.
-	rows, err := s.pool.Query(ctx, `SELECT `+qualified("p", paymentColumns)+`, `+qualified("f", factColumns)+`
-		FROM payments p LEFT JOIN facts f ON f.order_id = p.order_id
-		WHERE p.order_id = $1 ORDER BY f.seq`, string(id))
+	rows, err := s.pool.Query(ctx, getQuery, string(id))
 	if err != nil {
 		return nil, fmt.Errorf("get payment %s: %w", id, err)
 	}
+	return readPayment(rows, id)
+}
+
+// getQuery reads a payment with its facts: one statement, so that the
+// payment and its facts agree.
+var getQuery = `SELECT ` + qualified("p", paymentColumns) + `, ` + qualified("f", factColumns) + `
+		FROM payments p LEFT JOIN facts f ON f.order_id = p.order_id
+		WHERE p.order_id = $1 ORDER BY f.seq`
+
+// readPayment reads the rows of getQuery, and closes them.
+func readPayment(rows pgx.Rows, id vipps.OrderID) (*payment.Payment, error) {
 	defer rows.Close()
 	var p *payment.Payment
 	for rows.Next() {
@@ -366,11 +374,19 @@ func appendEvents(ctx context.Context, tx pgx.Tx, id vipps.OrderID, events []pay
 
 // Events returns the payment's history, oldest first.
 func (s *Store) Events(ctx context.Context, id vipps.OrderID) ([]payment.Event, error) {
-	rows, err := s.pool.Query(ctx, `SELECT seq, order_id, type, state, amount, data, at, fact
-		FROM events WHERE order_id = $1 ORDER BY seq`, string(id))
+	rows, err := s.pool.Query(ctx, eventsQuery, string(id))
 	if err != nil {
 		return nil, fmt.Errorf("events of %s: %w", id, err)
 	}
+	return readEvents(rows, id)
+}
+
+// eventsQuery reads a payment's events.
+const eventsQuery = `SELECT seq, order_id, type, state, amount, data, at, fact
+		FROM events WHERE order_id = $1 ORDER BY seq`
+
+// readEvents reads the rows of eventsQuery, and closes them.
+func readEvents(rows pgx.Rows, id vipps.OrderID) ([]payment.Event, error) {
 	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (payment.Event, error) {
 		var (
 			e               payment.Event
@@ -573,14 +589,78 @@ func (s *Store) UpdateOperation(ctx context.Context, op *payment.Operation, p *p
 // Operations returns the payment's operations, oldest first; with
 // pendingOnly, only those still pending.
 func (s *Store) Operations(ctx context.Context, id vipps.OrderID, pendingOnly bool) ([]*payment.Operation, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+operationColumns+` FROM operations
-		WHERE order_id = $1 AND (NOT $2 OR status = 'pending') ORDER BY id`, string(id), pendingOnly)
+	rows, err := s.pool.Query(ctx, operationsQuery, string(id), pendingOnly)
 	if err != nil {
 		return nil, fmt.Errorf("operations of %s: %w", id, err)
 	}
+	return readOperations(rows, id)
+}
+
+// operationsQuery reads a payment's operations ($2: pending ones only).
+const operationsQuery = `SELECT ` + operationColumns + ` FROM operations
+		WHERE order_id = $1 AND (NOT $2 OR status = 'pending') ORDER BY id`
+
+// readOperations reads the rows of operationsQuery, and closes them.
+func readOperations(rows pgx.Rows, id vipps.OrderID) ([]*payment.Operation, error) {
 	ops, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*payment.Operation, error) { return scanOperation(r) })
 	if err != nil {
 		return nil, fmt.Errorf("operations of %s: %w", id, err)
 	}
 	return ops, nil
+}
+
+// Snapshot reads the payment with its facts, events and operations in one
+// round trip: one batch that reads all three in a repeatable-read,
+// read-only transaction, so that they show one moment. ErrNotFound for an
+// unknown payment.
+func (s *Store) Snapshot(ctx context.Context, id vipps.OrderID) (*payment.Snapshot, error) {
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+	b.Queue(getQuery, string(id))
+	b.Queue(eventsQuery, string(id))
+	b.Queue(operationsQuery, string(id), false)
+	b.Queue(`COMMIT`)
+	br := s.pool.SendBatch(ctx, b)
+	snap, err := readSnapshot(br, id)
+	// Close reads what is left; a connection left in the transaction after
+	// an error is not reused by the pool.
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("snapshot of %s: %w", id, cerr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+// readSnapshot reads the results of Snapshot's batch.
+func readSnapshot(br pgx.BatchResults, id vipps.OrderID) (*payment.Snapshot, error) {
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("snapshot of %s: %w", id, err)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, fmt.Errorf("snapshot of %s: %w", id, err)
+	}
+	p, err := readPayment(rows, id)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot of %s: %w", id, err)
+	}
+	snap := &payment.Snapshot{Payment: p}
+	if rows, err = br.Query(); err == nil {
+		snap.Events, err = readEvents(rows, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("snapshot of %s: %w", id, err)
+	}
+	if rows, err = br.Query(); err == nil {
+		snap.Operations, err = readOperations(rows, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("snapshot of %s: %w", id, err)
+	}
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("snapshot of %s: %w", id, err)
+	}
+	return snap, nil
 }

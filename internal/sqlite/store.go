@@ -93,10 +93,18 @@ func (s *Store) TokenHash(ctx context.Context, id vipps.OrderID) (string, error)
 }
 
 func (s *Store) get(ctx context.Context, id vipps.OrderID) (*payment.Payment, error) {
-	// One statement, so that the payment and its facts agree.
-	rows, err := s.r.QueryContext(ctx, `SELECT `+qualified("p", paymentCols)+`, `+qualified("f", factCols)+`
+	return getPayment(ctx, s.r, id)
+}
+
+// getQuery reads a payment with its facts: one statement, so that the
+// payment and its facts agree.
+var getQuery = `SELECT ` + qualified("p", paymentCols) + `, ` + qualified("f", factCols) + `
 		FROM payments p LEFT JOIN facts f ON f.order_id = p.order_id
-		WHERE p.order_id = ? ORDER BY f.seq`, string(id))
+		WHERE p.order_id = ? ORDER BY f.seq`
+
+// getPayment reads the payment id with its facts through q.
+func getPayment(ctx context.Context, q querier, id vipps.OrderID) (*payment.Payment, error) {
+	rows, err := q.QueryContext(ctx, getQuery, string(id))
 	if err != nil {
 		return nil, err
 	}
@@ -276,8 +284,16 @@ func updatePayment(ctx context.Context, tx writeTx, p *payment.Payment, events [
 // Events returns the payment's history, oldest first; none for an unknown
 // payment.
 func (s *Store) Events(ctx context.Context, id vipps.OrderID) ([]payment.Event, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT seq, order_id, type, state, amount, data, at, fact
-		FROM events WHERE order_id = ? ORDER BY seq`, string(id))
+	return events(ctx, s.r, id)
+}
+
+// eventsQuery reads a payment's events.
+const eventsQuery = `SELECT seq, order_id, type, state, amount, data, at, fact
+		FROM events WHERE order_id = ? ORDER BY seq`
+
+// events reads the payment's events through q.
+func events(ctx context.Context, q querier, id vipps.OrderID) ([]payment.Event, error) {
+	rows, err := q.QueryContext(ctx, eventsQuery, string(id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: events of order %s: %w", id, err)
 	}
@@ -479,11 +495,19 @@ func execOne(ctx context.Context, tx writeTx, query string, args ...any) error {
 // Operations returns the payment's operations, oldest first; with
 // pendingOnly, only those still pending.
 func (s *Store) Operations(ctx context.Context, id vipps.OrderID, pendingOnly bool) ([]*payment.Operation, error) {
-	q := `SELECT ` + opCols + ` FROM operations WHERE order_id = ?`
+	return operations(ctx, s.r, id, pendingOnly)
+}
+
+// operationsQuery reads a payment's operations.
+var operationsQuery = `SELECT ` + opCols + ` FROM operations WHERE order_id = ? ORDER BY id`
+
+// operations reads the payment's operations through q.
+func operations(ctx context.Context, q querier, id vipps.OrderID, pendingOnly bool) ([]*payment.Operation, error) {
+	query := operationsQuery
 	if pendingOnly {
-		q += ` AND status = 'pending'`
+		query = `SELECT ` + opCols + ` FROM operations WHERE order_id = ? AND status = 'pending' ORDER BY id`
 	}
-	rows, err := s.r.QueryContext(ctx, q+` ORDER BY id`, string(id))
+	rows, err := q.QueryContext(ctx, query, string(id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: operations of order %s: %w", id, err)
 	}
@@ -554,7 +578,7 @@ func paymentArgs(p *payment.Payment) ([]any, error) {
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// querier is a readPool or a writeTx.
+// querier is a readPool, a readTx or a writeTx.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
@@ -844,4 +868,35 @@ func (s *Store) Stats(ctx context.Context) (payment.Stats, error) {
 		return payment.Stats{}, fmt.Errorf("sqlite: stats: %w", err)
 	}
 	return st, nil
+}
+
+// Snapshot reads the payment with its facts, events and operations in one
+// read transaction, so that they show one moment, or
+// payment.ErrNotFound.
+func (s *Store) Snapshot(ctx context.Context, id vipps.OrderID) (*payment.Snapshot, error) {
+	// Prepare before the transaction holds a reader: preparing needs one.
+	for _, q := range []string{getQuery, eventsQuery, operationsQuery} {
+		s.r.stmts.get(ctx, q)
+	}
+	tx, err := s.r.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: snapshot of order %s: %w", id, err)
+	}
+	defer tx.Rollback() // read only: nothing to commit
+	q := readTx{tx, s.r.stmts}
+	p, err := getPayment(ctx, q, id)
+	if errors.Is(err, payment.ErrNotFound) {
+		return nil, fmt.Errorf("sqlite: order %s: %w", id, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: snapshot of order %s: %w", id, err)
+	}
+	snap := &payment.Snapshot{Payment: p}
+	if snap.Events, err = events(ctx, q, id); err != nil {
+		return nil, err
+	}
+	if snap.Operations, err = operations(ctx, q, id, false); err != nil {
+		return nil, err
+	}
+	return snap, nil
 }

@@ -123,17 +123,15 @@ func newOperationJSON(op *payment.Operation) operationJSON {
 	}
 }
 
-// paymentView is p with its events and operations, as the API shows it.
-// The callback token's hash and the lease are left out.
-func (s *Server) paymentView(ctx context.Context, p *payment.Payment) (*paymentJSON, error) {
-	events, err := s.svc.Events(ctx, p.OrderID)
+// paymentView is the payment id with its events and operations as stored
+// now, as the API shows it: read in one snapshot, so that they agree. The
+// callback token's hash and the lease are left out.
+func (s *Server) paymentView(ctx context.Context, id vipps.OrderID) (*paymentJSON, error) {
+	snap, err := s.svc.Snapshot(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	ops, err := s.svc.Operations(ctx, p.OrderID)
-	if err != nil {
-		return nil, fmt.Errorf("operations of %s: %w", p.OrderID, err)
-	}
+	p, events, ops := snap.Payment, snap.Events, snap.Operations
 	v := &paymentJSON{
 		OrderID: p.OrderID, ShopRef: p.ShopRef, Attempt: p.Attempt, Kind: p.Kind, Text: p.Text,
 		State: p.State, Amounts: p.Amounts, ReturnURL: p.ReturnURL, OrderURL: p.OrderURL,
@@ -198,7 +196,7 @@ func (s *Server) apiCreate(w http.ResponseWriter, r *http.Request) {
 		s.createFailed(w, r, p, err)
 		return
 	}
-	view, err := s.paymentView(ctx, p)
+	view, err := s.paymentView(ctx, p.OrderID)
 	if err != nil {
 		s.apiFail(w, r, p.OrderID, err)
 		return
@@ -217,7 +215,7 @@ func (s *Server) createFailed(w http.ResponseWriter, r *http.Request, p *payment
 		return
 	}
 	e := s.apiErrorOf(r, p.OrderID, err)
-	view, verr := s.paymentView(r.Context(), p)
+	view, verr := s.paymentView(r.Context(), p.OrderID)
 	if verr != nil {
 		// The error answer says all without the payment; its reading
 		// failing is logged, not answered.
@@ -253,11 +251,7 @@ func (s *Server) apiGet(w http.ResponseWriter, r *http.Request) {
 // apiPayment is the stored payment as the API shows it, with Vipps' log
 // when withLog is set.
 func (s *Server) apiPayment(ctx context.Context, id vipps.OrderID, withLog bool) (*paymentJSON, error) {
-	p, err := s.svc.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	view, err := s.paymentView(ctx, p)
+	view, err := s.paymentView(ctx, id)
 	if err != nil || !withLog {
 		return view, err
 	}
@@ -286,7 +280,7 @@ func (s *Server) answerPayment(w http.ResponseWriter, r *http.Request, id vipps.
 		s.apiFail(w, r, id, err)
 		return
 	}
-	view, err := s.paymentView(r.Context(), p)
+	view, err := s.paymentView(r.Context(), p.OrderID)
 	if err != nil {
 		s.apiFail(w, r, id, err)
 		return
