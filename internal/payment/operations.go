@@ -84,10 +84,12 @@ func (s *Service) operate(ctx context.Context, id vipps.OrderID, kind OpKind, r 
 	if n := utf8.RuneCountInString(r.Text); n > maxText {
 		return nil, fmt.Errorf("%w: text is %d characters; Vipps allows %d", ErrInvalid, n, maxText)
 	}
-	p, err := s.Get(ctx, id)
+	// One read: the payment and its operations agree.
+	snap, err := s.Snapshot(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	p := snap.Payment
 	if r.Text == "" {
 		r.Text = p.Text
 	}
@@ -97,12 +99,7 @@ func (s *Service) operate(ctx context.Context, id vipps.OrderID, kind OpKind, r 
 		Amount: r.Amount, Text: r.Text, ReleaseRemaining: r.ReleaseRemaining,
 		Status: OpPending, CreatedAt: now, UpdatedAt: now,
 	}
-	var ops []*Operation
-	if r.Key != "" || len(r.Lines) > 0 {
-		if ops, err = s.store.Operations(ctx, id, false); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", kind, id, err)
-		}
-	}
+	ops := snap.Operations
 	if r.Key != "" {
 		for _, old := range ops {
 			if old.Kind == kind && old.IdempotencyKey == r.Key {
@@ -553,4 +550,15 @@ func (c *changes) notify(id vipps.OrderID) {
 		close(ch)
 		delete(c.m, id)
 	}
+}
+
+// pendingOf are the operations of ops that are still pending, in order.
+func pendingOf(ops []*Operation) []*Operation {
+	var pending []*Operation
+	for _, op := range ops {
+		if op.Status == OpPending {
+			pending = append(pending, op)
+		}
+	}
+	return pending
 }
