@@ -111,7 +111,7 @@ func parseLoadFlags(e *env, args []string) (*loadFlags, error) {
 		"comma-separated `list` of scenarios (default every one available): "+strings.Join(loadScenarios, ", "))
 	fs.stringEnv(&f.postgres, "postgres", "", "VIPPS_LOAD_POSTGRES",
 		"PostgreSQL `URL` for the service-postgres scenarios; each gets a new schema there, dropped at the end")
-	fs.stringEnv(&f.profiles, "serve-cpuprofile", "", "VIPPS_LOAD_SERVE_CPUPROFILE", "write a CPU profile of each serve process into this `directory` (<scenario>-<n>.pprof)")
+	fs.stringEnv(&f.profiles, "serve-cpuprofile", "", "VIPPS_LOAD_SERVE_CPUPROFILE", "write a CPU profile of each serve and sim process into this `directory` (<name>.pprof)")
 	fs.stringEnv(&f.bin, "bin", "", "VIPPS_LOAD_BIN", "the vipps `binary` to start as vipps sim and vipps serve (default this one)")
 	fs.fs.BoolVar(&f.json, "json", false, "print the results as JSON instead of tables")
 	if err := fs.parseFlags(args); err != nil {

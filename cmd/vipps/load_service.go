@@ -31,7 +31,11 @@ const loadAmount = 1000
 // startSim starts vipps sim on a loopback port of its own and waits until
 // it answers.
 func (l *loadRun) startSim(ctx context.Context, name string) (*child, error) {
-	c, err := l.startChild(name, childEnv(), "sim", "-addr", "127.0.0.1:0", "-shutdown-timeout", "2s")
+	args := []string{"sim", "-addr", "127.0.0.1:0", "-shutdown-timeout", "2s"}
+	if l.f.profiles != "" {
+		args = append(args, "-cpuprofile", filepath.Join(l.f.profiles, name+".pprof"))
+	}
+	c, err := l.startChild(name, childEnv(), args...)
 	if err != nil {
 		return nil, err
 	}

@@ -85,6 +85,7 @@ type simFlags struct {
 	controlRemote bool
 	audit         bool
 	retain        time.Duration
+	cpuProfile    string
 }
 
 // parseSimFlags parses args, then fills the flags not given from the
@@ -103,6 +104,7 @@ func parseSimFlags(e *env, args []string) (*simFlags, error) {
 	fs.stringEnv(&f.merchants, "merchants", "", "VIPPS_SIM_MERCHANTS",
 		"JSON `file` with the merchants to simulate, instead of the default one")
 	fs.stringEnv(&f.logFormat, "log-format", "text", "VIPPS_SIM_LOG_FORMAT", "request log `format` on stderr: text or json")
+	fs.stringEnv(&f.cpuProfile, "cpuprofile", "", "VIPPS_SIM_CPUPROFILE", "write a CPU profile of the simulator to this `file` until it stops")
 	fs.durationEnv(&f.grace, "shutdown-timeout", simShutdownGrace, "VIPPS_SIM_SHUTDOWN_TIMEOUT", "how long to wait for requests in flight when stopping")
 	fs.boolEnv(&f.controlRemote, "control-remote", false, "VIPPS_SIM_CONTROL_REMOTE",
 		"let clients on other machines use the control API (/_sim/), which shows every callback token")
@@ -160,6 +162,13 @@ func runSim(ctx context.Context, e *env, args []string) error {
 	f, err := parseSimFlags(e, args)
 	if err != nil {
 		return err
+	}
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	var handler slog.Handler = slog.NewTextHandler(e.stderr, nil)
 	if f.logFormat == "json" {
