@@ -28,3 +28,11 @@ func OpenVersion(ctx context.Context, dsn string, n int) (*Store, error) {
 	}
 	return s, nil
 }
+
+// SynchronousCommit is the synchronous_commit setting of the store's
+// connections.
+func (s *Store) SynchronousCommit(ctx context.Context) (string, error) {
+	var v string
+	err := s.pool.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&v)
+	return v, err
+}

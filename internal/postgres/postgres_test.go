@@ -321,3 +321,12 @@ func TestMigrateUpgrade(t *testing.T) {
 	s := open(t, dsn)
 	storetest.CheckUpgraded(t, s, t0)
 }
+
+// TestSynchronousCommit: the store's commits wait for the server's
+// durability: it never turns synchronous_commit off.
+func TestSynchronousCommit(t *testing.T) {
+	s := open(t, servicetest.PostgresDSN(t))
+	if v, err := s.SynchronousCommit(t.Context()); err != nil || v == "off" || v == "local" {
+		t.Errorf("synchronous_commit = %q, %v; want the durable default", v, err)
+	}
+}
