@@ -153,14 +153,7 @@ func TestBrowserAdminKeyboard(t *testing.T) {
 				id := reservedWithReceipt(t, app)
 				name := fmt.Sprintf("admin-%s-%d", lang, width)
 				k := keys{t, ctx}
-				text := func(sel string) string {
-					t.Helper()
-					v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-					if err != nil {
-						t.Fatalf("text of %s: %v", sel, err)
-					}
-					return strings.TrimSpace(v)
-				}
+				text := func(sel string) string { t.Helper(); return textOf(t, ctx, sel) }
 				err := chromedp.Do(ctx,
 					chromedp.EmulateViewport(width, 900),
 					chromedp.Navigate(app.url+"/admin/payments/"+string(id)+"?lang="+lang),

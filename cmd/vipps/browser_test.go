@@ -75,15 +75,7 @@ func TestBrowserShopToRefundAndVoid(t *testing.T) {
 	app := startTestServe(t, "-database", filepath.Join(t.TempDir(), "vipps.db"), "-admin-password", password)
 	ctx := browser(t)
 
-	// text returns the text of the first element sel matches.
-	text := func(sel string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return strings.TrimSpace(v)
-	}
+	text := func(sel string) string { t.Helper(); return textOf(t, ctx, sel) }
 	buy := func() vipps.OrderID {
 		t.Helper()
 		err := chromedp.Do(ctx,
@@ -237,6 +229,16 @@ func TestBrowserShopToRefundAndVoid(t *testing.T) {
 			t.Errorf("%s at 390 px is %d px wide, want at most %d; wider than the screen: %v", path, wide.Scroll, wide.Client, wide.Over)
 		}
 	}
+}
+
+// textOf returns the text of the first element sel matches, trimmed.
+func textOf(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(v)
 }
 
 // pageWidth is what overflowJS measures.
