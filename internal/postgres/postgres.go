@@ -242,10 +242,7 @@ func insertFacts(ctx context.Context, tx pgx.Tx, p *payment.Payment, idx []int) 
 	for _, i := range idx {
 		f := &p.Facts[i]
 		f.OrderID = p.OrderID
-		err := tx.QueryRow(ctx, `INSERT INTO facts (order_id, operation, success, amount, transaction_id, request_id, at, source, seen_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`,
-			string(p.OrderID), string(f.Operation), f.Success, int64(f.Amount), f.TransactionID, f.RequestID,
-			timeArg(f.At), f.Source, timeArg(f.SeenAt)).Scan(&f.Seq)
+		err := tx.QueryRow(ctx, insertFact, factArgs(f)...).Scan(&f.Seq)
 		if sqlState(err) == codeUniqueViolation {
 			return fmt.Errorf("fact %s is stored already: %w", f.Key(), payment.ErrConflict)
 		}
@@ -321,33 +318,127 @@ func (s *Store) Update(ctx context.Context, p *payment.Payment, events ...paymen
 }
 
 // updatePayment is Update in tx, with args the payment's paymentArgs and
-// idx its unstored facts, without incrementing p.Version.
+// idx its unstored facts, without incrementing p.Version. The update, the
+// facts and the events go to the server in one batch, one round trip:
+// the update says itself whether it changed the payment and whether the
+// payment exists, so that nothing need be asked after a failed
+// compare-and-set (a later statement of the batch may have failed then,
+// and the transaction with it; it is rolled back either way).
 func updatePayment(ctx context.Context, tx pgx.Tx, p *payment.Payment, args []any, idx []int, events []payment.Event) error {
-	tag, err := tx.Exec(ctx, `UPDATE payments SET
+	b := &pgx.Batch{}
+	b.Queue(`WITH u AS (UPDATE payments SET
 		shop_ref = $2, attempt = $3, msn = $4, kind = $5, text = $6, phone = $7, return_url = $8,
 		auth_token_hash = $9, vipps_url = $10, state = $11, authorized = $12, captured = $13, refunded = $14,
 		remaining_to_capture = $15, remaining_to_refund = $16, user_id = $17, shipping = $18, last_error = $19,
 		created_at = $20, updated_at = $21, sent_at = $22, next_check_at = $23, lease_owner = $24, lease_until = $25,
 		order_url = $26, receipt = $27, op_owner = $28, op_until = $29,
 		check_failures = $30, check_failed_since = $31, check_error = $32, version = version + 1
-		WHERE order_id = $1 AND version = $33`, append(args, p.Version)...)
+		WHERE order_id = $1 AND version = $33 RETURNING 1)
+		SELECT (SELECT count(*) FROM u), EXISTS (SELECT 1 FROM payments WHERE order_id = $1)`, append(args, p.Version)...)
+	for _, i := range idx {
+		queueFact(b, p, &p.Facts[i])
+	}
+	for i := range events {
+		queueEvent(b, p.OrderID, &events[i])
+	}
+	br := tx.SendBatch(ctx, b)
+	err := readUpdate(br, p, idx, events)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
 	if err != nil {
 		return err
 	}
-	if tag.RowsAffected() == 0 {
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM payments WHERE order_id = $1)`, string(p.OrderID)).Scan(&exists); err != nil {
-			return err
-		}
-		if exists {
-			return payment.ErrConflict
-		}
-		return payment.ErrNotFound
-	}
-	if err := insertFacts(ctx, tx, p, idx); err != nil {
+	return appendTasksOf(ctx, tx, events)
+}
+
+// readUpdate reads the results of updatePayment's batch, setting the Seq
+// of the facts at idx and of the events.
+func readUpdate(br pgx.BatchResults, p *payment.Payment, idx []int, events []payment.Event) error {
+	var (
+		changed int64
+		exists  bool
+	)
+	if err := br.QueryRow().Scan(&changed, &exists); err != nil {
 		return err
 	}
-	return appendEvents(ctx, tx, p.OrderID, events)
+	switch {
+	case changed == 0 && exists:
+		return payment.ErrConflict
+	case changed == 0:
+		return payment.ErrNotFound
+	}
+	for _, i := range idx {
+		f := &p.Facts[i]
+		err := br.QueryRow().Scan(&f.Seq)
+		if sqlState(err) == codeUniqueViolation {
+			return fmt.Errorf("fact %s is stored already: %w", f.Key(), payment.ErrConflict)
+		}
+		if err != nil {
+			return fmt.Errorf("fact %s: %w", f.Key(), err)
+		}
+	}
+	for i := range events {
+		if err := scanEvent(br.QueryRow(), &events[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// queueFact queues the insert of p's fact f, which sets its OrderID.
+func queueFact(b *pgx.Batch, p *payment.Payment, f *payment.Fact) {
+	f.OrderID = p.OrderID
+	b.Queue(insertFact, factArgs(f)...)
+}
+
+// insertFact inserts a fact and returns its Seq; factArgs are its
+// arguments.
+const insertFact = `INSERT INTO facts (order_id, operation, success, amount, transaction_id, request_id, at, source, seen_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`
+
+func factArgs(f *payment.Fact) []any {
+	return []any{string(f.OrderID), string(f.Operation), f.Success, int64(f.Amount), f.TransactionID, f.RequestID,
+		timeArg(f.At), f.Source, timeArg(f.SeenAt)}
+}
+
+// queueEvent queues the insert of e, an event of the payment id, which sets
+// its OrderID.
+func queueEvent(b *pgx.Batch, id vipps.OrderID, e *payment.Event) {
+	e.OrderID = id
+	b.Queue(insertEvent, eventArgs(e)...)
+}
+
+// insertEvent inserts an event and returns its Seq; eventArgs are its
+// arguments.
+const insertEvent = `INSERT INTO events (order_id, type, state, amount, data, at, fact)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`
+
+func eventArgs(e *payment.Event) []any {
+	return []any{string(e.OrderID), string(e.Type), string(e.State), int64(e.Amount), rawJSON(e.Data), timeArg(e.At), e.Fact}
+}
+
+// scanEvent reads the Seq of an inserted event into e.
+func scanEvent(row pgx.Row, e *payment.Event) error {
+	err := row.Scan(&e.Seq)
+	if sqlState(err) == codeUniqueViolation {
+		return fmt.Errorf("event %s of fact %s is stored already: %w", e.Type, e.Fact, payment.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("event %s: %w", e.Type, err)
+	}
+	return nil
+}
+
+// appendTasksOf queues the tasks of events, which are stored with their
+// Seq.
+func appendTasksOf(ctx context.Context, tx pgx.Tx, events []payment.Event) error {
+	for i := range events {
+		if err := appendTasks(ctx, tx, &events[i]); err != nil {
+			return fmt.Errorf("event %s: %w", events[i].Type, err)
+		}
+	}
+	return nil
 }
 
 // appendEvents inserts events of the payment id, setting their OrderID and
@@ -356,14 +447,8 @@ func appendEvents(ctx context.Context, tx pgx.Tx, id vipps.OrderID, events []pay
 	for i := range events {
 		e := &events[i]
 		e.OrderID = id
-		err := tx.QueryRow(ctx, `INSERT INTO events (order_id, type, state, amount, data, at, fact)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`,
-			string(e.OrderID), string(e.Type), string(e.State), int64(e.Amount), rawJSON(e.Data), timeArg(e.At), e.Fact).Scan(&e.Seq)
-		if sqlState(err) == codeUniqueViolation {
-			return fmt.Errorf("event %s of fact %s is stored already: %w", e.Type, e.Fact, payment.ErrConflict)
-		}
-		if err != nil {
-			return fmt.Errorf("event %s: %w", e.Type, err)
+		if err := scanEvent(tx.QueryRow(ctx, insertEvent, eventArgs(e)...), e); err != nil {
+			return err
 		}
 		if err := appendTasks(ctx, tx, e); err != nil {
 			return fmt.Errorf("event %s: %w", e.Type, err)
