@@ -84,12 +84,10 @@ func (s *Service) operate(ctx context.Context, id vipps.OrderID, kind OpKind, r 
 	if n := utf8.RuneCountInString(r.Text); n > maxText {
 		return nil, fmt.Errorf("%w: text is %d characters; Vipps allows %d", ErrInvalid, n, maxText)
 	}
-	// One read: the payment and its operations agree.
-	snap, err := s.Snapshot(ctx, id)
+	p, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	p := snap.Payment
 	if r.Text == "" {
 		r.Text = p.Text
 	}
@@ -99,7 +97,12 @@ func (s *Service) operate(ctx context.Context, id vipps.OrderID, kind OpKind, r 
 		Amount: r.Amount, Text: r.Text, ReleaseRemaining: r.ReleaseRemaining,
 		Status: OpPending, CreatedAt: now, UpdatedAt: now,
 	}
-	ops := snap.Operations
+	var ops []*Operation
+	if r.Key != "" || len(r.Lines) > 0 {
+		if ops, err = s.store.Operations(ctx, id, false); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", kind, id, err)
+		}
+	}
 	if r.Key != "" {
 		for _, old := range ops {
 			if old.Kind == kind && old.IdempotencyKey == r.Key {
@@ -550,15 +553,4 @@ func (c *changes) notify(id vipps.OrderID) {
 		close(ch)
 		delete(c.m, id)
 	}
-}
-
-// pendingOf are the operations of ops that are still pending, in order.
-func pendingOf(ops []*Operation) []*Operation {
-	var pending []*Operation
-	for _, op := range ops {
-		if op.Status == OpPending {
-			pending = append(pending, op)
-		}
-	}
-	return pending
 }

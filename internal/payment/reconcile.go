@@ -65,12 +65,14 @@ func (s *Service) record(ctx context.Context, id vipps.OrderID, r rec) (*Payment
 	}
 	defer done()
 	for i := 0; ; i++ {
-		// One read: the payment and its operations agree.
-		snap, err := s.store.Snapshot(ctx, id)
+		p, err := s.store.Get(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		p, pending := snap.Payment, pendingOf(snap.Operations)
+		pending, err := s.store.Operations(ctx, id, true)
+		if err != nil {
+			return nil, err
+		}
 		now := s.now()
 		var op *Operation
 		if r.op != nil {
