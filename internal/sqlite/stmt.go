@@ -169,17 +169,3 @@ func (t writeTx) QueryRowContext(ctx context.Context, query string, args ...any)
 	}
 	return t.Tx.QueryRowContext(ctx, query, args...)
 }
-
-// readTx is a read transaction on the read pool whose queries run through
-// the readers' prepared statements where they are prepared already.
-type readTx struct {
-	*sql.Tx
-	stmts *stmts
-}
-
-func (t readTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := t.stmts.lookup(query); st != nil {
-		return t.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-	}
-	return t.Tx.QueryContext(ctx, query, args...)
-}
