@@ -38,13 +38,16 @@ const (
 // VippsError is a Vipps error as stored with a payment: what the shop's
 // staff and the customer are shown.
 type VippsError struct {
-	Op         string    `json:"op"`
-	StatusCode int       `json:"statusCode,omitempty"`
-	Group      string    `json:"group,omitempty"`
-	Code       string    `json:"code,omitempty"`
-	Message    string    `json:"message"`
-	ContextID  string    `json:"contextId,omitempty"`
-	At         time.Time `json:"at"`
+	Op         string `json:"op"`
+	StatusCode int    `json:"statusCode,omitempty"`
+	Group      string `json:"group,omitempty"`
+	Code       string `json:"code,omitempty"`
+	Message    string `json:"message"`
+	// VippsMessage is Vipps' own words, when Vipps answered with an
+	// error; Message ends with them too.
+	VippsMessage string    `json:"vippsMessage,omitempty"`
+	ContextID    string    `json:"contextId,omitempty"`
+	At           time.Time `json:"at"`
 }
 
 // Payment is one payment attempt: one Vipps orderId. A shop order retried

@@ -553,6 +553,7 @@ func vippsError(op string, err error, now time.Time) *VippsError {
 		out.Message = e.MerchantMessage()
 		if e.Message != "" && e.Message != out.Message {
 			out.Message += " (Vipps: " + e.Message + ")"
+			out.VippsMessage = e.Message
 		}
 	}
 	return out
@@ -601,6 +602,29 @@ func (e *VippsError) CustomerMessageIn(lang string) string {
 	}
 	ve := &vipps.Error{StatusCode: e.StatusCode, Group: vipps.ErrorGroup(e.Group), Code: vipps.ErrorCode(e.Code)}
 	return ve.CustomerMessageIn(lang)
+}
+
+// StaffMessageIn is what staff read about e: Message, as stored (in
+// English), or for lang "nb" (also "no", "nn") vipps.Error's
+// MerchantMessageIn in bokmål with Vipps' own words after it. An error
+// that is not Vipps' is told as it was stored; "" for no error.
+func (e *VippsError) StaffMessageIn(lang string) string {
+	switch {
+	case e == nil:
+		return ""
+	case e.StatusCode == 0 && e.Group == "" && e.Code == "":
+		return e.Message
+	}
+	switch strings.ToLower(lang) {
+	case "nb", "no", "nn":
+	default:
+		return e.Message
+	}
+	msg := (&vipps.Error{StatusCode: e.StatusCode, Group: vipps.ErrorGroup(e.Group), Code: vipps.ErrorCode(e.Code), Message: e.VippsMessage}).MerchantMessageIn(lang)
+	if e.VippsMessage != "" && e.VippsMessage != msg {
+		msg += " (Vipps: " + e.VippsMessage + ")"
+	}
+	return msg
 }
 
 // Details returns what Vipps has for the payment now (its log newest

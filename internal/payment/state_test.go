@@ -388,3 +388,25 @@ func TestListFilterPatterns(t *testing.T) {
 		t.Errorf("Patterns() = %q, want %q", got, want)
 	}
 }
+
+// TestStaffMessageIn: staff read Vipps' errors in English as stored, in
+// bokmål from Vipps' error code with Vipps' own words after it, and other
+// errors as stored in either.
+func TestStaffMessageIn(t *testing.T) {
+	stored := &payment.VippsError{Op: "details", StatusCode: 500, Group: "VippsError", Code: "99",
+		Message:      "Vipps reported an internal error; this is usually a malformed request. Check the request, then retry. (Vipps: Internal error.)",
+		VippsMessage: "Internal error."}
+	if got := stored.StaffMessageIn("en"); got != stored.Message {
+		t.Errorf("StaffMessageIn(en) = %q, want the stored message", got)
+	}
+	if got, want := stored.StaffMessageIn("nb"), "Vipps meldte en intern feil; som regel er forespørselen feil utformet. Sjekk forespørselen, og prøv igjen. (Vipps: Internal error.)"; got != want {
+		t.Errorf("StaffMessageIn(nb) = %q, want %q", got, want)
+	}
+	network := &payment.VippsError{Op: "details", Message: "dial tcp: connection refused"}
+	if got := network.StaffMessageIn("nb"); got != network.Message {
+		t.Errorf("StaffMessageIn(nb) of a network error = %q, want it as stored", got)
+	}
+	if got := (*payment.VippsError)(nil).StaffMessageIn("nb"); got != "" {
+		t.Errorf("StaffMessageIn of no error = %q", got)
+	}
+}

@@ -121,7 +121,11 @@ func adminAttentionRowOf(l lang, it payment.AttentionItem, now time.Time) adminA
 		p := it.Payment
 		row.Label = l.T("Vipps cannot be asked")
 		row.What = l.F("The last %d checks with Vipps failed.", p.CheckFailures)
-		row.Detail = l.F("Last error: %s", p.CheckError)
+		last := p.CheckError
+		if e := p.LastError; e != nil && e.Op == "details" && !e.At.Before(p.CheckFailedSince) {
+			last = e.StaffMessageIn(string(l))
+		}
+		row.Detail = l.F("Last error: %s", last)
 		row.Do = l.T("The service keeps asking. If it goes on, check Vipps' status page, or ask Vipps about the orderId.")
 	}
 	return row

@@ -158,6 +158,12 @@ func TestAdminAttention(t *testing.T) {
 	if !strings.Contains(r.text, "The last 3 checks with Vipps failed.") {
 		t.Errorf("unreachable row = %q", r.text)
 	}
+	// In bokmål, Vipps' error too: from its code, with Vipps' own words.
+	nbRow := findRow(t, attentionRows(e.get(t, "/admin/attention?lang=nb")), payment.AttentionUnreachable, unreachable)
+	if !strings.Contains(nbRow.text, "Siste feil: Vipps meldte en intern feil") || strings.Contains(nbRow.text, "Vipps reported") {
+		t.Errorf("unreachable row in bokmål = %q, want Vipps' error in bokmål", nbRow.text)
+	}
+	e.get(t, "/admin/attention?lang=en") // the switch is remembered: back to English
 	for _, r := range rows {
 		if r.kind == payment.AttentionReservation {
 			t.Errorf("a reservation of today is listed as expiring: %+v", r)

@@ -134,7 +134,7 @@ func adminEventDetail(l lang, e payment.Event) string {
 	case payment.EventVippsError, payment.EventOperationFailed:
 		var ve payment.VippsError
 		if json.Unmarshal(e.Data, &ve) == nil && ve.Message != "" {
-			return ve.Message + adminErrorRef(ve.Group, ve.Code, ve.ContextID)
+			return ve.StaffMessageIn(string(l)) + adminErrorRef(ve.Group, ve.Code, ve.ContextID)
 		}
 	case payment.EventOperationQueued:
 		var d struct {

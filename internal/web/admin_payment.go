@@ -325,7 +325,7 @@ func (s *Server) adminPaymentPage(w http.ResponseWriter, r *http.Request, id vip
 			At: adminTime(op.CreatedAt, true), AtISO: adminISO(op.CreatedAt), Kind: op.Kind, KindLabel: l.T(adminOpLabel(op.Kind)),
 			Amount: adminOpAmount(l, op), Text: op.Text, Release: op.ReleaseRemaining,
 			Status: op.Status, StatusLabel: l.T(adminOpStatusLabel(op.Status)), RequestID: op.RequestID, Key: op.IdempotencyKey,
-			Error: adminErrorOf(op.Error),
+			Error: adminErrorOf(l, op.Error),
 		}
 		d.Ops = append(d.Ops, v)
 		if op.Status == payment.OpPending {
@@ -364,7 +364,7 @@ func adminLatest(l lang, p *payment.Payment, tasks []*payment.Task) *adminLatest
 	var v *adminLatestView
 	var at time.Time
 	if e := p.LastError; e != nil {
-		v = &adminLatestView{What: l.T("Error from Vipps"), Error: adminErrorOf(e)}
+		v = &adminLatestView{What: l.T("Error from Vipps"), Error: adminErrorOf(l, e)}
 		at = e.At
 	}
 	for _, t := range tasks {
@@ -561,12 +561,12 @@ func adminDuration(d time.Duration) string {
 }
 
 // adminErrorOf is a stored Vipps error as the page shows it.
-func adminErrorOf(e *payment.VippsError) *adminErrorView {
+func adminErrorOf(l lang, e *payment.VippsError) *adminErrorView {
 	if e == nil {
 		return nil
 	}
 	v := &adminErrorView{
-		Op: e.Op, At: adminTime(e.At, true), AtISO: adminISO(e.At), Staff: e.Message, Customer: e.CustomerMessage(),
+		Op: e.Op, At: adminTime(e.At, true), AtISO: adminISO(e.At), Staff: e.StaffMessageIn(string(l)), Customer: e.CustomerMessageIn(string(l)),
 		StatusCode: e.StatusCode, Group: e.Group, Code: e.Code, ContextID: e.ContextID,
 	}
 	if e.StatusCode != 0 {
