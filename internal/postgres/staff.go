@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -101,6 +102,16 @@ func (s *Store) Accounts(ctx context.Context) ([]*staff.Account, error) {
 // transaction.
 func (s *Store) UpdateAccount(ctx context.Context, a *staff.Account, endSessions bool) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// Lock the enabled administrators first, so that two changes at
+		// once take turns and the second counts what the first left.
+		rows, err := tx.Query(ctx, `SELECT id FROM staff_accounts WHERE role = $1 AND NOT disabled ORDER BY id FOR UPDATE`, string(staff.Admin))
+		if err != nil {
+			return err
+		}
+		locked, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `UPDATE staff_accounts SET role = $1, password_hash = $2, disabled = $3, updated_at = $4, updated_by = $5
 			WHERE id = $6`, string(a.Role), a.PasswordHash, a.Disabled, a.UpdatedAt.UTC(), a.UpdatedBy, a.ID)
 		if err != nil {
@@ -108,6 +119,15 @@ func (s *Store) UpdateAccount(ctx context.Context, a *staff.Account, endSessions
 		}
 		if tag.RowsAffected() == 0 {
 			return payment.ErrNotFound
+		}
+		// Only a change that takes an administrator away can leave none:
+		// then count what is left.
+		var admins int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM staff_accounts WHERE role = $1 AND NOT disabled`, string(staff.Admin)).Scan(&admins); err != nil {
+			return err
+		}
+		if admins == 0 && len(locked) > 0 && slices.Contains(locked, a.ID) {
+			return staff.ErrLastAdmin
 		}
 		if endSessions {
 			_, err = tx.Exec(ctx, `DELETE FROM staff_sessions WHERE account_id = $1`, a.ID)

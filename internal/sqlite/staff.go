@@ -96,14 +96,31 @@ func (s *Store) Accounts(ctx context.Context) ([]*staff.Account, error) {
 // transaction.
 func (s *Store) UpdateAccount(ctx context.Context, a *staff.Account, endSessions bool) error {
 	err := s.tx(ctx, func(tx writeTx) error {
+		// One writer: no other change comes between these statements.
+		var wasAdmin bool
+		err := tx.QueryRowContext(ctx, `SELECT role = ? AND NOT disabled FROM staff_accounts WHERE id = ?`, string(staff.Admin), a.ID).Scan(&wasAdmin)
+		if errors.Is(err, sql.ErrNoRows) {
+			return payment.ErrNotFound
+		} else if err != nil {
+			return err
+		}
 		if err := execOne(ctx, tx, `UPDATE staff_accounts SET role = ?, password_hash = ?, disabled = ?, updated_at = ?, updated_by = ?
 			WHERE id = ?`, string(a.Role), a.PasswordHash, a.Disabled, toMicros(a.UpdatedAt), a.UpdatedBy, a.ID); err != nil {
 			return err
 		}
+		if wasAdmin {
+			var admins int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM staff_accounts WHERE role = ? AND NOT disabled`, string(staff.Admin)).Scan(&admins); err != nil {
+				return err
+			}
+			if admins == 0 {
+				return staff.ErrLastAdmin
+			}
+		}
 		if !endSessions {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM staff_sessions WHERE account_id = ?`, a.ID)
+		_, err = tx.ExecContext(ctx, `DELETE FROM staff_sessions WHERE account_id = ?`, a.ID)
 		return err
 	})
 	if err != nil {

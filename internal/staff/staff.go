@@ -79,6 +79,10 @@ var ErrSignIn = errors.New("wrong user name or password")
 // ErrNoSession: the session token is unknown, expired or ended.
 var ErrNoSession = errors.New("no session")
 
+// ErrLastAdmin is a change refused by the store because it would leave no
+// enabled Admin; it is a payment.ErrState.
+var ErrLastAdmin = fmt.Errorf("%w: no enabled administrator would be left", payment.ErrState)
+
 // Account is a member of staff who may sign in to the admin.
 type Account struct {
 	ID int64 // assigned by the store
@@ -124,7 +128,10 @@ type Store interface {
 	Accounts(ctx context.Context) ([]*Account, error)
 	// UpdateAccount stores a's Role, PasswordHash, Disabled, UpdatedAt and
 	// UpdatedBy and, with endSessions, deletes the account's sessions in
-	// the same transaction. payment.ErrNotFound for an unknown a.ID.
+	// the same transaction. payment.ErrNotFound for an unknown a.ID;
+	// ErrLastAdmin, and nothing stored, when no enabled Admin would be
+	// left, checked in the same transaction, so that two changes at once
+	// cannot both take the last two.
 	UpdateAccount(ctx context.Context, a *Account, endSessions bool) error
 	// CreateSession stores a new session. payment.ErrNotFound when its
 	// account does not exist.
@@ -389,7 +396,12 @@ func (s *Service) change(ctx context.Context, name, what string, f func(a *Accou
 		return nil, fmt.Errorf("change %q: %w", name, err)
 	}
 	a.UpdatedAt, a.UpdatedBy = s.now(), payment.ActorOf(ctx).String()
-	if err := s.store.UpdateAccount(ctx, a, end); err != nil {
+	err = s.store.UpdateAccount(ctx, a, end)
+	if errors.Is(err, ErrLastAdmin) {
+		// Another change took the other administrator meanwhile.
+		err = fmt.Errorf("%w: %s is the only enabled administrator; make another account an administrator first", ErrLastAdmin, a.Name)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("change %q: %w", name, err)
 	}
 	s.log.InfoContext(ctx, "staff account changed", "user", a.Name, "change", what, "role", string(a.Role), "disabled", a.Disabled, "by", a.UpdatedBy)

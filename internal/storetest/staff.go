@@ -21,6 +21,11 @@ func RunStaff(t *testing.T, open func(t *testing.T) staff.Store) {
 	t.Run("FirstAccount", func(t *testing.T) { testFirstAccount(t, open(t)) })
 	t.Run("FirstAccountConcurrent", func(t *testing.T) { testFirstAccountConcurrent(t, open(t)) })
 	t.Run("UpdateAccount", func(t *testing.T) { testUpdateAccount(t, open(t)) })
+	t.Run("LastAdminConcurrent", func(t *testing.T) {
+		for range 10 {
+			testLastAdminConcurrent(t, open(t))
+		}
+	})
 	t.Run("Sessions", func(t *testing.T) { testSessions(t, open(t)) })
 	t.Run("ExpiredSessions", func(t *testing.T) { testExpiredSessions(t, open(t)) })
 }
@@ -228,5 +233,67 @@ func testExpiredSessions(t *testing.T, s staff.Store) {
 		if _, _, err := s.Session(ctx, h); !errors.Is(err, want) {
 			t.Errorf("Session(%s) after DeleteExpiredSessions = %v, want %v", h, err, want)
 		}
+	}
+}
+
+// testLastAdminConcurrent: two changes at once that each take one of the
+// last two administrators away cannot both be stored: one is refused with
+// ErrLastAdmin, one enabled administrator is left, and the last one cannot
+// be taken away either.
+func testLastAdminConcurrent(t *testing.T, s staff.Store) {
+	ctx := t.Context()
+	anna, bjorn := newAccount("anna", staff.Admin), newAccount("bjorn", staff.Admin)
+	for _, x := range []*staff.Account{anna, bjorn, newAccount("kari", staff.Operator)} {
+		if err := s.CreateAccount(ctx, x, false); err != nil {
+			t.Fatalf("CreateAccount(%s) = %v", x.Name, err)
+		}
+	}
+	demoted, disabled := *anna, *bjorn
+	demoted.Role, disabled.Disabled = staff.Operator, true
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Go(func() { errs[0] = s.UpdateAccount(ctx, &demoted, false) })
+	wg.Go(func() { errs[1] = s.UpdateAccount(ctx, &disabled, true) })
+	wg.Wait()
+	refused := 0
+	for _, err := range errs {
+		switch {
+		case errors.Is(err, staff.ErrLastAdmin):
+			refused++
+		case err != nil:
+			t.Fatalf("UpdateAccount = %v", err)
+		}
+	}
+	if refused != 1 {
+		t.Fatalf("%d of 2 changes refused, want 1 (errors %v)", refused, errs)
+	}
+	all, err := s.Accounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last *staff.Account
+	for _, x := range all {
+		if x.Role == staff.Admin && !x.Disabled {
+			if last != nil {
+				t.Fatalf("two enabled administrators left, want one")
+			}
+			last = x
+		}
+	}
+	if last == nil {
+		t.Fatal("no enabled administrator left")
+	}
+	last.Role = staff.Viewer
+	if err := s.UpdateAccount(ctx, last, false); !errors.Is(err, staff.ErrLastAdmin) {
+		t.Errorf("demoting the last administrator = %v, want ErrLastAdmin", err)
+	}
+	// A change of another account is no change of the administrators.
+	kari, err := s.Account(ctx, staff.NameKey("kari"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kari.Role = staff.Viewer
+	if err := s.UpdateAccount(ctx, kari, false); err != nil {
+		t.Errorf("UpdateAccount(kari) = %v", err)
 	}
 }
