@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 )
 
@@ -141,7 +142,7 @@ func (c *committer) commit(batch []*txRequest) {
 		}
 		if len(batch) == 1 {
 			// Alone: no savepoint needed.
-			if errs[i] = r.f(wtx); errs[i] == nil {
+			if errs[i] = run(r, wtx); errs[i] == nil {
 				ran++
 			}
 			continue
@@ -150,7 +151,11 @@ func (c *committer) commit(batch []*txRequest) {
 			answer(errors.Join(err, ignoreDone(tx.Rollback())))
 			return
 		}
-		if errs[i] = r.f(wtx); errs[i] != nil {
+		if errs[i] = run(r, wtx); errors.Is(errs[i], errPanicked) {
+			// Where it stopped is unknown: nothing of the batch stays.
+			answer(errors.Join(errs[i], ignoreDone(tx.Rollback())))
+			return
+		} else if errs[i] != nil {
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO tx`); err != nil {
 				// The transaction is broken (SQLite may have rolled it back
 				// itself, as after a full disk): nothing of the batch stays.
@@ -170,4 +175,20 @@ func (c *committer) commit(batch []*txRequest) {
 		return
 	}
 	answer(tx.Commit())
+}
+
+// errPanicked is the error of a write transaction whose function
+// panicked.
+var errPanicked = errors.New("sqlite: a write transaction panicked")
+
+// run runs r's function in wtx, and turns a panic into errPanicked: a
+// panic in the committer's goroutine would stop the process, and every
+// write with it, where it used to fail one request.
+func run(r *txRequest, wtx writeTx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v", errPanicked, p)
+		}
+	}()
+	return r.f(wtx)
 }

@@ -234,3 +234,28 @@ func TestParseSync(t *testing.T) {
 		t.Errorf("PRAGMA synchronous = %q, %v; want 1 (NORMAL) when asked", mode, err)
 	}
 }
+
+// TestCommitPanic: a write transaction that panics fails, with the batch
+// it was in, and the store goes on writing.
+func TestCommitPanic(t *testing.T) {
+	s := openScratch(t)
+	batch := []*txRequest{
+		request(t.Context(), insert("a", nil)),
+		request(t.Context(), func(writeTx) error { panic("a bug") }),
+	}
+	s.c.commit(batch)
+	for i, r := range batch {
+		if err := <-r.done; err == nil {
+			t.Errorf("request %d = nil, want an error: the batch was rolled back", i)
+		}
+	}
+	if err := s.tx(t.Context(), func(writeTx) error { panic("alone") }); !errors.Is(err, errPanicked) {
+		t.Errorf("a lone panicking transaction = %v, want errPanicked", err)
+	}
+	if err := s.tx(t.Context(), insert("b", nil)); err != nil {
+		t.Fatalf("a write after the panics = %v", err)
+	}
+	if got := keys(t, s); len(got) != 1 || !got["b"] {
+		t.Errorf("stored %v, want b only", got)
+	}
+}
