@@ -91,6 +91,21 @@ type ListFilter struct {
 	Limit int
 }
 
+// The default and the most of ListFilter.Limit.
+const (
+	defaultListLimit = 50
+	maxListLimit     = 500
+)
+
+// PageSize is the page size the stores list for f.Limit: 50 for 0 (or
+// less), at most 500.
+func (f ListFilter) PageSize() int {
+	if f.Limit <= 0 {
+		return defaultListLimit
+	}
+	return min(f.Limit, maxListLimit)
+}
+
 // Words returns the words of the filter's Query, each of which a payment
 // must match. A Norwegian country code before a phone number ("+47",
 // "0047", alone or stuck to the digits) is left out.

@@ -12,20 +12,6 @@ import (
 	"github.com/vippskit/vipps/internal/payment"
 )
 
-// List page sizes.
-const (
-	defaultListLimit = 50
-	maxListLimit     = 500
-)
-
-// listLimit is List's page size for the filter's Limit.
-func listLimit(n int) int {
-	if n <= 0 {
-		return defaultListLimit
-	}
-	return min(n, maxListLimit)
-}
-
 // List returns payments newest first (CreatedAt, then OrderID, both
 // descending; a payment without CreatedAt counts as the oldest), filtered
 // by f. Query matches case-insensitively as the database's locale folds
@@ -50,7 +36,7 @@ func (s *Store) List(ctx context.Context, f payment.ListFilter) ([]*payment.Paym
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	query += ` ORDER BY created_at DESC NULLS LAST, order_id DESC LIMIT ` + arg(listLimit(f.Limit))
+	query += ` ORDER BY created_at DESC NULLS LAST, order_id DESC LIMIT ` + arg(f.PageSize())
 	ps, err := queryPayments(ctx, s.pool, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list payments: %w", err)

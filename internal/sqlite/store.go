@@ -698,12 +698,6 @@ func fromJSON[T any](v sql.NullString) (*T, error) {
 	return &t, nil
 }
 
-// List page sizes.
-const (
-	defaultListLimit = 50
-	maxListLimit     = 500
-)
-
 // List returns payments newest first (CreatedAt, then OrderID, both
 // descending; a payment without CreatedAt counts as the oldest), filtered
 // by f. A Limit of 0 or less means 50; more than 500 means 500.
@@ -723,7 +717,7 @@ func (s *Store) List(ctx context.Context, f payment.ListFilter) ([]*payment.Paym
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	query += ` ORDER BY created_at DESC, order_id DESC LIMIT ?`
-	args = append(args, listLimit(f.Limit))
+	args = append(args, f.PageSize())
 	ps, err := queryPayments(ctx, s.r, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list payments: %w", err)
@@ -797,14 +791,6 @@ func (s *Store) Totals(ctx context.Context, f payment.ListFilter) (payment.Total
 		return payment.Totals{}, fmt.Errorf("sqlite: totals: %w", err)
 	}
 	return t, nil
-}
-
-// listLimit is List's page size for the filter's Limit.
-func listLimit(n int) int {
-	if n <= 0 {
-		return defaultListLimit
-	}
-	return min(n, maxListLimit)
 }
 
 // ByUser returns the payments whose UserID is userID, oldest first; none
