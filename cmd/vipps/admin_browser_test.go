@@ -239,7 +239,7 @@ func TestBrowserAdminKeyboard(t *testing.T) {
 // three lines that the customer approved.
 func reservedWithReceipt(t *testing.T, app *serveApp) vipps.OrderID {
 	t.Helper()
-	p, err := app.svc.Create(context.Background(), payment.CreateRequest{
+	return reserved(t, app, payment.CreateRequest{
 		Amount: 246900, Text: "Kaffe og ost", ReturnURL: "https://shop.example/done",
 		Receipt: &vipps.Receipt{OrderLines: []vipps.OrderLine{
 			{Name: "Kaffe Java", ID: "kaffe-1", TotalAmount: 129000, TotalAmountExcludingTax: 103200, TotalTaxAmount: 25800, TaxPercentage: 25,
@@ -249,12 +249,4 @@ func reservedWithReceipt(t *testing.T, app *serveApp) vipps.OrderID {
 			{Name: "Frakt", ID: "frakt", TotalAmount: 4900, TotalAmountExcludingTax: 3920, TotalTaxAmount: 980, TaxPercentage: 25, IsShipping: true},
 		}, BottomLine: vipps.BottomLine{ReceiptNumber: "K-7"}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := app.sim.Approve(p.OrderID, ""); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "reserved", func() bool { return state(t, app, p.OrderID) == payment.Reserved })
-	return p.OrderID
 }

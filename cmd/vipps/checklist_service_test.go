@@ -22,25 +22,17 @@ func TestChecklistService(t *testing.T) {
 	const password = "test-admin-password"
 	app := startTestServe(t, "-database", filepath.Join(t.TempDir(), "vipps.db"), "-admin-password", password)
 	ctx := context.Background()
-	reserved := func(ref string) vipps.OrderID {
+	reserve := func(ref string) vipps.OrderID {
 		t.Helper()
-		p, err := app.svc.Create(ctx, payment.CreateRequest{Amount: 10000, Text: "Socks", ShopRef: ref, ReturnURL: "https://shop.example/" + ref})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := app.sim.Approve(p.OrderID, ""); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, "reserved", func() bool { return state(t, app, p.OrderID) == payment.Reserved })
-		return p.OrderID
+		return reserved(t, app, payment.CreateRequest{Amount: 10000, Text: "Socks", ShopRef: ref, ReturnURL: "https://shop.example/" + ref})
 	}
-	refunded := reserved("r1")
+	refunded := reserve("r1")
 	for _, op := range []func(context.Context, vipps.OrderID, payment.OpRequest) (*payment.Operation, error){app.svc.Capture, app.svc.Refund} {
 		if _, err := op(ctx, refunded, payment.OpRequest{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	voided := reserved("v1")
+	voided := reserve("v1")
 	if _, err := app.svc.Cancel(ctx, voided, payment.OpRequest{}); err != nil {
 		t.Fatal(err)
 	}

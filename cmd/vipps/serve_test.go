@@ -57,6 +57,21 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	}
 }
 
+// reserved creates the payment req through app's service and approves it
+// as the simulator's user, and returns it once it is reserved.
+func reserved(t *testing.T, app *serveApp, req payment.CreateRequest) vipps.OrderID {
+	t.Helper()
+	p, err := app.svc.Create(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.sim.Approve(p.OrderID, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "reserved", func() bool { return state(t, app, p.OrderID) == payment.Reserved })
+	return p.OrderID
+}
+
 func state(t *testing.T, app *serveApp, id vipps.OrderID) payment.State {
 	t.Helper()
 	p, err := app.svc.Get(context.Background(), id)
@@ -84,15 +99,8 @@ func TestServeRestart(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "vipps.db")
 	app := startTestServe(t, "-database", db)
 	ctx := context.Background()
-	p, err := app.svc.Create(ctx, payment.CreateRequest{Amount: 2000, Text: "Restart", ShopRef: "r-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := app.sim.Approve(p.OrderID, ""); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "reserved", func() bool { return state(t, app, p.OrderID) == payment.Reserved })
-	if op, err := app.svc.Capture(ctx, p.OrderID, payment.OpRequest{Amount: 500, Key: "c1"}); err != nil || op.Status != payment.OpSucceeded {
+	id := reserved(t, app, payment.CreateRequest{Amount: 2000, Text: "Restart", ShopRef: "r-1"})
+	if op, err := app.svc.Capture(ctx, id, payment.OpRequest{Amount: 500, Key: "c1"}); err != nil || op.Status != payment.OpSucceeded {
 		t.Fatalf("capture: %v %v", op, err)
 	}
 	if err := app.close(); err != nil {
@@ -105,25 +113,25 @@ func TestServeRestart(t *testing.T) {
 	}
 
 	app = startTestServe(t, "-database", db)
-	if st := state(t, app, p.OrderID); st != payment.Reserved {
+	if st := state(t, app, id); st != payment.Reserved {
 		t.Fatalf("after restart: %s, want reserved", st)
 	}
 	// The same key after the restart is the same capture, not a second one.
-	if op, err := app.svc.Capture(ctx, p.OrderID, payment.OpRequest{Amount: 500, Key: "c1"}); err != nil || op.Status != payment.OpSucceeded {
+	if op, err := app.svc.Capture(ctx, id, payment.OpRequest{Amount: 500, Key: "c1"}); err != nil || op.Status != payment.OpSucceeded {
 		t.Fatalf("capture again: %v %v", op, err)
 	}
-	if sp, _ := app.sim.Payment(p.OrderID); sp.Summary.CapturedAmount != 500 {
+	if sp, _ := app.sim.Payment(id); sp.Summary.CapturedAmount != 500 {
 		t.Fatalf("simulator captured %d, want 500", sp.Summary.CapturedAmount)
 	}
 	for _, step := range []func() (*payment.Operation, error){
-		func() (*payment.Operation, error) { return app.svc.Capture(ctx, p.OrderID, payment.OpRequest{}) },
-		func() (*payment.Operation, error) { return app.svc.Refund(ctx, p.OrderID, payment.OpRequest{}) },
+		func() (*payment.Operation, error) { return app.svc.Capture(ctx, id, payment.OpRequest{}) },
+		func() (*payment.Operation, error) { return app.svc.Refund(ctx, id, payment.OpRequest{}) },
 	} {
 		if op, err := step(); err != nil || op.Status != payment.OpSucceeded {
 			t.Fatalf("operation: %v %v", op, err)
 		}
 	}
-	if st := state(t, app, p.OrderID); st != payment.Refunded {
+	if st := state(t, app, id); st != payment.Refunded {
 		t.Fatalf("state %s, want refunded", st)
 	}
 

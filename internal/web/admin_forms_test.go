@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"html"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -249,29 +248,8 @@ func TestAdminPaymentPageBokmal(t *testing.T) {
 	id := e.reserveWithReceipt(t)
 	nb := func(method, path string, form url.Values) (int, string) {
 		t.Helper()
-		body := strings.NewReader("")
-		if form != nil {
-			body = strings.NewReader(form.Encode())
-		}
-		req, err := http.NewRequest(method, e.url+path, body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Accept-Language", "nb-NO,nb;q=0.9,en;q=0.5")
-		if form != nil {
-			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Origin", e.url)
-		}
-		resp, err := e.admin.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.StatusCode, string(b)
+		status, body, _ := e.sendWith(t, method, path, form, http.Header{"Accept-Language": {"nb-NO,nb;q=0.9,en;q=0.5"}})
+		return status, body
 	}
 	status, page := nb("GET", adminPaymentURL(id), nil)
 	if status != http.StatusOK {

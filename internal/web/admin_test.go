@@ -46,6 +46,12 @@ func (e *adminEnv) csrf() string { return e.csrfOf(e.admin) }
 // page (same origin), and returns the status, the body and the response.
 func (e *adminEnv) send(t *testing.T, method, path string, form url.Values) (int, string, *http.Response) {
 	t.Helper()
+	return e.sendWith(t, method, path, form, nil)
+}
+
+// sendWith is send with the headers h too.
+func (e *adminEnv) sendWith(t *testing.T, method, path string, form url.Values, h http.Header) (int, string, *http.Response) {
+	t.Helper()
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
@@ -53,6 +59,9 @@ func (e *adminEnv) send(t *testing.T, method, path string, form url.Values) (int
 	req, err := http.NewRequest(method, e.url+path, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range h {
+		req.Header[k] = v
 	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
