@@ -47,53 +47,21 @@ func (s *Store) Attention(ctx context.Context, f payment.AttentionFilter) (*paym
 	}
 	defer tx.Rollback() //nolint:errcheck // read only
 	err = func() error {
-		rows, err := tx.QueryContext(ctx, attentionOps, toMicros(f.OpsBefore), limit)
-		if err != nil {
+		var err error
+		if out.Operations, err = queryAll(ctx, tx, scanOperation, attentionOps, toMicros(f.OpsBefore), limit); err != nil {
 			return err
 		}
-		for rows.Next() {
-			op, err := scanOperation(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			out.Operations = append(out.Operations, op)
-		}
-		if err := closeRows(rows); err != nil {
+		if out.Tasks, err = queryAll(ctx, tx, func(sc scanner) (*payment.Task, error) { return scanTask(sc) }, attentionTasks, limit); err != nil {
 			return err
 		}
-
-		if rows, err = tx.QueryContext(ctx, attentionTasks, limit); err != nil {
-			return err
-		}
-		for rows.Next() {
-			t, err := scanTask(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			out.Tasks = append(out.Tasks, t)
-		}
-		if err := closeRows(rows); err != nil {
-			return err
-		}
-
-		if rows, err = tx.QueryContext(ctx, attentionReserved, toMicros(f.ReservedBefore), limit); err != nil {
-			return err
-		}
-		for rows.Next() {
+		scanReservation := func(sc scanner) (payment.Reservation, error) {
 			var at sql.NullInt64
-			p, err := scanPayment(withMore{rows, []any{&at}})
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			out.Reservations = append(out.Reservations, payment.Reservation{Payment: p, ReservedAt: fromMicros(at)})
+			p, err := scanPayment(withMore{sc, []any{&at}})
+			return payment.Reservation{Payment: p, ReservedAt: fromMicros(at)}, err
 		}
-		if err := closeRows(rows); err != nil {
+		if out.Reservations, err = queryAll(ctx, tx, scanReservation, attentionReserved, toMicros(f.ReservedBefore), limit); err != nil {
 			return err
 		}
-
 		out.Unreachable, err = queryPayments(ctx, tx, attentionUnreachable, max(f.CheckFailures, 1), limit)
 		return err
 	}()
@@ -101,15 +69,6 @@ func (s *Store) Attention(ctx context.Context, f payment.AttentionFilter) (*paym
 		return nil, fmt.Errorf("sqlite: attention: %w", err)
 	}
 	return out, nil
-}
-
-// closeRows closes rows and returns the error that ended them, if any.
-func closeRows(rows *sql.Rows) error {
-	err := rows.Err()
-	if cerr := rows.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // exchangeCols are the columns of exchanges in the order Exchanges reads.

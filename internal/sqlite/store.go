@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -293,28 +294,25 @@ const eventsQuery = `SELECT seq, order_id, type, state, amount, data, at, fact
 
 // events reads the payment's events through q.
 func events(ctx context.Context, q querier, id vipps.OrderID) ([]payment.Event, error) {
-	rows, err := q.QueryContext(ctx, eventsQuery, string(id))
+	evs, err := queryAll(ctx, q, scanEvent, eventsQuery, string(id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: events of order %s: %w", id, err)
 	}
-	defer rows.Close()
-	var evs []payment.Event
-	for rows.Next() {
-		var (
-			e    payment.Event
-			data sql.NullString
-			at   sql.NullInt64
-		)
-		if err := rows.Scan(&e.Seq, &e.OrderID, &e.Type, &e.State, &e.Amount, &data, &at, &e.Fact); err != nil {
-			return nil, fmt.Errorf("sqlite: events of order %s: %w", id, err)
-		}
-		e.Data, e.At = rawJSON(data), fromMicros(at)
-		evs = append(evs, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: events of order %s: %w", id, err)
-	}
 	return evs, nil
+}
+
+// scanEvent reads a row of eventsQuery's columns.
+func scanEvent(sc scanner) (payment.Event, error) {
+	var (
+		e    payment.Event
+		data sql.NullString
+		at   sql.NullInt64
+	)
+	if err := sc.Scan(&e.Seq, &e.OrderID, &e.Type, &e.State, &e.Amount, &data, &at, &e.Fact); err != nil {
+		return e, err
+	}
+	e.Data, e.At = rawJSON(data), fromMicros(at)
+	return e, nil
 }
 
 // Lease takes up to limit payments whose NextCheckAt is set and due at now
@@ -507,20 +505,8 @@ func operations(ctx context.Context, q querier, id vipps.OrderID, pendingOnly bo
 	if pendingOnly {
 		query = `SELECT ` + opCols + ` FROM operations WHERE order_id = ? AND status = 'pending' ORDER BY id`
 	}
-	rows, err := q.QueryContext(ctx, query, string(id))
+	ops, err := queryAll(ctx, q, scanOperation, query, string(id))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: operations of order %s: %w", id, err)
-	}
-	defer rows.Close()
-	var ops []*payment.Operation
-	for rows.Next() {
-		op, err := scanOperation(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: operations of order %s: %w", id, err)
-		}
-		ops = append(ops, op)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: operations of order %s: %w", id, err)
 	}
 	return ops, nil
@@ -584,20 +570,25 @@ type querier interface {
 }
 
 func queryPayments(ctx context.Context, q querier, query string, args ...any) ([]*payment.Payment, error) {
+	return queryAll(ctx, q, scanPayment, query, args...)
+}
+
+// queryAll runs query through q and reads each row with scan.
+func queryAll[T any](ctx context.Context, q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var ps []*payment.Payment
+	var out []T
 	for rows.Next() {
-		p, err := scanPayment(rows)
+		v, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		ps = append(ps, p)
+		out = append(out, v)
 	}
-	return ps, rows.Err()
+	return out, rows.Err()
 }
 
 func scanPayment(sc scanner) (*payment.Payment, error) {
@@ -899,10 +890,10 @@ func (s *Store) Snapshot(ctx context.Context, id vipps.OrderID) (*payment.Snapsh
 	if snap == nil {
 		return nil, fmt.Errorf("sqlite: order %s: %w", id, payment.ErrNotFound)
 	}
-	if snap.Events, err = eventsOfJSON(evJS.String); err != nil {
+	if snap.Events, err = rowsOfJSON(evJS.String, scanEvent); err != nil {
 		return nil, fmt.Errorf("sqlite: snapshot of order %s: events: %w", id, err)
 	}
-	if snap.Operations, err = operationsOfJSON(opJS.String); err != nil {
+	if snap.Operations, err = rowsOfJSON(opJS.String, scanOperation); err != nil {
 		return nil, fmt.Errorf("sqlite: snapshot of order %s: operations: %w", id, err)
 	}
 	return snap, nil
@@ -919,80 +910,67 @@ var snapshotQuery = `SELECT ` + qualified("p", paymentCols) + `, ` + qualified("
 		FROM payments p LEFT JOIN facts f ON f.order_id = p.order_id
 		WHERE p.order_id = ?1 ORDER BY f.seq`
 
-// eventsOfJSON reads the events column of snapshotQuery.
-func eventsOfJSON(js string) ([]payment.Event, error) {
-	var rows [][]json.RawMessage
+// rowsOfJSON reads a JSON array of rows, each a JSON array of column
+// values (the events and operations columns of snapshotQuery), with the
+// scan of those columns' rows.
+func rowsOfJSON[T any](js string, scan func(scanner) (T, error)) ([]T, error) {
+	var rows []jsonRow
 	if err := json.Unmarshal([]byte(js), &rows); err != nil {
 		return nil, err
 	}
-	var evs []payment.Event
+	out := make([]T, 0, len(rows))
 	for _, r := range rows {
-		var (
-			e    payment.Event
-			data *string
-			at   *int64
-		)
-		if err := unmarshalRow(r, &e.Seq, &e.OrderID, &e.Type, &e.State, &e.Amount, &data, &at, &e.Fact); err != nil {
+		v, err := scan(r)
+		if err != nil {
 			return nil, err
 		}
-		e.Data, e.At = rawJSON(nullString(data)), fromMicros(nullInt(at))
-		evs = append(evs, e)
+		out = append(out, v)
 	}
-	return evs, nil
+	return out, nil
 }
 
-// operationsOfJSON reads the operations column of snapshotQuery.
-func operationsOfJSON(js string) ([]*payment.Operation, error) {
-	var rows [][]json.RawMessage
-	if err := json.Unmarshal([]byte(js), &rows); err != nil {
-		return nil, err
-	}
-	var ops []*payment.Operation
-	for _, r := range rows {
-		var (
-			op                     payment.Operation
-			opErr                  *string
-			created, updated, sent *int64
-			release                int64
-		)
-		if err := unmarshalRow(r, &op.ID, &op.OrderID, &op.Kind, &op.IdempotencyKey, &op.RequestID, &op.Amount, &op.Text,
-			&release, &op.Status, &opErr, &created, &updated, &op.Sends, &sent); err != nil {
-			return nil, err
-		}
-		op.ReleaseRemaining = release != 0
-		var err error
-		if op.Error, err = fromJSON[payment.VippsError](nullString(opErr)); err != nil {
-			return nil, fmt.Errorf("operation %d: error: %w", op.ID, err)
-		}
-		op.CreatedAt, op.UpdatedAt, op.SentAt = fromMicros(nullInt(created)), fromMicros(nullInt(updated)), fromMicros(nullInt(sent))
-		ops = append(ops, &op)
-	}
-	return ops, nil
-}
+// jsonRow is a row as a JSON array of column values; it scans as *sql.Rows
+// does for the types the store scans into: a sql.Scanner gets nil, a
+// string or an int64; a bool is read from SQLite's 0 or 1; anything else is
+// decoded from its JSON.
+type jsonRow []json.RawMessage
 
-// unmarshalRow decodes the values of a JSON array into dest, in order.
-func unmarshalRow(row []json.RawMessage, dest ...any) error {
-	if len(row) != len(dest) {
-		return fmt.Errorf("a row of %d values, want %d", len(row), len(dest))
+func (r jsonRow) Scan(dest ...any) error {
+	if len(r) != len(dest) {
+		return fmt.Errorf("a row of %d values, want %d", len(r), len(dest))
 	}
-	for i, v := range row {
-		if err := json.Unmarshal(v, dest[i]); err != nil {
+	for i, raw := range r {
+		if err := scanJSON(raw, dest[i]); err != nil {
 			return fmt.Errorf("value %d: %w", i, err)
 		}
 	}
 	return nil
 }
 
-func nullString(s *string) sql.NullString {
-	if s == nil {
-		return sql.NullString{}
+func scanJSON(raw json.RawMessage, dest any) error {
+	switch d := dest.(type) {
+	case sql.Scanner:
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		if n, ok := v.(json.Number); ok {
+			i, err := n.Int64()
+			if err != nil {
+				return err
+			}
+			v = i
+		}
+		return d.Scan(v)
+	case *bool:
+		var n int64
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return err
+		}
+		*d = n != 0
+		return nil
 	}
-	return sql.NullString{String: *s, Valid: true}
-}
-
-func nullInt(v *int64) sql.NullInt64 {
-	if v == nil {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: *v, Valid: true}
+	return json.Unmarshal(raw, dest)
 }
