@@ -278,6 +278,16 @@ func (s *Service) Add(ctx context.Context, name string, role Role, password stri
 // it does nothing, whatever the name and password. Several replicas may
 // call it at once: one account is made.
 func (s *Service) Bootstrap(ctx context.Context, name, password string) (bool, error) {
+	// Every start calls this: with accounts, refuse what add would refuse,
+	// but spend no slow hash on a password that is not used.
+	if err := cmp.Or(CheckName(name), CheckPassword(password)); err != nil {
+		return false, fmt.Errorf("add %q: %w", name, err)
+	}
+	if as, err := s.store.Accounts(ctx); err != nil {
+		return false, err
+	} else if len(as) > 0 {
+		return false, nil
+	}
 	_, err := s.add(ctx, name, Admin, password, true)
 	if errors.Is(err, payment.ErrExists) {
 		return false, nil
