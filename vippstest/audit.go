@@ -113,15 +113,9 @@ func (s *Simulator) Audit(msn vipps.MSN) Audit {
 func (s *Simulator) auditLocked(msn vipps.MSN, now time.Time) Audit {
 	mine := func(m vipps.MSN) bool { return msn == "" || m == msn }
 	a := Audit{MSN: msn, AuditMode: s.cfg.Audit, Now: now,
-		Requests: []Request{}, Payments: []Payment{}, Callbacks: []Callback{},
+		Payments: []Payment{}, Callbacks: []Callback{},
 		ShippingCalls: []ShippingCall{}, ConsentRemovals: []ConsentRemoval{}, OrderManagement: []AuditOrder{}}
-	for _, r := range s.requests {
-		if mine(r.MSN) && r.Op != "" {
-			r.Header = r.Header.Clone()
-			r.Warnings = slices.Clone(r.Warnings)
-			a.Requests = append(a.Requests, r)
-		}
-	}
+	a.Requests = s.requestsLocked(func(r Request) bool { return mine(r.MSN) && r.Op != "" })
 	for _, p := range s.paymentsLocked() {
 		if mine(p.MSN) {
 			p.AuthToken = ""

@@ -520,13 +520,22 @@ func (s *Simulator) cancel(x *exchange) reply {
 	return jsonReply(http.StatusOK, vipps.TransactionResponse{OrderID: id, TransactionInfo: info, TransactionSummary: p.summary()})
 }
 
-// details serves GET /ecomm/v2/payments/{orderId}/details.
+// details serves GET /ecomm/v2/payments/{orderId}/details. A shop polls
+// it far more often than a payment changes, so the encoded answer is kept
+// until anything changes (the count of changes moves) or the express data
+// expires.
 func (s *Simulator) details(x *exchange) reply {
 	p, rep := s.readPayment(x)
 	if rep != nil {
 		return *rep
 	}
-	return jsonReply(http.StatusOK, p.details(x.now))
+	expired := p.expressExpired(x.now)
+	if c := p.lastDetails; c != nil && c.changes == s.mu.changes && c.expired == expired {
+		return c.rep
+	}
+	out := jsonReply(http.StatusOK, p.details(x.now))
+	p.lastDetails = &detailsCache{rep: out, changes: s.mu.changes, expired: expired}
+	return out
 }
 
 // readPayment authorizes a read of one payment (details, status) and finds

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -463,6 +464,74 @@ func TestAmbiguousOrderID(t *testing.T) {
 	// Each merchant sees its own payment.
 	if d := details(t, other, "shared-id"); d.TransactionLogHistory[0].Amount != 30000 {
 		t.Errorf("the other merchant's details = %+v, want its own 30000 øre payment", d)
+	}
+}
+
+// TestDetailsFollowChanges polls /details as a shop does, over and over,
+// and checks that each answer shows the payment as it is then: after a
+// capture, and after the express data expired with the clock alone (no
+// request, no Advance), since the simulator keeps the last answer until
+// something changes.
+func TestDetailsFollowChanges(t *testing.T) {
+	var (
+		mu  sync.Mutex
+		now = start
+	)
+	clock := func(c *vippstest.Config) {
+		c.Now = func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			return now
+		}
+	}
+	var cbs callbackSink
+	srv := newServer(t, clock)
+	c := srv.Client
+	const id = "express-polled"
+	req := expressOrder(id, 20000, vipps.ShippingOption{IsDefault: true, Priority: 1, ShippingCost: 99, ShippingMethod: "Posten", ShippingMethodID: "posten"})
+	req.MerchantInfo.CallbackPrefix = cbs.start(t)
+	initiate(t, c, req)
+	approveHook(t, srv, id)
+
+	first := details(t, c, id)
+	if first.UserDetails == nil || first.UserDetails.FirstName == "[Expired]" {
+		t.Fatalf("Details = %+v, want the user's details", first.UserDetails)
+	}
+	for range 3 {
+		if d := details(t, c, id); !cmp.Equal(d, first) {
+			t.Fatalf("Details again, nothing changed = %+v, want %+v", d, first)
+		}
+	}
+
+	capture(t, c, id, 5000)
+	d := details(t, c, id)
+	if d.TransactionSummary == nil || d.TransactionSummary.CapturedAmount != 5000 {
+		t.Errorf("Details after capturing 5000 = summary %+v, want captured 5000", d.TransactionSummary)
+	}
+	if len(d.TransactionLogHistory) != len(first.TransactionLogHistory)+1 {
+		t.Errorf("Details after a capture has %d log entries, want %d", len(d.TransactionLogHistory), len(first.TransactionLogHistory)+1)
+	}
+
+	// Just before the data expire the answer still shows them (and the
+	// client fetches a new access token, a change of its own); then only
+	// the clock moves, by two seconds, and nothing else changes.
+	setNow := func(at time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		now = at
+	}
+	setNow(start.Add(7*24*time.Hour - time.Second))
+	if d := details(t, c, id); d.UserDetails == nil || d.UserDetails.FirstName == "[Expired]" {
+		t.Fatalf("Details a second before the expiry = %+v, want the user's details", d.UserDetails)
+	}
+	details(t, c, id)
+	setNow(start.Add(7*24*time.Hour + time.Second))
+	d = details(t, c, id)
+	if d.UserDetails == nil || d.UserDetails.FirstName != "[Expired]" || d.ShippingDetails == nil || d.ShippingDetails.Address.City != "[Expired]" {
+		t.Errorf("Details 7 days after the reservation = %+v %+v, want [Expired]", d.UserDetails, d.ShippingDetails)
+	}
+	if d.TransactionSummary == nil || d.TransactionSummary.CapturedAmount != 5000 {
+		t.Errorf("Details after the expiry = summary %+v, want captured 5000", d.TransactionSummary)
 	}
 }
 

@@ -67,6 +67,20 @@ type payment struct {
 
 	user     *user // who approved
 	shipping *vipps.ShippingDetails
+
+	// details is the last /details answer, kept for the polls that follow
+	// it (Simulator.details); nil until the first.
+	lastDetails *detailsCache
+}
+
+// detailsCache is an encoded /details answer and what it depended on: the
+// simulator's count of changes (stateMutex.changes, which every change of
+// any payment moves) and whether the express data had expired, the one
+// thing in it that moves with the clock alone.
+type detailsCache struct {
+	rep     reply
+	changes uint64
+	expired bool
 }
 
 type idemKey struct{ op, requestID string }
@@ -317,7 +331,7 @@ func (p *payment) details(now time.Time) vipps.PaymentDetails {
 	if p.user == nil || p.reservedAt.IsZero() {
 		return d // the user shared nothing (yet)
 	}
-	expired := now.Sub(p.reservedAt) > expressDataLife
+	expired := p.expressExpired(now)
 	if p.order.express() {
 		sd := *p.shipping
 		sd.Address.Country = "Norway" // details spell it out; callbacks say "NO"
@@ -337,6 +351,12 @@ func (p *payment) details(now time.Time) vipps.PaymentDetails {
 }
 
 const expiredText = "[Expired]"
+
+// expressExpired reports whether /details shows the express user and
+// shipping data as expired at now (expressDataLife after the reservation).
+func (p *payment) expressExpired(now time.Time) bool {
+	return !p.reservedAt.IsZero() && now.Sub(p.reservedAt) > expressDataLife
+}
 
 // bankIdentificationNumber is the BIN of the simulated test card.
 const bankIdentificationNumber = 492560

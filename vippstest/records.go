@@ -81,11 +81,22 @@ func (c Callback) Delivered() bool { return c.StatusCode >= 200 && c.StatusCode 
 func (s *Simulator) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.unlockRead()
-	out := make([]Request, len(s.requests))
-	for i, r := range s.requests {
-		r.Header = r.Header.Clone()
-		r.Warnings = slices.Clone(r.Warnings)
-		out[i] = r
+	return s.requestsLocked(func(Request) bool { return true })
+}
+
+// requestsLocked returns copies of the recorded requests that keep keeps,
+// oldest first, with their secrets redacted. The log itself holds each
+// request's header as it arrived: redacting makes a copy of the header,
+// and the log is written on every request but read seldom, so the copy is
+// made here, by every reader (Requests, the audit, GET /_sim/requests).
+func (s *Simulator) requestsLocked(keep func(Request) bool) []Request {
+	out := []Request{}
+	for _, r := range s.requests {
+		if keep(r) {
+			r.Header = redactHeader(r.Header)
+			r.Warnings = slices.Clone(r.Warnings)
+			out = append(out, r)
+		}
 	}
 	return out
 }

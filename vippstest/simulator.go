@@ -446,7 +446,7 @@ func (s *Simulator) handle(op string, record bool, h func(*exchange) reply) http
 			Method:    r.Method,
 			Path:      r.URL.Path,
 			Query:     r.URL.RawQuery,
-			Header:    redactHeader(r.Header),
+			Header:    r.Header, // as it came: readers redact it (requestsLocked)
 			Body:      recordedBody(body),
 			Op:        op,
 			RequestID: r.Header.Get("X-Request-Id"),
