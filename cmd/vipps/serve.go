@@ -309,9 +309,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	level, _ := logLevel(f.logLevel)
 	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler = slog.NewJSONHandler(e.stderr, opts)
+	logOut := newLogWriter(e.stderr)
+	defer logOut.Close()
+	var h slog.Handler = slog.NewJSONHandler(logOut, opts)
 	if f.logFormat == "text" {
-		h = slog.NewTextHandler(e.stderr, opts)
+		h = slog.NewTextHandler(logOut, opts)
 	}
 	app, err := startServe(ctx, f, slog.New(h))
 	if err != nil {

@@ -170,9 +170,11 @@ func runSim(ctx context.Context, e *env, args []string) error {
 		}
 		defer stop()
 	}
-	var handler slog.Handler = slog.NewTextHandler(e.stderr, nil)
+	logOut := newLogWriter(e.stderr)
+	defer logOut.Close()
+	var handler slog.Handler = slog.NewTextHandler(logOut, nil)
 	if f.logFormat == "json" {
-		handler = slog.NewJSONHandler(e.stderr, nil)
+		handler = slog.NewJSONHandler(logOut, nil)
 	}
 	logger := slog.New(handler)
 	cfg, err := f.config(logger)
