@@ -34,7 +34,9 @@ func (s *Simulator) controlRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /_sim/payments/{orderId}/approve", cop.Handler(http.HandlerFunc(s.ctlApprove)))
 	ctl("POST /_sim/payments/{orderId}/reject", s.ctlUser((*Simulator).rejectLocked))
 	ctl("POST /_sim/payments/{orderId}/expire", s.ctlUser((*Simulator).expireLocked))
-	ctl("GET /_sim/requests", readOnly(func(x *exchange) reply { return jsonReply(http.StatusOK, s.requestsLocked(func(Request) bool { return true })) }))
+	ctl("GET /_sim/requests", readOnly(func(x *exchange) reply {
+		return jsonReply(http.StatusOK, s.requestsLocked(func(Request) bool { return true }))
+	}))
 	ctl("GET /_sim/callbacks", readOnly(func(x *exchange) reply { return jsonReply(http.StatusOK, nonNil(s.callbacks)) }))
 	ctl("GET /_sim/audit", readOnly(s.ctlAudit)) // audit.go
 	s.faultRoutes(ctl)                           // faults.go
