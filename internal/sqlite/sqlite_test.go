@@ -213,7 +213,7 @@ func TestStatementsPrepared(t *testing.T) {
 	if !prepared(s.ws, "INSERT INTO payments") {
 		t.Error("after Create, the writer has no prepared INSERT INTO payments")
 	}
-	if !prepared(s.r.stmts, "SELECT "+qualified("p", paymentCols)) {
+	if !prepared(s.r.stmts, getQuery) {
 		t.Error("after Get, the readers have no prepared SELECT of payments")
 	}
 	// The prepared statements run again, in later transactions.
@@ -457,5 +457,46 @@ func TestAttentionIndexed(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSQLValue reads the column values of Snapshot's JSON rows as SQLite
+// writes them, through SQLite itself, and checks that each comes back as
+// database/sql would have handed it over.
+func TestSQLValue(t *testing.T) {
+	st := open(t, filepath.Join(t.TempDir(), "values.db"))
+	tests := []struct {
+		expr string
+		want any
+	}{
+		{`NULL`, nil},
+		{`'plain'`, "plain"},
+		{`''`, ""},
+		{`'quote " backslash \ tab ` + "\t" + ` newline ` + "\n" + ` end'`, "quote \" backslash \\ tab \t newline \n end"},
+		{`'æøå Æ 💳'`, "æøå Æ 💳"},
+		{`char(1)`, "\x01"},
+		{`0`, int64(0)},
+		{`-42`, int64(-42)},
+		{`9223372036854775807`, int64(9223372036854775807)},
+		{`-9223372036854775808`, int64(-9223372036854775808)},
+	}
+	for _, tt := range tests {
+		var js string
+		if err := st.r.QueryRowContext(t.Context(), `SELECT json_array(`+tt.expr+`)`).Scan(&js); err != nil {
+			t.Fatalf("json_array(%s) = %v", tt.expr, err)
+		}
+		var row jsonRow
+		if err := json.Unmarshal([]byte(js), &row); err != nil {
+			t.Fatalf("json_array(%s) = %s, not a JSON array: %v", tt.expr, js, err)
+		}
+		got, err := sqlValue(row[0])
+		if err != nil || got != tt.want {
+			t.Errorf("sqlValue(%s) = %#v, %v; want %#v", row[0], got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{`1.5`, `true`, `[1]`, `{}`, ``, `"`} {
+		if got, err := sqlValue(json.RawMessage(bad)); err == nil {
+			t.Errorf("sqlValue(%s) = %#v, want an error", bad, got)
+		}
 	}
 }
