@@ -54,3 +54,8 @@ func (s *Store) Trace(ctx context.Context, tracer pgx.QueryTracer) error {
 	old.Close()
 	return nil
 }
+
+// InBatch sends the batch that queue makes as the store's calls do.
+func (s *Store) InBatch(ctx context.Context, queue func(*pgx.Batch)) error {
+	return s.inBatch(ctx, queue)
+}

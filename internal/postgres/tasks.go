@@ -16,23 +16,33 @@ import (
 const taskColumns = `id, kind, order_id, event_seq, payload, status, attempts,
 	next_attempt_at, last_error, lease_owner, lease_until, created_at, updated_at`
 
-// appendTasks queues the tasks of the stored event e: pending, never
-// attempted, due at their NextAttemptAt or else at e.At.
-func appendTasks(ctx context.Context, tx pgx.Tx, e *payment.Event) error {
-	for _, t := range e.Tasks {
-		next := t.NextAttemptAt
-		if next.IsZero() {
-			next = e.At
+// insertEventWithTasks is insertEvent that also queues the event's tasks
+// ($8 kinds, $9 payloads, $10 due times, $11 the pending status): never
+// attempted, due at their time or else at the event's, in the order given
+// (ids follow the ordinality). It returns the event's Seq.
+const insertEventWithTasks = `WITH e AS (INSERT INTO events (order_id, type, state, amount, data, at, fact)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq, order_id, at),
+	t AS (INSERT INTO tasks (kind, order_id, event_seq, payload, status, attempts,
+			next_attempt_at, created_at, updated_at)
+		SELECT x.kind, e.order_id, e.seq, x.payload, $11, 0, coalesce(x.next, e.at), e.at, e.at
+		FROM e, unnest($8::text[], $9::json[], $10::timestamptz[]) WITH ORDINALITY AS x(kind, payload, next, n)
+		ORDER BY x.n)
+	SELECT seq FROM e`
+
+// taskArgs are the arguments of insertEventWithTasks after eventArgs: e's
+// tasks as arrays.
+func taskArgs(e *payment.Event) []any {
+	kinds := make([]string, len(e.Tasks))
+	payloads := make([][]byte, len(e.Tasks))
+	next := make([]pgtype.Timestamptz, len(e.Tasks))
+	for i, t := range e.Tasks {
+		kinds[i] = string(t.Kind)
+		if len(t.Payload) > 0 {
+			payloads[i] = t.Payload
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO tasks (kind, order_id, event_seq, payload, status, attempts,
-				next_attempt_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $7)`,
-			string(t.Kind), string(e.OrderID), e.Seq, rawJSON(t.Payload), string(payment.TaskPending),
-			timeArg(next), timeArg(e.At)); err != nil {
-			return fmt.Errorf("task %s: %w", t.Kind, err)
-		}
+		next[i] = pgtype.Timestamptz{Time: t.NextAttemptAt.UTC(), Valid: !t.NextAttemptAt.IsZero()}
 	}
-	return nil
+	return []any{kinds, payloads, next, string(payment.TaskPending)}
 }
 
 // scanTask reads the taskColumns of a row, and then into more, if any.
