@@ -450,10 +450,10 @@ func (s *Store) Lease(ctx context.Context, owner string, now time.Time, ttl time
 	if limit <= 0 {
 		return nil, nil
 	}
+	// One statement, its own transaction: one round trip.
 	var ps []*payment.Payment
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		ps, err = queryPayments(ctx, tx, `WITH due AS (
+	err := s.inBatch(ctx, func(b *pgx.Batch) {
+		b.Queue(`WITH due AS (
 				SELECT order_id FROM payments
 				WHERE next_check_at IS NOT NULL AND next_check_at <= $1
 					AND (lease_until IS NULL OR lease_until < $1)
@@ -464,8 +464,11 @@ func (s *Store) Lease(ctx context.Context, owner string, now time.Time, ttl time
 			UPDATE payments AS p SET lease_owner = $3, lease_until = $4, version = p.version + 1
 			FROM due WHERE p.order_id = due.order_id
 			RETURNING `+qualified("p", paymentColumns),
-			now.UTC(), limit, owner, now.Add(ttl).UTC())
-		return err
+			now.UTC(), limit, owner, now.Add(ttl).UTC()).Query(func(rows pgx.Rows) error {
+			var err error
+			ps, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*payment.Payment, error) { return scanPayment(r) })
+			return err
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lease for %s: %w", owner, err)
