@@ -588,7 +588,7 @@ const insertClaimedOperation = `WITH c AS (UPDATE payments SET op_owner = $13, o
 		RETURNING 1)
 	INSERT INTO operations (order_id, kind, idempotency_key, request_id, amount, text,
 		release_remaining, status, error, created_at, updated_at, sends, sent_at)
-	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, claimed.n, CASE WHEN claimed.n > 0 THEN $15 END
+	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, claimed.n, CASE WHEN claimed.n > 0 THEN $15::timestamptz END
 	FROM (SELECT count(*)::integer AS n FROM c) AS claimed
 	RETURNING id, sends`
 

@@ -111,8 +111,9 @@ func (w *reservedWatch) Update(ctx context.Context, p *payment.Payment, events .
 // statements that completed payments cost the store, through the real
 // service against the simulator: create, the customer's approval (its
 // callback and the details check that it causes), a full capture, and the
-// exchanges with Vipps logged. It fails when a payment costs more than
-// the budget below: a figure that does not depend on the machine's speed.
+// exchanges with Vipps logged: figures that do not depend on the
+// machine's speed. It fails when a transaction costs more than one round
+// trip: every store call on this path is one batch or one statement.
 func TestRoundTripsPerPayment(t *testing.T) {
 	watch := &reservedWatch{reserved: make(chan vipps.OrderID, 16)}
 	e := servicetest.New(t, servicetest.WithPostgres(), servicetest.WithPayment(func(cfg *payment.Config) {
@@ -154,6 +155,9 @@ func TestRoundTripsPerPayment(t *testing.T) {
 	per := func(v int) float64 { return float64(v) / n }
 	t.Logf("per completed payment: %.1f round trips, %.1f transactions, %.1f statements",
 		per(got.trips), per(got.transactions), per(got.statements))
+	if got.trips != got.transactions {
+		t.Errorf("%d payments: %d round trips for %d transactions, want one each", n, got.trips, got.transactions)
+	}
 	for _, k := range slices.SortedFunc(maps.Keys(got.byKind), func(a, b string) int {
 		return cmp.Or(cmp.Compare(got.byKind[b], got.byKind[a]), strings.Compare(a, b))
 	}) {
