@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -84,35 +85,35 @@ func (s *Store) Attention(ctx context.Context, f payment.AttentionFilter) (*paym
 const exchangeColumns = `id, order_id, at, op, method, path, status_code, duration_us, request_id, request, response, error`
 
 // AddExchanges stores exchanges of known payments and keeps the newest
-// keep of each payment they are about, in one transaction.
+// keep of each payment they are about, in one transaction: one batch, one
+// round trip (see inBatch).
 func (s *Store) AddExchanges(ctx context.Context, xs []payment.Exchange, keep int) error {
 	if len(xs) == 0 {
 		return nil
 	}
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		touched := map[vipps.OrderID]bool{}
+	var ids []string
+	for _, x := range xs {
+		if !slices.Contains(ids, string(x.OrderID)) {
+			ids = append(ids, string(x.OrderID))
+		}
+	}
+	err := s.inBatch(ctx, func(b *pgx.Batch) {
 		for _, x := range xs {
-			tag, err := tx.Exec(ctx, `INSERT INTO exchanges (order_id, at, op, method, path, status_code,
+			b.Queue(`INSERT INTO exchanges (order_id, at, op, method, path, status_code,
 					duration_us, request_id, request, response, error)
 				SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
 				WHERE EXISTS (SELECT 1 FROM payments WHERE order_id = $1)`,
 				string(x.OrderID), timeArg(x.At), x.Op, x.Method, x.Path, x.StatusCode,
 				x.Duration.Microseconds(), x.RequestID, x.Request, x.Response, x.Error)
-			if err != nil {
-				return err
-			}
-			if tag.RowsAffected() > 0 {
-				touched[x.OrderID] = true
-			}
 		}
-		for id := range touched {
-			if _, err := tx.Exec(ctx, `DELETE FROM exchanges WHERE order_id = $1 AND id NOT IN (
-					SELECT id FROM exchanges WHERE order_id = $1 ORDER BY id DESC LIMIT $2)`,
-				string(id), max(keep, 0)); err != nil {
-				return err
-			}
-		}
-		return nil
+		// One statement trims every payment of the batch; one that is
+		// unknown has nothing to trim.
+		b.Queue(`DELETE FROM exchanges WHERE id IN (
+				SELECT id FROM (
+					SELECT id, row_number() OVER (PARTITION BY order_id ORDER BY id DESC) AS n
+					FROM exchanges WHERE order_id = ANY($1)) AS ranked
+				WHERE n > $2)`,
+			ids, max(keep, 0))
 	})
 	if err != nil {
 		return fmt.Errorf("add %d exchanges: %w", len(xs), err)

@@ -12,6 +12,13 @@
 // refuses a stale Version with [payment.ErrConflict]. Transactions that fail
 // with a serialization failure or a deadlock are retried a few times.
 //
+// A call that changes a payment, its operations, tasks or exchanges is one
+// round trip (an operation with a known key takes a second, to read the
+// stored one): one pgx batch sent outside an explicit transaction, which
+// PostgreSQL runs as one implicit transaction. Its conditions are checked in SQL, where a failed
+// one fails its statement (with vipps_fail, migrations/0006_fail.sql),
+// and so rolls back the batch, rather than in Go between round trips.
+//
 // Times are stored as timestamptz and read back in UTC, at PostgreSQL's
 // microsecond precision; zero times and nil errors and receipts are stored
 // as NULL, durations as microseconds. [Store.List] matches text with ILIKE,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -35,4 +36,26 @@ func (s *Store) SynchronousCommit(ctx context.Context) (string, error) {
 	var v string
 	err := s.pool.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&v)
 	return v, err
+}
+
+// Trace makes the store's connections report their queries to tracer, and
+// their batches too if tracer is a pgx.BatchTracer: it replaces the pool
+// with a new one whose connections carry the tracer. Call it before the
+// store is in use; the old pool is closed.
+func (s *Store) Trace(ctx context.Context, tracer pgx.QueryTracer) error {
+	cfg := s.pool.Config()
+	cfg.ConnConfig.Tracer = tracer
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	old := s.pool
+	s.pool = pool
+	old.Close()
+	return nil
+}
+
+// InBatch sends the batch that queue makes as the store's calls do.
+func (s *Store) InBatch(ctx context.Context, queue func(*pgx.Batch)) error {
+	return s.inBatch(ctx, queue)
 }

@@ -118,36 +118,39 @@ func scanPayment(row pgx.Row) (*payment.Payment, error) {
 // payment.ErrExists when the orderId is taken. It sets p.Version to 1, and
 // increments the versions of the other attempts of its ShopRef.
 // Safe to retry: a retry after success fails with ErrExists.
+//
+// It is one batch, one round trip (see inBatch): the payment, the other
+// attempts' versions, the facts, and the events with their tasks.
 func (s *Store) Create(ctx context.Context, p *payment.Payment, events ...payment.Event) error {
 	args, err := paymentArgs(p)
 	if err != nil {
 		return fmt.Errorf("create payment %s: %w", p.OrderID, err)
 	}
-	newFacts := unstored(p)
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO payments (`+paymentColumns+`)
-			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,1)`, args...)
-		if sqlState(err) == codeUniqueViolation {
-			return payment.ErrExists
-		}
-		if err != nil {
+	idx := unstored(p)
+	err = s.inBatch(ctx, func(b *pgx.Batch) {
+		// RETURNING, so that a reader sees the insert's error.
+		b.Queue(`INSERT INTO payments (`+paymentColumns+`)
+			VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,1)
+			RETURNING 1`, args...).QueryRow(func(row pgx.Row) error {
+			var one int
+			err := row.Scan(&one)
+			if sqlState(err) == codeUniqueViolation {
+				return payment.ErrExists
+			}
 			return err
-		}
+		})
 		if p.ShopRef != "" {
 			// A new attempt is a change of the shop order's other
 			// attempts: an update based on an older read of them is
 			// made again, and sees it.
-			if _, err := tx.Exec(ctx, `UPDATE payments SET version = version + 1
-				WHERE shop_ref = $1 AND order_id <> $2`, p.ShopRef, string(p.OrderID)); err != nil {
-				return err
-			}
+			b.Queue(`UPDATE payments SET version = version + 1
+				WHERE shop_ref = $1 AND order_id <> $2`, p.ShopRef, string(p.OrderID))
 		}
-		if err := insertFacts(ctx, tx, p, newFacts); err != nil {
-			return err
-		}
-		return appendEvents(ctx, tx, p.OrderID, events)
+		queueFacts(b, p, idx)
+		queueEvents(b, p.OrderID, events)
 	})
 	if err != nil {
+		resetFacts(p, idx)
 		return fmt.Errorf("create payment %s: %w", p.OrderID, err)
 	}
 	p.Version = 1
@@ -235,25 +238,28 @@ func unstored(p *payment.Payment) []int {
 	return idx
 }
 
-// insertFacts stores p's facts at idx and sets their Seq; inTx may run it
-// again, so idx is computed once, before. A fact that is stored already is
-// a conflict: p was read before it was.
-func insertFacts(ctx context.Context, tx pgx.Tx, p *payment.Payment, idx []int) error {
+// queueFacts queues the inserts of p's facts at idx, which set their
+// OrderID, and whose results set their Seq; the caller computes idx once,
+// before any attempt. A fact that is stored already is a conflict: p was
+// read before it was.
+func queueFacts(b *pgx.Batch, p *payment.Payment, idx []int) {
 	for _, i := range idx {
 		f := &p.Facts[i]
 		f.OrderID = p.OrderID
-		err := tx.QueryRow(ctx, insertFact, factArgs(f)...).Scan(&f.Seq)
-		if sqlState(err) == codeUniqueViolation {
-			return fmt.Errorf("fact %s is stored already: %w", f.Key(), payment.ErrConflict)
-		}
-		if err != nil {
-			return fmt.Errorf("fact %s: %w", f.Key(), err)
-		}
+		b.Queue(insertFact, factArgs(f)...).QueryRow(func(row pgx.Row) error {
+			err := row.Scan(&f.Seq)
+			if sqlState(err) == codeUniqueViolation {
+				return fmt.Errorf("fact %s is stored already: %w", f.Key(), payment.ErrConflict)
+			}
+			if err != nil {
+				return fmt.Errorf("fact %s: %w", f.Key(), err)
+			}
+			return nil
+		})
 	}
-	return nil
 }
 
-// resetFacts undoes the Seq that a failed transaction gave p's facts at idx.
+// resetFacts undoes the Seq that a failed batch gave p's facts at idx.
 func resetFacts(p *payment.Payment, idx []int) {
 	for _, i := range idx {
 		p.Facts[i].Seq = 0
@@ -302,13 +308,16 @@ func queryPayments(ctx context.Context, q querier, sql string, args ...any) ([]*
 // and increments p.Version. It fails with payment.ErrConflict when the row
 // changed since p was read, and payment.ErrNotFound when there is no such
 // payment. Not safe to retry blindly: read the payment again first.
+//
+// It is one batch, one round trip (see inBatch): the compare-and-set, the
+// facts, and the events with their tasks.
 func (s *Store) Update(ctx context.Context, p *payment.Payment, events ...payment.Event) error {
 	args, err := paymentArgs(p)
 	if err != nil {
 		return fmt.Errorf("update payment %s: %w", p.OrderID, err)
 	}
 	idx := unstored(p)
-	err = s.inTx(ctx, func(tx pgx.Tx) error { return updatePayment(ctx, tx, p, args, idx, events) })
+	err = s.inBatch(ctx, func(b *pgx.Batch) { queueUpdate(b, p, args, idx, events) })
 	if err != nil {
 		resetFacts(p, idx)
 		return fmt.Errorf("update payment %s: %w", p.OrderID, err)
@@ -317,15 +326,13 @@ func (s *Store) Update(ctx context.Context, p *payment.Payment, events ...paymen
 	return nil
 }
 
-// updatePayment is Update in tx, with args the payment's paymentArgs and
-// idx its unstored facts, without incrementing p.Version. The update, the
-// facts and the events go to the server in one batch, one round trip:
-// the update says itself whether it changed the payment and whether the
-// payment exists, so that nothing need be asked after a failed
-// compare-and-set (a later statement of the batch may have failed then,
-// and the transaction with it; it is rolled back either way).
-func updatePayment(ctx context.Context, tx pgx.Tx, p *payment.Payment, args []any, idx []int, events []payment.Event) error {
-	b := &pgx.Batch{}
+// queueUpdate queues Update's statements, with args the payment's
+// paymentArgs and idx its unstored facts; it does not increment
+// p.Version. The compare-and-set fails its statement, and so the batch,
+// when it changes nothing, saying whether the payment exists, so that the
+// facts and events after it are not stored and nothing need be asked
+// after.
+func queueUpdate(b *pgx.Batch, p *payment.Payment, args []any, idx []int, events []payment.Event) {
 	b.Queue(`WITH u AS (UPDATE payments SET
 		shop_ref = $2, attempt = $3, msn = $4, kind = $5, text = $6, phone = $7, return_url = $8,
 		auth_token_hash = $9, vipps_url = $10, state = $11, authorized = $12, captured = $13, refunded = $14,
@@ -334,62 +341,22 @@ func updatePayment(ctx context.Context, tx pgx.Tx, p *payment.Payment, args []an
 		order_url = $26, receipt = $27, op_owner = $28, op_until = $29,
 		check_failures = $30, check_failed_since = $31, check_error = $32, version = version + 1
 		WHERE order_id = $1 AND version = $33 RETURNING 1)
-		SELECT (SELECT count(*) FROM u), EXISTS (SELECT 1 FROM payments WHERE order_id = $1)`, append(args, p.Version)...)
-	for _, i := range idx {
-		queueFact(b, p, &p.Facts[i])
-	}
-	for i := range events {
-		queueEvent(b, p.OrderID, &events[i])
-	}
-	br := tx.SendBatch(ctx, b)
-	err := readUpdate(br, p, idx, events)
-	if cerr := br.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return appendTasksOf(ctx, tx, events)
+		SELECT CASE
+			WHEN EXISTS (SELECT 1 FROM u) THEN 1
+			WHEN EXISTS (SELECT 1 FROM payments WHERE order_id = $1)
+				THEN vipps_fail('`+codeConflict+`', 'version ' || $33 || ' is not the stored one')
+			ELSE vipps_fail('`+codeNotFound+`', 'no such payment')
+		END`, append(args, p.Version)...).QueryRow(scanOne)
+	queueFacts(b, p, idx)
+	queueEvents(b, p.OrderID, events)
 }
 
-// readUpdate reads the results of updatePayment's batch, setting the Seq
-// of the facts at idx and of the events.
-func readUpdate(br pgx.BatchResults, p *payment.Payment, idx []int, events []payment.Event) error {
-	var (
-		changed int64
-		exists  bool
-	)
-	if err := br.QueryRow().Scan(&changed, &exists); err != nil {
-		return err
-	}
-	switch {
-	case changed == 0 && exists:
-		return payment.ErrConflict
-	case changed == 0:
-		return payment.ErrNotFound
-	}
-	for _, i := range idx {
-		f := &p.Facts[i]
-		err := br.QueryRow().Scan(&f.Seq)
-		if sqlState(err) == codeUniqueViolation {
-			return fmt.Errorf("fact %s is stored already: %w", f.Key(), payment.ErrConflict)
-		}
-		if err != nil {
-			return fmt.Errorf("fact %s: %w", f.Key(), err)
-		}
-	}
-	for i := range events {
-		if err := scanEvent(br.QueryRow(), &events[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// queueFact queues the insert of p's fact f, which sets its OrderID.
-func queueFact(b *pgx.Batch, p *payment.Payment, f *payment.Fact) {
-	f.OrderID = p.OrderID
-	b.Queue(insertFact, factArgs(f)...)
+// scanOne reads the row of a statement that checks a condition: the
+// condition held if it has a row, and a statement that fails with
+// vipps_fail is the sentinel error it stands for.
+func scanOne(row pgx.Row) error {
+	var one int64
+	return storeError(row.Scan(&one))
 }
 
 // insertFact inserts a fact and returns its Seq; factArgs are its
@@ -402,13 +369,6 @@ func factArgs(f *payment.Fact) []any {
 		timeArg(f.At), f.Source, timeArg(f.SeenAt)}
 }
 
-// queueEvent queues the insert of e, an event of the payment id, which sets
-// its OrderID.
-func queueEvent(b *pgx.Batch, id vipps.OrderID, e *payment.Event) {
-	e.OrderID = id
-	b.Queue(insertEvent, eventArgs(e)...)
-}
-
 // insertEvent inserts an event and returns its Seq; eventArgs are its
 // arguments.
 const insertEvent = `INSERT INTO events (order_id, type, state, amount, data, at, fact)
@@ -418,43 +378,29 @@ func eventArgs(e *payment.Event) []any {
 	return []any{string(e.OrderID), string(e.Type), string(e.State), int64(e.Amount), rawJSON(e.Data), timeArg(e.At), e.Fact}
 }
 
-// scanEvent reads the Seq of an inserted event into e.
-func scanEvent(row pgx.Row, e *payment.Event) error {
-	err := row.Scan(&e.Seq)
-	if sqlState(err) == codeUniqueViolation {
-		return fmt.Errorf("event %s of fact %s is stored already: %w", e.Type, e.Fact, payment.ErrConflict)
-	}
-	if err != nil {
-		return fmt.Errorf("event %s: %w", e.Type, err)
-	}
-	return nil
-}
-
-// appendTasksOf queues the tasks of events, which are stored with their
-// Seq.
-func appendTasksOf(ctx context.Context, tx pgx.Tx, events []payment.Event) error {
-	for i := range events {
-		if err := appendTasks(ctx, tx, &events[i]); err != nil {
-			return fmt.Errorf("event %s: %w", events[i].Type, err)
-		}
-	}
-	return nil
-}
-
-// appendEvents inserts events of the payment id, setting their OrderID and
-// Seq, and queues their tasks.
-func appendEvents(ctx context.Context, tx pgx.Tx, id vipps.OrderID, events []payment.Event) error {
+// queueEvents queues the inserts of events of the payment id, with their
+// tasks, which set their OrderID, and whose results set their Seq.
+func queueEvents(b *pgx.Batch, id vipps.OrderID, events []payment.Event) {
 	for i := range events {
 		e := &events[i]
 		e.OrderID = id
-		if err := scanEvent(tx.QueryRow(ctx, insertEvent, eventArgs(e)...), e); err != nil {
-			return err
+		// An event and its tasks are one statement: the tasks need the
+		// event's Seq.
+		sql, args := insertEvent, eventArgs(e)
+		if len(e.Tasks) > 0 {
+			sql, args = insertEventWithTasks, append(args, taskArgs(e)...)
 		}
-		if err := appendTasks(ctx, tx, e); err != nil {
-			return fmt.Errorf("event %s: %w", e.Type, err)
-		}
+		b.Queue(sql, args...).QueryRow(func(row pgx.Row) error {
+			err := row.Scan(&e.Seq)
+			if sqlState(err) == codeUniqueViolation {
+				return fmt.Errorf("event %s of fact %s is stored already: %w", e.Type, e.Fact, payment.ErrConflict)
+			}
+			if err != nil {
+				return fmt.Errorf("event %s: %w", e.Type, err)
+			}
+			return nil
+		})
 	}
-	return nil
 }
 
 // Events returns the payment's history, oldest first.
@@ -504,10 +450,10 @@ func (s *Store) Lease(ctx context.Context, owner string, now time.Time, ttl time
 	if limit <= 0 {
 		return nil, nil
 	}
+	// One statement, its own transaction: one round trip.
 	var ps []*payment.Payment
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		ps, err = queryPayments(ctx, tx, `WITH due AS (
+	err := s.inBatch(ctx, func(b *pgx.Batch) {
+		b.Queue(`WITH due AS (
 				SELECT order_id FROM payments
 				WHERE next_check_at IS NOT NULL AND next_check_at <= $1
 					AND (lease_until IS NULL OR lease_until < $1)
@@ -518,8 +464,11 @@ func (s *Store) Lease(ctx context.Context, owner string, now time.Time, ttl time
 			UPDATE payments AS p SET lease_owner = $3, lease_until = $4, version = p.version + 1
 			FROM due WHERE p.order_id = due.order_id
 			RETURNING `+qualified("p", paymentColumns),
-			now.UTC(), limit, owner, now.Add(ttl).UTC())
-		return err
+			now.UTC(), limit, owner, now.Add(ttl).UTC()).Query(func(rows pgx.Rows) error {
+			var err error
+			ps, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*payment.Payment, error) { return scanPayment(r) })
+			return err
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lease for %s: %w", owner, err)
@@ -560,77 +509,95 @@ func scanOperation(row pgx.Row) (*payment.Operation, error) {
 // idempotency key, it returns that one and payment.ErrExists, and changes
 // nothing; when there is no such payment, payment.ErrNotFound. Safe to
 // retry.
+//
+// It is one batch, one round trip (see inBatch), and one more to read the
+// operation that exists.
 func (s *Store) AddOperation(ctx context.Context, op *payment.Operation, claim *payment.Claim, events ...payment.Event) (*payment.Operation, error) {
 	opErr, err := errorJSON(op.Error)
 	if err != nil {
 		return nil, fmt.Errorf("add %s operation to %s: %w", op.Kind, op.OrderID, err)
 	}
 	var (
-		id       int64
-		existing *payment.Operation
-		claimed  bool
+		id    int64
+		sends int
 	)
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		existing, claimed = nil, false
-		err := tx.QueryRow(ctx, `INSERT INTO operations (order_id, kind, idempotency_key, request_id, amount, text,
-				release_remaining, status, error, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-			ON CONFLICT (order_id, kind, idempotency_key) DO NOTHING
-			RETURNING id`,
-			string(op.OrderID), string(op.Kind), op.IdempotencyKey, op.RequestID, int64(op.Amount), op.Text,
-			op.ReleaseRemaining, string(payment.OpPending), opErr, timeArg(op.CreatedAt), timeArg(op.UpdatedAt)).Scan(&id)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			existing, err = scanOperation(tx.QueryRow(ctx, `SELECT `+operationColumns+` FROM operations
-				WHERE order_id = $1 AND kind = $2 AND idempotency_key = $3`, string(op.OrderID), string(op.Kind), op.IdempotencyKey))
-			if err != nil {
-				return err
-			}
-			return nil
-		case sqlState(err) == codeForeignKeyViolation:
-			return payment.ErrNotFound
-		case err != nil:
-			return err
-		}
+	err = s.inBatch(ctx, func(b *pgx.Batch) {
+		// The claim and the insert are one statement, so that the insert
+		// knows whether the claim was granted: both see the operations as
+		// they were before it, without op. An operation that exists
+		// fails the insert, and the batch, with a unique violation; no
+		// payment, with a foreign key violation.
+		args := []any{string(op.OrderID), string(op.Kind), op.IdempotencyKey, op.RequestID, int64(op.Amount), op.Text,
+			op.ReleaseRemaining, string(payment.OpPending), opErr, timeArg(op.CreatedAt), timeArg(op.UpdatedAt)}
+		sql := insertOperation
 		if claim != nil {
-			tag, err := tx.Exec(ctx, `UPDATE payments SET op_owner = $3, op_until = $4, version = version + 1
-				WHERE order_id = $1 AND version = $2 AND (op_owner = '' OR op_until IS NULL OR op_until < $5)
-					AND NOT EXISTS (SELECT 1 FROM operations WHERE order_id = $1 AND status = 'pending' AND id <> $6)`,
-				string(op.OrderID), claim.Version, claim.Owner, claim.Until.UTC(), op.CreatedAt.UTC(), id)
-			if err != nil {
-				return err
-			}
-			if claimed = tag.RowsAffected() == 1; claimed {
-				if _, err := tx.Exec(ctx, `UPDATE operations SET sends = 1, sent_at = $2 WHERE id = $1`, id, op.CreatedAt.UTC()); err != nil {
-					return err
-				}
-			}
+			sql = insertClaimedOperation
+			args = append(args, claim.Version, claim.Owner, claim.Until.UTC(), op.CreatedAt.UTC())
 		}
+		b.Queue(sql, args...).QueryRow(func(row pgx.Row) error {
+			err := row.Scan(&id, &sends)
+			switch sqlState(err) {
+			case codeUniqueViolation:
+				return payment.ErrExists
+			case codeForeignKeyViolation:
+				return payment.ErrNotFound
+			}
+			return err
+		})
 		// Due for a check no later than when the operation may be resumed;
 		// a change of the payment, so an update based on an older read
 		// cannot undo it.
-		if _, err := tx.Exec(ctx, `UPDATE payments SET next_check_at = LEAST(next_check_at, $2), version = version + 1
-			WHERE order_id = $1`, string(op.OrderID), op.CreatedAt.Add(payment.OpResumeAfter).UTC()); err != nil {
-			return err
-		}
-		return appendEvents(ctx, tx, op.OrderID, events)
+		b.Queue(`UPDATE payments SET next_check_at = LEAST(next_check_at, $2), version = version + 1
+			WHERE order_id = $1`, string(op.OrderID), op.CreatedAt.Add(payment.OpResumeAfter).UTC())
+		queueEvents(b, op.OrderID, events)
 	})
+	if errors.Is(err, payment.ErrExists) {
+		existing, err := scanOperation(s.pool.QueryRow(ctx, `SELECT `+operationColumns+` FROM operations
+			WHERE order_id = $1 AND kind = $2 AND idempotency_key = $3`, string(op.OrderID), string(op.Kind), op.IdempotencyKey))
+		if err != nil {
+			return nil, fmt.Errorf("add %s operation %q to %s: read the one that exists: %w", op.Kind, op.IdempotencyKey, op.OrderID, err)
+		}
+		return existing, fmt.Errorf("add %s operation %q to %s: %w", op.Kind, op.IdempotencyKey, op.OrderID, payment.ErrExists)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("add %s operation to %s: %w", op.Kind, op.OrderID, err)
 	}
-	if existing != nil {
-		return existing, fmt.Errorf("add %s operation %q to %s: %w", op.Kind, op.IdempotencyKey, op.OrderID, payment.ErrExists)
-	}
 	op.ID, op.Status = id, payment.OpPending
-	if claimed {
-		op.Sends, op.SentAt = 1, op.CreatedAt
+	if sends > 0 {
+		op.Sends, op.SentAt = sends, op.CreatedAt
 	}
 	return op, nil
 }
 
+// insertOperation inserts a pending operation, never sent, and returns its
+// id and sends (0).
+const insertOperation = `INSERT INTO operations (order_id, kind, idempotency_key, request_id, amount, text,
+		release_remaining, status, error, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+	RETURNING id, sends`
+
+// insertClaimedOperation is insertOperation with a claim on the payment
+// for sending it at once ($12 the version the claim is based on, $13 the
+// owner, $14 until when, $15 the operation's creation): granted, with the
+// payment's version incremented and the send counted (sends 1, sent at
+// its creation), if the payment is still at that version, no other
+// operation of it is pending and no other claim holds.
+const insertClaimedOperation = `WITH c AS (UPDATE payments SET op_owner = $13, op_until = $14, version = version + 1
+		WHERE order_id = $1 AND version = $12 AND (op_owner = '' OR op_until IS NULL OR op_until < $15)
+			AND NOT EXISTS (SELECT 1 FROM operations WHERE order_id = $1 AND status = 'pending')
+		RETURNING 1)
+	INSERT INTO operations (order_id, kind, idempotency_key, request_id, amount, text,
+		release_remaining, status, error, created_at, updated_at, sends, sent_at)
+	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, claimed.n, CASE WHEN claimed.n > 0 THEN $15::timestamptz END
+	FROM (SELECT count(*)::integer AS n FROM c) AS claimed
+	RETURNING id, sends`
+
 // UpdateOperation stores op's status, error, sends and times and, as
 // Update does, p with its new facts and events, in one transaction, if op
 // is still pending as stored (else payment.ErrConflict).
+//
+// It is one batch, one round trip (see inBatch): the operation's
+// compare-and-set, and then Update's statements.
 func (s *Store) UpdateOperation(ctx context.Context, op *payment.Operation, p *payment.Payment, events ...payment.Event) error {
 	if op.OrderID != p.OrderID {
 		return fmt.Errorf("update operation %d: operation of order %s, payment %s: want one order", op.ID, op.OrderID, p.OrderID)
@@ -644,24 +611,17 @@ func (s *Store) UpdateOperation(ctx context.Context, op *payment.Operation, p *p
 		return fmt.Errorf("update operation %d: %w", op.ID, err)
 	}
 	idx := unstored(p)
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE operations SET status = $3, error = $4, sends = $5, sent_at = $6, updated_at = $7
-			WHERE id = $1 AND order_id = $2 AND status = 'pending'`,
-			op.ID, string(op.OrderID), string(op.Status), opErr, op.Sends, timeArg(op.SentAt), timeArg(op.UpdatedAt))
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			var status string
-			err := tx.QueryRow(ctx, `SELECT status FROM operations WHERE id = $1 AND order_id = $2`, op.ID, string(op.OrderID)).Scan(&status)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return payment.ErrNotFound
-			} else if err != nil {
-				return err
-			}
-			return fmt.Errorf("operation is %s, not pending: %w", status, payment.ErrConflict)
-		}
-		return updatePayment(ctx, tx, p, args, idx, events)
+	err = s.inBatch(ctx, func(b *pgx.Batch) {
+		b.Queue(`WITH u AS (UPDATE operations SET status = $3, error = $4, sends = $5, sent_at = $6, updated_at = $7
+				WHERE id = $1 AND order_id = $2 AND status = 'pending' RETURNING 1)
+			SELECT CASE
+				WHEN EXISTS (SELECT 1 FROM u) THEN 1
+				WHEN o.status IS NULL THEN vipps_fail('`+codeNotFound+`', 'no such operation')
+				ELSE vipps_fail('`+codeConflict+`', 'operation is ' || o.status || ', not pending')
+			END
+			FROM (SELECT (SELECT status FROM operations WHERE id = $1 AND order_id = $2) AS status) AS o`,
+			op.ID, string(op.OrderID), string(op.Status), opErr, op.Sends, timeArg(op.SentAt), timeArg(op.UpdatedAt)).QueryRow(scanOne)
+		queueUpdate(b, p, args, idx, events)
 	})
 	if err != nil {
 		resetFacts(p, idx)

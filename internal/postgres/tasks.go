@@ -16,23 +16,33 @@ import (
 const taskColumns = `id, kind, order_id, event_seq, payload, status, attempts,
 	next_attempt_at, last_error, lease_owner, lease_until, created_at, updated_at`
 
-// appendTasks queues the tasks of the stored event e: pending, never
-// attempted, due at their NextAttemptAt or else at e.At.
-func appendTasks(ctx context.Context, tx pgx.Tx, e *payment.Event) error {
-	for _, t := range e.Tasks {
-		next := t.NextAttemptAt
-		if next.IsZero() {
-			next = e.At
+// insertEventWithTasks is insertEvent that also queues the event's tasks
+// ($8 kinds, $9 payloads, $10 due times, $11 the pending status): never
+// attempted, due at their time or else at the event's, in the order given
+// (ids follow the ordinality). It returns the event's Seq.
+const insertEventWithTasks = `WITH e AS (INSERT INTO events (order_id, type, state, amount, data, at, fact)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq, order_id, at),
+	t AS (INSERT INTO tasks (kind, order_id, event_seq, payload, status, attempts,
+			next_attempt_at, created_at, updated_at)
+		SELECT x.kind, e.order_id, e.seq, x.payload, $11, 0, coalesce(x.next, e.at), e.at, e.at
+		FROM e, unnest($8::text[], $9::json[], $10::timestamptz[]) WITH ORDINALITY AS x(kind, payload, next, n)
+		ORDER BY x.n)
+	SELECT seq FROM e`
+
+// taskArgs are the arguments of insertEventWithTasks after eventArgs: e's
+// tasks as arrays.
+func taskArgs(e *payment.Event) []any {
+	kinds := make([]string, len(e.Tasks))
+	payloads := make([][]byte, len(e.Tasks))
+	next := make([]pgtype.Timestamptz, len(e.Tasks))
+	for i, t := range e.Tasks {
+		kinds[i] = string(t.Kind)
+		if len(t.Payload) > 0 {
+			payloads[i] = t.Payload
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO tasks (kind, order_id, event_seq, payload, status, attempts,
-				next_attempt_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $7)`,
-			string(t.Kind), string(e.OrderID), e.Seq, rawJSON(t.Payload), string(payment.TaskPending),
-			timeArg(next), timeArg(e.At)); err != nil {
-			return fmt.Errorf("task %s: %w", t.Kind, err)
-		}
+		next[i] = pgtype.Timestamptz{Time: t.NextAttemptAt.UTC(), Valid: !t.NextAttemptAt.IsZero()}
 	}
-	return nil
+	return []any{kinds, payloads, next, string(payment.TaskPending)}
 }
 
 // scanTask reads the taskColumns of a row, and then into more, if any.
@@ -66,9 +76,10 @@ func (s *Store) LeaseTasks(ctx context.Context, owner string, now time.Time, ttl
 	if limit <= 0 {
 		return nil, nil
 	}
+	// One statement, its own transaction: one round trip.
 	var ts []*payment.Task
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `WITH due AS (
+	err := s.inBatch(ctx, func(b *pgx.Batch) {
+		b.Queue(`WITH due AS (
 				SELECT id FROM tasks
 				WHERE status = 'pending'
 					AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
@@ -80,12 +91,11 @@ func (s *Store) LeaseTasks(ctx context.Context, owner string, now time.Time, ttl
 			UPDATE tasks AS t SET lease_owner = $3, lease_until = $4
 			FROM due WHERE t.id = due.id
 			RETURNING `+qualified("t", taskColumns),
-			now.UTC(), limit, owner, now.Add(ttl).UTC())
-		if err != nil {
+			now.UTC(), limit, owner, now.Add(ttl).UTC()).Query(func(rows pgx.Rows) error {
+			var err error
+			ts, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*payment.Task, error) { return scanTask(r) })
 			return err
-		}
-		ts, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (*payment.Task, error) { return scanTask(r) })
-		return err
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("lease tasks for %s: %w", owner, err)
@@ -102,24 +112,30 @@ func (s *Store) LeaseTasks(ctx context.Context, owner string, now time.Time, ttl
 // attempt: the log would have it twice.
 func (s *Store) UpdateTask(ctx context.Context, t *payment.Task, attempt *payment.TaskAttempt) error {
 	now := payment.TaskUpdatedAt(attempt)
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE tasks SET status = $2, attempts = $3, next_attempt_at = $4,
-			last_error = $5, lease_owner = '', lease_until = NULL, updated_at = $6
-			WHERE id = $1`,
-			t.ID, string(t.Status), t.Attempts, timeArg(t.NextAttemptAt), t.LastError, timeArg(now))
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return payment.ErrNotFound
-		}
-		if attempt == nil {
+	var a payment.TaskAttempt
+	if attempt != nil {
+		a = *attempt
+	}
+	// One statement, its own transaction: the attempt is logged only if
+	// the task was updated, and the count says whether it was.
+	err := s.inBatch(ctx, func(b *pgx.Batch) {
+		b.Queue(`WITH u AS (UPDATE tasks SET status = $2, attempts = $3, next_attempt_at = $4,
+				last_error = $5, lease_owner = '', lease_until = NULL, updated_at = $6
+				WHERE id = $1 RETURNING id),
+			a AS (INSERT INTO task_attempts (task_id, at, duration_us, status_code, error)
+				SELECT id, $8, $9, $10, $11 FROM u WHERE $7)
+			SELECT count(*) FROM u`,
+			t.ID, string(t.Status), t.Attempts, timeArg(t.NextAttemptAt), t.LastError, timeArg(now),
+			attempt != nil, timeArg(a.At), a.Duration.Microseconds(), a.StatusCode, a.Error).QueryRow(func(row pgx.Row) error {
+			var n int64
+			if err := row.Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return payment.ErrNotFound
+			}
 			return nil
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO task_attempts (task_id, at, duration_us, status_code, error)
-			VALUES ($1, $2, $3, $4, $5)`,
-			t.ID, timeArg(attempt.At), attempt.Duration.Microseconds(), attempt.StatusCode, attempt.Error)
-		return err
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("update task %d: %w", t.ID, err)
