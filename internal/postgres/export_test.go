@@ -59,3 +59,6 @@ func (s *Store) Trace(ctx context.Context, tracer pgx.QueryTracer) error {
 func (s *Store) InBatch(ctx context.Context, queue func(*pgx.Batch)) error {
 	return s.inBatch(ctx, queue)
 }
+
+// MaxConns is the size of the store's connection pool.
+func (s *Store) MaxConns() int32 { return s.pool.Config().MaxConns }

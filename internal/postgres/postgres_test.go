@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -328,5 +329,21 @@ func TestSynchronousCommit(t *testing.T) {
 	s := open(t, servicetest.PostgresDSN(t))
 	if v, err := s.SynchronousCommit(t.Context()); err != nil || v == "off" || v == "local" {
 		t.Errorf("synchronous_commit = %q, %v; want the durable default", v, err)
+	}
+}
+
+// TestPoolSize checks the connection pool's size: defaultMaxConns (16),
+// not pgx's four, unless the URL names one.
+func TestPoolSize(t *testing.T) {
+	dsn := servicetest.PostgresDSN(t)
+	if got := open(t, dsn).MaxConns(); got != 16 {
+		t.Errorf("pool of %d connections, want 16", got)
+	}
+	own := dsn + " pool_max_conns=3"
+	if strings.Contains(dsn, "://") {
+		own = dsn + "&pool_max_conns=3"
+	}
+	if got := open(t, own).MaxConns(); got != 3 {
+		t.Errorf("with pool_max_conns=3: a pool of %d connections, want 3", got)
 	}
 }
