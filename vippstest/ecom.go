@@ -521,22 +521,36 @@ func (s *Simulator) cancel(x *exchange) reply {
 }
 
 // details serves GET /ecomm/v2/payments/{orderId}/details. A shop polls
-// it far more often than a payment changes, so the encoded answer is kept
-// until anything changes (the count of changes moves) or the express data
-// expires.
+// it far more often than a payment changes, so the encoded answers are
+// kept while nothing changes: all of them are dropped when the count of
+// changes (stateMutex.changes, which any change of any payment moves) is
+// no longer the one they were kept at, and one whose express data expired
+// since is encoded again. So the answers kept are at most those of the
+// payments polled since the last change, and never more than
+// maxDetailsKept.
 func (s *Simulator) details(x *exchange) reply {
 	p, rep := s.readPayment(x)
 	if rep != nil {
 		return *rep
 	}
+	if s.detailsAt != s.mu.changes {
+		clear(s.detailsKept)
+		s.detailsAt = s.mu.changes
+	}
 	expired := p.expressExpired(x.now)
-	if c := p.lastDetails; c != nil && c.changes == s.mu.changes && c.expired == expired {
+	if c, ok := s.detailsKept[p]; ok && c.expired == expired {
 		return c.rep
 	}
 	out := jsonReply(http.StatusOK, p.details(x.now))
-	p.lastDetails = &detailsCache{rep: out, changes: s.mu.changes, expired: expired}
+	if s.detailsKept == nil || len(s.detailsKept) >= maxDetailsKept {
+		s.detailsKept = map[*payment]detailsCache{}
+	}
+	s.detailsKept[p] = detailsCache{rep: out, expired: expired}
 	return out
 }
+
+// maxDetailsKept bounds the /details answers kept (a few MB).
+const maxDetailsKept = 4096
 
 // readPayment authorizes a read of one payment (details, status) and finds
 // it.

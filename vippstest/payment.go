@@ -67,19 +67,13 @@ type payment struct {
 
 	user     *user // who approved
 	shipping *vipps.ShippingDetails
-
-	// details is the last /details answer, kept for the polls that follow
-	// it (Simulator.details); nil until the first.
-	lastDetails *detailsCache
 }
 
-// detailsCache is an encoded /details answer and what it depended on: the
-// simulator's count of changes (stateMutex.changes, which every change of
-// any payment moves) and whether the express data had expired, the one
-// thing in it that moves with the clock alone.
+// detailsCache is an encoded /details answer, and whether the express
+// data had expired when it was encoded: the one thing in it that moves
+// with the clock alone (see Simulator.details).
 type detailsCache struct {
 	rep     reply
-	changes uint64
 	expired bool
 }
 

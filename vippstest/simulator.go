@@ -190,32 +190,36 @@ type Simulator struct {
 	mux       *http.ServeMux
 	token     http.Handler // the access token route
 
-	mu        stateMutex // snapshotsaver.go: Unlock counts a change for the snapshot saver
-	idle      *sync.Cond // signalled when pending drops to zero
-	offset    time.Duration
-	tokens    map[string]issuedToken
-	payments  map[payKey]*payment
-	byToken   map[string]*payment // landing-page token → payment
-	open      map[*payment]struct{}
-	nextTx    int64
-	requests  []Request
-	callbacks []Callback
-	pending   int // callbacks and calls to merchants in flight
-	closed    bool
-	subs      map[consentKey]*consent // what users shared through a scope
-	verified  map[string]bool         // unverifiedAtFirst users who approved by hand (users.go)
-	busy      map[payKey]int          // writes held by a delay fault, per payment (ecom.go)
-	inFlight  map[payKey]int          // requests held by a delay fault, per payment (ecom.go)
-	nextTidy  time.Time               // when sweepLocked next looks at every payment (hooks.go)
-	om        map[omKey]*omOrder
-	images    map[vipps.MSN]map[string]bool
-	cbTimeout time.Duration
-	app       appState     // the browser app, shipping calls, consents (app.go)
-	limiter   rateLimiter  // ratelimit.go
-	faults    faultState   // faults.go, callbackfaults.go
-	audit     auditState   // audit.go
-	metrics   *metrics     // metrics.go
-	snap      *snapshotter // snapshotsaver.go; nil without Config.SnapshotPath
+	mu stateMutex // snapshotsaver.go: Unlock counts a change for the snapshot saver
+	// detailsKept are the /details answers encoded since the count of
+	// changes was last detailsAt (ecom.go: Simulator.details).
+	detailsKept map[*payment]detailsCache
+	detailsAt   uint64
+	idle        *sync.Cond // signalled when pending drops to zero
+	offset      time.Duration
+	tokens      map[string]issuedToken
+	payments    map[payKey]*payment
+	byToken     map[string]*payment // landing-page token → payment
+	open        map[*payment]struct{}
+	nextTx      int64
+	requests    []Request
+	callbacks   []Callback
+	pending     int // callbacks and calls to merchants in flight
+	closed      bool
+	subs        map[consentKey]*consent // what users shared through a scope
+	verified    map[string]bool         // unverifiedAtFirst users who approved by hand (users.go)
+	busy        map[payKey]int          // writes held by a delay fault, per payment (ecom.go)
+	inFlight    map[payKey]int          // requests held by a delay fault, per payment (ecom.go)
+	nextTidy    time.Time               // when sweepLocked next looks at every payment (hooks.go)
+	om          map[omKey]*omOrder
+	images      map[vipps.MSN]map[string]bool
+	cbTimeout   time.Duration
+	app         appState     // the browser app, shipping calls, consents (app.go)
+	limiter     rateLimiter  // ratelimit.go
+	faults      faultState   // faults.go, callbackfaults.go
+	audit       auditState   // audit.go
+	metrics     *metrics     // metrics.go
+	snap        *snapshotter // snapshotsaver.go; nil without Config.SnapshotPath
 }
 
 type payKey struct {
