@@ -352,6 +352,16 @@ func TestStatus(t *testing.T) {
 	}
 }
 
+// reserveExpress initiates an express payment of amount with the one
+// shipping option opt, its callbacks to cbs, and has the user approve it.
+func reserveExpress(t *testing.T, srv *vippstest.Server, cbs *callbackSink, id vipps.OrderID, amount vipps.Amount, opt vipps.ShippingOption) {
+	t.Helper()
+	req := expressOrder(id, amount, opt)
+	req.MerchantInfo.CallbackPrefix = cbs.start(t)
+	initiate(t, srv.Client, req)
+	approveHook(t, srv, id)
+}
+
 func approveHook(t *testing.T, srv *vippstest.Server, id vipps.OrderID) {
 	t.Helper()
 	if err := srv.Sim.Approve(id, ""); err != nil {
@@ -484,14 +494,10 @@ func TestDetailsFollowChanges(t *testing.T) {
 			return now
 		}
 	}
-	var cbs callbackSink
 	srv := newServer(t, clock)
 	c := srv.Client
 	const id = "express-polled"
-	req := expressOrder(id, 20000, vipps.ShippingOption{IsDefault: true, Priority: 1, ShippingCost: 99, ShippingMethod: "Posten", ShippingMethodID: "posten"})
-	req.MerchantInfo.CallbackPrefix = cbs.start(t)
-	initiate(t, c, req)
-	approveHook(t, srv, id)
+	reserveExpress(t, srv, new(callbackSink), id, 20000, vipps.ShippingOption{IsDefault: true, Priority: 1, ShippingCost: 99, ShippingMethod: "Posten", ShippingMethodID: "posten"})
 
 	first := details(t, c, id)
 	if first.UserDetails == nil || first.UserDetails.FirstName == "[Expired]" {
@@ -601,10 +607,7 @@ func TestExpressAddsShipping(t *testing.T) {
 	srv := newServer(t, func(c *vippstest.Config) { c.ExpressAddsShipping = true })
 	c := srv.Client
 	const id = "express-ship"
-	req := expressOrder(id, 20000, vipps.ShippingOption{IsDefault: true, Priority: 1, ShippingCost: 109.99, ShippingMethod: "Home delivery", ShippingMethodID: "home"})
-	req.MerchantInfo.CallbackPrefix = cbs.start(t)
-	initiate(t, c, req)
-	approveHook(t, srv, id)
+	reserveExpress(t, srv, &cbs, id, 20000, vipps.ShippingOption{IsDefault: true, Priority: 1, ShippingCost: 109.99, ShippingMethod: "Home delivery", ShippingMethodID: "home"})
 	const total = 20000 + 10999
 	d := details(t, c, id)
 	if got := d.TransactionLogHistory[0].Amount; got != total {

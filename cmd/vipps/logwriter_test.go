@@ -1,38 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vippskit/vipps/internal/servicetest"
 )
-
-// lockedBuffer is a bytes.Buffer that the writer goroutine and the test
-// may use at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestLogWriterKeepsEveryLine writes lines from many goroutines at once
 // and checks that each arrives whole, once, and in its writer's order, and
 // that Close leaves nothing behind.
 func TestLogWriterKeepsEveryLine(t *testing.T) {
-	var out lockedBuffer
+	var out servicetest.Logs
 	l := newLogWriter(&out)
 	const writers, lines = 8, 500
 	var wg sync.WaitGroup
@@ -76,7 +58,7 @@ func TestLogWriterKeepsEveryLine(t *testing.T) {
 // TestLogWriterWritesAlone checks that a lone line reaches stderr without
 // waiting for more lines or for Close.
 func TestLogWriterWritesAlone(t *testing.T) {
-	var out lockedBuffer
+	var out servicetest.Logs
 	l := newLogWriter(&out)
 	defer l.Close()
 	fmt.Fprintf(l, "one line\n")
