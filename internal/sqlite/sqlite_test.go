@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -497,6 +498,56 @@ func TestSQLValue(t *testing.T) {
 	for _, bad := range []string{`1.5`, `true`, `[1]`, `{}`, ``, `"`} {
 		if got, err := sqlValue(json.RawMessage(bad)); err == nil {
 			t.Errorf("sqlValue(%s) = %#v, want an error", bad, got)
+		}
+	}
+}
+
+// TestScanJSON checks that a JSON row's value lands in the store's own
+// types as json.Unmarshal would put it there.
+func TestScanJSON(t *testing.T) {
+	type (
+		name  string
+		count int32
+	)
+	tests := []struct {
+		raw  string
+		dest func() any // a fresh destination, set to its "before" value
+		want any
+	}{
+		{`"abc"`, func() any { s := "x"; return &s }, "abc"},
+		{`"a\"b\\c\u0001"`, func() any { s := "x"; return &s }, "a\"b\\c\x01"},
+		{`null`, func() any { s := "x"; return &s }, "x"},
+		{`"order-1"`, func() any { id := vipps.OrderID("x"); return &id }, vipps.OrderID("order-1")},
+		{`"ada"`, func() any { n := name("x"); return &n }, name("ada")},
+		{`42`, func() any { n := int64(7); return &n }, int64(42)},
+		{`-42`, func() any { a := vipps.Amount(7); return &a }, vipps.Amount(-42)},
+		{`null`, func() any { n := int64(7); return &n }, int64(7)},
+		{`12`, func() any { c := count(1); return &c }, count(12)},
+		{`1`, func() any { b := false; return &b }, true},
+		{`0`, func() any { b := true; return &b }, false},
+	}
+	for _, tt := range tests {
+		dest := tt.dest()
+		if err := scanJSON(json.RawMessage(tt.raw), dest); err != nil {
+			t.Errorf("scanJSON(%s) = %v", tt.raw, err)
+			continue
+		}
+		if got := reflect.ValueOf(dest).Elem().Interface(); got != tt.want {
+			t.Errorf("scanJSON(%s) set %#v, want %#v", tt.raw, got, tt.want)
+		}
+	}
+	// What does not fit fails as json.Unmarshal fails.
+	for _, bad := range []struct {
+		raw  string
+		dest any
+	}{
+		{`"abc"`, new(int64)},
+		{`42`, new(string)},
+		{`99999`, new(int8)},
+		{`1.5`, new(int64)},
+	} {
+		if err := scanJSON(json.RawMessage(bad.raw), bad.dest); err == nil {
+			t.Errorf("scanJSON(%s) into %T = nil, want an error", bad.raw, bad.dest)
 		}
 	}
 }

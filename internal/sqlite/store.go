@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -960,7 +961,32 @@ func scanJSON(raw json.RawMessage, dest any) error {
 		*d = n != 0
 		return nil
 	}
-	return json.Unmarshal(raw, dest)
+	// Strings and integers, of the store's own types too (OrderID,
+	// Amount, State, ...), as json.Unmarshal would set them, without a
+	// decoder per value; null leaves them as they are.
+	if v := reflect.ValueOf(dest); v.Kind() == reflect.Pointer && !v.IsNil() {
+		switch e := v.Elem(); e.Kind() {
+		case reflect.String:
+			if x, err := sqlValue(raw); err == nil {
+				if str, ok := x.(string); ok {
+					e.SetString(str)
+					return nil
+				} else if x == nil {
+					return nil
+				}
+			}
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+			if x, err := sqlValue(raw); err == nil {
+				if n, ok := x.(int64); ok && !e.OverflowInt(n) {
+					e.SetInt(n)
+					return nil
+				} else if x == nil {
+					return nil
+				}
+			}
+		}
+	}
+	return json.Unmarshal(raw, dest) // anything else, and every error, as json says it
 }
 
 // sqlValue is a column's value as SQLite's JSON functions write it, as
