@@ -183,6 +183,35 @@ func testExchanges(t *testing.T, open func(t *testing.T) payment.Store) {
 	}
 	ignoreID := cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".ID" }, cmp.Ignore())
 
+	t.Run("a batch of more than keep, and keep 0", func(t *testing.T) {
+		s := open(t)
+		mustCreate(t, s, newPayment("y-1"))
+		mustCreate(t, s, newPayment("y-2"))
+		var xs []payment.Exchange
+		for n := range 5 {
+			xs = append(xs, x("y-1", n+1))
+		}
+		if err := s.AddExchanges(t.Context(), append(xs, x("y-2", 9)), 2); err != nil {
+			t.Fatalf("AddExchanges = %v", err)
+		}
+		got, err := s.Exchanges(t.Context(), "y-1")
+		if err != nil {
+			t.Fatalf("Exchanges(y-1) = %v", err)
+		}
+		if diff := cmp.Diff([]payment.Exchange{x("y-1", 5), x("y-1", 4)}, got, opts, ignoreID); diff != "" {
+			t.Errorf("Exchanges(y-1) after 5 in one batch, keep 2 (-want +got):\n%s", diff)
+		}
+		if err := s.AddExchanges(t.Context(), []payment.Exchange{x("y-2", 10)}, 0); err != nil {
+			t.Fatalf("AddExchanges keep 0 = %v", err)
+		}
+		if got, err := s.Exchanges(t.Context(), "y-2"); err != nil || len(got) != 0 {
+			t.Errorf("Exchanges(y-2) after keep 0 = %d, %v; want none", len(got), err)
+		}
+		if got, err := s.Exchanges(t.Context(), "y-1"); err != nil || len(got) != 2 {
+			t.Errorf("Exchanges(y-1) after another payment's keep 0 = %d, %v; want its 2", len(got), err)
+		}
+	})
+
 	t.Run("newest first, kept to the newest", func(t *testing.T) {
 		s := open(t)
 		mustCreate(t, s, newPayment("x-1"))
