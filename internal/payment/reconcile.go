@@ -65,11 +65,7 @@ func (s *Service) record(ctx context.Context, id vipps.OrderID, r rec) (*Payment
 	}
 	defer done()
 	for i := 0; ; i++ {
-		p, err := s.store.Get(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		pending, err := s.store.Operations(ctx, id, true)
+		p, pending, err := s.store.GetPending(ctx, id)
 		if err != nil {
 			return nil, err
 		}

@@ -27,6 +27,11 @@ type Store interface {
 	// ErrNotFound.
 	Get(ctx context.Context, id vipps.OrderID) (*Payment, error)
 
+	// GetPending returns what Get and Operations(id, true) return, the
+	// payment and its pending operations (oldest first), as of one
+	// moment, in one read: what a change of the payment starts from.
+	GetPending(ctx context.Context, id vipps.OrderID) (*Payment, []*Operation, error)
+
 	// TokenHash returns the hash of the payment's callback token ("" for
 	// a payment without one), or ErrNotFound. It reads nothing else, so
 	// that checking a callback for an orderId costs the same whether the

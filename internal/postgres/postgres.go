@@ -205,6 +205,50 @@ func readPayment(rows pgx.Rows, id vipps.OrderID) (*payment.Payment, error) {
 	return p, nil
 }
 
+// GetPending returns the payment with its facts and its pending
+// operations, in one statement, or payment.ErrNotFound.
+func (s *Store) GetPending(ctx context.Context, id vipps.OrderID) (*payment.Payment, []*payment.Operation, error) {
+	type current struct {
+		p       *payment.Payment
+		pending []*payment.Operation
+	}
+	rows, err := s.pool.Query(ctx, getPendingQuery, string(id))
+	if err == nil {
+		var c current
+		c, err = readOne(rows, func(row pgx.Row) (current, error) {
+			var (
+				facts []factRecord
+				ops   []operationRecord
+			)
+			p, err := scanPayment(withMore{row, []any{&facts, &ops}})
+			if err != nil {
+				return current{}, err
+			}
+			p.Facts = factsOf(p.OrderID, facts)
+			c := current{p: p}
+			for i := range ops {
+				op, err := ops[i].operation()
+				if err != nil {
+					return current{}, fmt.Errorf("operation %d: %w", ops[i].ID, err)
+				}
+				c.pending = append(c.pending, op)
+			}
+			return c, nil
+		})
+		if err == nil {
+			return c.p, c.pending, nil
+		}
+	}
+	return nil, nil, fmt.Errorf("get payment %s: %w", id, err)
+}
+
+// getPendingQuery is getQuery with the payment's pending operations as an
+// array of records in one more column.
+var getPendingQuery = `SELECT ` + paymentColumns + `, ` + factsColumn + `,
+		(SELECT array_agg(row(` + operationColumns + `) ORDER BY id) FROM operations
+			WHERE order_id = $1 AND status = 'pending')
+		FROM payments WHERE order_id = $1`
+
 // readOne reads the one row a query about a payment answers with, or
 // payment.ErrNotFound when there is none, and closes the rows.
 func readOne[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) (T, error) {

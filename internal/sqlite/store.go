@@ -134,6 +134,45 @@ func getPayment(ctx context.Context, q querier, id vipps.OrderID) (*payment.Paym
 	return p, rows.Close()
 }
 
+// GetPending returns the payment with its facts and its pending
+// operations, in one statement, or payment.ErrNotFound.
+func (s *Store) GetPending(ctx context.Context, id vipps.OrderID) (*payment.Payment, []*payment.Operation, error) {
+	rows, err := s.r.QueryContext(ctx, getPendingQuery, string(id))
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlite: get order %s: %w", id, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, nil, fmt.Errorf("sqlite: get order %s: %w", id, err)
+		}
+		return nil, nil, fmt.Errorf("sqlite: order %s: %w", id, payment.ErrNotFound)
+	}
+	var facts, opJS sql.NullString
+	p, err := scanPayment(withMore{rows, []any{&facts, &opJS}})
+	if err == nil {
+		p.Facts, err = scanFacts(facts)
+	}
+	var pending []*payment.Operation
+	if err == nil {
+		pending, err = rowsOfJSON(opJS.String, scanOperation)
+	}
+	if err == nil {
+		err = rows.Close()
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("sqlite: get order %s: %w", id, err)
+	}
+	return p, pending, nil
+}
+
+// getPendingQuery is getQuery with the payment's pending operations as a
+// JSON array of rows in one more column.
+var getPendingQuery = `SELECT ` + paymentCols + `, ` + factsColumn + `,
+		(SELECT json_group_array(json_array(` + opCols + `))
+			FROM (SELECT * FROM operations WHERE order_id = ?1 AND status = 'pending' ORDER BY id))
+		FROM payments WHERE order_id = ?1`
+
 // scanFacts reads factsColumn.
 func scanFacts(js sql.NullString) ([]payment.Fact, error) {
 	facts, err := rowsOfJSON(js.String, func(sc scanner) (payment.Fact, error) {

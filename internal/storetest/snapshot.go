@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -97,6 +98,91 @@ func testSnapshot(t *testing.T, open func(t *testing.T) payment.Store) {
 			}
 			if got, want := len(snap.Events), int(snap.Payment.Version); got != want {
 				t.Fatalf("a snapshot of version %d has %d events; want %d: not one moment", snap.Payment.Version, got, want)
+			}
+		}
+		wg.Wait()
+	})
+}
+
+// testGetPending: GetPending reads what Get and Operations(pending) read,
+// the finished operations left out, and while a writer adds and finishes
+// operations, every read is one moment: the pending operations agree with
+// the payment's version.
+func testGetPending(t *testing.T, open func(t *testing.T) payment.Store) {
+	t.Run("same as the two reads", func(t *testing.T) {
+		s := open(t)
+		p := fullPayment("gp")
+		mustCreate(t, s, p, event("gp", payment.EventCreated, t0))
+		if err := learn(t, s, p, nil, fact("gp", vipps.OperationReserve, 25000, "tx-1", "req-1", t0)); err != nil {
+			t.Fatalf("Update with a fact = %v", err)
+		}
+		done := newOp("gp", payment.OpCapture, "k1", t0)
+		mustAdd(t, s, done)
+		mustAdd(t, s, newOp("gp", payment.OpRefund, "k2", t0.Add(time.Second)))
+		p = mustGet(t, s, "gp")
+		done.Status, done.UpdatedAt = payment.OpSucceeded, t0.Add(time.Minute)
+		if err := s.UpdateOperation(t.Context(), done, p); err != nil {
+			t.Fatalf("UpdateOperation = %v", err)
+		}
+		mustAdd(t, s, newOp("gp", payment.OpCancel, "k3", t0.Add(2*time.Second)))
+		got, pending, err := s.GetPending(t.Context(), "gp")
+		if err != nil {
+			t.Fatalf("GetPending(gp) = %v", err)
+		}
+		if diff := cmp.Diff(mustGet(t, s, "gp"), got, opts); diff != "" {
+			t.Errorf("GetPending(gp) payment (-Get +GetPending):\n%s", diff)
+		}
+		want := mustOps(t, s, "gp", true)
+		if len(want) != 2 || want[0].Kind != payment.OpRefund || want[1].Kind != payment.OpCancel {
+			t.Fatalf("Operations(gp, pending) = %+v, want the refund and the cancel", want)
+		}
+		if diff := cmp.Diff(want, pending, opts); diff != "" {
+			t.Errorf("GetPending(gp) operations (-Operations(pending) +GetPending):\n%s", diff)
+		}
+
+		mustCreate(t, s, newPayment("none"))
+		if _, pending, err := s.GetPending(t.Context(), "none"); err != nil || len(pending) != 0 {
+			t.Errorf("GetPending(none) = %d operations, %v; want none", len(pending), err)
+		}
+		if _, _, err := s.GetPending(t.Context(), "nope"); !errors.Is(err, payment.ErrNotFound) {
+			t.Errorf("GetPending(nope) = %v, want ErrNotFound", err)
+		}
+	})
+
+	t.Run("one moment while a writer writes", func(t *testing.T) {
+		s := open(t)
+		mustCreate(t, s, newPayment("a"))
+		const ops = 30
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			// Each AddOperation adds a pending operation and increments the
+			// version; each UpdateOperation finishes it and increments it
+			// again: at an even version one is pending, at an odd one none.
+			for i := range ops {
+				op := newOp("a", payment.OpCapture, fmt.Sprintf("k%d", i), t0.Add(time.Duration(i)*time.Second))
+				if _, err := s.AddOperation(t.Context(), op, nil); err != nil {
+					t.Errorf("AddOperation %d = %v", i, err)
+					return
+				}
+				p, err := s.Get(t.Context(), "a")
+				if err != nil {
+					t.Errorf("Get = %v", err)
+					return
+				}
+				op.Status, op.UpdatedAt = payment.OpSucceeded, op.CreatedAt.Add(time.Millisecond)
+				if err := s.UpdateOperation(t.Context(), op, p); err != nil {
+					t.Errorf("UpdateOperation %d = %v", i, err)
+					return
+				}
+			}
+		})
+		for range 200 {
+			p, pending, err := s.GetPending(t.Context(), "a")
+			if err != nil {
+				t.Fatalf("GetPending = %v", err)
+			}
+			if want := int(p.Version-1) % 2; len(pending) != want {
+				t.Fatalf("GetPending at version %d: %d pending operations, want %d: not one moment", p.Version, len(pending), want)
 			}
 		}
 		wg.Wait()

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) payment.Store) {
 	t.Run("Attention", func(t *testing.T) { testAttention(t, open) })
 	t.Run("Exchanges", func(t *testing.T) { testExchanges(t, open) })
 	t.Run("Snapshot", func(t *testing.T) { testSnapshot(t, open) })
+	t.Run("GetPending", func(t *testing.T) { testGetPending(t, open) })
 }
 
 // t0 is the suite's clock: a fixed instant with nanoseconds, so that stores
