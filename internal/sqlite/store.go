@@ -1036,7 +1036,7 @@ func sqlValue(raw json.RawMessage) (any, error) {
 	switch {
 	case string(raw) == "null":
 		return nil, nil
-	case len(raw) >= 2 && raw[0] == '"':
+	case len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"':
 		if !bytes.ContainsRune(raw, '\\') {
 			return string(raw[1 : len(raw)-1]), nil // nothing escaped
 		}
