@@ -190,53 +190,42 @@ const factsColumn = `(SELECT array_agg(row(` + factColumns + `) ORDER BY seq) FR
 
 // readPayment reads the row of getQuery, and closes the rows.
 func readPayment(rows pgx.Rows, id vipps.OrderID) (*payment.Payment, error) {
-	p, err := readOne(rows, func(row pgx.Row) (*payment.Payment, error) {
-		var facts []factRecord
-		p, err := scanPayment(withMore{row, []any{&facts}})
-		if err != nil {
-			return nil, err
-		}
-		p.Facts = factsOf(p.OrderID, facts)
-		return p, nil
-	})
+	p, err := readOne(rows, func(row pgx.Row) (*payment.Payment, error) { return scanWithFacts(row) })
 	if err != nil {
 		return nil, fmt.Errorf("get payment %s: %w", id, err)
 	}
 	return p, nil
 }
 
+// scanWithFacts scans a row of getQuery, or of a query with more columns
+// after the facts into more: the payment with its facts.
+func scanWithFacts(row pgx.Row, more ...any) (*payment.Payment, error) {
+	var facts []factRecord
+	p, err := scanPayment(withMore{row, append([]any{&facts}, more...)})
+	if err != nil {
+		return nil, err
+	}
+	p.Facts = factsOf(p.OrderID, facts)
+	return p, nil
+}
+
 // GetPending returns the payment with its facts and its pending
 // operations, in one statement, or payment.ErrNotFound.
 func (s *Store) GetPending(ctx context.Context, id vipps.OrderID) (*payment.Payment, []*payment.Operation, error) {
-	type current struct {
-		p       *payment.Payment
-		pending []*payment.Operation
-	}
+	var pending []*payment.Operation
 	rows, err := s.pool.Query(ctx, getPendingQuery, string(id))
 	if err == nil {
-		var c current
-		c, err = readOne(rows, func(row pgx.Row) (current, error) {
-			var (
-				facts []factRecord
-				ops   []operationRecord
-			)
-			p, err := scanPayment(withMore{row, []any{&facts, &ops}})
-			if err != nil {
-				return current{}, err
+		var p *payment.Payment
+		p, err = readOne(rows, func(row pgx.Row) (*payment.Payment, error) {
+			var ops []operationRecord
+			p, err := scanWithFacts(row, &ops)
+			if err == nil {
+				pending, err = operationsOf(ops)
 			}
-			p.Facts = factsOf(p.OrderID, facts)
-			c := current{p: p}
-			for i := range ops {
-				op, err := ops[i].operation()
-				if err != nil {
-					return current{}, fmt.Errorf("operation %d: %w", ops[i].ID, err)
-				}
-				c.pending = append(c.pending, op)
-			}
-			return c, nil
+			return p, err
 		})
 		if err == nil {
-			return c.p, c.pending, nil
+			return p, pending, nil
 		}
 	}
 	return nil, nil, fmt.Errorf("get payment %s: %w", id, err)
@@ -800,23 +789,31 @@ var snapshotQuery = `SELECT ` + paymentColumns + `, ` + factsColumn + `,
 // scanSnapshot reads a row of snapshotQuery.
 func scanSnapshot(row pgx.Row) (*payment.Snapshot, error) {
 	var (
-		facts  []factRecord
 		events []eventRecord
 		ops    []operationRecord
 	)
-	p, err := scanPayment(withMore{row, []any{&facts, &events, &ops}})
+	p, err := scanWithFacts(row, &events, &ops)
 	if err != nil {
 		return nil, err
 	}
-	p.Facts = factsOf(p.OrderID, facts)
-	snap := &payment.Snapshot{Payment: p, Events: make([]payment.Event, len(events)), Operations: make([]*payment.Operation, len(ops))}
+	snap := &payment.Snapshot{Payment: p, Events: make([]payment.Event, len(events))}
 	for i := range events {
 		snap.Events[i] = events[i].event()
 	}
-	for i := range ops {
-		if snap.Operations[i], err = ops[i].operation(); err != nil {
-			return nil, fmt.Errorf("operation %d: %w", ops[i].ID, err)
-		}
+	if snap.Operations, err = operationsOf(ops); err != nil {
+		return nil, err
 	}
 	return snap, nil
+}
+
+// operationsOf makes the operations of their records.
+func operationsOf(recs []operationRecord) ([]*payment.Operation, error) {
+	ops := make([]*payment.Operation, len(recs))
+	for i := range recs {
+		var err error
+		if ops[i], err = recs[i].operation(); err != nil {
+			return nil, fmt.Errorf("operation %d: %w", recs[i].ID, err)
+		}
+	}
+	return ops, nil
 }

@@ -112,7 +112,15 @@ const factsColumn = `(SELECT json_group_array(json_array(` + factCols + `))
 
 // getPayment reads the payment id with its facts through q.
 func getPayment(ctx context.Context, q querier, id vipps.OrderID) (*payment.Payment, error) {
-	rows, err := q.QueryContext(ctx, getQuery, string(id))
+	return readPayment(ctx, q, getQuery, id)
+}
+
+// readPayment runs query, getQuery or one with more columns after the
+// facts, for the payment id through q, and reads its one row: the
+// payment with its facts, and the columns after them into more. It fails
+// with payment.ErrNotFound when there is no row.
+func readPayment(ctx context.Context, q querier, query string, id vipps.OrderID, more ...any) (*payment.Payment, error) {
+	rows, err := q.QueryContext(ctx, query, string(id))
 	if err != nil {
 		return nil, err
 	}
@@ -124,12 +132,12 @@ func getPayment(ctx context.Context, q querier, id vipps.OrderID) (*payment.Paym
 		return nil, payment.ErrNotFound
 	}
 	var facts sql.NullString
-	p, err := scanPayment(withMore{rows, []any{&facts}})
+	p, err := scanPayment(withMore{rows, append([]any{&facts}, more...)})
 	if err != nil {
 		return nil, err
 	}
 	if p.Facts, err = scanFacts(facts); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("facts: %w", err)
 	}
 	return p, rows.Close()
 }
@@ -137,28 +145,11 @@ func getPayment(ctx context.Context, q querier, id vipps.OrderID) (*payment.Paym
 // GetPending returns the payment with its facts and its pending
 // operations, in one statement, or payment.ErrNotFound.
 func (s *Store) GetPending(ctx context.Context, id vipps.OrderID) (*payment.Payment, []*payment.Operation, error) {
-	rows, err := s.r.QueryContext(ctx, getPendingQuery, string(id))
-	if err != nil {
-		return nil, nil, fmt.Errorf("sqlite: get order %s: %w", id, err)
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, nil, fmt.Errorf("sqlite: get order %s: %w", id, err)
-		}
-		return nil, nil, fmt.Errorf("sqlite: order %s: %w", id, payment.ErrNotFound)
-	}
-	var facts, opJS sql.NullString
-	p, err := scanPayment(withMore{rows, []any{&facts, &opJS}})
-	if err == nil {
-		p.Facts, err = scanFacts(facts)
-	}
+	var opJS sql.NullString
+	p, err := readPayment(ctx, s.r, getPendingQuery, id, &opJS)
 	var pending []*payment.Operation
 	if err == nil {
 		pending, err = rowsOfJSON(opJS.String, scanOperation)
-	}
-	if err == nil {
-		err = rows.Close()
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("sqlite: get order %s: %w", id, err)
@@ -908,33 +899,19 @@ func (s *Store) Snapshot(ctx context.Context, id vipps.OrderID) (*payment.Snapsh
 }
 
 func (s *Store) snapshot(ctx context.Context, id vipps.OrderID) (*payment.Snapshot, error) {
-	rows, err := s.r.QueryContext(ctx, snapshotQuery, string(id))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		return nil, payment.ErrNotFound
-	}
-	var factJS, evJS, opJS sql.NullString
-	p, err := scanPayment(withMore{rows, []any{&factJS, &evJS, &opJS}})
+	var evJS, opJS sql.NullString
+	p, err := readPayment(ctx, s.r, snapshotQuery, id, &evJS, &opJS)
 	if err != nil {
 		return nil, err
 	}
 	snap := &payment.Snapshot{Payment: p}
-	if p.Facts, err = scanFacts(factJS); err != nil {
-		return nil, fmt.Errorf("facts: %w", err)
-	}
 	if snap.Events, err = rowsOfJSON(evJS.String, scanEvent); err != nil {
 		return nil, fmt.Errorf("events: %w", err)
 	}
 	if snap.Operations, err = rowsOfJSON(opJS.String, scanOperation); err != nil {
 		return nil, fmt.Errorf("operations: %w", err)
 	}
-	return snap, rows.Close()
+	return snap, nil
 }
 
 // snapshotQuery is getQuery with the payment's events and operations as
