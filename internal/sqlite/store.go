@@ -891,25 +891,21 @@ func (s *Store) Stats(ctx context.Context) (payment.Stats, error) {
 // statement is what costs most here: three statements, or one explicit
 // transaction around them, cost more (BenchmarkAnswerReads).
 func (s *Store) Snapshot(ctx context.Context, id vipps.OrderID) (*payment.Snapshot, error) {
-	snap, err := s.snapshot(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: snapshot of order %s: %w", id, err)
-	}
-	return snap, nil
-}
-
-func (s *Store) snapshot(ctx context.Context, id vipps.OrderID) (*payment.Snapshot, error) {
 	var evJS, opJS sql.NullString
 	p, err := readPayment(ctx, s.r, snapshotQuery, id, &evJS, &opJS)
-	if err != nil {
-		return nil, err
-	}
 	snap := &payment.Snapshot{Payment: p}
-	if snap.Events, err = rowsOfJSON(evJS.String, scanEvent); err != nil {
-		return nil, fmt.Errorf("events: %w", err)
+	if err == nil {
+		if snap.Events, err = rowsOfJSON(evJS.String, scanEvent); err != nil {
+			err = fmt.Errorf("events: %w", err)
+		}
 	}
-	if snap.Operations, err = rowsOfJSON(opJS.String, scanOperation); err != nil {
-		return nil, fmt.Errorf("operations: %w", err)
+	if err == nil {
+		if snap.Operations, err = rowsOfJSON(opJS.String, scanOperation); err != nil {
+			err = fmt.Errorf("operations: %w", err)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: snapshot of order %s: %w", id, err)
 	}
 	return snap, nil
 }
