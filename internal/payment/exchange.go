@@ -43,6 +43,9 @@ const (
 	defaultExchangeBuffer = 1024
 	// exchangeBatch is the most exchanges stored in one transaction.
 	exchangeBatch = 100
+	// DefaultExchangeLinger is how long an exchange waits for others to
+	// be stored with it, unless the config says otherwise.
+	DefaultExchangeLinger = 20 * time.Millisecond
 	// exchangeWrite bounds the storing of one batch.
 	exchangeWrite = 5 * time.Second
 	// maxExchangeError bounds an exchange's Error, in bytes.
@@ -62,6 +65,13 @@ type ExchangeLogConfig struct {
 	// An exchange that finds the buffer full is not kept (and counted in
 	// a warning).
 	Buffer int
+	// Linger is how long Run waits, after an exchange comes, for more to
+	// store with it in one transaction (at most 100): 0 means
+	// DefaultExchangeLinger, a negative value not at all. Staff do not
+	// see the difference; the store does: under load a batch of one
+	// payment's exchanges at a time cost PostgreSQL a round trip and a
+	// commit each.
+	Linger time.Duration
 	// Logger: nil discards.
 	Logger *slog.Logger
 }
@@ -76,6 +86,7 @@ type ExchangeLog struct {
 	store   Store
 	keep    int
 	maxBody int
+	linger  time.Duration
 	log     *slog.Logger
 	queue   chan vipps.Exchange
 	flushes chan chan struct{}
@@ -92,8 +103,12 @@ func NewExchangeLog(cfg ExchangeLogConfig) (*ExchangeLog, error) {
 		return nil, errors.New("exchange log: Keep, MaxBody and Buffer must not be negative")
 	}
 	l := &ExchangeLog{
-		store: cfg.Store, keep: cmp.Or(cfg.Keep, DefaultExchangesKept), maxBody: cmp.Or(cfg.MaxBody, DefaultExchangeBody),
-		log: cfg.Logger, queue: make(chan vipps.Exchange, cmp.Or(cfg.Buffer, defaultExchangeBuffer)),
+		store:   cfg.Store,
+		keep:    cmp.Or(cfg.Keep, DefaultExchangesKept),
+		maxBody: cmp.Or(cfg.MaxBody, DefaultExchangeBody),
+		linger:  cmp.Or(cfg.Linger, DefaultExchangeLinger),
+		log:     cfg.Logger,
+		queue:   make(chan vipps.Exchange, cmp.Or(cfg.Buffer, defaultExchangeBuffer)),
 		flushes: make(chan chan struct{}),
 	}
 	if l.log == nil {
@@ -117,22 +132,60 @@ func (l *ExchangeLog) Observe(x vipps.Exchange) {
 }
 
 // Run stores what Observe queues until ctx ends, then stores what is
-// still queued (within a few seconds) and returns. A batch the store
-// refuses is logged and dropped: the exchanges are for reading, and a
-// payment never depends on them.
+// still queued (within a few seconds) and returns. An exchange waits up to
+// the config's Linger for others to share its transaction; a Flush or the
+// end of ctx ends the wait. A batch the store refuses is logged and
+// dropped: the exchanges are for reading, and a payment never depends on
+// them.
 func (l *ExchangeLog) Run(ctx context.Context) error {
 	for {
+		var flush chan struct{}
 		select {
 		case <-ctx.Done():
 			l.drain(context.WithoutCancel(ctx))
 			return nil
 		case x := <-l.queue:
-			l.write(ctx, l.batch(x))
-		case done := <-l.flushes:
+			var xs []vipps.Exchange
+			xs, flush = l.gather(ctx, x)
+			l.write(ctx, xs)
+		case flush = <-l.flushes:
+		}
+		if flush != nil {
 			l.drain(ctx)
-			close(done)
+			close(flush)
 		}
 	}
+}
+
+// gather is x and what else comes within the linger, up to exchangeBatch.
+// It returns early, with the Flush's channel, when a Flush comes, and when
+// ctx ends.
+func (l *ExchangeLog) gather(ctx context.Context, x vipps.Exchange) ([]vipps.Exchange, chan struct{}) {
+	if l.linger < 0 {
+		return l.batch(x), nil
+	}
+	xs := []vipps.Exchange{x}
+	t := time.NewTimer(l.linger)
+	defer t.Stop()
+	for len(xs) < exchangeBatch {
+		select { // what is queued already goes first
+		case y := <-l.queue:
+			xs = append(xs, y)
+			continue
+		default:
+		}
+		select {
+		case y := <-l.queue:
+			xs = append(xs, y)
+		case <-t.C:
+			return xs, nil
+		case flush := <-l.flushes:
+			return xs, flush
+		case <-ctx.Done():
+			return xs, nil
+		}
+	}
+	return xs, nil
 }
 
 // Flush waits until every exchange observed before it is stored (or

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,4 +131,106 @@ func countOp(xs []payment.Exchange, op string) int {
 		}
 	}
 	return n
+}
+
+// batchCounter is a store that counts the batches of exchanges it is
+// given to store.
+type batchCounter struct {
+	payment.Store
+	mu      sync.Mutex
+	batches []int
+}
+
+func (c *batchCounter) AddExchanges(ctx context.Context, xs []payment.Exchange, keep int) error {
+	c.mu.Lock()
+	c.batches = append(c.batches, len(xs))
+	c.mu.Unlock()
+	return c.Store.AddExchanges(ctx, xs, keep)
+}
+
+func (c *batchCounter) sizes() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.batches)
+}
+
+// TestExchangeLogLinger: exchanges that come within the linger share one
+// transaction; the linger ends by itself, at a Flush, and when Run's
+// context ends, and what waited is stored every time.
+func TestExchangeLogLinger(t *testing.T) {
+	e := servicetest.New(t)
+	p := e.Create(payment.CreateRequest{})
+	e.FlushExchanges()
+	details := vipps.Exchange{Op: "details", Method: "GET", OrderID: p.OrderID, StatusCode: 200}
+	start := func(t *testing.T, linger time.Duration) (*payment.ExchangeLog, *batchCounter, context.CancelFunc, chan struct{}) {
+		c := &batchCounter{Store: e.Store}
+		l, err := payment.NewExchangeLog(payment.ExchangeLogConfig{Store: c, Linger: linger, Logger: e.Logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 10 {
+			l.Observe(details)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); l.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		return l, c, cancel, done
+	}
+
+	t.Run("a flush ends it", func(t *testing.T) {
+		l, c, _, _ := start(t, time.Hour)
+		time.Sleep(20 * time.Millisecond) // Run has taken the 10 (without a linger, stored them)
+		for range 5 {
+			l.Observe(details)
+		}
+		if err := l.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.sizes(); !slices.Equal(got, []int{15}) {
+			t.Errorf("batches stored = %v, want the 10 exchanges and the 5 after them in one", got)
+		}
+	})
+
+	t.Run("it ends by itself", func(t *testing.T) {
+		_, c, _, _ := start(t, 10*time.Millisecond)
+		deadline := time.Now().Add(10 * time.Second)
+		for len(c.sizes()) == 0 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if got := c.sizes(); !slices.Equal(got, []int{10}) {
+			t.Errorf("batches stored without a flush = %v, want the 10 exchanges in one", got)
+		}
+	})
+
+	t.Run("the end of Run ends it", func(t *testing.T) {
+		_, c, cancel, done := start(t, time.Hour)
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not return within 10 s of its context's end")
+		}
+		if got := c.sizes(); !slices.Equal(got, []int{10}) {
+			t.Errorf("batches stored at the end = %v, want the 10 exchanges in one", got)
+		}
+	})
+
+	t.Run("none", func(t *testing.T) {
+		l, c, _, _ := start(t, -1)
+		if err := l.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.sizes(); !slices.Equal(got, []int{10}) {
+			t.Errorf("batches stored with no linger = %v, want the 10 queued exchanges in one", got)
+		}
+		l.Observe(details)
+		deadline := time.Now().Add(10 * time.Second)
+		for len(c.sizes()) < 2 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if got := c.sizes(); !slices.Equal(got, []int{10, 1}) {
+			t.Errorf("batches stored with no linger = %v, want a lone exchange stored alone", got)
+		}
+	})
 }

@@ -86,26 +86,37 @@ const exchangeColumns = `id, order_id, at, op, method, path, status_code, durati
 
 // AddExchanges stores exchanges of known payments and keeps the newest
 // keep of each payment they are about, in one transaction: one batch, one
-// round trip (see inBatch).
+// round trip (see inBatch), of two statements however many exchanges.
 func (s *Store) AddExchanges(ctx context.Context, xs []payment.Exchange, keep int) error {
 	if len(xs) == 0 {
 		return nil
 	}
-	var ids []string
+	var (
+		ids []string
+		c   exchangeArrays
+	)
 	for _, x := range xs {
 		if !slices.Contains(ids, string(x.OrderID)) {
 			ids = append(ids, string(x.OrderID))
 		}
+		c.add(x)
 	}
 	err := s.inBatch(ctx, func(b *pgx.Batch) {
-		for _, x := range xs {
-			b.Queue(`INSERT INTO exchanges (order_id, at, op, method, path, status_code,
-					duration_us, request_id, request, response, error)
-				SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
-				WHERE EXISTS (SELECT 1 FROM payments WHERE order_id = $1)`,
-				string(x.OrderID), timeArg(x.At), x.Op, x.Method, x.Path, x.StatusCode,
-				x.Duration.Microseconds(), x.RequestID, x.Request, x.Response, x.Error)
-		}
+		// One statement inserts them all, in their order (the ids are the
+		// newest-first order staff read), those of unknown payments left
+		// out.
+		b.Queue(`INSERT INTO exchanges (order_id, at, op, method, path, status_code,
+				duration_us, request_id, request, response, error)
+			SELECT x.order_id, x.at, x.op, x.method, x.path, x.status_code,
+				x.duration_us, x.request_id, x.request, x.response, x.error
+			FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::integer[],
+				$7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[])
+				WITH ORDINALITY AS x(order_id, at, op, method, path, status_code,
+					duration_us, request_id, request, response, error, n)
+			WHERE EXISTS (SELECT 1 FROM payments p WHERE p.order_id = x.order_id)
+			ORDER BY x.n`,
+			c.orderIDs, c.ats, c.ops, c.methods, c.paths, c.statuses,
+			c.durations, c.requestIDs, c.requests, c.responses, c.errors)
 		// One statement trims every payment of the batch (one that is
 		// unknown has nothing to trim): it deletes a payment's exchanges
 		// up to its keep+1st newest, none when it has no more than keep.
@@ -122,6 +133,29 @@ func (s *Store) AddExchanges(ctx context.Context, xs []payment.Exchange, keep in
 		return fmt.Errorf("add %d exchanges: %w", len(xs), err)
 	}
 	return nil
+}
+
+// exchangeArrays are exchanges as one array per column, the parameters
+// of AddExchanges' insert.
+type exchangeArrays struct {
+	orderIDs, ops, methods, paths, requestIDs, requests, responses, errors []string
+	ats                                                                    []pgtype.Timestamptz
+	statuses                                                               []int32
+	durations                                                              []int64
+}
+
+func (c *exchangeArrays) add(x payment.Exchange) {
+	c.orderIDs = append(c.orderIDs, string(x.OrderID))
+	c.ats = append(c.ats, pgtype.Timestamptz{Time: x.At.UTC(), Valid: !x.At.IsZero()})
+	c.ops = append(c.ops, x.Op)
+	c.methods = append(c.methods, x.Method)
+	c.paths = append(c.paths, x.Path)
+	c.statuses = append(c.statuses, int32(x.StatusCode))
+	c.durations = append(c.durations, x.Duration.Microseconds())
+	c.requestIDs = append(c.requestIDs, x.RequestID)
+	c.requests = append(c.requests, x.Request)
+	c.responses = append(c.responses, x.Response)
+	c.errors = append(c.errors, x.Error)
 }
 
 // Exchanges returns the payment's exchanges, newest first.
