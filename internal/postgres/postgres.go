@@ -1,10 +1,12 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -183,10 +185,13 @@ func (s *Store) Get(ctx context.Context, id vipps.OrderID) (*payment.Payment, er
 // (factsColumn) beside the payment's columns.
 var getQuery = `SELECT ` + paymentColumns + `, ` + factsColumn + ` FROM payments WHERE order_id = $1`
 
-// factsColumn is the facts of the payment $1 as an array of records,
-// oldest first (NULL when it has none). A column rather than a join: a
-// join repeats the payment's columns on every fact's row.
-const factsColumn = `(SELECT array_agg(row(` + factColumns + `) ORDER BY seq) FROM facts WHERE order_id = $1)`
+// factsColumn is the facts of the payment $1 as an array of records
+// (NULL when it has none). A column rather than a join: a join repeats the
+// payment's columns on every fact's row. The arrays of records of the
+// one-row reads come in no promised order, and their readers sort them
+// (factsOf, scanSnapshot, operationsOf): an ORDER BY in the aggregate made
+// PostgreSQL sort each array, a sixth of the snapshot statement's time.
+const factsColumn = `(SELECT array_agg(row(` + factColumns + `)) FROM facts WHERE order_id = $1)`
 
 // readPayment reads the row of getQuery, and closes the rows.
 func readPayment(rows pgx.Rows, id vipps.OrderID) (*payment.Payment, error) {
@@ -234,7 +239,7 @@ func (s *Store) GetPending(ctx context.Context, id vipps.OrderID) (*payment.Paym
 // getPendingQuery is getQuery with the payment's pending operations as an
 // array of records in one more column.
 var getPendingQuery = `SELECT ` + paymentColumns + `, ` + factsColumn + `,
-		(SELECT array_agg(row(` + operationColumns + `) ORDER BY id) FROM operations
+		(SELECT array_agg(row(` + operationColumns + `)) FROM operations
 			WHERE order_id = $1 AND status = 'pending')
 		FROM payments WHERE order_id = $1`
 
@@ -280,6 +285,7 @@ func factsOf(id vipps.OrderID, recs []factRecord) []payment.Fact {
 	if len(recs) == 0 {
 		return nil
 	}
+	slices.SortFunc(recs, func(a, b factRecord) int { return cmp.Compare(a.Seq, b.Seq) })
 	facts := make([]payment.Fact, len(recs))
 	for i, f := range recs {
 		facts[i] = payment.Fact{Seq: f.Seq, OrderID: id, Operation: vipps.Operation(f.Operation), Success: f.Success,
@@ -782,8 +788,8 @@ func (s *Store) Snapshot(ctx context.Context, id vipps.OrderID) (*payment.Snapsh
 // snapshotQuery is getQuery with the payment's events and operations as
 // arrays of records in two more columns.
 var snapshotQuery = `SELECT ` + paymentColumns + `, ` + factsColumn + `,
-		(SELECT array_agg(row(` + eventColumns + `) ORDER BY seq) FROM events WHERE order_id = $1),
-		(SELECT array_agg(row(` + operationColumns + `) ORDER BY id) FROM operations WHERE order_id = $1)
+		(SELECT array_agg(row(` + eventColumns + `)) FROM events WHERE order_id = $1),
+		(SELECT array_agg(row(` + operationColumns + `)) FROM operations WHERE order_id = $1)
 		FROM payments WHERE order_id = $1`
 
 // scanSnapshot reads a row of snapshotQuery.
@@ -796,6 +802,7 @@ func scanSnapshot(row pgx.Row) (*payment.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	slices.SortFunc(events, func(a, b eventRecord) int { return cmp.Compare(a.Seq, b.Seq) })
 	snap := &payment.Snapshot{Payment: p, Events: make([]payment.Event, len(events))}
 	for i := range events {
 		snap.Events[i] = events[i].event()
@@ -808,6 +815,7 @@ func scanSnapshot(row pgx.Row) (*payment.Snapshot, error) {
 
 // operationsOf makes the operations of their records.
 func operationsOf(recs []operationRecord) ([]*payment.Operation, error) {
+	slices.SortFunc(recs, func(a, b operationRecord) int { return cmp.Compare(a.ID, b.ID) })
 	ops := make([]*payment.Operation, len(recs))
 	for i := range recs {
 		var err error
