@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -182,12 +183,14 @@ type Service struct {
 	log   *slog.Logger
 	cost  int
 	// dummy is a hash that a sign-in of an unknown name is checked
-	// against, so that it takes as long as that of a known one.
-	dummy []byte
+	// against, so that it takes as long as that of a known one. Made once,
+	// in the background from New on: a hash takes a quarter of a second,
+	// which the service's start no longer waits for.
+	dummy func() ([]byte, error)
 }
 
-// New checks cfg and returns a Service. It computes one password hash,
-// which takes a moment.
+// New checks cfg and returns a Service. It starts computing one password
+// hash in the background, which takes a moment.
 func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("staff: a store is required")
@@ -204,11 +207,10 @@ func New(cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	dummy, err := bcrypt.GenerateFromPassword([]byte(rand.Text()), s.cost)
-	if err != nil {
-		return nil, fmt.Errorf("staff: %w", err)
-	}
-	s.dummy = dummy
+	s.dummy = sync.OnceValues(func() ([]byte, error) {
+		return bcrypt.GenerateFromPassword([]byte(rand.Text()), s.cost)
+	})
+	go s.dummy() //nolint:errcheck // its caller, SignIn, sees the error
 	return s, nil
 }
 
@@ -425,10 +427,13 @@ func (s *Service) change(ctx context.Context, name, what string, f func(a *Accou
 // way.
 func (s *Service) SignIn(ctx context.Context, name, password string) (*Account, vipps.Secret, error) {
 	a, err := s.store.Account(ctx, NameKey(name))
-	hash := s.dummy
+	var hash []byte
 	switch {
 	case errors.Is(err, payment.ErrNotFound):
 		a = nil
+		if hash, err = s.dummy(); err != nil {
+			return nil, "", fmt.Errorf("sign in: %w", err)
+		}
 	case err != nil:
 		return nil, "", fmt.Errorf("sign in: %w", err)
 	default:

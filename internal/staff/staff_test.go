@@ -11,6 +11,7 @@ import (
 	"github.com/vippskit/vipps/internal/servicetest"
 	"github.com/vippskit/vipps/internal/sqlite"
 	"github.com/vippskit/vipps/internal/staff"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // newService returns a Service on a fresh SQLite store, with a clock the
@@ -252,5 +253,38 @@ func TestBootstrap(t *testing.T) {
 	}
 	if _, err := s.Add(ctx, "ADMIN", staff.Viewer, pw); !errors.Is(err, payment.ErrExists) {
 		t.Errorf("Add(ADMIN) = %v, want ErrExists", err)
+	}
+}
+
+// TestUnknownNameCost: a sign-in of an unknown name checks the password
+// against a hash of the service's own cost, so that it takes as long as
+// that of a known name, though New no longer waits for that hash.
+func TestUnknownNameCost(t *testing.T) {
+	for _, weak := range []bool{true, false} {
+		st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "vipps.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		s, err := staff.New(staff.Config{Store: st, WeakHashForTests: weak})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := staff.HashCost
+		if weak {
+			want = bcrypt.MinCost
+		}
+		h, err := s.DummyHash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cost, err := bcrypt.Cost(h); err != nil || cost != want {
+			t.Errorf("weak %v: the unknown name's hash has cost %d, %v; want %d", weak, cost, err, want)
+		}
+		if weak { // at HashCost a check takes seconds under -race
+			if _, _, err := s.SignIn(t.Context(), "nobody", pw); !errors.Is(err, staff.ErrSignIn) {
+				t.Errorf("SignIn(nobody) = %v, want ErrSignIn", err)
+			}
+		}
 	}
 }
