@@ -63,7 +63,7 @@ func TestNewOrderID(t *testing.T) {
 	if len(long.Attempt(123)) > 50 || long.Attempt(123).Validate() != nil {
 		t.Errorf("long prefix: %q attempt %q", long, long.Attempt(123))
 	}
-	if id := vipps.NewOrderID(""); len(id) != 12 || id.Validate() != nil {
+	if id := vipps.NewOrderID(""); len(id) != 19 || id.Validate() != nil {
 		t.Errorf("NewOrderID(\"\") = %q", id)
 	}
 }
