@@ -68,9 +68,8 @@ type ExchangeLogConfig struct {
 	// Linger is how long Run waits, after an exchange comes, for more to
 	// store with it in one transaction (at most 100): 0 means
 	// DefaultExchangeLinger, a negative value not at all. Staff do not
-	// see the difference; the store does: under load a batch of one
-	// payment's exchanges at a time cost PostgreSQL a round trip and a
-	// commit each.
+	// see the difference; the store does: stored as they came, under
+	// load, every few exchanges cost a transaction of their own.
 	Linger time.Duration
 	// Logger: nil discards.
 	Logger *slog.Logger
