@@ -424,6 +424,7 @@ func startServe(ctx context.Context, f *serveFlags, log *slog.Logger) (_ *serveA
 		Store: pst, Vipps: client, PublicURL: public, ReturnKey: derive("return"),
 		ConsentPath:   payment.DefaultCallbackPath + "/consents-" + hex.EncodeToString(derive("consent"))[:20],
 		OrderIDPrefix: f.orderIDPrefix, Shipping: shipping, Webhooks: f.webhookURL != "", Logger: log,
+		Exchanges: exchanges,
 	}
 	if f.shippingURL != "" {
 		cfg.ShopShipping = shopShipping(f.shippingURL, vipps.Secret(f.webhookSecret))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,6 +51,9 @@ const (
 	exchangeWrite = 5 * time.Second
 	// maxExchangeError bounds an exchange's Error, in bytes.
 	maxExchangeError = 500
+	// forgetFor is how long Forget holds back a payment's older
+	// exchanges: longer than any call to Vipps takes.
+	forgetFor = 10 * time.Minute
 )
 
 // ExchangeLogConfig configures an [ExchangeLog]. Store is required.
@@ -90,6 +94,11 @@ type ExchangeLog struct {
 	queue   chan vipps.Exchange
 	flushes chan chan struct{}
 	dropped atomic.Int64
+
+	// mu is held while a batch is stored, and by Forget: once Forget
+	// returns, no exchange it forgot is being stored or will be.
+	mu        sync.Mutex
+	forgotten map[vipps.OrderID]time.Time // when Forget was called
 }
 
 // NewExchangeLog checks cfg and returns an ExchangeLog; Run it to store
@@ -230,16 +239,47 @@ func (l *ExchangeLog) drain(ctx context.Context) {
 	}
 }
 
-// write masks and stores a batch.
+// Forget makes the log leave out the payment's exchanges that started
+// before now (for 10 minutes, longer than any call to Vipps): those
+// observed already and still waiting, and those of calls still under way.
+// It waits for a batch being stored, so that once it returns the payment's
+// stored exchanges can be deleted for good. Exchanges of later calls are
+// kept. A nil ExchangeLog forgets nothing.
+func (l *ExchangeLog) Forget(id vipps.OrderID) {
+	if l == nil {
+		return
+	}
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.forgotten == nil {
+		l.forgotten = map[vipps.OrderID]time.Time{}
+	}
+	for k, at := range l.forgotten {
+		if now.Sub(at) > forgetFor {
+			delete(l.forgotten, k)
+		}
+	}
+	l.forgotten[id] = now
+}
+
+// write masks and stores a batch, but for what Forget forgot.
 func (l *ExchangeLog) write(ctx context.Context, xs []vipps.Exchange) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	out := make([]Exchange, 0, len(xs))
 	for _, x := range xs {
+		if at, ok := l.forgotten[x.OrderID]; ok && x.Start.Before(at) {
+			continue
+		}
 		out = append(out, l.masked(x))
 	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), exchangeWrite)
-	defer cancel()
-	if err := l.store.AddExchanges(wctx, out, l.keep); err != nil {
-		l.log.Warn("storing the exchanges with Vipps failed; they are not shown to staff", "count", len(out), "err", err)
+	if len(out) > 0 {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), exchangeWrite)
+		defer cancel()
+		if err := l.store.AddExchanges(wctx, out, l.keep); err != nil {
+			l.log.Warn("storing the exchanges with Vipps failed; they are not shown to staff", "count", len(out), "err", err)
+		}
 	}
 	if n := l.dropped.Swap(0); n > 0 {
 		l.log.Warn("exchanges with Vipps were not kept: too many at once", "dropped", n)

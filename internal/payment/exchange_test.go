@@ -69,9 +69,14 @@ func TestExchanges(t *testing.T) {
 		t.Errorf("no exchange shows the customer's masked mobile number")
 	}
 
+	// A call under way when the consent goes: its exchange comes to the
+	// log after the deletion, and is not kept either.
+	late := vipps.Exchange{Op: "details", Method: "GET", OrderID: p.OrderID, Start: time.Now().Add(-time.Millisecond), StatusCode: 200}
 	if err := e.Service.RemoveConsent(ctx, d.User.UserID); err != nil {
 		t.Fatal(err)
 	}
+	e.Exchanges.Observe(late)
+	e.FlushExchanges()
 	if xs, err := e.Service.Exchanges(ctx, p.OrderID); err != nil || len(xs) != 0 {
 		t.Errorf("Exchanges(%s) after consent removal = %d, %v; want none", p.OrderID, len(xs), err)
 	}
@@ -232,5 +237,90 @@ func TestExchangeLogLinger(t *testing.T) {
 		if got := c.sizes(); !slices.Equal(got, []int{10, 1}) {
 			t.Errorf("batches stored with no linger = %v, want a lone exchange stored alone", got)
 		}
+	})
+}
+
+// blockingStore is a store whose AddExchanges waits until released.
+type blockingStore struct {
+	payment.Store
+	adding  chan struct{} // closed when AddExchanges is called
+	release chan struct{}
+}
+
+func (b *blockingStore) AddExchanges(ctx context.Context, xs []payment.Exchange, keep int) error {
+	close(b.adding)
+	<-b.release
+	return b.Store.AddExchanges(ctx, xs, keep)
+}
+
+// TestExchangeLogForget: Forget leaves out the payment's exchanges that
+// started before it, waiting or still to come, and keeps later ones and
+// other payments'; it waits for a batch being stored.
+func TestExchangeLogForget(t *testing.T) {
+	e := servicetest.New(t)
+	p, q := e.Create(payment.CreateRequest{}), e.Create(payment.CreateRequest{})
+	e.FlushExchanges()
+	if err := e.Store.DeleteExchanges(t.Context(), p.OrderID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Store.DeleteExchanges(t.Context(), q.OrderID); err != nil {
+		t.Fatal(err)
+	}
+	x := func(id vipps.OrderID, start time.Time, rid string) vipps.Exchange {
+		return vipps.Exchange{Op: "details", Method: "GET", OrderID: id, Start: start, RequestID: rid, StatusCode: 200}
+	}
+
+	t.Run("what started before", func(t *testing.T) {
+		l, err := payment.NewExchangeLog(payment.ExchangeLogConfig{Store: e.Store, Linger: time.Hour, Logger: e.Logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := time.Now().Add(-time.Millisecond)
+		l.Observe(x(p.OrderID, before, "waiting"))
+		l.Observe(x(q.OrderID, before, "other"))
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); l.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		l.Forget(p.OrderID)
+		l.Observe(x(p.OrderID, before, "under way"))
+		l.Observe(x(p.OrderID, time.Now().Add(time.Millisecond), "later"))
+		if err := l.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[vipps.OrderID][]string{p.OrderID: {"later"}, q.OrderID: {"other"}} {
+			xs, err := e.Store.Exchanges(t.Context(), id)
+			var got []string
+			for _, x := range xs {
+				got = append(got, x.RequestID)
+			}
+			if err != nil || !slices.Equal(got, want) {
+				t.Errorf("Exchanges(%s) after Forget = %v, %v; want %v", id, got, err, want)
+			}
+		}
+	})
+
+	t.Run("waits for a batch being stored", func(t *testing.T) {
+		b := &blockingStore{Store: e.Store, adding: make(chan struct{}), release: make(chan struct{})}
+		l, err := payment.NewExchangeLog(payment.ExchangeLogConfig{Store: b, Linger: -1, Logger: e.Logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); l.Run(ctx) }()
+		var release sync.Once
+		defer func() { release.Do(func() { close(b.release) }); cancel(); <-done }()
+		l.Observe(x(p.OrderID, time.Now().Add(-time.Millisecond), "being stored"))
+		<-b.adding
+		forgot := make(chan struct{})
+		go func() { defer close(forgot); l.Forget(p.OrderID) }()
+		select {
+		case <-forgot:
+			t.Fatal("Forget returned while a batch of the payment was being stored")
+		case <-time.After(50 * time.Millisecond):
+		}
+		release.Do(func() { close(b.release) })
+		<-forgot
 	})
 }

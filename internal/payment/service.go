@@ -87,6 +87,11 @@ type Config struct {
 	OpWait time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Exchanges is the log that keeps the exchanges with Vipps that
+	// Store's AddExchanges stores, if any: a consent removal has it forget
+	// a payment's exchanges still on their way before deleting the stored
+	// ones ([ExchangeLog.Forget]).
+	Exchanges *ExchangeLog
 	// Logger gets one line per change and per Vipps error; nil discards.
 	Logger *slog.Logger
 }
@@ -518,7 +523,9 @@ func (s *Service) RemoveConsent(ctx context.Context, userID string) error {
 		if cleared {
 			erased = true
 			// What was said to Vipps about the payment is masked, but it
-			// goes too: nothing of the customer's is kept past consent.
+			// goes too: nothing of the customer's is kept past consent,
+			// not even an exchange still on its way to the store.
+			s.cfg.Exchanges.Forget(p.OrderID)
 			if err := s.store.DeleteExchanges(ctx, p.OrderID); err != nil {
 				return fmt.Errorf("remove consent: %w", err)
 			}

@@ -161,7 +161,7 @@ func New(t testing.TB, opts ...Option) *Env {
 	client := e.Sim.NewClient(e.Sim.Merchant, func(c *vipps.Config) { c.OnExchange = e.Exchanges.Observe })
 	cfg := payment.Config{
 		Store: e.Store, Vipps: client, PublicURL: e.URL, Now: e.Clock.Now, Logger: e.Logger,
-		ReturnKey: []byte(returnKey), OrderIDPrefix: OrderIDPrefix, Shipping: shipping(),
+		ReturnKey: []byte(returnKey), OrderIDPrefix: OrderIDPrefix, Shipping: shipping(), Exchanges: e.Exchanges,
 	}
 	for _, f := range o.payment {
 		f(&cfg)
