@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/vippskit/vipps/internal/payment"
 	"github.com/vippskit/vipps/internal/servicetest"
 	"github.com/vippskit/vipps/internal/sqlite"
 	"github.com/vippskit/vipps/internal/staff"
-	"golang.org/x/crypto/bcrypt"
 )
 
 // newService returns a Service on a fresh SQLite store, with a clock the
