@@ -21,13 +21,19 @@ const maxTxAttempts = 5
 // change its caller's values once it cannot fail any more, or change them
 // the same way every time.
 func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return retry(ctx, func() error { return pgx.BeginFunc(ctx, s.pool, fn) })
+}
+
+// retry runs attempt, a transaction, until it succeeds, fails with an
+// error that retrying will not mend, or has run maxTxAttempts times; it
+// stops early when ctx ends.
+func retry(ctx context.Context, attempt func() error) error {
 	var err error
 	for range maxTxAttempts {
 		if err = ctx.Err(); err != nil {
 			return err
 		}
-		err = pgx.BeginFunc(ctx, s.pool, fn)
-		if !retryable(err) {
+		if err = attempt(); !retryable(err) {
 			return err
 		}
 	}
@@ -52,20 +58,12 @@ func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 // is called for each attempt, and the readers must change their caller's
 // values the same way every time.
 func (s *Store) inBatch(ctx context.Context, queue func(*pgx.Batch)) error {
-	var err error
-	for range maxTxAttempts {
-		if err = ctx.Err(); err != nil {
-			return err
-		}
+	return retry(ctx, func() error {
 		// A batch is sent once: pgx keeps what it prepared in it.
 		b := &pgx.Batch{}
 		queue(b)
-		err = s.pool.SendBatch(ctx, b).Close()
-		if !retryable(err) {
-			return err
-		}
-	}
-	return fmt.Errorf("gave up after %d attempts: %w", maxTxAttempts, err)
+		return s.pool.SendBatch(ctx, b).Close()
+	})
 }
 
 // SQLSTATE codes the store acts on.
