@@ -977,23 +977,21 @@ func scanJSON(raw json.RawMessage, dest any) error {
 	// Amount, State, ...), as json.Unmarshal would set them, without a
 	// decoder per value; null leaves them as they are.
 	if v := reflect.ValueOf(dest); v.Kind() == reflect.Pointer && !v.IsNil() {
-		switch e := v.Elem(); e.Kind() {
-		case reflect.String:
+		if e := v.Elem(); e.Kind() == reflect.String || e.CanInt() {
 			if x, err := sqlValue(raw); err == nil {
-				if str, ok := x.(string); ok {
-					e.SetString(str)
+				switch x := x.(type) {
+				case nil:
 					return nil
-				} else if x == nil {
-					return nil
-				}
-			}
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-			if x, err := sqlValue(raw); err == nil {
-				if n, ok := x.(int64); ok && !e.OverflowInt(n) {
-					e.SetInt(n)
-					return nil
-				} else if x == nil {
-					return nil
+				case string:
+					if e.Kind() == reflect.String {
+						e.SetString(x)
+						return nil
+					}
+				case int64:
+					if e.CanInt() && !e.OverflowInt(x) {
+						e.SetInt(x)
+						return nil
+					}
 				}
 			}
 		}
