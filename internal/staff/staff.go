@@ -220,15 +220,15 @@ func CheckName(name string) error {
 	n := utf8.RuneCountInString(name)
 	switch {
 	case n == 0:
-		return fmt.Errorf("%w: the user name is empty", payment.ErrInvalid)
+		return &Refusal{Reason: NameEmpty}
 	case n > MaxName:
-		return fmt.Errorf("%w: the user name is %d characters; at most %d", payment.ErrInvalid, n, MaxName)
+		return &Refusal{Reason: NameTooLong, Length: n, Limit: MaxName}
 	case !utf8.ValidString(name):
-		return fmt.Errorf("%w: the user name is not valid UTF-8", payment.ErrInvalid)
+		return &Refusal{Reason: NameNotText}
 	}
 	for _, r := range name {
 		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("._@-", r) {
-			return fmt.Errorf("%w: the user name may hold letters, digits and . _ @ - only, not %q", payment.ErrInvalid, r)
+			return &Refusal{Reason: NameCharacter, Char: r}
 		}
 	}
 	return nil
@@ -240,10 +240,9 @@ func CheckName(name string) error {
 func CheckPassword(password string) error {
 	switch n := utf8.RuneCountInString(password); {
 	case n < MinPassword:
-		return fmt.Errorf("%w: the password is %d characters; use at least %d", payment.ErrInvalid, n, MinPassword)
+		return &Refusal{Reason: PasswordTooShort, Length: n, Limit: MinPassword}
 	case len(password) > MaxPassword:
-		return fmt.Errorf("%w: the password is %d bytes; at most %d bytes are used by the hash, so use a shorter one (letters such as æ, ø and å take 2 bytes each)",
-			payment.ErrInvalid, len(password), MaxPassword)
+		return &Refusal{Reason: PasswordTooLong, Length: len(password), Limit: MaxPassword}
 	}
 	return nil
 }
@@ -262,7 +261,7 @@ func (s *Service) hash(password string) (string, error) {
 
 func checkRole(r Role) error {
 	if !r.Valid() {
-		return fmt.Errorf("%w: unknown role %q; use viewer, operator or admin", payment.ErrInvalid, r)
+		return &Refusal{Reason: UnknownRole, Role: r}
 	}
 	return nil
 }
@@ -393,7 +392,7 @@ func (s *Service) keepAdmin(ctx context.Context, a *Account) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: %s is the only enabled administrator; make another account an administrator first", payment.ErrState, a.Name)
+	return &Refusal{Reason: LastAdmin, Name: a.Name}
 }
 
 // change reads name's account, applies f (which reports whether the
@@ -411,7 +410,7 @@ func (s *Service) change(ctx context.Context, name, what string, f func(a *Accou
 	err = s.store.UpdateAccount(ctx, a, end)
 	if errors.Is(err, ErrLastAdmin) {
 		// Another change took the other administrator meanwhile.
-		err = fmt.Errorf("%w: %s is the only enabled administrator; make another account an administrator first", ErrLastAdmin, a.Name)
+		err = &Refusal{Reason: LastAdmin, Name: a.Name}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("change %q: %w", name, err)

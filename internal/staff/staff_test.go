@@ -2,11 +2,13 @@ package staff_test
 
 import (
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/vippskit/vipps/internal/payment"
@@ -56,33 +58,62 @@ func TestRoleMay(t *testing.T) {
 func TestCheckPassword(t *testing.T) {
 	tests := []struct {
 		name, pw string
-		want     string // in the error; "" for none
+		want     *staff.Refusal // nil for none
+		says     string         // in the error
 	}{
-		{"ok", pw, ""},
-		{"short", "elevenchars", "at least 12"},
-		{"72 bytes", strings.Repeat("a", 72), ""},
-		{"73 bytes", strings.Repeat("a", 73), "73 bytes; at most 72"},
-		{"æøå over 72 bytes", strings.Repeat("æ", 37), "74 bytes"},
+		{"ok", pw, nil, ""},
+		{"short", "elevenchars", &staff.Refusal{Reason: staff.PasswordTooShort, Length: 11, Limit: 12}, "at least 12"},
+		{"72 bytes", strings.Repeat("a", 72), nil, ""},
+		{"73 bytes", strings.Repeat("a", 73), &staff.Refusal{Reason: staff.PasswordTooLong, Length: 73, Limit: 72}, "73 bytes; at most 72"},
+		{"æøå over 72 bytes", strings.Repeat("æ", 37), &staff.Refusal{Reason: staff.PasswordTooLong, Length: 74, Limit: 72}, "74 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := staff.CheckPassword(tt.pw)
-			switch {
-			case tt.want == "" && err != nil:
-				t.Errorf("CheckPassword = %v, want nil", err)
-			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, payment.ErrInvalid)):
-				t.Errorf("CheckPassword = %v, want ErrInvalid saying %q", err, tt.want)
-			}
+			checkRefusal(t, "CheckPassword", staff.CheckPassword(tt.pw), tt.want, payment.ErrInvalid, tt.says)
 		})
 	}
 }
 
 func TestCheckName(t *testing.T) {
-	for name, ok := range map[string]bool{"kari": true, "kari.nordmann@shop.no": true, "Ærlig-Øyvind_2": true,
-		"": false, "kari nordmann": false, "<b>": false, strings.Repeat("a", 65): false} {
-		if err := staff.CheckName(name); (err == nil) != ok {
-			t.Errorf("CheckName(%q) = %v, want ok %v", name, err, ok)
+	tests := []struct {
+		name string
+		want *staff.Refusal
+		says string
+	}{
+		{"kari", nil, ""},
+		{"kari.nordmann@shop.no", nil, ""},
+		{"Ærlig-Øyvind_2", nil, ""},
+		{"", &staff.Refusal{Reason: staff.NameEmpty}, "empty"},
+		{"kari nordmann", &staff.Refusal{Reason: staff.NameCharacter, Char: ' '}, "not ' '"},
+		{"<b>", &staff.Refusal{Reason: staff.NameCharacter, Char: '<'}, "not '<'"},
+		{"kari\xff", &staff.Refusal{Reason: staff.NameNotText}, "UTF-8"},
+		{strings.Repeat("a", 65), &staff.Refusal{Reason: staff.NameTooLong, Length: 65, Limit: 64}, "65 characters; at most 64"},
+	}
+	for _, tt := range tests {
+		checkRefusal(t, fmt.Sprintf("CheckName(%q)", tt.name), staff.CheckName(tt.name), tt.want, payment.ErrInvalid, tt.says)
+	}
+}
+
+// checkRefusal checks that err is the refusal want (or nil for none),
+// wraps sentinel, and says says in English.
+func checkRefusal(t *testing.T, call string, err error, want *staff.Refusal, sentinel error, says string) {
+	t.Helper()
+	if want == nil {
+		if err != nil {
+			t.Errorf("%s = %v, want nil", call, err)
 		}
+		return
+	}
+	got, ok := errors.AsType[*staff.Refusal](err)
+	if !ok {
+		t.Errorf("%s = %v, want a *staff.Refusal", call, err)
+		return
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s: refusal (-want +got):\n%s", call, diff)
+	}
+	if !errors.Is(err, sentinel) || !strings.Contains(err.Error(), says) {
+		t.Errorf("%s = %v, want %v saying %q", call, err, sentinel, says)
 	}
 }
 
@@ -219,12 +250,13 @@ func TestLastAdmin(t *testing.T) {
 	if _, err := s.Add(ctx, "boss", staff.Admin, pw); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SetRole(ctx, "boss", staff.Operator); !errors.Is(err, payment.ErrState) {
-		t.Errorf("SetRole(last admin, operator) = %v, want ErrState", err)
-	}
-	if _, err := s.SetDisabled(ctx, "boss", true); !errors.Is(err, payment.ErrState) {
-		t.Errorf("SetDisabled(last admin) = %v, want ErrState", err)
-	}
+	last := &staff.Refusal{Reason: staff.LastAdmin, Name: "boss"}
+	_, err := s.SetRole(ctx, "boss", staff.Operator)
+	checkRefusal(t, "SetRole(last admin, operator)", err, last, payment.ErrState, "boss is the only enabled administrator")
+	_, err = s.SetDisabled(ctx, "boss", true)
+	checkRefusal(t, "SetDisabled(last admin)", err, last, staff.ErrLastAdmin, "boss is the only enabled administrator")
+	_, err = s.SetRole(ctx, "boss", "root")
+	checkRefusal(t, "SetRole(boss, root)", err, &staff.Refusal{Reason: staff.UnknownRole, Role: "root"}, payment.ErrInvalid, `unknown role "root"`)
 	if _, err := s.Add(ctx, "boss2", staff.Admin, pw); err != nil {
 		t.Fatal(err)
 	}

@@ -506,6 +506,31 @@ func TestAdminStaffInBokmål(t *testing.T) {
 			t.Errorf("the staff page in bokmål lacks %q", want)
 		}
 	}
+	// The refusals of a change of an account, in bokmål throughout.
+	post := func(path string, fields url.Values) (kind, msg string) {
+		t.Helper()
+		fields.Set("csrf", e.csrf())
+		return e.post(t, path, fields)
+	}
+	for _, tt := range []struct {
+		path   string
+		fields url.Values
+		want   string
+	}{
+		{"/admin/staff", url.Values{"name": {"Kari Nordmann"}, "role": {"operator"}, "password": {"a long enough password"}},
+			"Et brukernavn kan bare inneholde bokstaver, sifre og . _ @ -, ikke ' '; for eksempel kari.nordmann. Ingenting ble gjort."},
+		{"/admin/staff", url.Values{"name": {"kari"}, "role": {"operator"}, "password": {"kort"}},
+			"Passordet er 4 tegn; bruk minst 12. Ingenting ble gjort."},
+		{"/admin/staff", url.Values{"name": {"kari"}, "role": {"root"}, "password": {"a long enough password"}},
+			"Velg en av rollene på siden. Ingenting ble gjort."},
+		{"/admin/staff/admin/disable", url.Values{},
+			"admin er den eneste aktive administratoren, og noen må kunne administrere brukere; gjør en annen konto til administrator først. Ingenting ble gjort."},
+	} {
+		if kind, msg := post(tt.path, tt.fields); kind != adminError || msg != tt.want {
+			t.Errorf("POST %s %v in bokmål = %s %q, want an error %q", tt.path, tt.fields, kind, msg, tt.want)
+		}
+	}
+
 	viewer := e.browser(testViewer)
 	e.getAs(viewer, "/admin/?lang=nb") // the language is remembered
 	if resp, body := e.doWith(viewer, e.newRequest("GET", "/admin/staff", nil)); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Rollen din, lesetilgang") && !strings.Contains(body, "Rollen din, Lesetilgang") {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/vippskit/vipps"
@@ -98,9 +99,10 @@ func (s *Server) staffDone(w http.ResponseWriter, r *http.Request, err error, do
 // staffRefusal says why a change of an account was refused, for an
 // administrator; an internal error is logged with the request id.
 func (s *Server) staffRefusal(r *http.Request, err error) string {
-	// The detail of a refused change is the service's own words, in
-	// English.
 	l := s.lang(r)
+	if rf, ok := errors.AsType[*staff.Refusal](err); ok {
+		return staffRefused(l, rf) + " " + l.T("Nothing was done.")
+	}
 	switch {
 	case errors.Is(err, payment.ErrExists):
 		return l.T("A user with that name exists already (names are the same whatever their case); nothing was done. Choose another name.")
@@ -114,6 +116,29 @@ func (s *Server) staffRefusal(r *http.Request, err error) string {
 	rid := requestID(r.Context())
 	s.log.ErrorContext(r.Context(), "admin staff change failed", "path", r.URL.Path, "request_id", rid, "err", err)
 	return l.F("Something went wrong in the payment service; try again, or ask a developer to look at the log (request id %s).", rid)
+}
+
+// staffRefused says why a change of an account was refused, in l.
+func staffRefused(l lang, r *staff.Refusal) string {
+	switch r.Reason {
+	case staff.NameEmpty:
+		return l.T("Type a user name.")
+	case staff.NameTooLong:
+		return l.F("The user name is %d characters; use at most %d.", r.Length, r.Limit)
+	case staff.NameNotText:
+		return l.T("The user name holds something that is not text; type it again.")
+	case staff.NameCharacter:
+		return l.F("A user name may hold letters, digits and . _ @ - only, not %s; such as kari.nordmann.", strconv.QuoteRune(r.Char))
+	case staff.PasswordTooShort:
+		return l.F("The password is %d characters; use at least %d.", r.Length, r.Limit)
+	case staff.PasswordTooLong:
+		return l.F("The password is %d bytes; only the first %d count, so use a shorter one (æ, ø and å take 2 bytes each).", r.Length, r.Limit)
+	case staff.UnknownRole:
+		return l.T("Choose one of the roles on the page.")
+	case staff.LastAdmin:
+		return l.F("%s is the only enabled administrator, and someone must be able to manage staff; make another account an administrator first.", r.Name)
+	}
+	return l.F("The change was refused (%s).", string(r.Reason))
 }
 
 // adminStaffAdd serves POST /admin/staff (form fields name, role,

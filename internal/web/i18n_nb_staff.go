@@ -56,7 +56,16 @@ var nbStaff = map[string]string{
 	"%s may sign in again.":                               "%s kan logge inn igjen.",
 	"A user with that name exists already (names are the same whatever their case); nothing was done. Choose another name.": "Det finnes allerede en bruker med det navnet (store og små bokstaver regnes som like); ingenting ble gjort. Velg et annet navn.",
 	"There is no such user; nothing was done. Reload the page.":                                                             "Den brukeren finnes ikke; ingenting ble gjort. Last inn siden på nytt.",
-	"Nothing was done: %s.": "Ingenting ble gjort: %s.",
+	"Nothing was done: %s.":                                          "Ingenting ble gjort: %s.",
+	"Type a user name.":                                              "Skriv inn et brukernavn.",
+	"The user name is %d characters; use at most %d.":                "Brukernavnet er %d tegn; bruk høyst %d.",
+	"The user name holds something that is not text; type it again.": "Brukernavnet inneholder noe som ikke er tekst; skriv det inn på nytt.",
+	"A user name may hold letters, digits and . _ @ - only, not %s; such as kari.nordmann.":                                        "Et brukernavn kan bare inneholde bokstaver, sifre og . _ @ -, ikke %s; for eksempel kari.nordmann.",
+	"The password is %d characters; use at least %d.":                                                                              "Passordet er %d tegn; bruk minst %d.",
+	"The password is %d bytes; only the first %d count, so use a shorter one (æ, ø and å take 2 bytes each).":                      "Passordet er %d byte; bare de første %d teller, så bruk et kortere (æ, ø og å tar 2 byte hver).",
+	"Choose one of the roles on the page.":                                                                                         "Velg en av rollene på siden.",
+	"%s is the only enabled administrator, and someone must be able to manage staff; make another account an administrator first.": "%s er den eneste aktive administratoren, og noen må kunne administrere brukere; gjør en annen konto til administrator først.",
+	"The change was refused (%s).":                                                                                                 "Endringen ble avvist (%s).",
 
 	// New events of a payment's history.
 	"Checked with Vipps":    "Sjekket med Vipps",
