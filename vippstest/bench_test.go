@@ -66,7 +66,6 @@ func newSimDetailsTarget(b *testing.B) (detailsTarget, string, []byte) {
 	}
 	srv := httptest.NewServer(sim)
 	b.Cleanup(srv.Close)
-	m := vippstest.DefaultMerchant()
 
 	// Set up in process: initiate through the handler, approve with the
 	// hook. The simulator is closed first, so that the approvals send no
@@ -74,23 +73,7 @@ func newSimDetailsTarget(b *testing.B) (detailsTarget, string, []byte) {
 	if err := sim.Close(); err != nil {
 		b.Fatal(err)
 	}
-	creds := http.Header{}
-	creds.Set("Ocp-Apim-Subscription-Key", m.SubscriptionKey)
-	creds.Set("client_id", m.ClientID)
-	creds.Set("client_secret", m.ClientSecret)
-	token := benchServe(b, sim, "POST", "/accesstoken/get", "", creds)
-	var at struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.Unmarshal([]byte(token), &at); err != nil {
-		b.Fatal(err)
-	}
-	tok := at.AccessToken
-	h := http.Header{
-		"Authorization":             {"Bearer " + tok},
-		"Ocp-Apim-Subscription-Key": {m.SubscriptionKey},
-		"Merchant-Serial-Number":    {string(m.MSN)},
-	}
+	h := benchToken(b, sim)
 	t := detailsTarget{header: h}
 	for i := range benchDetailsOrders {
 		id := vipps.OrderID(fmt.Sprintf("bench-shop-order-%05d", i))
@@ -118,6 +101,29 @@ func newSimDetailsTarget(b *testing.B) (detailsTarget, string, []byte) {
 		b.Fatalf("details = %d %s, %v", resp.StatusCode, body, err)
 	}
 	return t, resp.Header.Get("Content-Type"), body
+}
+
+// benchToken takes an access token from the simulator in process and
+// returns the default merchant's API headers with it.
+func benchToken(b *testing.B, sim http.Handler) http.Header {
+	b.Helper()
+	m := vippstest.DefaultMerchant()
+	creds := http.Header{}
+	creds.Set("Ocp-Apim-Subscription-Key", m.SubscriptionKey)
+	creds.Set("client_id", m.ClientID)
+	creds.Set("client_secret", m.ClientSecret)
+	token := benchServe(b, sim, "POST", "/accesstoken/get", "", creds)
+	var at struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.Unmarshal([]byte(token), &at); err != nil {
+		b.Fatal(err)
+	}
+	return http.Header{
+		"Authorization":             {"Bearer " + at.AccessToken},
+		"Ocp-Apim-Subscription-Key": {m.SubscriptionKey},
+		"Merchant-Serial-Number":    {string(m.MSN)},
+	}
 }
 
 // benchServe calls the simulator in process and returns the body of a 200.
