@@ -26,7 +26,7 @@ var (
 	flagDBRestarts  = flag.Int("chaos.dbrestarts", -1, "immediate restarts of the PostgreSQL cluster; -1 means 1 + payments/3000")
 	flagConcurrency = flag.Int("chaos.concurrency", 32, "payments driven at once")
 	flagFaults      = flag.Bool("chaos.faults", true, "inject simulator request faults and callback faults")
-	flagConverge    = flag.Duration("chaos.converge", 0, "longest wait for the books to converge after the driver stops; 0 means 95s after the last kill or restart (at least 50s after the driver) plus 10ms a payment")
+	flagConverge    = flag.Duration("chaos.converge", 0, "longest wait for the books to converge after the driver stops; 0 means 95s after the last kill or restart (at least 80s after the driver: a 429 of Vipps' rate limits asks to wait up to a minute) plus 10ms a payment")
 	flagShow        = flag.Int("chaos.show", 5, "offending orderIds shown per invariant")
 	flagLogDir      = flag.String("chaos.logdir", "", "keep the processes' logs (and the SQLite database) in a new directory under this one instead of a temporary one")
 )
@@ -102,6 +102,9 @@ type run struct {
 
 	sim    *proc
 	simURL string
+	// addsShipping: the simulator reserves express shipping on top of
+	// the amount initiated (-express-adds-shipping).
+	addsShipping bool
 	vipps  *vipps.Client // the suite's own client of the simulator, for /details
 	pg     *pgCluster
 	reps   []*replica

@@ -14,7 +14,9 @@
 //   - a webhook receiver in the test process that checks every signature.
 //
 // A driver plays a shop with many payments at once: it creates payments
-// through the shop API, approves, rejects, expires or cancels them as the
+// through the shop API (a fifth of them express checkouts, with the
+// simulator reserving the shipping on top of the amount for half the
+// seeds), approves, rejects, expires or cancels them as the
 // user and the shop would, and then captures, refunds, voids and releases,
 // sending requests several times at once with the same idempotency key, at
 // once with different keys, and again later with the same key. Meanwhile
@@ -29,7 +31,9 @@
 // state and amounts equal Vipps'; no capture or refund applied twice or
 // unasked; one operation per shop key; operation statuses agree with
 // Vipps' log; webhooks signed, summing to the truth, with the final
-// amounts last; receipts once; one shop order never holds money in two
+// amounts last; receipts once; an express checkout's shipping stored as
+// Vipps has it, and whether it was charged on top told right; one shop
+// order never holds money in two
 // attempts; no 5xx outside the windows where a process or the database was
 // down. Each invariant is reported with counts and the first offending
 // orderIds, and fails the test when violated.

@@ -55,6 +55,9 @@ func (r *run) payment(ctx context.Context, i int) {
 		o.amount = 151 // a magic amount: the reservation fails (Payment 42)
 	}
 	o.receipt = rng.IntN(10) < 3
+	// Express checkout: the customer picks shipping, whose cost Vipps
+	// adds to the reservation, and the callback carries what they shared.
+	o.express = rng.IntN(10) < 2
 	r.mu.Lock()
 	r.orders[o.shopRef] = o
 	r.mu.Unlock()
@@ -138,7 +141,7 @@ func (r *run) payment(ctx context.Context, i int) {
 // create creates a payment for o, trying again (a new attempt, as a shop
 // does) when the service fails; it returns the orderId.
 func (r *run) create(ctx context.Context, rng *rand.Rand, o *order) (string, bool) {
-	body := map[string]any{"amount": o.amount, "text": "Chaos order " + o.shopRef, "shopRef": o.shopRef}
+	body := map[string]any{"amount": o.amount, "text": "Chaos order " + o.shopRef, "shopRef": o.shopRef, "express": o.express}
 	if o.receipt {
 		body["receipt"] = vipps.Receipt{
 			OrderLines: []vipps.OrderLine{{Name: "Chaos goods", ID: "g1", TotalAmount: o.amount,

@@ -42,7 +42,14 @@ type paymentJSON struct {
 	State      string   `json:"state"`
 	Amounts    amounts  `json:"amounts"`
 	Operations []opJSON `json:"operations"`
-	Events     []struct {
+	// Shipping is an express checkout's shipping as the service stored
+	// it.
+	Shipping *struct {
+		MethodID string       `json:"methodId"`
+		Cost     vipps.Amount `json:"cost"`
+		Charged  string       `json:"charged"`
+	} `json:"shipping"`
+	Events []struct {
 		Seq    int64        `json:"seq"`
 		Type   string       `json:"type"`
 		Amount vipps.Amount `json:"amount"`
@@ -95,6 +102,7 @@ type order struct {
 	shopRef string
 	amount  vipps.Amount
 	receipt bool
+	express bool
 
 	mu            sync.Mutex
 	attempts      []string // orderIds the service answered with, oldest first
