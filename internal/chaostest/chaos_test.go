@@ -102,15 +102,16 @@ type run struct {
 
 	sim    *proc
 	simURL string
-	// addsShipping: the simulator reserves express shipping on top of
-	// the amount initiated (-express-adds-shipping).
-	addsShipping bool
 	vipps  *vipps.Client // the suite's own client of the simulator, for /details
 	pg     *pgCluster
 	reps   []*replica
 	hooks  *receiver
 	shopC  *http.Client
 	ctlC   *http.Client
+
+	// addsShipping: the simulator reserves express shipping on top of
+	// the amount initiated (-express-adds-shipping).
+	addsShipping bool
 
 	dis     disruptions
 	st      stats
