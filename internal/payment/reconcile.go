@@ -448,8 +448,10 @@ func (s *Service) learnDetails(ctx context.Context, id vipps.OrderID, owner stri
 			Error         *vipps.ErrorDetail   `json:"errorInfo,omitempty"`
 		}{cb.TransactionInfo.Status, cb.TransactionInfo.Amount, cb.TransactionInfo.TransactionID, cb.ErrorInfo})
 	}
+	learntUser := "" // the user whose details this change stores
 	p, err = s.record(ctx, id, rec{hint: hint, owner: owner, change: func(p *Payment, now time.Time) ([]Event, error) {
 		var ev []Event
+		learntUser = ""
 		if cb != nil {
 			ev = append(ev, Event{Type: EventCallback, Data: cbEv, At: now})
 		}
@@ -477,6 +479,7 @@ func (s *Service) learnDetails(ctx context.Context, id vipps.OrderID, owner stri
 				p.Shipping = mustJSON(ExpressDetails{Shipping: d.ShippingDetails, User: d.UserDetails})
 				if d.UserDetails != nil {
 					p.UserID = d.UserDetails.UserID
+					learntUser = p.UserID
 				}
 			}
 		}
@@ -490,6 +493,11 @@ func (s *Service) learnDetails(ctx context.Context, id vipps.OrderID, owner stri
 	}})
 	if err != nil {
 		return nil, false, nil, fmt.Errorf("check %s: %w", id, err)
+	}
+	if learntUser != "" {
+		if p, err = s.honourRemoval(ctx, p, learntUser); err != nil {
+			return p, superseded, derr, fmt.Errorf("check %s: %w", id, err)
+		}
 	}
 	if derr != nil {
 		s.log.Warn("details failed", append([]any{"order_id", id}, vippsAttrs(derr)...)...)

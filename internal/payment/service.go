@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -498,46 +499,104 @@ func (s *Service) FallbackShipping() []vipps.ShippingOption { return s.cfg.Shipp
 
 // RemoveConsent forgets what express checkout shared about a Vipps user:
 // every payment's user id, profile and address are cleared, its exchanges
-// with Vipps deleted, and the shop is told. Then, when the store is a [Scrubber], it scrubs, so that the erased
-// values leave the disk too; a failed scrub is logged, since the erasure
-// itself is stored. Unknown user ids are ignored; repeats are harmless.
+// with Vipps deleted, and the shop is told. The removal itself is recorded
+// first (by [UserKey], for ConsentRemovalKeep), so that the details of a
+// payment the service has not yet seen reserved are not kept when it
+// learns of them (see honourRemoval). Then, when the store is a
+// [Scrubber], it scrubs, so that the erased values leave the disk too; a
+// failed scrub is logged, since the erasure itself is stored. Unknown user
+// ids are recorded too; repeats are harmless.
 func (s *Service) RemoveConsent(ctx context.Context, userID string) error {
+	now := s.now()
+	if err := s.store.AddConsentRemoval(ctx, UserKey(userID), now, now.Add(-ConsentRemovalKeep)); err != nil {
+		return fmt.Errorf("remove consent: %w", err)
+	}
 	ps, err := s.store.ByUser(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("remove consent: %w", err)
 	}
 	erased := false
 	for _, p := range ps {
-		cleared := false
-		_, err := s.record(ctx, p.OrderID, rec{change: func(p *Payment, now time.Time) ([]Event, error) {
-			cleared = p.UserID == userID
-			if !cleared {
-				return nil, nil
-			}
-			p.UserID, p.Shipping = "", nil
-			return []Event{s.withTasks(p, Event{Type: EventConsentRemoved, State: p.State, Amounts: p.Amounts, At: now})}, nil
-		}})
+		_, cleared, err := s.eraseUser(ctx, p.OrderID, userID)
 		if err != nil {
 			return fmt.Errorf("remove consent: %w", err)
 		}
-		if cleared {
-			erased = true
-			// What was said to Vipps about the payment is masked, but it
-			// goes too: nothing of the customer's is kept past consent,
-			// not even an exchange still on its way to the store.
-			s.cfg.Exchanges.Forget(p.OrderID)
-			if err := s.store.DeleteExchanges(ctx, p.OrderID); err != nil {
-				return fmt.Errorf("remove consent: %w", err)
-			}
-			s.log.Info("consent removed: user details deleted", "order_id", p.OrderID)
-		}
+		erased = erased || cleared
 	}
-	if sc, ok := s.store.(Scrubber); ok && erased {
+	if erased {
+		s.scrub(ctx)
+	}
+	return nil
+}
+
+// ConsentRemovalKeep is how long a consent removal is remembered for the
+// payments the service learns of later: far longer than the ten minutes
+// a customer has to approve, and the polling after.
+const ConsentRemovalKeep = 30 * 24 * time.Hour
+
+// UserKey is how a Vipps userId is kept in the record of its consent
+// removals: its SHA-256, so that the record holds no id of the customer.
+func UserKey(userID string) string {
+	h := sha256.Sum256([]byte("vippskit consent removal\x00" + userID))
+	return hex.EncodeToString(h[:])
+}
+
+// eraseUser clears the user id, profile and address of payment id when
+// they are userID's, records an EventConsentRemoved (the shop's webhook
+// says it) and deletes the payment's exchanges with Vipps. cleared
+// reports whether there was anything of userID's to clear.
+func (s *Service) eraseUser(ctx context.Context, id vipps.OrderID, userID string) (p *Payment, cleared bool, err error) {
+	p, err = s.record(ctx, id, rec{change: func(p *Payment, now time.Time) ([]Event, error) {
+		cleared = p.UserID == userID
+		if !cleared {
+			return nil, nil
+		}
+		p.UserID, p.Shipping = "", nil
+		return []Event{s.withTasks(p, Event{Type: EventConsentRemoved, State: p.State, Amounts: p.Amounts, At: now})}, nil
+	}})
+	if err != nil || !cleared {
+		return p, cleared, err
+	}
+	// What was said to Vipps about the payment is masked, but it goes too:
+	// nothing of the customer's is kept past consent, not even an exchange
+	// still on its way to the store.
+	s.cfg.Exchanges.Forget(id)
+	if err := s.store.DeleteExchanges(ctx, id); err != nil {
+		return p, cleared, err
+	}
+	s.log.Info("consent removed: user details deleted", "order_id", id)
+	return p, cleared, nil
+}
+
+// honourRemoval erases the details of userID that a check has just stored
+// for payment p when the user removed their consent after p was created:
+// they approved, and then withdrew, before the service learnt of the
+// reservation (the callback lost, the service down). The removal is read
+// after the details were stored, and RemoveConsent records it before it
+// looks for the user's payments, so one of the two sees the other.
+func (s *Service) honourRemoval(ctx context.Context, p *Payment, userID string) (*Payment, error) {
+	at, err := s.store.ConsentRemovedAt(ctx, UserKey(userID))
+	if err != nil || at.IsZero() || at.Before(p.CreatedAt) {
+		return p, err
+	}
+	q, cleared, err := s.eraseUser(ctx, p.OrderID, userID)
+	if err != nil {
+		return p, err
+	}
+	if cleared {
+		s.log.Info("the customer removed their consent before the service learnt of the reservation: their details are not kept", "order_id", p.OrderID)
+		s.scrub(ctx)
+	}
+	return q, nil
+}
+
+// scrub has a [Scrubber] store make what was erased unreadable on disk.
+func (s *Service) scrub(ctx context.Context) {
+	if sc, ok := s.store.(Scrubber); ok {
 		if err := sc.Scrub(ctx); err != nil {
 			s.log.Warn("consent removed, but scrubbing the store failed: the erased details may stay on disk until its next checkpoint", "err", err)
 		}
 	}
-	return nil
 }
 
 // withTasks adds the tasks an event queues: a webhook when the shop wants

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -664,5 +665,101 @@ func TestCreateValidation(t *testing.T) {
 				t.Errorf("Create = %v, want ErrInvalid mentioning %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestConsentRemovedBeforeDetailsKnown: the customer approves an express
+// payment and removes the consent before the service has learnt of the
+// reservation (the callback was lost). The check that then reads /details
+// must not keep what the customer shared; the payment's history says why
+// it has none.
+func TestConsentRemovedBeforeDetailsKnown(t *testing.T) {
+	e := newEnv(t, func(c *payment.Config) { c.Webhooks = true })
+	if _, err := e.sim.Sim.InjectCallbackFault(vippstest.CallbackFault{Kind: vippstest.CallbackDrop}); err != nil {
+		t.Fatal(err)
+	}
+	p := e.create(payment.CreateRequest{Express: true})
+	if err := e.sim.Sim.Approve(p.OrderID, ""); err != nil {
+		t.Fatal(err)
+	}
+	e.sim.Sim.WaitCallbacks()
+	d, err := e.sim.Client.Details(t.Context(), p.OrderID)
+	if err != nil || d.UserDetails == nil {
+		t.Fatalf("details = %v, %v; want the user's details", d, err)
+	}
+	if _, err := e.sim.Sim.RemoveConsent(t.Context(), e.sim.Merchant.MSN, d.UserDetails.UserID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.svc.Get(t.Context(), p.OrderID); got.State != payment.Initiated {
+		t.Fatalf("before the check: %s, want initiated (the callback was lost)", got.State)
+	}
+	if _, err := e.svc.Check(t.Context(), p.OrderID); err != nil {
+		t.Fatal(err)
+	}
+	got := e.Get(p.OrderID)
+	if got.State != payment.Reserved || got.UserID != "" || got.Shipping != nil {
+		t.Errorf("after the check: %s, user %q, shipping %s; want reserved with neither", got.State, got.UserID, got.Shipping)
+	}
+	if types := e.eventTypes(p.OrderID); !slices.Contains(types, payment.EventConsentRemoved) {
+		t.Errorf("events = %v, want consent_removed among them", types)
+	}
+	e.FlushExchanges()
+	xs, err := e.store.Exchanges(t.Context(), p.OrderID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range xs {
+		if strings.Contains(x.Response, d.UserDetails.UserID) || strings.Contains(x.Response, d.UserDetails.Email) {
+			t.Errorf("exchange %s %s keeps the user's details after the consent removal", x.Method, x.Path)
+		}
+	}
+}
+
+// TestConsentRemovalRacesCheck: a consent removal and the check that first
+// learns of the reservation, at once. Whichever comes first, the details
+// are not kept, and the history says so once.
+func TestConsentRemovalRacesCheck(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.sim.Sim.InjectCallbackFault(vippstest.CallbackFault{Kind: vippstest.CallbackDrop, Count: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		p := e.create(payment.CreateRequest{Express: true, ShopRef: fmt.Sprintf("race-%d", i)})
+		if err := e.sim.Sim.Approve(p.OrderID, ""); err != nil {
+			t.Fatal(err)
+		}
+		d, err := e.sim.Client.Details(t.Context(), p.OrderID)
+		if err != nil || d.UserDetails == nil {
+			t.Fatalf("details = %v, %v; want the user's details", d, err)
+		}
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			<-start
+			if _, err := e.svc.Check(t.Context(), p.OrderID); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Go(func() {
+			<-start
+			if err := e.svc.RemoveConsent(t.Context(), d.UserDetails.UserID); err != nil {
+				t.Error(err)
+			}
+		})
+		close(start)
+		wg.Wait()
+		got := e.Get(p.OrderID)
+		if got.State != payment.Reserved || got.UserID != "" || got.Shipping != nil {
+			t.Errorf("%s: %s, user %q, shipping %s; want reserved with neither", p.OrderID, got.State, got.UserID, got.Shipping)
+		}
+		n := 0
+		for _, typ := range e.eventTypes(p.OrderID) {
+			if typ == payment.EventConsentRemoved {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s: %d consent_removed events, want 1", p.OrderID, n)
+		}
 	}
 }

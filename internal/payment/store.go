@@ -103,6 +103,16 @@ type Store interface {
 	// ByUser returns the payments whose UserID is userID, oldest first.
 	ByUser(ctx context.Context, userID string) ([]*Payment, error)
 
+	// AddConsentRemoval records that the user of userKey ([UserKey])
+	// removed their consent at at, keeping the latest time of the user's,
+	// and deletes the records of removals before before, in one
+	// transaction.
+	AddConsentRemoval(ctx context.Context, userKey string, at, before time.Time) error
+
+	// ConsentRemovedAt returns when the user of userKey last removed
+	// their consent, or the zero time for none recorded.
+	ConsentRemovedAt(ctx context.Context, userKey string) (time.Time, error)
+
 	// Stats counts payments and tasks.
 	Stats(ctx context.Context) (Stats, error)
 

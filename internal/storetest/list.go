@@ -413,3 +413,51 @@ func testStats(t *testing.T, open func(t *testing.T) payment.Store) {
 		}
 	})
 }
+
+// testConsentRemovals: the latest removal of a user is kept, to the
+// microsecond and in UTC whatever the zone it was given in; removals
+// before the given bound are deleted as one is added.
+func testConsentRemovals(t *testing.T, open func(t *testing.T) payment.Store) {
+	s := open(t)
+	ctx := t.Context()
+	t0 := t0.Truncate(time.Microsecond) // what the stores keep
+	removedAt := func(key string) time.Time {
+		t.Helper()
+		at, err := s.ConsentRemovedAt(ctx, key)
+		if err != nil {
+			t.Fatalf("ConsentRemovedAt(%s) = %v", key, err)
+		}
+		return at
+	}
+	add := func(key string, at, before time.Time) {
+		t.Helper()
+		if err := s.AddConsentRemoval(ctx, key, at, before); err != nil {
+			t.Fatalf("AddConsentRemoval(%s, %v) = %v", key, at, err)
+		}
+	}
+	if at := removedAt("k1"); !at.IsZero() {
+		t.Errorf("an unknown user's removal = %v, want the zero time", at)
+	}
+	later := t0.Add(time.Hour + 123456*time.Microsecond)
+	add("k1", later.In(oslo), time.Time{})
+	add("k1", t0, time.Time{}) // an older one arriving late changes nothing
+	if at := removedAt("k1"); !at.Equal(later) || at.Location() != time.UTC {
+		t.Errorf("k1 removed at %v, want %v in UTC", at, later)
+	}
+	add("k2", t0.Add(2*time.Hour), time.Time{})
+	if at := removedAt("k2"); !at.Equal(t0.Add(2 * time.Hour)) {
+		t.Errorf("k2 removed at %v, want %v", at, t0.Add(2*time.Hour))
+	}
+	// A removal of k3 at t0+3h that forgets those before t0+90m: k1 goes,
+	// k2 stays.
+	add("k3", t0.Add(3*time.Hour), t0.Add(90*time.Minute))
+	if at := removedAt("k1"); !at.IsZero() {
+		t.Errorf("k1 after the keep = %v, want forgotten", at)
+	}
+	if at := removedAt("k2"); at.IsZero() {
+		t.Error("k2 within the keep was forgotten")
+	}
+	if at := removedAt("k3"); !at.Equal(t0.Add(3 * time.Hour)) {
+		t.Errorf("k3 removed at %v, want %v", at, t0.Add(3*time.Hour))
+	}
+}

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) payment.Store) {
 	t.Run("AddOperation schedules a check", func(t *testing.T) { testAddOperationCheck(t, open) })
 	t.Run("List", func(t *testing.T) { testList(t, open) })
 	t.Run("ByUser", func(t *testing.T) { testByUser(t, open) })
+	t.Run("ConsentRemovals", func(t *testing.T) { testConsentRemovals(t, open) })
 	t.Run("Stats", func(t *testing.T) { testStats(t, open) })
 	t.Run("Tasks", func(t *testing.T) { testTasks(t, open) })
 	t.Run("LeaseTasks", func(t *testing.T) { testLeaseTasks(t, open) })
