@@ -360,7 +360,7 @@ func (r *run) check(conv convergence) *result {
 		resInv   = &invariant{name: "webhooks: one reserved per reservation"}
 		lastInv  = &invariant{name: "webhooks: the last carries the final state and amounts"}
 		rcptInv  = &invariant{name: "receipts: once, for captured payments only"}
-		shipInv  = &invariant{name: "express: shipping as Vipps has it and charged"}
+		shipInv  = &invariant{name: "express: shipping as Vipps has it and charged; none after consent removal"}
 		moneyInv = &invariant{name: "one shop order holds money in one attempt at most"}
 		httpInv  = &invariant{name: "no unexpected 5xx (or lost connection)"}
 	)
@@ -592,7 +592,16 @@ func (r *run) check(conv convergence) *result {
 			if sh != nil {
 				res.shipped++
 			}
+			removed := false
+			if o != nil {
+				o.mu.Lock()
+				removed = o.consentRemoved
+				o.mu.Unlock()
+			}
 			switch {
+			case removed && p.Shipping != nil:
+				shipInv.fail(id, "the customer removed their consent (the service answered 2xx), but it still shows shipping %s", p.Shipping.MethodID)
+			case removed:
 			case sh == nil && p.Shipping != nil:
 				shipInv.fail(id, "the service shows shipping %s (%d øre); Vipps has none", p.Shipping.MethodID, p.Shipping.Cost)
 			case sh == nil:
@@ -722,7 +731,8 @@ func (r *run) report(res *result, conv convergence, setup, driven time.Duration)
 	fig("5xx unexpected", "%d", len(st.unexpected))
 	fig("shop timeouts", "%d outside kill/restart windows (no answer in %v)", len(st.timeouts), shopTimeout)
 	fig("webhooks", "%d events, %d deliveries (%d repeated), %d bad signatures", res.hooks.unique, res.hooks.deliveries, res.hooks.redelivered, len(res.hooks.bad))
-	fig("express", "%d shop orders; %d payments with shipping at Vipps (reserved on top of the amount: %v)", res.express, res.shipped, r.addsShipping)
+	fig("express", "%d shop orders; %d payments with shipping at Vipps (reserved on top of the amount: %v); consent removals %s",
+		res.express, res.shipped, r.addsShipping, countsString(st.consents))
 	fig("receipt requests", "%s (by status; 409 = sent again)", countsString(res.receipts))
 	fig("payment durations", "%s", r.durations())
 	fig("time", "setup %v, driver %v, convergence %v (limit %v)", setup.Round(time.Second), driven.Round(time.Second), conv.took.Round(time.Second), conv.limit)

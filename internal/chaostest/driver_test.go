@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/vippskit/vipps"
+	"github.com/vippskit/vipps/vippstest"
 )
 
 // child returns a new random source drawn from rng, for a goroutine of its
@@ -58,6 +60,10 @@ func (r *run) payment(ctx context.Context, i int) {
 	// Express checkout: the customer picks shipping, whose cost Vipps
 	// adds to the reservation, and the callback carries what they shared.
 	o.express = rng.IntN(10) < 2
+	if o.express {
+		// A customer of their own, whose consent removal is theirs alone.
+		o.phone = fmt.Sprintf("98%06d", i%1_000_000)
+	}
 	r.mu.Lock()
 	r.orders[o.shopRef] = o
 	r.mu.Unlock()
@@ -101,25 +107,35 @@ func (r *run) payment(ctx context.Context, i int) {
 	approved := false
 	switch n := rng.IntN(100); {
 	case n < 78:
-		approved = r.user(ctx, id, "approve")
+		approved = r.user(ctx, o, id, "approve")
 	case n < 85:
-		r.user(ctx, id, "reject")
+		r.user(ctx, o, id, "reject")
 	case n < 92:
-		r.user(ctx, id, "expire")
+		r.user(ctx, o, id, "expire")
 	default: // the shop cancels before approval, sometimes racing the customer
 		o.plan = "cancel-initiated"
 		var wg sync.WaitGroup
 		if rng.IntN(2) == 0 {
-			wg.Go(func() { r.user(ctx, id, "approve") })
+			wg.Go(func() { r.user(ctx, o, id, "approve") })
 		}
 		r.send(ctx, rng, o, id, "cancel", 0, false)
 		wg.Wait()
 	}
 	if older != "" {
 		sleep(ctx, between(rng, 200*time.Millisecond, 2*time.Second))
-		r.user(ctx, older, "approve")
+		r.user(ctx, o, older, "approve")
 	}
 	o.phase("user")
+	// An express customer may remove their consent in the app: at once,
+	// racing the service's learning of the reservation, or after the
+	// shop's operations.
+	removeConsent := -1
+	if approved && o.express {
+		removeConsent = rng.IntN(6)
+	}
+	if removeConsent == 0 || removeConsent == 1 {
+		r.removeConsent(ctx, o, id)
+	}
 	// The shop's operations on one order get a budget: the service's
 	// answers may take long (it waits out Vipps' Retry-After), and the
 	// run must end in its time; what is left undone is left to the
@@ -133,6 +149,9 @@ func (r *run) payment(ctx context.Context, i int) {
 			r.operate(ctx, rng, o, id)
 			o.phase("operate")
 		}
+	}
+	if removeConsent == 2 {
+		r.removeConsent(ctx, o, id)
 	}
 	r.repeat(ctx, rng, o, id)
 	o.phase("repeat")
@@ -176,14 +195,43 @@ func (r *run) create(ctx context.Context, rng *rand.Rand, o *order) (string, boo
 	return "", false
 }
 
-// user acts as the customer through the simulator's control API: approve,
-// reject or expire. It reports whether the simulator did it.
-func (r *run) user(ctx context.Context, id, act string) bool {
-	status, err := r.ctl(ctx, http.MethodPost, "/_sim/payments/"+id+"/"+act, nil, nil)
+// user acts as the customer through the simulator's control API: approve
+// (with the order's phone, if it has one), reject or expire. It reports
+// whether the simulator did it.
+func (r *run) user(ctx context.Context, o *order, id, act string) bool {
+	var body any
+	if act == "approve" && o.phone != "" {
+		body = map[string]string{"phoneNumber": o.phone}
+	}
+	status, err := r.ctl(ctx, http.MethodPost, "/_sim/payments/"+id+"/"+act, body, nil)
 	if err != nil && status != http.StatusConflict && status != http.StatusBadRequest && ctx.Err() == nil {
 		r.st.anomaly("%s %s: %v", act, id, err)
 	}
 	return err == nil
+}
+
+// removeConsent withdraws, as o's customer in the app, the consent their
+// express checkout gave; Vipps (the simulator) tells the service at once,
+// and o records whether the service answered 2xx.
+func (r *run) removeConsent(ctx context.Context, o *order, id string) {
+	d, err := r.vipps.Details(ctx, vipps.OrderID(id))
+	if err != nil || d.UserDetails == nil {
+		return // not approved, or Vipps did not answer: nothing to remove
+	}
+	var sent []vippstest.ConsentRemoval
+	if _, err := r.ctl(ctx, http.MethodPost, "/_sim/consents/"+url.PathEscape(d.UserDetails.UserID)+"/remove", nil, &sent); err != nil {
+		if ctx.Err() == nil {
+			r.st.anomaly("remove the consent of %s's customer: %v", id, err)
+		}
+		return
+	}
+	delivered := slices.ContainsFunc(sent, vippstest.ConsentRemoval.Delivered)
+	r.st.add(r.st.consents, map[bool]string{true: "delivered", false: "not delivered"}[delivered])
+	if delivered {
+		o.mu.Lock()
+		o.consentRemoved = true
+		o.mu.Unlock()
+	}
 }
 
 // waitSettled polls the payment until the service no longer shows it

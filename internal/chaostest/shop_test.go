@@ -103,6 +103,11 @@ type order struct {
 	amount  vipps.Amount
 	receipt bool
 	express bool
+	phone   string // the customer's, for express orders
+
+	// consentRemoved: the customer removed their consent after approving,
+	// and the service answered Vipps' request 2xx.
+	consentRemoved bool
 
 	mu            sync.Mutex
 	attempts      []string // orderIds the service answered with, oldest first
@@ -234,6 +239,7 @@ type stats struct {
 	requests   map[string]int // "capture 202"
 	faults     map[string]int // "timeout-after-apply capture"
 	cbFaults   map[string]int // "reorder"
+	consents   map[string]int // consent removals: "delivered", "not delivered"
 	kills      int
 	dbRestarts int
 	crashes    []string // replicas that exited on their own
@@ -246,7 +252,7 @@ type stats struct {
 }
 
 func (s *stats) init() {
-	s.requests, s.faults, s.cbFaults, s.expected = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	s.requests, s.faults, s.cbFaults, s.expected, s.consents = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 }
 
 func (s *stats) add(m map[string]int, k string) {
