@@ -141,6 +141,10 @@ const (
 	EventReceiptAdded    EventType = "receipt_added"
 	EventReceiptSent     EventType = "receipt_sent"
 	EventSuperseded      EventType = "superseded"
+	// EventExpressDetails: Vipps shared what the customer of an express
+	// checkout chose to (address, shipping, profile); queued with a
+	// TaskConsentCheck.
+	EventExpressDetails EventType = "express_details"
 	// EventChecked: staff asked Vipps for the payment's status (data: by).
 	EventChecked EventType = "checked"
 	// EventDeliveryRetried: staff queued a delivery again (data: task,

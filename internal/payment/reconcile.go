@@ -480,6 +480,7 @@ func (s *Service) learnDetails(ctx context.Context, id vipps.OrderID, owner stri
 				if d.UserDetails != nil {
 					p.UserID = d.UserDetails.UserID
 					learntUser = p.UserID
+					ev = append(ev, Event{Type: EventExpressDetails, At: now, Tasks: []Task{{Kind: TaskConsentCheck}}})
 				}
 			}
 		}

@@ -568,12 +568,25 @@ func (s *Service) eraseUser(ctx context.Context, id vipps.OrderID, userID string
 	return p, cleared, nil
 }
 
-// honourRemoval erases the details of userID that a check has just stored
-// for payment p when the user removed their consent after p was created:
-// they approved, and then withdrew, before the service learnt of the
-// reservation (the callback lost, the service down). The removal is read
-// after the details were stored, and RemoveConsent records it before it
-// looks for the user's payments, so one of the two sees the other.
+// HonourRemoval erases the details of payment id's express customer when
+// they removed their consent after the payment was created: they approved,
+// and then withdrew, before the service learnt of the reservation (the
+// callback lost, the service down). A check that stores the details calls
+// it at once, and the outbox again for the TaskConsentCheck queued with
+// them, in case the process stops in between. It is safe to repeat.
+func (s *Service) HonourRemoval(ctx context.Context, id vipps.OrderID) error {
+	p, err := s.store.Get(ctx, id)
+	if err != nil || p.UserID == "" {
+		return err
+	}
+	_, err = s.honourRemoval(ctx, p, p.UserID)
+	return err
+}
+
+// honourRemoval is HonourRemoval for p, whose details are userID's. The
+// removal is read after the details were stored, and RemoveConsent records
+// it before it looks for the user's payments, so one of the two sees the
+// other.
 func (s *Service) honourRemoval(ctx context.Context, p *Payment, userID string) (*Payment, error) {
 	at, err := s.store.ConsentRemovedAt(ctx, UserKey(userID))
 	if err != nil || at.IsZero() || at.Before(p.CreatedAt) {

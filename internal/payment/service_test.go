@@ -626,12 +626,14 @@ func TestExpressConsentRemoval(t *testing.T) {
 	var got2 []string
 	for _, tk := range tasks {
 		var ev webhook.Event
-		if err := json.Unmarshal(tk.Payload, &ev); err != nil {
-			t.Fatal(err)
+		if len(tk.Payload) > 0 { // a consent check has none
+			if err := json.Unmarshal(tk.Payload, &ev); err != nil {
+				t.Fatal(err)
+			}
 		}
-		got2 = append(got2, string(tk.Kind)+" "+string(ev.Type))
+		got2 = append(got2, strings.TrimSpace(string(tk.Kind)+" "+string(ev.Type)))
 	}
-	if diff := cmp.Diff([]string{"webhook reserved", "webhook consent_removed"}, got2); diff != "" {
+	if diff := cmp.Diff([]string{"consent_check", "webhook reserved", "webhook consent_removed"}, got2); diff != "" {
 		t.Errorf("tasks (-want +got):\n%s", diff)
 	}
 }
@@ -761,5 +763,61 @@ func TestConsentRemovalRacesCheck(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s: %d consent_removed events, want 1", p.OrderID, n)
 		}
+	}
+}
+
+// TestConsentCheckTask: the check that stores an express customer's
+// details queues a consent check, which the outbox runs: a no-op for a
+// customer who kept their consent, an erasure for one whose removal was
+// recorded before it ran (as when the process stopped between storing the
+// details and its own look at the removals).
+func TestConsentCheckTask(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	approve := func(phone string) *payment.Payment {
+		t.Helper()
+		p := e.create(payment.CreateRequest{Express: true})
+		if err := e.sim.Sim.Approve(p.OrderID, phone); err != nil {
+			t.Fatal(err)
+		}
+		got := e.waitState(p.OrderID, payment.Reserved)
+		if got.UserID == "" || got.Shipping == nil {
+			t.Fatalf("%s stored no user or shipping", p.OrderID)
+		}
+		return got
+	}
+	kept := approve("")
+	gone := approve("98000001")
+	// The removal of gone's customer, recorded after the check looked.
+	if err := e.store.AddConsentRemoval(ctx, payment.UserKey(gone.UserID), e.clock.Now(), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Get(gone.OrderID); got.UserID == "" {
+		t.Fatal("the details were erased before the outbox ran")
+	}
+	if _, err := e.NewOutbox("test").Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.Get(kept.OrderID); got.UserID != kept.UserID || got.Shipping == nil {
+		t.Errorf("%s after its consent check: user %q, shipping %s; want both kept", kept.OrderID, got.UserID, got.Shipping)
+	}
+	if got := e.Get(gone.OrderID); got.UserID != "" || got.Shipping != nil {
+		t.Errorf("%s after its consent check: user %q, shipping %s; want both gone", gone.OrderID, got.UserID, got.Shipping)
+	}
+	for _, p := range []*payment.Payment{kept, gone} {
+		tasks, err := e.store.Tasks(ctx, p.OrderID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, tk := range tasks {
+			got = append(got, string(tk.Kind)+" "+string(tk.Status))
+		}
+		if diff := cmp.Diff([]string{"consent_check done"}, got); diff != "" {
+			t.Errorf("%s: tasks (-want +got):\n%s", p.OrderID, diff)
+		}
+	}
+	if types := e.eventTypes(gone.OrderID); !slices.Contains(types, payment.EventConsentRemoved) {
+		t.Errorf("events of %s = %v, want consent_removed among them", gone.OrderID, types)
 	}
 }

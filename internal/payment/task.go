@@ -24,6 +24,11 @@ const (
 	// newer attempt (see [Service.ReleaseSuperseded]): queued with the
 	// reservation, so that a crash cannot leave the customer paying twice.
 	TaskSupersede TaskKind = "supersede"
+	// TaskConsentCheck erases an express customer's details when they
+	// removed their consent before the service learnt of them (see
+	// [Service.HonourRemoval]): queued with the details, so that a crash
+	// right after storing them cannot keep them.
+	TaskConsentCheck TaskKind = "consent_check"
 )
 
 // TaskStatus is where a task is.

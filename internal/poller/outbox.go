@@ -161,6 +161,8 @@ func (o *Outbox) attempt(ctx context.Context, t *payment.Task) {
 		err = o.cfg.Service.SendReceipt(actx, t.OrderID)
 	case payment.TaskSupersede:
 		err = o.cfg.Service.ReleaseSuperseded(actx, t.OrderID)
+	case payment.TaskConsentCheck:
+		err = o.cfg.Service.HonourRemoval(actx, t.OrderID)
 	default:
 		err = fmt.Errorf("unknown task kind %q", t.Kind)
 	}

@@ -43,6 +43,7 @@ var (
 		payment.EventReceiptAdded:    "Receipt added",
 		payment.EventReceiptSent:     "Receipt sent to the Vipps app",
 		payment.EventSuperseded:      "Replaced by a newer payment",
+		payment.EventExpressDetails:  "Vipps shared the customer's address and details",
 		payment.EventChecked:         "Checked with Vipps",
 		payment.EventDeliveryRetried: "Delivery queued again",
 	}
@@ -57,9 +58,10 @@ var (
 		payment.OpFailed:    "Refused",
 	}
 	adminTaskLabels = map[payment.TaskKind]string{
-		payment.TaskWebhook:   "Notification to the shop",
-		payment.TaskReceipt:   "Receipt to the Vipps app",
-		payment.TaskSupersede: "Release if a newer attempt exists",
+		payment.TaskWebhook:      "Notification to the shop",
+		payment.TaskReceipt:      "Receipt to the Vipps app",
+		payment.TaskSupersede:    "Release if a newer attempt exists",
+		payment.TaskConsentCheck: "Delete the details if consent was withdrawn",
 	}
 	staffRoleLabels = map[staff.Role]string{
 		staff.Viewer:   "Viewer",
