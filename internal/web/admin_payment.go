@@ -334,6 +334,11 @@ func (s *Server) adminPaymentPage(w http.ResponseWriter, r *http.Request, id vip
 		}
 	}
 	for _, t := range h.Tasks {
+		if t.Kind == payment.TaskConsentCheck && t.Status == payment.TaskDone {
+			// Housekeeping that ran; one that waits or failed is shown,
+			// since it may keep a customer's details past their consent.
+			continue
+		}
 		d.Tasks = append(d.Tasks, adminTaskOf(l, t, labels, now))
 	}
 	for _, x := range h.Exchanges {

@@ -800,10 +800,18 @@ func TestAdminPaymentPage(t *testing.T) {
 		html.EscapeString(e.svc.ReturnURL(id)),
 		"Customer and delivery", "Posten (49,00\u00a0kr, not added to the amount initiated)", "<address>",
 		"Payment created", "Sent to Vipps; waiting for the customer", "Customer approved; money reserved",
+		"Vipps shared the customer&#39;s address and details", "Delete the details if consent was withdrawn",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("express payment page lacks %q", want)
 		}
+	}
+	// The consent check, once run, is housekeeping the page leaves out.
+	if _, err := e.NewOutbox("test").Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if page := e.get(t, adminPaymentURL(id)); strings.Contains(page, "Delete the details if consent was withdrawn") {
+		t.Error("the payment page lists the consent check that ran")
 	}
 
 	if err := e.svc.RemoveConsent(ctx, p.UserID); err != nil {
