@@ -59,7 +59,7 @@ func New(cfg Config) *Metrics {
 		}, []string{"endpoint"}),
 		httpRequests: counter("vippskit_http_requests_total",
 			"Requests to the service by route group (api, callback, return, admin, shop, other) and status.", "route", "code"),
-		tasks: counter("vippskit_task_attempts_total", "Delivery attempts of webhooks and receipts by outcome.", "kind", "outcome"),
+		tasks: counter("vippskit_task_attempts_total", "Attempts of the outbox's tasks (webhooks, receipts, releases of superseded payments, consent checks) by kind and outcome.", "kind", "outcome"),
 		polls: counter("vippskit_polls_total", "Payment checks by the poller by outcome.", "outcome"),
 	}
 	m.reg.MustRegister(m.vippsRequests, m.vippsDuration, m.httpRequests, m.tasks, m.polls,
@@ -187,7 +187,7 @@ type stats struct{ st StatsReader }
 
 var (
 	paymentsDesc = prometheus.NewDesc("vippskit_payments", "Payments by state.", []string{"state"}, nil)
-	tasksDesc    = prometheus.NewDesc("vippskit_tasks", "Webhook and receipt tasks by kind and status.", []string{"kind", "status"}, nil)
+	tasksDesc    = prometheus.NewDesc("vippskit_tasks", "The outbox's tasks (webhooks, receipts, releases of superseded payments, consent checks) by kind and status.", []string{"kind", "status"}, nil)
 )
 
 func (s *stats) Describe(ch chan<- *prometheus.Desc) {

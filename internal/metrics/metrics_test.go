@@ -78,7 +78,7 @@ vippskit_payments{state="initiated"} 0
 vippskit_payments{state="refunded"} 0
 vippskit_payments{state="reserved"} 1
 vippskit_payments{state="voided"} 0
-# HELP vippskit_tasks Webhook and receipt tasks by kind and status.
+# HELP vippskit_tasks The outbox's tasks (webhooks, receipts, releases of superseded payments, consent checks) by kind and status.
 # TYPE vippskit_tasks gauge
 vippskit_tasks{kind="webhook",status="pending"} 1
 # HELP vippskit_vipps_requests_total Requests to Vipps by endpoint and HTTP status ("error" when no answer came).
@@ -87,7 +87,7 @@ vippskit_vipps_requests_total{code="418",endpoint="details"} 1
 # HELP vippskit_http_requests_total Requests to the service by route group (api, callback, return, admin, shop, other) and status.
 # TYPE vippskit_http_requests_total counter
 vippskit_http_requests_total{code="401",route="callback"} 1
-# HELP vippskit_task_attempts_total Delivery attempts of webhooks and receipts by outcome.
+# HELP vippskit_task_attempts_total Attempts of the outbox's tasks (webhooks, receipts, releases of superseded payments, consent checks) by kind and outcome.
 # TYPE vippskit_task_attempts_total counter
 vippskit_task_attempts_total{kind="webhook",outcome="ok"} 1
 # HELP vippskit_polls_total Payment checks by the poller by outcome.
