@@ -128,7 +128,7 @@ func staffRefused(l lang, r *staff.Refusal) string {
 	case staff.NameNotText:
 		return l.T("The user name holds something that is not text; type it again.")
 	case staff.NameCharacter:
-		return l.F("A user name may hold letters, digits and . _ @ - only, not %s; such as kari.nordmann.", strconv.QuoteRune(r.Char))
+		return l.F("A user name may hold letters, digits and . _ @ - only (such as kari.nordmann), not %s.", strconv.QuoteRune(r.Char))
 	case staff.PasswordTooShort:
 		return l.F("The password is %d characters; use at least %d.", r.Length, r.Limit)
 	case staff.PasswordTooLong:
