@@ -518,7 +518,7 @@ func TestAdminStaffInBokmål(t *testing.T) {
 		want   string
 	}{
 		{"/admin/staff", url.Values{"name": {"Kari Nordmann"}, "role": {"operator"}, "password": {"a long enough password"}},
-			"Et brukernavn kan bare inneholde bokstaver, sifre og . _ @ -, ikke ' '; for eksempel kari.nordmann. Ingenting ble gjort."},
+			"Et brukernavn kan bare inneholde bokstaver, sifre og . _ @ - (for eksempel kari.nordmann), ikke ' '. Ingenting ble gjort."},
 		{"/admin/staff", url.Values{"name": {"kari"}, "role": {"operator"}, "password": {"kort"}},
 			"Passordet er 4 tegn; bruk minst 12. Ingenting ble gjort."},
 		{"/admin/staff", url.Values{"name": {"kari"}, "role": {"root"}, "password": {"a long enough password"}},

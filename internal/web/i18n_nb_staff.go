@@ -60,7 +60,7 @@ var nbStaff = map[string]string{
 	"Type a user name.":                                              "Skriv inn et brukernavn.",
 	"The user name is %d characters; use at most %d.":                "Brukernavnet er %d tegn; bruk høyst %d.",
 	"The user name holds something that is not text; type it again.": "Brukernavnet inneholder noe som ikke er tekst; skriv det inn på nytt.",
-	"A user name may hold letters, digits and . _ @ - only, not %s; such as kari.nordmann.":                                        "Et brukernavn kan bare inneholde bokstaver, sifre og . _ @ -, ikke %s; for eksempel kari.nordmann.",
+	"A user name may hold letters, digits and . _ @ - only (such as kari.nordmann), not %s.":                                       "Et brukernavn kan bare inneholde bokstaver, sifre og . _ @ - (for eksempel kari.nordmann), ikke %s.",
 	"The password is %d characters; use at least %d.":                                                                              "Passordet er %d tegn; bruk minst %d.",
 	"The password is %d bytes; only the first %d count, so use a shorter one (æ, ø and å take 2 bytes each).":                      "Passordet er %d byte; bare de første %d teller, så bruk et kortere (æ, ø og å tar 2 byte hver).",
 	"Choose one of the roles on the page.":                                                                                         "Velg en av rollene på siden.",
