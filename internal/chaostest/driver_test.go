@@ -57,8 +57,9 @@ func (r *run) payment(ctx context.Context, i int) {
 		o.amount = 151 // a magic amount: the reservation fails (Payment 42)
 	}
 	o.receipt = rng.IntN(10) < 3
-	// Express checkout: the customer picks shipping, whose cost Vipps
-	// adds to the reservation, and the callback carries what they shared.
+	// Express checkout: the customer picks shipping (its cost reserved on
+	// top for half the seeds, see startSim), and the callback carries
+	// what they shared.
 	o.express = rng.IntN(10) < 2
 	if o.express {
 		// A customer of their own, whose consent removal is theirs alone.
