@@ -592,16 +592,18 @@ func (r *run) check(conv convergence) *result {
 			if sh != nil {
 				res.shipped++
 			}
-			removed := false
+			removed, asked := false, false
 			if o != nil {
 				o.mu.Lock()
-				removed = o.consentRemoved
+				removed, asked = o.consentRemoved, o.consentAsked
 				o.mu.Unlock()
 			}
 			switch {
 			case removed && p.Shipping != nil:
 				shipInv.fail(id, "the customer removed their consent (the service answered 2xx), but it still shows shipping %s", p.Shipping.MethodID)
-			case removed:
+			case removed, asked && p.Shipping == nil:
+				// Erased; or a removal whose answer was lost (the service
+				// killed meanwhile) may have erased them.
 			case sh == nil && p.Shipping != nil:
 				shipInv.fail(id, "the service shows shipping %s (%d øre); Vipps has none", p.Shipping.MethodID, p.Shipping.Cost)
 			case sh == nil:

@@ -219,6 +219,9 @@ func (r *run) removeConsent(ctx context.Context, o *order, id string) {
 	if err != nil || d.UserDetails == nil {
 		return // not approved, or Vipps did not answer: nothing to remove
 	}
+	o.mu.Lock()
+	o.consentAsked = true
+	o.mu.Unlock()
 	var sent []vippstest.ConsentRemoval
 	if _, err := r.ctl(ctx, http.MethodPost, "/_sim/consents/"+url.PathEscape(d.UserDetails.UserID)+"/remove", nil, &sent); err != nil {
 		if ctx.Err() == nil {

@@ -106,8 +106,10 @@ type order struct {
 	phone   string // the customer's, for express orders
 
 	// consentRemoved: the customer removed their consent after approving,
-	// and the service answered Vipps' request 2xx.
-	consentRemoved bool
+	// and the service answered Vipps' request 2xx. consentAsked: Vipps was
+	// asked to tell the service, whatever the answer (a service killed
+	// meanwhile may have erased the details without answering).
+	consentRemoved, consentAsked bool
 
 	mu            sync.Mutex
 	attempts      []string // orderIds the service answered with, oldest first
