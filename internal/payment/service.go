@@ -16,6 +16,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/time/rate"
+
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/callback"
 	"github.com/vippskit/vipps/webhook"
@@ -111,6 +113,9 @@ type Service struct {
 	changes changes
 	details detailsGate
 	turns   turns
+	// removals paces the consent removals RemoveConsent records (see
+	// consentRecordRate).
+	removals *rate.Limiter
 }
 
 // NewService checks cfg and returns a Service.
@@ -141,7 +146,8 @@ func NewService(cfg Config) (*Service, error) {
 	if cfg.OpWait <= 0 {
 		cfg.OpWait = 10 * time.Second
 	}
-	s := &Service{cfg: cfg, store: cfg.Store, vipps: cfg.Vipps, sched: cfg.Schedule.withDefaults(), now: cfg.Now, log: cfg.Logger}
+	s := &Service{cfg: cfg, store: cfg.Store, vipps: cfg.Vipps, sched: cfg.Schedule.withDefaults(), now: cfg.Now, log: cfg.Logger,
+		removals: rate.NewLimiter(consentRecordRate, consentRecordBurst)}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -504,12 +510,23 @@ func (s *Service) FallbackShipping() []vipps.ShippingOption { return s.cfg.Shipp
 // payment the service has not yet seen reserved are not kept when it
 // learns of them (see honourRemoval). Then, when the store is a
 // [Scrubber], it scrubs, so that the erased values leave the disk too; a
-// failed scrub is logged, since the erasure itself is stored. Unknown user
-// ids are recorded too; repeats are harmless.
+// failed scrub is logged, since the erasure itself is stored. Repeats are
+// harmless.
+//
+// Vipps sends consent removals without credentials, so anyone can send
+// them: the records, which are written for unknown user ids too, are paced
+// (consentRecordRate a second, consentRecordBurst at once) so that a flood
+// cannot turn into as many writes; beyond that a removal still erases what
+// the service holds, and is logged as not remembered.
 func (s *Service) RemoveConsent(ctx context.Context, userID string) error {
 	now := s.now()
-	if err := s.store.AddConsentRemoval(ctx, UserKey(userID), now, now.Add(-ConsentRemovalKeep)); err != nil {
-		return fmt.Errorf("remove consent: %w", err)
+	if s.removals.Allow() {
+		if err := s.store.AddConsentRemoval(ctx, UserKey(userID), now, now.Add(-ConsentRemovalKeep)); err != nil {
+			return fmt.Errorf("remove consent: %w", err)
+		}
+	} else {
+		s.log.Warn("consent removals arrive faster than the service records them: this one erases what is stored, but is not remembered for payments not yet seen reserved",
+			"per_second", float64(consentRecordRate))
 	}
 	ps, err := s.store.ByUser(ctx, userID)
 	if err != nil {
@@ -530,9 +547,17 @@ func (s *Service) RemoveConsent(ctx context.Context, userID string) error {
 }
 
 // ConsentRemovalKeep is how long a consent removal is remembered for the
-// payments the service learns of later: far longer than the ten minutes
-// a customer has to approve, and the polling after.
-const ConsentRemovalKeep = 30 * 24 * time.Hour
+// payments the service learns of later: as long as Vipps' /details shows
+// an express customer's details, far longer than the ten minutes a
+// customer has to approve and the polling after.
+const ConsentRemovalKeep = 7 * 24 * time.Hour
+
+// The pace of the consent removals RemoveConsent records: far above what
+// customers withdrawing in the app send.
+const (
+	consentRecordRate  rate.Limit = 10
+	consentRecordBurst            = 100
+)
 
 // UserKey is how a Vipps userId is kept in the record of its consent
 // removals: its SHA-256, so that the record holds no id of the customer.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/time/rate"
 
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/internal/payment"
@@ -819,5 +820,39 @@ func TestConsentCheckTask(t *testing.T) {
 	}
 	if types := e.eventTypes(gone.OrderID); !slices.Contains(types, payment.EventConsentRemoved) {
 		t.Errorf("events of %s = %v, want consent_removed among them", gone.OrderID, types)
+	}
+}
+
+// TestConsentRemovalRecordsPaced: consent removals come without
+// credentials, so their records are paced; one over the pace still erases
+// what is stored, is logged, and is not remembered.
+func TestConsentRemovalRecordsPaced(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	payment.SetConsentRecordPace(e.svc, rate.NewLimiter(0, 2)) // two, then none
+	p := e.create(payment.CreateRequest{Express: true})
+	if err := e.sim.Sim.Approve(p.OrderID, ""); err != nil {
+		t.Fatal(err)
+	}
+	user := e.waitState(p.OrderID, payment.Reserved).UserID
+	for _, id := range []string{"flood-1", "flood-2", user} {
+		if err := e.svc.RemoveConsent(ctx, id); err != nil {
+			t.Fatalf("RemoveConsent(%s) = %v", id, err)
+		}
+	}
+	for id, want := range map[string]bool{"flood-1": true, "flood-2": true, user: false} {
+		at, err := e.store.ConsentRemovedAt(ctx, payment.UserKey(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := !at.IsZero(); got != want {
+			t.Errorf("removal of %s remembered = %v, want %v", id, got, want)
+		}
+	}
+	if got := e.Get(p.OrderID); got.UserID != "" || got.Shipping != nil {
+		t.Errorf("over the pace: user %q, shipping %s; want both erased all the same", got.UserID, got.Shipping)
+	}
+	if !strings.Contains(e.Logs.String(), "consent removals arrive faster than the service records them") {
+		t.Error("a removal over the pace was not logged")
 	}
 }
