@@ -25,7 +25,7 @@ var (
 	flagKills       = flag.Int("chaos.kills", -1, "SIGKILLs of service processes per database; -1 means 4 + payments/500")
 	flagDBRestarts  = flag.Int("chaos.dbrestarts", -1, "immediate restarts of the PostgreSQL cluster; -1 means 1 + payments/3000")
 	flagConcurrency = flag.Int("chaos.concurrency", 32, "payments driven at once")
-	flagFaults      = flag.Bool("chaos.faults", true, "inject simulator request faults and callback faults")
+	flagFaults      = flag.Bool("chaos.faults", true, "inject simulator request faults, callback faults and failures of the shop's webhook endpoint")
 	flagConverge    = flag.Duration("chaos.converge", 0, "longest wait for the books to converge after the driver stops; 0 means 95s after the last kill or restart (at least 80s after the driver: a 429 of Vipps' rate limits asks to wait up to a minute) plus 10ms a payment")
 	flagShow        = flag.Int("chaos.show", 5, "offending orderIds shown per invariant")
 	flagLogDir      = flag.String("chaos.logdir", "", "keep the processes' logs (and the SQLite database) in a new directory under this one instead of a temporary one")
@@ -157,7 +157,11 @@ func (r *run) main() {
 	} else {
 		r.logDir = t.TempDir()
 	}
-	r.hooks = newReceiver(webhookSecret)
+	var hookRng *rand.Rand
+	if r.cfg.faults {
+		hookRng = r.rng("webhooks", 0)
+	}
+	r.hooks = newReceiver(webhookSecret, hookRng)
 	t.Cleanup(r.hooks.close)
 	r.startSim()
 	var err error

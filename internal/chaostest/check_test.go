@@ -236,7 +236,8 @@ func (r *run) converge() convergence {
 	defer cancel()
 
 	// No more faults, rate limits counted so far forgotten, held callbacks
-	// sent. The clock is not advanced.
+	// sent, the shop's endpoint well. The clock is not advanced.
+	r.hooks.setFaults(false)
 	for _, c2 := range []struct{ method, path string }{
 		{http.MethodDelete, "/_sim/faults"},
 		{http.MethodDelete, "/_sim/callback-faults"},
@@ -732,7 +733,8 @@ func (r *run) report(res *result, conv convergence, setup, driven time.Duration)
 	fig("5xx expected", "%s", countsString(st.expected))
 	fig("5xx unexpected", "%d", len(st.unexpected))
 	fig("shop timeouts", "%d outside kill/restart windows (no answer in %v)", len(st.timeouts), shopTimeout)
-	fig("webhooks", "%d events, %d deliveries (%d repeated), %d bad signatures", res.hooks.unique, res.hooks.deliveries, res.hooks.redelivered, len(res.hooks.bad))
+	fig("webhooks", "%d events, %d deliveries (%d repeated), %d bad signatures; the shop's endpoint failed %s",
+		res.hooks.unique, res.hooks.deliveries, res.hooks.redelivered, len(res.hooks.bad), countsString(res.hooks.faults))
 	fig("express", "%d shop orders; %d payments with shipping at Vipps (reserved on top of the amount: %v); consent removals %s",
 		res.express, res.shipped, r.addsShipping, countsString(st.consents))
 	fig("receipt requests", "%s (by status; 409 = sent again)", countsString(res.receipts))

@@ -23,9 +23,11 @@
 // idempotency key, at once with different keys, and again later with the
 // same key. Meanwhile it injects the simulator's request faults (500, 429,
 // timeouts, drops, timeouts and drops after the change was made, delays)
-// and callback faults (drop, delay, duplicate, reorder), kills service
-// processes with SIGKILL and restarts them on the same port and database,
-// and restarts the PostgreSQL cluster with an immediate shutdown.
+// and callback faults (drop, delay, duplicate, reorder), fails the shop's
+// webhook endpoint (500, 500 after handling the event, an answer after the
+// service's timeout; one delivery in ten, at most twice per event), kills
+// service processes with SIGKILL and restarts them on the same port and
+// database, and restarts the PostgreSQL cluster with an immediate shutdown.
 //
 // Then it clears the faults and waits (bounded) until every payment as the
 // service stores it equals the simulator's, and checks the invariants:

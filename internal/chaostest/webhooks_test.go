@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -34,13 +36,20 @@ type webhook struct {
 
 // receiver is the shop's webhook endpoint: it checks every signature as a
 // shop must (HMAC-SHA256 over "<t>.<body>", constant-time, a tolerance on
-// t) and records the events by id, so that redeliveries count once.
+// t) and records the events by id, so that redeliveries count once. While
+// faults are on it fails some deliveries as a shop's endpoint does (see
+// hookFault), each event at most twice, so that its retries stay within
+// the convergence's wait.
 type receiver struct {
 	url    string
 	secret []byte
 	srv    *httptest.Server
 
 	mu          sync.Mutex
+	faults      bool           // fail some deliveries (setFaults)
+	rng         *rand.Rand     // the faults' choices
+	failed      map[int64]int  // faults per event id
+	faultCounts map[string]int // faults by kind, for the report
 	byID        map[int64]webhook
 	raw         map[int64][]byte
 	byOrder     map[string][]int64
@@ -52,8 +61,26 @@ type receiver struct {
 
 const signatureTolerance = 5 * time.Minute
 
-func newReceiver(secret string) *receiver {
-	h := &receiver{secret: []byte(secret), byID: map[int64]webhook{}, raw: map[int64][]byte{}, byOrder: map[string][]int64{}}
+// hookFault is what the receiver does wrong with a delivery.
+type hookFault string
+
+const (
+	hookOK hookFault = ""
+	// hookRefuse answers 500 without recording the event.
+	hookRefuse hookFault = "500"
+	// hookLoseAnswer records the event and answers 500, as a shop whose
+	// answer fails after it has handled the event.
+	hookLoseAnswer hookFault = "500 after handling"
+	// hookSlow records the event and answers after the service's attempt
+	// timeout (10 s) has passed.
+	hookSlow hookFault = "answer after 11 s"
+)
+
+// newReceiver starts the webhook endpoint; rng makes its faults' choices,
+// nil for none.
+func newReceiver(secret string, rng *rand.Rand) *receiver {
+	h := &receiver{secret: []byte(secret), byID: map[int64]webhook{}, raw: map[int64][]byte{}, byOrder: map[string][]int64{},
+		rng: rng, faults: rng != nil, failed: map[int64]int{}, faultCounts: map[string]int{}}
 	h.srv = httptest.NewServer(http.HandlerFunc(h.serve)) // 127.0.0.1:0
 	h.url = h.srv.URL + "/webhooks"
 	return h
@@ -83,19 +110,63 @@ func (h *receiver) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	fault := h.faultLocked(ev.ID)
+	if fault == hookRefuse {
+		h.mu.Unlock()
+		http.Error(w, "the shop is down", http.StatusInternalServerError)
+		return
+	}
 	h.deliveries++
 	if old, ok := h.raw[ev.ID]; ok {
 		h.redelivered++
 		if !bytes.Equal(old, body) {
 			h.conflicts = append(h.conflicts, fmt.Sprintf("id %d: first %s, then %s", ev.ID, old, body))
 		}
-		w.WriteHeader(http.StatusOK)
-		return
+	} else {
+		h.raw[ev.ID], h.byID[ev.ID] = body, ev
+		h.byOrder[ev.OrderID] = append(h.byOrder[ev.OrderID], ev.ID)
 	}
-	h.raw[ev.ID], h.byID[ev.ID] = body, ev
-	h.byOrder[ev.OrderID] = append(h.byOrder[ev.OrderID], ev.ID)
+	h.mu.Unlock()
+	switch fault {
+	case hookLoseAnswer:
+		http.Error(w, "handled, but the answer failed", http.StatusInternalServerError)
+		return
+	case hookSlow:
+		select {
+		case <-time.After(11 * time.Second):
+		case <-r.Context().Done(): // the service gave up
+		}
+	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// faultLocked picks what goes wrong with a delivery of event id: one in
+// ten while faults are on, at most twice per event.
+func (h *receiver) faultLocked(id int64) hookFault {
+	if !h.faults || h.failed[id] >= 2 {
+		return hookOK
+	}
+	var f hookFault
+	switch n := h.rng.IntN(100); {
+	case n < 6:
+		f = hookRefuse
+	case n < 8:
+		f = hookLoseAnswer
+	case n < 10:
+		f = hookSlow
+	default:
+		return hookOK
+	}
+	h.failed[id]++
+	h.faultCounts[string(f)]++
+	return f
+}
+
+// setFaults turns the receiver's faults on or off.
+func (h *receiver) setFaults(on bool) {
+	h.mu.Lock()
+	h.faults = on && h.rng != nil
+	h.mu.Unlock()
 }
 
 // verify checks a Vippskit-Signature header: "t=<unix>,v1=<hex>", any of
@@ -150,10 +221,12 @@ func (h *receiver) hooksOf(orderID string) []webhook {
 type receiverStats struct {
 	unique, deliveries, redelivered int
 	conflicts, bad                  []string
+	faults                          map[string]int
 }
 
 func (h *receiver) stats() receiverStats {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return receiverStats{len(h.byID), h.deliveries, h.redelivered, append([]string(nil), h.conflicts...), append([]string(nil), h.bad...)}
+	return receiverStats{len(h.byID), h.deliveries, h.redelivered, append([]string(nil), h.conflicts...), append([]string(nil), h.bad...),
+		maps.Clone(h.faultCounts)}
 }
