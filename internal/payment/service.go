@@ -556,7 +556,7 @@ const ConsentRemovalKeep = 7 * 24 * time.Hour
 // customers withdrawing in the app send.
 const (
 	consentRecordRate  rate.Limit = 10
-	consentRecordBurst            = 100
+	consentRecordBurst int        = 100
 )
 
 // UserKey is how a Vipps userId is kept in the record of its consent
