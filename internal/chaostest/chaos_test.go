@@ -110,8 +110,10 @@ type run struct {
 	ctlC   *http.Client
 
 	// addsShipping: the simulator reserves express shipping on top of
-	// the amount initiated (-express-adds-shipping).
-	addsShipping bool
+	// the amount initiated (-express-adds-shipping). shopShipping: the
+	// service asks the shop for shipping options (-shipping-url, the
+	// receiver's serveShipping) instead of sending its static ones.
+	addsShipping, shopShipping bool
 
 	dis     disruptions
 	st      stats
@@ -181,6 +183,7 @@ func (r *run) main() {
 	} else {
 		db = filepath.Join(r.logDir, "vipps.db")
 	}
+	r.shopShipping = r.rng("shop-shipping", 0).IntN(2) == 0 // half the seeds
 	for i := range replicas {
 		r.reps = append(r.reps, r.newReplica(i, db))
 	}

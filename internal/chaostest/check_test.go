@@ -361,7 +361,7 @@ func (r *run) check(conv convergence) *result {
 		resInv   = &invariant{name: "webhooks: one reserved per reservation"}
 		lastInv  = &invariant{name: "webhooks: the last carries the final state and amounts"}
 		rcptInv  = &invariant{name: "receipts: once, for captured payments only"}
-		shipInv  = &invariant{name: "express: shipping as Vipps has it and charged; none after consent removal"}
+		shipInv  = &invariant{name: "express: shipping as Vipps has it, charged, from the shop in time; none after consent removal"}
 		moneyInv = &invariant{name: "one shop order holds money in one attempt at most"}
 		httpInv  = &invariant{name: "no unexpected 5xx (or lost connection)"}
 	)
@@ -623,6 +623,19 @@ func (r *run) check(conv convergence) *result {
 					shipInv.fail(id, "shipping charged %q, want %q (the simulator adds shipping: %v)", p.Shipping.Charged, want, r.addsShipping)
 				}
 			}
+			// Asked of the shop: its option when it answered in time, the
+			// service's static default when not (both are the default the
+			// simulator's customer takes).
+			if sh != nil && r.shopShipping {
+				switch outcome := r.hooks.shippingOutcome(id); {
+				case outcome == "":
+					shipInv.fail(id, "Vipps has shipping %s, but the shop was never asked", sh.ShippingMethodID)
+				case outcome == "answered" && sh.ShippingMethodID != shopOption.ShippingMethodID:
+					shipInv.fail(id, "the shop answered in time, but Vipps has shipping %s, not the shop's %s", sh.ShippingMethodID, shopOption.ShippingMethodID)
+				case outcome != "answered" && sh.ShippingMethodID == shopOption.ShippingMethodID:
+					shipInv.fail(id, "the shop's answer was %s, but Vipps has the shop's shipping %s", outcome, sh.ShippingMethodID)
+				}
+			}
 		}
 
 		if tr != nil && (tr.amounts.RemainingToCapture > 0 || tr.amounts.RemainingToRefund > 0) {
@@ -737,6 +750,11 @@ func (r *run) report(res *result, conv convergence, setup, driven time.Duration)
 		res.hooks.unique, res.hooks.deliveries, res.hooks.redelivered, len(res.hooks.bad), countsString(res.hooks.faults))
 	fig("express", "%d shop orders; %d payments with shipping at Vipps (reserved on top of the amount: %v); consent removals %s",
 		res.express, res.shipped, r.addsShipping, countsString(st.consents))
+	if r.shopShipping {
+		fig("shop shipping", "options asked of the shop %s", countsString(res.hooks.shipping))
+	} else {
+		fig("shop shipping", "no: the service sends its static options")
+	}
 	fig("receipt requests", "%s (by status; 409 = sent again)", countsString(res.receipts))
 	fig("payment durations", "%s", r.durations())
 	fig("time", "setup %v, driver %v, convergence %v (limit %v)", setup.Round(time.Second), driven.Round(time.Second), conv.took.Round(time.Second), conv.limit)

@@ -16,18 +16,21 @@
 // A driver plays a shop with many payments at once: it creates payments
 // through the shop API (a fifth of them express checkouts, with the
 // simulator reserving the shipping on top of the amount for half the seeds,
-// and a third of their customers removing their consent in the app, at once
-// or after the shop's operations), approves, rejects, expires or cancels
-// them as the user and the shop would, and then captures, refunds, voids
-// and releases, sending requests several times at once with the same
-// idempotency key, at once with different keys, and again later with the
-// same key. Meanwhile it injects the simulator's request faults (500, 429,
-// timeouts, drops, timeouts and drops after the change was made, delays)
-// and callback faults (drop, delay, duplicate, reorder), fails the shop's
-// webhook endpoint (500, 500 after handling the event, an answer after the
-// service's timeout; one delivery in ten, at most twice per event), kills
-// service processes with SIGKILL and restarts them on the same port and
-// database, and restarts the PostgreSQL cluster with an immediate shutdown.
+// the shipping options asked of the shop for half the seeds (one request in
+// ten failing, one in twenty answered too late for the service, which then
+// offers its static ones), and a third of their customers removing their
+// consent in the app, at once or after the shop's operations), approves,
+// rejects, expires or cancels them as the user and the shop would, and then
+// captures, refunds, voids and releases, sending requests several times at
+// once with the same idempotency key, at once with different keys, and
+// again later with the same key. Meanwhile it injects the simulator's
+// request faults (500, 429, timeouts, drops, timeouts and drops after the
+// change was made, delays) and callback faults (drop, delay, duplicate,
+// reorder), fails the shop's webhook endpoint (500, 500 after handling the
+// event, an answer after the service's timeout; one delivery in ten, at
+// most twice per event), kills service processes with SIGKILL and restarts
+// them on the same port and database, and restarts the PostgreSQL cluster
+// with an immediate shutdown.
 //
 // Then it clears the faults and waits (bounded) until every payment as the
 // service stores it equals the simulator's, and checks the invariants:
@@ -35,11 +38,12 @@
 // unasked; one operation per shop key; operation statuses agree with Vipps'
 // log; webhooks signed, summing to the truth, with the final amounts last;
 // receipts once; an express checkout's shipping stored as Vipps has it, and
-// whether it was charged on top told right, and none kept after a consent
-// removal the service acknowledged; one shop order never holds money in two
-// attempts; no 5xx outside the windows where a process or the database was
-// down. Each invariant is reported with counts and the first offending
-// orderIds, and fails the test when violated.
+// whether it was charged on top told right, the shop's option when the shop
+// answered in time and the static one when not, and none kept after a
+// consent removal the service acknowledged; one shop order never holds
+// money in two attempts; no 5xx outside the windows where a process or the
+// database was down. Each invariant is reported with counts and the first
+// offending orderIds, and fails the test when violated.
 //
 // The small run is part of `go test ./...` (about 150 payments per
 // database, a few minutes). Flags make it large or narrow:

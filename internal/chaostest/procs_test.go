@@ -262,6 +262,9 @@ func (r *run) newReplica(idx int, db string) *replica {
 		"VIPPS_ORDER_ID_PREFIX="+orderPrefix,
 		"VIPPS_LOG_LEVEL=info",
 	)
+	if r.shopShipping {
+		env = append(env, "VIPPS_SHIPPING_URL="+r.hooks.shippingURL)
+	}
 	rep := &replica{idx: idx, url: url, proc: &proc{
 		name: fmt.Sprintf("serve-%d", idx), bin: r.bin, args: []string{"serve"}, env: env,
 		logPath: filepath.Join(r.logDir, fmt.Sprintf("serve-%d.log", idx)),

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/vippskit/vipps"
+	vwebhook "github.com/vippskit/vipps/webhook"
 )
 
 // webhook is the body of a webhook, as the README documents it.
@@ -41,15 +42,18 @@ type webhook struct {
 // hookFault), each event at most twice, so that its retries stay within
 // the convergence's wait.
 type receiver struct {
-	url    string
-	secret []byte
-	srv    *httptest.Server
+	url         string
+	shippingURL string // the shop's shipping options (serveShipping)
+	secret      []byte
+	srv         *httptest.Server
 
 	mu          sync.Mutex
-	faults      bool           // fail some deliveries (setFaults)
-	rng         *rand.Rand     // the faults' choices
-	failed      map[int64]int  // faults per event id
-	faultCounts map[string]int // faults by kind, for the report
+	faults      bool              // fail some deliveries (setFaults)
+	rng         *rand.Rand        // the faults' choices
+	failed      map[int64]int     // faults per event id
+	faultCounts map[string]int    // faults by kind, for the report
+	shipping    map[string]int    // shipping requests by outcome
+	shippingOf  map[string]string // the last outcome by orderId
 	byID        map[int64]webhook
 	raw         map[int64][]byte
 	byOrder     map[string][]int64
@@ -80,9 +84,14 @@ const (
 // nil for none.
 func newReceiver(secret string, rng *rand.Rand) *receiver {
 	h := &receiver{secret: []byte(secret), byID: map[int64]webhook{}, raw: map[int64][]byte{}, byOrder: map[string][]int64{},
-		rng: rng, faults: rng != nil, failed: map[int64]int{}, faultCounts: map[string]int{}}
-	h.srv = httptest.NewServer(http.HandlerFunc(h.serve)) // 127.0.0.1:0
+		rng: rng, faults: rng != nil, failed: map[int64]int{}, faultCounts: map[string]int{}, shipping: map[string]int{},
+		shippingOf: map[string]string{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/webhooks", h.serve)
+	mux.HandleFunc("/shipping", h.serveShipping)
+	h.srv = httptest.NewServer(mux) // 127.0.0.1:0
 	h.url = h.srv.URL + "/webhooks"
+	h.shippingURL = h.srv.URL + "/shipping"
 	return h
 }
 
@@ -138,6 +147,64 @@ func (h *receiver) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// shopOption is the shipping option the shop's own endpoint offers.
+var shopOption = vipps.ShippingOption{IsDefault: true, ShippingCost: 79, ShippingMethod: "Shop courier", ShippingMethodID: "shop-courier"}
+
+// serveShipping is the shop's shipping options endpoint (-shipping-url):
+// it checks the request's signature and offers shopOption, but while
+// faults are on one request in ten fails and one in twenty answers after
+// the service's 5 s wait, which then offers its static options.
+func (h *receiver) serveShipping(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil || r.Method != http.MethodPost {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	req, err := vwebhook.ParseShippingRequest(body, r.Header.Get(vwebhook.ShippingSignatureHeader), vipps.Secret(h.secret))
+	if err != nil {
+		h.mu.Lock()
+		h.bad = append(h.bad, fmt.Sprintf("shipping request: %v", err))
+		h.mu.Unlock()
+		http.Error(w, err.Error(), http.StatusUnauthorized)
+		return
+	}
+	h.mu.Lock()
+	fault := "answered"
+	if h.faults {
+		switch n := h.rng.IntN(100); {
+		case n < 10:
+			fault = "500"
+		case n < 15:
+			fault = "answered after 6 s"
+		}
+	}
+	h.shipping[fault]++
+	h.shippingOf[string(req.OrderID)] = fault
+	h.mu.Unlock()
+	switch fault {
+	case "500":
+		http.Error(w, "the shop is down", http.StatusInternalServerError)
+		return
+	case "answered after 6 s":
+		select {
+		case <-time.After(6 * time.Second):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode([]vipps.ShippingOption{shopOption})
+}
+
+// shippingOutcome is how the shop last answered the service's request
+// for the shipping options of orderID: "answered" (in time), "500",
+// "answered after 6 s", or "" for none.
+func (h *receiver) shippingOutcome(orderID string) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.shippingOf[orderID]
 }
 
 // faultLocked picks what goes wrong with a delivery of event id: one in
@@ -221,12 +288,12 @@ func (h *receiver) hooksOf(orderID string) []webhook {
 type receiverStats struct {
 	unique, deliveries, redelivered int
 	conflicts, bad                  []string
-	faults                          map[string]int
+	faults, shipping                map[string]int
 }
 
 func (h *receiver) stats() receiverStats {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return receiverStats{len(h.byID), h.deliveries, h.redelivered, append([]string(nil), h.conflicts...), append([]string(nil), h.bad...),
-		maps.Clone(h.faultCounts)}
+		maps.Clone(h.faultCounts), maps.Clone(h.shipping)}
 }
