@@ -40,7 +40,8 @@ type webhook struct {
 // t) and records the events by id, so that redeliveries count once. While
 // faults are on it fails some deliveries as a shop's endpoint does (see
 // hookFault), each event at most twice, so that its retries stay within
-// the convergence's wait.
+// the convergence's wait. It is also the shop's shipping options endpoint
+// (serveShipping).
 type receiver struct {
 	url         string
 	shippingURL string // the shop's shipping options (serveShipping)
