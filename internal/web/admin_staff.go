@@ -97,7 +97,8 @@ func (s *Server) staffDone(w http.ResponseWriter, r *http.Request, err error, do
 }
 
 // staffRefusal says why a change of an account was refused, for an
-// administrator; an internal error is logged with the request id.
+// administrator; an internal error is logged with the request id. The
+// staff service's invalid and impossible changes are all a *staff.Refusal.
 func (s *Server) staffRefusal(r *http.Request, err error) string {
 	l := s.lang(r)
 	if rf, ok := errors.AsType[*staff.Refusal](err); ok {
@@ -108,10 +109,6 @@ func (s *Server) staffRefusal(r *http.Request, err error) string {
 		return l.T("A user with that name exists already (names are the same whatever their case); nothing was done. Choose another name.")
 	case errors.Is(err, payment.ErrNotFound):
 		return l.T("There is no such user; nothing was done. Reload the page.")
-	case errors.Is(err, payment.ErrInvalid):
-		return l.F("Nothing was done: %s.", strings.TrimPrefix(wrapperText(err, payment.ErrInvalid), payment.ErrInvalid.Error()+": "))
-	case errors.Is(err, payment.ErrState):
-		return l.F("Nothing was done: %s.", strings.TrimPrefix(wrapperText(err, payment.ErrState), payment.ErrState.Error()+": "))
 	}
 	rid := requestID(r.Context())
 	s.log.ErrorContext(r.Context(), "admin staff change failed", "path", r.URL.Path, "request_id", rid, "err", err)
