@@ -634,11 +634,11 @@ func (r *run) check(conv convergence) *result {
 				outcome := r.hooks.shippingOutcome(id)
 				fromShop := sh.ShippingMethodID == shopOption.ShippingMethodID
 				switch {
-				case fromShop && outcome != "answered":
+				case fromShop && outcome != shipInTime:
 					shipInv.fail(id, "the shop's answer was %q, but Vipps has the shop's shipping %s", outcome, sh.ShippingMethodID)
 				case fromShop:
 					res.fromShop++
-				case outcome == "answered":
+				case outcome == shipInTime:
 					res.shopIgnored++
 				}
 			}
@@ -664,7 +664,7 @@ func (r *run) check(conv convergence) *result {
 	}
 
 	res.hooks = r.hooks.stats()
-	if n := res.hooks.shipping["answered"]; r.shopShipping && n >= 5 && res.fromShop == 0 {
+	if n := res.hooks.shipping[shipInTime]; r.shopShipping && n >= 5 && res.fromShop == 0 {
 		shipInv.fail("", "the shop answered %d shipping requests in time, but no payment at Vipps has its option", n)
 	}
 	sigInv.checked = res.hooks.deliveries + len(res.hooks.bad)

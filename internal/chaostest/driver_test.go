@@ -130,11 +130,11 @@ func (r *run) payment(ctx context.Context, i int) {
 	// An express customer may remove their consent in the app: at once,
 	// racing the service's learning of the reservation, or after the
 	// shop's operations.
-	removeConsent := -1
+	withdraw := -1
 	if approved && o.express {
-		removeConsent = rng.IntN(6)
+		withdraw = rng.IntN(6)
 	}
-	if removeConsent == 0 || removeConsent == 1 {
+	if withdraw == 0 || withdraw == 1 {
 		r.removeConsent(ctx, o, id)
 	}
 	// The shop's operations on one order get a budget: the service's
@@ -151,7 +151,7 @@ func (r *run) payment(ctx context.Context, i int) {
 			o.phase("operate")
 		}
 	}
-	if removeConsent == 2 {
+	if withdraw == 2 {
 		r.removeConsent(ctx, o, id)
 	}
 	r.repeat(ctx, rng, o, id)

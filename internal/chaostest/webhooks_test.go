@@ -150,6 +150,13 @@ func (h *receiver) serve(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
+// How the shop's shipping endpoint answered a request.
+const (
+	shipInTime = "answered"
+	shipFailed = "500"
+	shipLate   = "answered after 6 s"
+)
+
 // shopOption is the shipping option the shop's own endpoint offers.
 var shopOption = vipps.ShippingOption{IsDefault: true, ShippingCost: 79, ShippingMethod: "Shop courier", ShippingMethodID: "shop-courier"}
 
@@ -172,23 +179,23 @@ func (h *receiver) serveShipping(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.mu.Lock()
-	fault := "answered"
+	outcome := shipInTime
 	if h.faults {
 		switch n := h.rng.IntN(100); {
 		case n < 10:
-			fault = "500"
+			outcome = shipFailed
 		case n < 15:
-			fault = "answered after 6 s"
+			outcome = shipLate
 		}
 	}
-	h.shipping[fault]++
-	h.shippingOf[string(req.OrderID)] = fault
+	h.shipping[outcome]++
+	h.shippingOf[string(req.OrderID)] = outcome
 	h.mu.Unlock()
-	switch fault {
-	case "500":
+	switch outcome {
+	case shipFailed:
 		http.Error(w, "the shop is down", http.StatusInternalServerError)
 		return
-	case "answered after 6 s":
+	case shipLate:
 		select {
 		case <-time.After(6 * time.Second):
 		case <-r.Context().Done():
@@ -200,8 +207,8 @@ func (h *receiver) serveShipping(w http.ResponseWriter, r *http.Request) {
 }
 
 // shippingOutcome is how the shop last answered the service's request
-// for the shipping options of orderID: "answered" (in time), "500",
-// "answered after 6 s", or "" for none.
+// for the shipping options of orderID: shipInTime, shipFailed, shipLate,
+// or "" for none.
 func (h *receiver) shippingOutcome(orderID string) string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
