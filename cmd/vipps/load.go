@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -55,6 +56,14 @@ The scenarios:
                       to a sink in this process); bare-flow: the bare
                       handler answering the same three requests with the
                       simulator's bytes.
+
+Next to the CPU time of what a scenario measures (cpu-ms/unit) it reports
+that of the rest of the chain (rest cpu-ms: the simulator and this driver
+for the service scenarios, this driver for the others), and from it
+a ceiling for each ratio with a goal: the most the ratio could be on
+this machine's CPUs were the measured process to take no CPU at all. A
+ceiling below a goal says that the goal cannot be met here, whatever the
+measured process does, without a cheaper simulator or driver.
 
 Speeds depend on the machine: run it on a quiet one, and compare ratios,
 not rates. Everything it starts is stopped and its files removed at the
@@ -252,7 +261,7 @@ func (l *loadRun) close() error {
 // round by round.
 func (l *loadRun) run(ctx context.Context) (*loadResult, error) {
 	res := &loadResult{Config: loadConfig{Rounds: l.f.rounds, Duration: l.f.duration.String(), Warmup: l.f.warmup.String(),
-		Concurrency: l.f.concurrency, Scenarios: l.f.run, ClockTicks: clockTicks()}, Skipped: l.f.skipped}
+		Concurrency: l.f.concurrency, Scenarios: l.f.run, ClockTicks: clockTicks(), CPUs: runtime.NumCPU()}, Skipped: l.f.skipped}
 	scs, err := l.setup(ctx, res)
 	if err != nil {
 		return nil, err

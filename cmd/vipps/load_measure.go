@@ -24,6 +24,11 @@ type scenario struct {
 	// pids are the processes whose CPU time is counted per unit; nil for
 	// none.
 	pids func() []int
+	// rest are the other processes a unit needs that are not what the
+	// scenario measures (the simulator, this driver): their CPU time per
+	// unit bounds the rate any measured process could reach on this
+	// machine (see ceilingOver); nil for none.
+	rest func() []int
 	// requests, if not nil, counts the HTTP requests sent to the service.
 	requests *atomic.Int64
 	// before, if not nil, runs before each of the scenario's runs.
@@ -45,6 +50,9 @@ type scenarioResult struct {
 	// CPUMsPerUnit is the CPU time (user and system) of the scenario's
 	// processes per completed unit; absent when not measured.
 	CPUMsPerUnit *float64 `json:"cpuMsPerUnit,omitempty"`
+	// RestCPUMsPerUnit is the CPU time of the scenario's other processes
+	// (scenario.rest) per completed unit; absent when not measured.
+	RestCPUMsPerUnit *float64 `json:"restCpuMsPerUnit,omitempty"`
 	// RequestsPerUnit is the HTTP requests the service got per completed
 	// payment.
 	RequestsPerUnit *float64 `json:"requestsPerUnit,omitempty"`
@@ -96,11 +104,15 @@ func measure(ctx context.Context, sc *scenario, warmup, duration time.Duration, 
 	if !sleepCtx(ctx, warmup) {
 		return scenarioResult{}, finish()
 	}
-	var pids []int
+	var pids, rest []int
 	if sc.pids != nil {
 		pids = sc.pids()
 	}
+	if sc.rest != nil {
+		rest = sc.rest()
+	}
 	cpu0, cpuErr := cpuTicks(pids)
+	rest0, restErr := cpuTicks(rest)
 	var req0 int64
 	if sc.requests != nil {
 		req0 = sc.requests.Load()
@@ -120,6 +132,7 @@ func measure(ctx context.Context, sc *scenario, warmup, duration time.Duration, 
 	}
 	end := time.Now()
 	cpu1, cpuErr1 := cpuTicks(pids)
+	rest1, restErr1 := cpuTicks(rest)
 	var req1 int64
 	if sc.requests != nil {
 		req1 = sc.requests.Load()
@@ -138,9 +151,15 @@ func measure(ctx context.Context, sc *scenario, warmup, duration time.Duration, 
 	r := scenarioResult{Scenario: sc.name, Unit: sc.unit, Completed: len(all), Seconds: round3(secs),
 		Rate: round3(float64(len(all)) / secs), P50Ms: ms(percentile(all, 0.50)), P99Ms: ms(percentile(all, 0.99))}
 	if n := float64(len(all)); n > 0 {
+		perUnit := func(ticks int64) *float64 {
+			v := round3(float64(ticks) * 1000 / float64(clockTicks()) / n)
+			return &v
+		}
 		if len(pids) > 0 && cpuErr == nil && cpuErr1 == nil {
-			v := round3(float64(cpu1-cpu0) * 1000 / float64(clockTicks()) / n)
-			r.CPUMsPerUnit = &v
+			r.CPUMsPerUnit = perUnit(cpu1 - cpu0)
+		}
+		if len(rest) > 0 && restErr == nil && restErr1 == nil {
+			r.RestCPUMsPerUnit = perUnit(rest1 - rest0)
 		}
 		if sc.requests != nil {
 			v := round3(float64(req1-req0) / n)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -222,7 +223,9 @@ func (l *loadRun) setupBound(ctx context.Context) (*scenario, *writeRecord, erro
 	}
 	l.onClose(st.Close)
 	var n atomic.Int64
-	sc := &scenario{name: scBoundSQLite, unit: "payments", do: func(ctx context.Context) error {
+	// The bound runs in this process alone, so this process's CPU is the
+	// writes' (and their driver's).
+	sc := &scenario{name: scBoundSQLite, unit: "payments", pids: func() []int { return []int{os.Getpid()} }, do: func(ctx context.Context) error {
 		id := vipps.OrderID(fmt.Sprintf("bound-%s-%d", l.id, n.Add(1)))
 		return replay(ctx, st, writes, id)
 	}}

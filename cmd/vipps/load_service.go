@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -103,6 +104,7 @@ func (l *loadRun) setupService(ctx context.Context, name string, sim *child, hc 
 		}
 		return pids
 	}
+	sc.rest = func() []int { return []int{sim.pid(), os.Getpid()} }
 	sc.do = func(ctx context.Context) error {
 		_, err := d.payment(ctx)
 		return err
