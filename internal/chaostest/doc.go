@@ -42,7 +42,8 @@
 // answered in time and the static one when not, and none kept after a
 // consent removal the service acknowledged; one shop order never holds
 // money in two attempts; no 5xx outside the windows where a process or the
-// database was down. Each invariant is reported with counts and the first
+// database was down, and never a 500 (a database that is away is told as
+// 503). Each invariant is reported with counts and the first
 // offending orderIds, and fails the test when violated.
 //
 // The small run is part of `go test ./...` (about 150 payments per

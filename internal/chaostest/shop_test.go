@@ -353,7 +353,9 @@ func (r *run) shop(ctx context.Context, rng *rand.Rand, o *order, route, method,
 
 // classify records a failed request as expected (it met a kill or
 // database restart window, or a 502/504 on an order with Vipps faults) or
-// unexpected.
+// unexpected. A 500 is never expected: a database that is restarting is
+// told as 503, a killed service gives no answer, and Vipps' faults are
+// 502 or 504; a 500 is an error the service did not understand.
 func (r *run) classify(o *order, route, method, path string, a answer) {
 	if !a.failed() {
 		return
@@ -373,7 +375,7 @@ func (r *run) classify(o *order, route, method, path string, a answer) {
 		kind = "no answer"
 	}
 	switch {
-	case overlap:
+	case overlap && a.status != http.StatusInternalServerError:
 		r.st.add(r.st.expected, kind+" ("+why+")")
 		return
 	case (a.status == http.StatusBadGateway || a.status == http.StatusGatewayTimeout) && o != nil && o.faultedBefore(a.end):

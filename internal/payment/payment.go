@@ -24,7 +24,26 @@ var (
 	ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
 	// ErrState: the operation is not allowed in the payment's state.
 	ErrState = errors.New("not allowed in this state")
+	// ErrUnavailable: the database could not be used just now (its disk
+	// is full, it is restarting or cannot be reached); the same request
+	// may succeed later. Stores mark such errors with Unavailable.
+	ErrUnavailable = errors.New("the database is unavailable")
 )
+
+// Unavailable returns err marked as ErrUnavailable, its text and chain
+// kept (errors.As still finds the driver's error in it); nil for nil.
+func Unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return unavailableError{err}
+}
+
+type unavailableError struct{ err error }
+
+func (e unavailableError) Error() string        { return e.err.Error() }
+func (e unavailableError) Unwrap() error        { return e.err }
+func (e unavailableError) Is(target error) bool { return target == ErrUnavailable }
 
 // Kind is regular or express checkout.
 type Kind string

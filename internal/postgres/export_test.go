@@ -18,13 +18,13 @@ func OpenVersion(ctx context.Context, dsn string, n int) (*Store, error) {
 	if n > len(ms) {
 		return nil, fmt.Errorf("%d migrations, want at least %d", len(ms), n)
 	}
-	pool, err := pgxpool.New(ctx, dsn)
+	p, err := pgxpool.New(ctx, dsn)
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool{p}}
 	if err := s.migrate(ctx, ms[:n]); err != nil {
-		pool.Close()
+		p.Close()
 		return nil, err
 	}
 	return s, nil
@@ -45,12 +45,12 @@ func (s *Store) SynchronousCommit(ctx context.Context) (string, error) {
 func (s *Store) Trace(ctx context.Context, tracer pgx.QueryTracer) error {
 	cfg := s.pool.Config()
 	cfg.ConnConfig.Tracer = tracer
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	old := s.pool
-	s.pool = pool
+	s.pool = pool{p}
 	old.Close()
 	return nil
 }

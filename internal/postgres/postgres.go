@@ -21,7 +21,7 @@ import (
 // Store is a [payment.Store] on PostgreSQL. It is safe for concurrent use,
 // also by several processes on one database.
 type Store struct {
-	pool *pgxpool.Pool
+	pool pool
 }
 
 var _ payment.Store = (*Store)(nil)
@@ -39,17 +39,17 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if !strings.Contains(dsn, "pool_max_conns") {
 		cfg.MaxConns = defaultMaxConns
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	if err := pool.Ping(ctx); err != nil {
-		pool.Close()
+	if err := p.Ping(ctx); err != nil {
+		p.Close()
 		return nil, explainConnect(cfg, err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool{p}}
 	if err := s.Migrate(ctx); err != nil {
-		pool.Close()
+		p.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	return s, nil

@@ -26,7 +26,7 @@ func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 
 // retry runs attempt, a transaction, until it succeeds, fails with an
 // error that retrying will not mend, or has run maxTxAttempts times; it
-// stops early when ctx ends.
+// stops early when ctx ends. Its error is marked by unavailable.
 func retry(ctx context.Context, attempt func() error) error {
 	var err error
 	for range maxTxAttempts {
@@ -34,7 +34,7 @@ func retry(ctx context.Context, attempt func() error) error {
 			return err
 		}
 		if err = attempt(); !retryable(err) {
-			return err
+			return unavailable(err)
 		}
 	}
 	return fmt.Errorf("gave up after %d attempts: %w", maxTxAttempts, err)

@@ -70,7 +70,7 @@ func (c *committer) tx(ctx context.Context, f func(tx writeTx) error) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-c.quit:
-		return errClosed
+		return unavailable(errClosed)
 	}
 	// Once the committer has it, it answers: waiting on ctx too could
 	// report a failure for work that is then committed.
@@ -125,7 +125,7 @@ func (c *committer) commit(batch []*txRequest) {
 			if err == nil {
 				err = all
 			}
-			r.done <- err
+			r.done <- unavailable(err)
 		}
 	}
 	tx, err := s.w.BeginTx(ctx, nil)

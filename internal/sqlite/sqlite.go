@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vippskit/vipps/internal/payment"
 	msqlite "modernc.org/sqlite"
 )
 
@@ -189,12 +190,42 @@ func absDir(path string) string {
 	return filepath.Dir(path)
 }
 
-// SQLite's primary result codes that explain explains.
+// SQLite's primary result codes that explain explains, and those that
+// unavailable marks.
 const (
 	sqlitePerm     = 3
+	sqliteBusy     = 5
+	sqliteLocked   = 6
+	sqliteNoMem    = 7
 	sqliteReadOnly = 8
+	sqliteIOErr    = 10
+	sqliteFull     = 13
 	sqliteCantOpen = 14
+	sqliteProtocol = 15
 )
+
+// unavailable marks err as payment.ErrUnavailable when it says that the
+// database could not be used just now rather than that the request was
+// wrong: its disk is full, a read or write failed, the file cannot be
+// opened or written, another process held its lock past the busy
+// timeout, memory ran out, or the store is closing. Such a request may
+// succeed when asked again, and the shop is told so (503) instead of an
+// internal error.
+func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, errClosed) {
+		return payment.Unavailable(err)
+	}
+	if se, ok := errors.AsType[*msqlite.Error](err); ok {
+		switch se.Code() & 0xff {
+		case sqliteBusy, sqliteLocked, sqliteNoMem, sqliteReadOnly, sqliteIOErr, sqliteFull, sqliteCantOpen, sqliteProtocol:
+			return payment.Unavailable(err)
+		}
+	}
+	return err
+}
 
 // foldFunc is the SQL function that folds text to lower case, all of
 // Unicode (SQLite's lower and LIKE fold ASCII only): List's Query matches

@@ -110,9 +110,11 @@ type readPool struct {
 
 func (r readPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := r.stmts.get(ctx, query); st != nil {
-		return st.QueryContext(ctx, args...)
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, unavailable(err)
 	}
-	return r.DB.QueryContext(ctx, query, args...)
+	rows, err := r.DB.QueryContext(ctx, query, args...)
+	return rows, unavailable(err)
 }
 
 func (r readPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {

@@ -622,6 +622,8 @@ func (s *Server) apiErrorOf(r *http.Request, id vipps.OrderID, err error) apiErr
 	case status == http.StatusGatewayTimeout:
 		e.Message = "Vipps or the database did not answer in time, so the outcome is unknown; " +
 			"the service finds out by itself: read the payment again before retrying"
+	case status == http.StatusServiceUnavailable:
+		e.Message = unavailableMessage
 	case isVipps && status != http.StatusInternalServerError:
 		e.Message, e.Group, e.Code, e.ContextID = ve.MerchantMessage(), string(ve.Group), string(ve.Code), ve.ContextID
 	case status >= 500:
@@ -637,6 +639,9 @@ func (s *Server) apiErrorOf(r *http.Request, id vipps.OrderID, err error) apiErr
 // apiFail answers with the error object of err.
 func (s *Server) apiFail(w http.ResponseWriter, r *http.Request, id vipps.OrderID, err error) {
 	e := s.apiErrorOf(r, id, err)
+	if e.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfterUnavailable)
+	}
 	s.writeJSON(w, e.Status, errorBody{Error: e})
 }
 

@@ -29,6 +29,8 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, vipps.ErrOutcomeUnknown), errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
+	case errors.Is(err, payment.ErrUnavailable):
+		return http.StatusServiceUnavailable
 	case isVipps:
 		// Vipps refused: the request was wrong for Vipps (422) or Vipps
 		// failed (502).
@@ -74,11 +76,23 @@ func messageOf(err error, id vipps.OrderID) string {
 		return "the payment changed while the request was served; read it again, then retry"
 	case statusOf(err) == http.StatusGatewayTimeout:
 		return "Vipps or the database did not answer in time, so the outcome is unknown"
+	case statusOf(err) == http.StatusServiceUnavailable:
+		return unavailableMessage
 	case statusOf(err) == http.StatusBadGateway:
 		return "Vipps could not be reached or had a problem"
 	}
 	return "internal error"
 }
+
+// unavailableMessage is what the API says when the database could not be
+// used (payment.ErrUnavailable). The operation may have been done at
+// Vipps before its outcome could be stored; the service finds out by
+// itself, and a retry with the same idempotency key does nothing twice.
+const unavailableMessage = "the service cannot use its database just now (its disk is full, or it is restarting or " +
+	"cannot be reached); try again shortly: a request retried with the same idempotency key is never done twice"
+
+// retryAfterUnavailable is the Retry-After of a 503 (seconds).
+const retryAfterUnavailable = "5"
 
 // wrapperText is the text of the error in err's chain that wraps sentinel
 // itself, or "".

@@ -143,6 +143,8 @@ func customerError(l lang, err error) string {
 		return l.T("This order is paid already.")
 	case errors.Is(err, vipps.ErrOutcomeUnknown), statusOf(err) == http.StatusGatewayTimeout:
 		return l.T("We could not reach Vipps just now. No money has been taken. Please try again in a moment.")
+	case errors.Is(err, payment.ErrUnavailable):
+		return l.T("The shop cannot take payments just now. No money has been taken. Please try again in a few minutes.")
 	}
 	return l.T("Something went wrong on our side. No money has been taken. Please try again in a moment.")
 }

@@ -10,10 +10,11 @@ var nbCustomer = map[string]string{
 	"This order belongs to another browser": "Denne bestillingen hører til en annen nettleser",
 	"An order can only be seen and paid in the browser it was placed in. Open the link in that browser, or place a new order.": "En bestilling kan bare ses og betales i nettleseren den ble lagt inn i. Åpne lenken i den nettleseren, eller legg inn en ny bestilling.",
 	"Something went wrong": "Noe gikk galt",
-	"We could not read the order just now. Please try again in a moment.":                       "Vi fikk ikke lest bestillingen akkurat nå. Prøv igjen om litt.",
-	"This order is paid already.":                                                               "Denne bestillingen er allerede betalt.",
-	"We could not reach Vipps just now. No money has been taken. Please try again in a moment.": "Vi fikk ikke kontakt med Vipps akkurat nå. Ingen penger er trukket. Prøv igjen om litt.",
-	"Something went wrong on our side. No money has been taken. Please try again in a moment.":  "Noe gikk galt hos oss. Ingen penger er trukket. Prøv igjen om litt.",
+	"We could not read the order just now. Please try again in a moment.":                                 "Vi fikk ikke lest bestillingen akkurat nå. Prøv igjen om litt.",
+	"This order is paid already.":                                                                         "Denne bestillingen er allerede betalt.",
+	"We could not reach Vipps just now. No money has been taken. Please try again in a moment.":           "Vi fikk ikke kontakt med Vipps akkurat nå. Ingen penger er trukket. Prøv igjen om litt.",
+	"The shop cannot take payments just now. No money has been taken. Please try again in a few minutes.": "Butikken kan ikke ta imot betalinger akkurat nå. Ingen penger er trukket. Prøv igjen om noen minutter.",
+	"Something went wrong on our side. No money has been taken. Please try again in a moment.":            "Noe gikk galt hos oss. Ingen penger er trukket. Prøv igjen om litt.",
 
 	// The demo shop.
 	"Demo shop":          "Demobutikk",
