@@ -390,7 +390,7 @@ func (s *Server) adminCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := s.svc.Check(r.Context(), id)
 	switch {
-	case err != nil && p != nil && statusOf(err) == http.StatusInternalServerError:
+	case err != nil && p != nil && (statusOf(err) == http.StatusInternalServerError || statusOf(err) == http.StatusServiceUnavailable):
 		s.adminBack(w, r, id, adminError, s.adminRefusal(r, id, err))
 	case err != nil && p != nil: // stored, but Vipps could not be asked
 		s.adminBack(w, r, id, adminError, l.F("Could not check with Vipps: %s", adminReason(err, id)))

@@ -93,6 +93,10 @@ func TestDatabaseUnavailable(t *testing.T) {
 		if !strings.Contains(page, html.EscapeString(want)) {
 			t.Errorf("admin capture with the database down: the page does not say %q", want)
 		}
+		// A check asks Vipps, then cannot store what it learnt.
+		if kind, msg := e.submit(t, id, "/check", nil); kind != string(adminError) || !strings.HasPrefix(msg, want) {
+			t.Errorf("admin check with the database down: %s %q, want an error saying %q", kind, msg, want)
+		}
 	})
 
 	t.Run("customer", func(t *testing.T) {
