@@ -24,6 +24,7 @@ var (
 	flagSeed        = flag.Uint64("chaos.seed", 0, "seed of the random choices; 0 picks one (it is logged)")
 	flagKills       = flag.Int("chaos.kills", -1, "SIGKILLs of service processes per database; -1 means 4 + payments/500")
 	flagDBRestarts  = flag.Int("chaos.dbrestarts", -1, "immediate restarts of the PostgreSQL cluster; -1 means 1 + payments/3000")
+	flagDiskFull    = flag.Int("chaos.diskfull", -1, "windows of 1-4 s in which the SQLite replica's disk takes no writes; -1 means 2 + payments/1000")
 	flagConcurrency = flag.Int("chaos.concurrency", 32, "payments driven at once")
 	flagFaults      = flag.Bool("chaos.faults", true, "inject simulator request faults, callback faults and failures of the shop's webhook endpoint")
 	flagConverge    = flag.Duration("chaos.converge", 0, "longest wait for the books to converge after the driver stops; 0 means 95s after the last kill or restart (at least 80s after the driver: a 429 of Vipps' rate limits asks to wait up to a minute) plus 10ms a payment")
@@ -53,6 +54,7 @@ type runConfig struct {
 	concurrency int
 	kills       int
 	dbRestarts  int
+	diskFull    int // SQLite only
 	faults      bool
 	converge    time.Duration // 0: derived from the last disruption
 }
@@ -67,12 +69,15 @@ func TestChaos(t *testing.T) {
 	}
 	t.Logf("chaos seed %d: repeat with -chaos.seed=%d", seed, seed)
 	n := *flagPayments
-	kills, restarts := *flagKills, *flagDBRestarts
+	kills, restarts, full := *flagKills, *flagDBRestarts, *flagDiskFull
 	if kills < 0 {
 		kills = 4 + n/500
 	}
 	if restarts < 0 {
 		restarts = 1 + n/3000
+	}
+	if full < 0 {
+		full = 2 + n/1000
 	}
 	bin := buildVipps(t, t.TempDir())
 	for _, db := range strings.Split(*flagDB, ",") {
@@ -81,9 +86,11 @@ func TestChaos(t *testing.T) {
 			t.Fatalf("-chaos.db: %q is not sqlite or postgres", db)
 		}
 		cfg := runConfig{db: db, seed: seed, payments: n, concurrency: max(1, *flagConcurrency),
-			kills: kills, dbRestarts: restarts, faults: *flagFaults, converge: *flagConverge}
+			kills: kills, dbRestarts: restarts, diskFull: full, faults: *flagFaults, converge: *flagConverge}
 		if db == "sqlite" {
 			cfg.dbRestarts = 0
+		} else {
+			cfg.diskFull = 0
 		}
 		t.Run(db, func(t *testing.T) {
 			t.Parallel()
@@ -201,8 +208,9 @@ func (r *run) main() {
 			t.Fatal(err)
 		}
 	}
-	t.Logf("%s: simulator %s, %d replica(s) %s, webhooks to %s; %d payments, %d at once, %d kills, %d database restarts, faults %v",
-		r.cfg.db, r.simURL, len(r.reps), r.replicaURLs(), r.hooks.url, r.cfg.payments, r.cfg.concurrency, r.cfg.kills, r.cfg.dbRestarts, r.cfg.faults)
+	t.Logf("%s: simulator %s, %d replica(s) %s, webhooks to %s; %d payments, %d at once, %d kills, %d database restarts, %d disk full, faults %v",
+		r.cfg.db, r.simURL, len(r.reps), r.replicaURLs(), r.hooks.url, r.cfg.payments, r.cfg.concurrency, r.cfg.kills, r.cfg.dbRestarts,
+		r.cfg.diskFull, r.cfg.faults)
 
 	setup := time.Since(began)
 	driveStart := time.Now()

@@ -29,8 +29,10 @@
 // reorder), fails the shop's webhook endpoint (500, 500 after handling the
 // event, an answer after the service's timeout; one delivery in ten, at
 // most twice per event), kills service processes with SIGKILL and restarts
-// them on the same port and database, and restarts the PostgreSQL cluster
-// with an immediate shutdown.
+// them on the same port and database, restarts the PostgreSQL cluster
+// with an immediate shutdown, and fills the SQLite replica's disk for a few
+// seconds while it serves (its RLIMIT_FSIZE at one byte: every write to its
+// files fails, as on a full disk).
 //
 // Then it clears the faults and waits (bounded) until every payment as the
 // service stores it equals the simulator's, and checks the invariants:
@@ -52,7 +54,7 @@
 //	go test ./internal/chaostest/ -v
 //	go test ./internal/chaostest/ -v -chaos.payments=10000 -timeout 2h
 //	go test ./internal/chaostest/ -v -chaos.db=postgres -chaos.seed=42
-//	go test ./internal/chaostest/ -v -chaos.faults=false -chaos.kills=0 -chaos.dbrestarts=0
+//	go test ./internal/chaostest/ -v -chaos.faults=false -chaos.kills=0 -chaos.dbrestarts=0 -chaos.diskfull=0
 //
 // The seed is logged; the same seed repeats the same random choices
 // (the interleavings of a concurrent run differ). Without the PostgreSQL

@@ -13,6 +13,7 @@ import (
 
 	"github.com/vippskit/vipps"
 	"github.com/vippskit/vipps/vippstest"
+	"golang.org/x/sys/unix"
 )
 
 // child returns a new random source drawn from rng, for a goroutine of its
@@ -510,6 +511,10 @@ func (r *run) monkey(ctx context.Context, rng *rand.Rand) {
 		for range r.cfg.dbRestarts {
 			events = append(events, "db")
 		}
+	} else {
+		for range r.cfg.diskFull {
+			events = append(events, "disk")
+		}
 	}
 	rng.Shuffle(len(events), func(i, j int) { events[i], events[j] = events[j], events[i] })
 	n := float64(r.cfg.payments) * 5 / 6
@@ -529,6 +534,8 @@ func (r *run) monkey(ctx context.Context, rng *rand.Rand) {
 			r.kill(rng)
 		case "db":
 			r.restartDB(rng)
+		case "disk":
+			r.fillDisk(rng)
 		}
 	}
 }
@@ -584,6 +591,39 @@ func (r *run) restartDB(rng *rand.Rand) {
 	r.st.dbRestarts++
 	r.st.mu.Unlock()
 	r.t.Logf("restarted PostgreSQL (immediate shutdown)")
+}
+
+// fillDisk makes the SQLite replica's disk take no writes for a moment,
+// as a full disk does, while it serves: its RLIMIT_FSIZE is set to one
+// byte (prlimit), so that every write to its files past their first byte
+// fails with EFBIG (the Go runtime ignores SIGXFSZ), the database's as
+// the log's; then the limit is lifted. Unlike a kill the process goes on,
+// so the service's handling of failed writes is what is tested: nothing
+// half-stored, a 503 to the shop, everything made good once the disk
+// takes writes again.
+func (r *run) fillDisk(rng *rand.Rand) {
+	rep := r.reps[0]
+	rep.mu.Lock()
+	defer rep.mu.Unlock()
+	pid := rep.proc.pid()
+	if pid == 0 {
+		return
+	}
+	var old unix.Rlimit
+	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &unix.Rlimit{Cur: 1, Max: unix.RLIM_INFINITY}, &old); err != nil {
+		r.t.Errorf("disk full: prlimit %s: %v", rep.proc.name, err)
+		return
+	}
+	w := r.dis.open(rep.idx, "disk full")
+	time.Sleep(between(rng, time.Second, 4*time.Second))
+	if err := unix.Prlimit(pid, unix.RLIMIT_FSIZE, &old, nil); err != nil {
+		r.t.Errorf("disk full: lift the limit of %s: %v", rep.proc.name, err)
+	}
+	r.dis.close(w, 2*time.Second)
+	r.st.mu.Lock()
+	r.st.diskFull++
+	r.st.mu.Unlock()
+	r.t.Logf("filled the disk of %s for a moment", rep.proc.name)
 }
 
 // supervise notices replicas that exit without being killed: a finding,

@@ -115,6 +115,16 @@ func (p *proc) start() error {
 	return nil
 }
 
+// pid is the running process's id, or 0 when it is not running.
+func (p *proc) pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil || isClosed(p.done) {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 // kill sends SIGKILL and waits for the process to exit.
 func (p *proc) kill() {
 	p.mu.Lock()

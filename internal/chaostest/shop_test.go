@@ -244,6 +244,7 @@ type stats struct {
 	consents   map[string]int // consent removals: "delivered", "not delivered"
 	kills      int
 	dbRestarts int
+	diskFull   int
 	crashes    []string // replicas that exited on their own
 	expected   map[string]int
 	unexpected []violation // 5xx and lost connections outside any window
