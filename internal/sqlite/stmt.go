@@ -117,12 +117,17 @@ func (r readPool) QueryContext(ctx context.Context, query string, args ...any) (
 	return rows, unavailable(err)
 }
 
-func (r readPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+func (r readPool) QueryRowContext(ctx context.Context, query string, args ...any) row {
 	if st := r.stmts.get(ctx, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
+		return row{st.QueryRowContext(ctx, args...)}
 	}
-	return r.DB.QueryRowContext(ctx, query, args...)
+	return row{r.DB.QueryRowContext(ctx, query, args...)}
 }
+
+// row is a row of the read pool, its error marked by unavailable.
+type row struct{ r *sql.Row }
+
+func (r row) Scan(dest ...any) error { return unavailable(r.r.Scan(dest...)) }
 
 // writeTx is a write transaction whose queries run through the writer's
 // prepared statements. Tx is the transaction itself, for statements that
