@@ -59,11 +59,12 @@ The scenarios:
 
 Next to the CPU time of what a scenario measures (cpu-ms/unit) it reports
 that of the rest of the chain (rest cpu-ms: the simulator and this driver
-for the service scenarios, this driver for the others), and from it
-a ceiling for each ratio with a goal: the most the ratio could be on
-this machine's CPUs were the measured process to take no CPU at all. A
+for the service scenarios, this driver for the others) and PostgreSQL's
+(db cpu-ms: every postgres process of this machine), and from them a
+ceiling for each ratio with a goal: the most the ratio could be on this
+machine's CPUs were the measured process to take no CPU at all. A
 ceiling below a goal says that the goal cannot be met here, whatever the
-measured process does, without a cheaper simulator or driver.
+measured process does, without a cheaper simulator, driver or database.
 
 Speeds depend on the machine: run it on a quiet one, and compare ratios,
 not rates. Everything it starts is stopped and its files removed at the

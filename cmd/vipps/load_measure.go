@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -29,6 +30,11 @@ type scenario struct {
 	// unit bounds the rate any measured process could reach on this
 	// machine (see ceilingOver); nil for none.
 	rest func() []int
+	// db are the database server's processes (PostgreSQL's: one per
+	// connection and its helpers), whose CPU per unit is reported apart;
+	// nil for none. Processes that start or exit during the window are
+	// not counted.
+	db func() []int
 	// requests, if not nil, counts the HTTP requests sent to the service.
 	requests *atomic.Int64
 	// before, if not nil, runs before each of the scenario's runs.
@@ -53,6 +59,9 @@ type scenarioResult struct {
 	// RestCPUMsPerUnit is the CPU time of the scenario's other processes
 	// (scenario.rest) per completed unit; absent when not measured.
 	RestCPUMsPerUnit *float64 `json:"restCpuMsPerUnit,omitempty"`
+	// DBCPUMsPerUnit is the CPU time of the database server's processes
+	// (scenario.db) per completed unit; absent when not measured.
+	DBCPUMsPerUnit *float64 `json:"dbCpuMsPerUnit,omitempty"`
 	// RequestsPerUnit is the HTTP requests the service got per completed
 	// payment.
 	RequestsPerUnit *float64 `json:"requestsPerUnit,omitempty"`
@@ -113,6 +122,10 @@ func measure(ctx context.Context, sc *scenario, warmup, duration time.Duration, 
 	}
 	cpu0, cpuErr := cpuTicks(pids)
 	rest0, restErr := cpuTicks(rest)
+	var db0 map[int]int64
+	if sc.db != nil {
+		db0 = cpuTicksEach(sc.db())
+	}
 	var req0 int64
 	if sc.requests != nil {
 		req0 = sc.requests.Load()
@@ -133,6 +146,10 @@ func measure(ctx context.Context, sc *scenario, warmup, duration time.Duration, 
 	end := time.Now()
 	cpu1, cpuErr1 := cpuTicks(pids)
 	rest1, restErr1 := cpuTicks(rest)
+	var db1 map[int]int64
+	if len(db0) > 0 {
+		db1 = cpuTicksEach(slices.Collect(maps.Keys(db0)))
+	}
 	var req1 int64
 	if sc.requests != nil {
 		req1 = sc.requests.Load()
@@ -160,6 +177,13 @@ func measure(ctx context.Context, sc *scenario, warmup, duration time.Duration, 
 		}
 		if len(rest) > 0 && restErr == nil && restErr1 == nil {
 			r.RestCPUMsPerUnit = perUnit(rest1 - rest0)
+		}
+		if len(db1) > 0 {
+			var ticks int64
+			for pid, t1 := range db1 {
+				ticks += t1 - db0[pid]
+			}
+			r.DBCPUMsPerUnit = perUnit(ticks)
 		}
 		if sc.requests != nil {
 			v := round3(float64(req1-req0) / n)

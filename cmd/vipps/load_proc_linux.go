@@ -53,6 +53,39 @@ func cpuTicks(pids []int) (int64, error) {
 	return sum, nil
 }
 
+// cpuTicksEach returns the CPU time of each of the processes that can
+// still be read, by pid (see cpuTicks); a process that has exited is left
+// out.
+func cpuTicksEach(pids []int) map[int]int64 {
+	out := make(map[int]int64, len(pids))
+	for _, pid := range pids {
+		if n, err := cpuTicks([]int{pid}); err == nil {
+			out[pid] = n
+		}
+	}
+	return out
+}
+
+// processesNamed returns the processes whose command name (comm) is name,
+// such as every process of a PostgreSQL server ("postgres").
+func processesNamed(name string) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if b, err := os.ReadFile("/proc/" + e.Name() + "/comm"); err == nil && strings.TrimSpace(string(b)) == name {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
 // clockTicks is the kernel's USER_HZ, the unit of /proc/<pid>/stat's
 // times: sysconf(_SC_CLK_TCK), which the C library reads from the
 // AT_CLKTCK entry of the auxiliary vector, as this does from

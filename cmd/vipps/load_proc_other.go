@@ -26,5 +26,11 @@ func cpuTicks(pids []int) (int64, error) {
 	return 0, errors.New("CPU time is measured on Linux only")
 }
 
+// cpuTicksEach is measured from /proc, on Linux only.
+func cpuTicksEach(pids []int) map[int]int64 { return nil }
+
+// processesNamed reads /proc, on Linux only.
+func processesNamed(name string) []int { return nil }
+
 // clockTicks is Linux's USER_HZ; unused elsewhere.
 func clockTicks() int64 { return 100 }

@@ -105,6 +105,11 @@ func (l *loadRun) setupService(ctx context.Context, name string, sim *child, hc 
 		return pids
 	}
 	sc.rest = func() []int { return []int{sim.pid(), os.Getpid()} }
+	if name != scServiceSQLite {
+		// Every PostgreSQL process of this machine: the -postgres server
+		// is expected to be local and otherwise quiet.
+		sc.db = func() []int { return processesNamed("postgres") }
+	}
 	sc.do = func(ctx context.Context) error {
 		_, err := d.payment(ctx)
 		return err

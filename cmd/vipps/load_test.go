@@ -39,7 +39,7 @@ func TestLoad(t *testing.T) {
 	switch {
 	case dsn != "":
 		scenarios = append(scenarios, scServicePostgres, scServicePostgres2)
-		figures = append(figures, "service-postgres / service-sqlite", "service-postgres-2 / service-postgres")
+		figures = append(figures, "service-postgres / service-sqlite", "ceiling of service-postgres / service-sqlite", "service-postgres-2 / service-postgres")
 		args = append(args, "-postgres", dsn)
 	case os.Getenv("CI") != "":
 		t.Fatal("VIPPS_TEST_POSTGRES is not set; CI must run the PostgreSQL tests (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
@@ -86,6 +86,11 @@ func TestLoad(t *testing.T) {
 		if (m.RestCPUMsPerUnit != nil) != wantRest || (wantRest && (!finite(*m.RestCPUMsPerUnit) || *m.RestCPUMsPerUnit <= 0)) {
 			t.Errorf("%s: rest CPU-ms per unit %v, want it measured: %v", m.Scenario, optional(m.RestCPUMsPerUnit, "%v"), wantRest)
 		}
+		// PostgreSQL's own CPU, in the PostgreSQL scenarios only.
+		wantDB := strings.HasPrefix(m.Scenario, scServicePostgres)
+		if (m.DBCPUMsPerUnit != nil) != wantDB || (wantDB && (!finite(*m.DBCPUMsPerUnit) || *m.DBCPUMsPerUnit <= 0)) {
+			t.Errorf("%s: PostgreSQL CPU-ms per unit %v, want it measured: %v", m.Scenario, optional(m.DBCPUMsPerUnit, "%v"), wantDB)
+		}
 	}
 	if diff := cmp.Diff(slices.Sorted(slices.Values(scenarios)), slices.Sorted(slices.Values(ran))); diff != "" {
 		t.Errorf("scenarios run (-want +got):\n%s", diff)
@@ -125,13 +130,15 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 func TestLoadReport(t *testing.T) {
 	res := &loadResult{
 		Config: loadConfig{Rounds: 2, Duration: "5s", Warmup: "1s", Concurrency: 16, ClockTicks: 100, CPUs: 2,
-			Scenarios: []string{scServiceSQLite, scBoundSQLite, scSimDetails, scBareDetails}},
-		Skipped: []skip{{scServicePostgres, "no -postgres (or VIPPS_LOAD_POSTGRES) given"}},
+			Scenarios: []string{scServiceSQLite, scBoundSQLite, scServicePostgres, scSimDetails, scBareDetails}},
+		Skipped: []skip{{scServicePostgres2, "not asked for"}},
 		Writes:  &writeRecord{OrderID: "load-x", Writes: 5, Sequence: []string{"Create", "Update", "Update", "AddOperation", "UpdateOperation"}},
 		Rounds: []loadRound{
 			{Round: 1, Results: []scenarioResult{
 				{Scenario: scServiceSQLite, Unit: "payments", Completed: 2225, Seconds: 5, Rate: 445, P50Ms: 30.5, P99Ms: 80.25, CPUMsPerUnit: new(2.2), RestCPUMsPerUnit: new(1.6), RequestsPerUnit: new(4.2)},
 				{Scenario: scBoundSQLite, Unit: "payments", Completed: 10485, Seconds: 5, Rate: 2097, P50Ms: 7.5, P99Ms: 20, CPUMsPerUnit: new(0.4)},
+				{Scenario: scServicePostgres, Unit: "payments", Completed: 1500, Seconds: 5, Rate: 300, P50Ms: 45, P99Ms: 90, CPUMsPerUnit: new(1.9), RestCPUMsPerUnit: new(1.0),
+					DBCPUMsPerUnit: new(2.5), RequestsPerUnit: new(4.4)},
 				{Scenario: scSimDetails, Unit: "requests", Completed: 28000, Seconds: 5, Rate: 5600, P50Ms: 2, P99Ms: 9, CPUMsPerUnit: new(0.1), RestCPUMsPerUnit: new(0.2)},
 				{Scenario: scBareDetails, Unit: "requests", Completed: 50000, Seconds: 5, Rate: 10000, P50Ms: 1, P99Ms: 5, CPUMsPerUnit: new(0.05)},
 			}},
