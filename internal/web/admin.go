@@ -182,7 +182,7 @@ func (s *Server) adminRefusal(r *http.Request, id vipps.OrderID, err error) stri
 		return l.T("No answer in time. Reload the page in a minute to see whether it went through.")
 	case http.StatusServiceUnavailable:
 		s.log.WarnContext(r.Context(), "admin request failed", "path", r.URL.Path, "order_id", id, "err", err)
-		return l.T("The payment service cannot use its database just now (a full disk, a restart or no connection). Try again in a minute; nothing is done twice.")
+		return l.T("The payment service cannot use its database just now (a full disk, a restart or no connection). Send the form again in a minute: nothing is carried out twice.")
 	case http.StatusUnprocessableEntity:
 		return l.F("Vipps refused the request: %s", detail)
 	case http.StatusBadGateway:

@@ -57,6 +57,11 @@ type adminProblemView struct {
 	Message string
 	// Field is the id of the input at fault, or "".
 	Field string
+	// Unsure: the service failed (5xx) after the form was accepted, so
+	// the operation may have reached Vipps; the page says "Not
+	// confirmed" rather than "Nothing was done", and the form keeps its
+	// key, so that sending it again is never done twice.
+	Unsure bool
 }
 
 // adminLatestView is the newest problem of a payment: a Vipps error, or
@@ -453,7 +458,14 @@ func adminLineInputs(l lang, kind payment.OpKind, rc *vipps.Receipt, t payment.L
 // that kind, and the message at the top. A field the page no longer has
 // (the form is no longer offered) is not linked to.
 func adminRefill(d *adminPaymentData, fe *adminFormError) {
-	d.Problem = &adminProblemView{Message: fe.Message}
+	d.Problem = &adminProblemView{Message: fe.Message, Unsure: fe.Status >= http.StatusInternalServerError}
+	// The same key, when the first request may have been carried out: a
+	// second press is then its replay, not a second operation.
+	sameKey := func(key *string) {
+		if k := fe.Values.Get("key"); d.Problem.Unsure && k != "" && len(k) <= adminKeyMax {
+			*key = k
+		}
+	}
 	// What was typed is shown again, unless it is far past the field's
 	// limit: then as much as makes the point.
 	keep := func(name string, limit int) string {
@@ -478,6 +490,7 @@ func adminRefill(d *adminPaymentData, fe *adminFormError) {
 		if f == nil {
 			break
 		}
+		sameKey(&f.Key)
 		f.Amount, f.Text = keep("amount", adminAmountMax), keep("text", adminTextMax)
 		mark(adminField(fe.Form, "amount"), &f.AmountError)
 		mark(adminField(fe.Form, "text"), &f.TextError)
@@ -489,6 +502,7 @@ func adminRefill(d *adminPaymentData, fe *adminFormError) {
 		}
 	case payment.OpCancel:
 		if f := d.Cancel; f != nil {
+			sameKey(&f.Key)
 			f.Text = keep("text", adminTextMax)
 			mark(adminField(fe.Form, "text"), &f.TextError)
 		}

@@ -128,6 +128,7 @@ var nbAdmin = map[string]string{
 	"Note":                   "Merknad",
 	"Nothing can be captured, refunded or cancelled in this state.": "Ingenting kan trekkes, refunderes eller kanselleres i denne tilstanden.",
 	"Nothing was done":           "Ingenting ble gjort",
+	"Not confirmed":              "Ikke bekreftet",
 	"Notifications and receipts": "Varsler og kvitteringer",
 	"Operation":                  "Operasjon",
 	"Or an amount in kroner":     "Eller et beløp i kroner",

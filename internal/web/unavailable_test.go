@@ -17,10 +17,22 @@ import (
 
 // downStore is a payment store whose writes fail as a full disk makes
 // them fail (the stores' own tests cause that for real: TestDiskFull,
-// TestDatabaseAway) while down is set; reads go on.
+// TestDatabaseAway) while down is set; reads go on. With outcomeLost set
+// only the outcome of an operation cannot be stored: Vipps has carried it
+// out, and the service cannot say so.
 type downStore struct {
 	payment.Store
-	down atomic.Bool
+	down, outcomeLost atomic.Bool
+}
+
+func (s *downStore) UpdateOperation(ctx context.Context, op *payment.Operation, p *payment.Payment, events ...payment.Event) error {
+	if err := s.fail(); err != nil {
+		return err
+	}
+	if s.outcomeLost.Load() && op.Status != payment.OpPending {
+		return payment.Unavailable(errors.New("sqlite: write: database or disk is full (13)"))
+	}
+	return s.Store.UpdateOperation(ctx, op, p, events...)
 }
 
 func (s *downStore) fail() error {
@@ -90,8 +102,12 @@ func TestDatabaseUnavailable(t *testing.T) {
 		f := url.Values{"csrf": form["csrf"], "key": form["key"], "amount": {"50"}, "text": {""}}
 		page := e.refused(t, adminPaymentURL(id)+"/capture", f, http.StatusServiceUnavailable)
 		want := "The payment service cannot use its database just now"
-		if !strings.Contains(page, html.EscapeString(want)) {
-			t.Errorf("admin capture with the database down: the page does not say %q", want)
+		if !strings.Contains(page, html.EscapeString(want)) || !strings.Contains(page, "<h2>Not confirmed</h2>") {
+			t.Errorf("admin capture with the database down: the page does not say %q under \"Not confirmed\"", want)
+		}
+		// Sending the form again is never a second capture: it keeps its key.
+		if again := adminForms(page)[adminPaymentURL(id)+"/capture"]; again.Get("key") != form.Get("key") {
+			t.Errorf("the capture form shown again has key %q, want the one sent (%q)", again.Get("key"), form.Get("key"))
 		}
 		// A check asks Vipps, then cannot store what it learnt.
 		if kind, msg := e.submit(t, id, "/check", nil); kind != string(adminError) || !strings.HasPrefix(msg, want) {
@@ -119,4 +135,32 @@ func TestDatabaseUnavailable(t *testing.T) {
 	if got := e.simSummary(t, id); got[0] != vipps.Amount(5000) {
 		t.Errorf("captured at Vipps once the database is back = %v, want 50 kr", got[0])
 	}
+
+	// Vipps captures, and the outcome cannot be stored: staff are not
+	// told that nothing was done, and no capture form is offered while
+	// that capture is pending, so none is sent twice.
+	t.Run("admin, outcome lost", func(t *testing.T) {
+		id := e.reserve(t, 20000)
+		form := e.form(t, id, "/capture")
+		ds.outcomeLost.Store(true)
+		f := url.Values{"csrf": form["csrf"], "key": form["key"], "amount": {"30"}, "text": {""}}
+		page := e.refused(t, adminPaymentURL(id)+"/capture", f, http.StatusServiceUnavailable)
+		ds.outcomeLost.Store(false)
+		if !strings.Contains(page, "<h2>Not confirmed</h2>") || strings.Contains(page, "Nothing was done") {
+			t.Errorf("admin capture whose outcome was lost: the page does not say it is not confirmed")
+		}
+		if _, ok := adminForms(page)[adminPaymentURL(id)+"/capture"]; ok {
+			t.Errorf("admin capture whose outcome was lost: the page offers another capture while it is pending")
+		}
+		if got := e.simSummary(t, id); got[0] != 3000 {
+			t.Errorf("captured at Vipps = %v, want 30 kr (the outcome only was lost)", got[0])
+		}
+		// Once the database is back, the service learns the outcome.
+		if _, err := e.svc.Check(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+		if p := e.stored(t, id); p.Amounts.Captured != 3000 {
+			t.Errorf("stored as captured once the database is back: %v, want 30 kr", p.Amounts.Captured)
+		}
+	})
 }
