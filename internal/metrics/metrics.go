@@ -8,6 +8,7 @@ package metrics
 import (
 	"cmp"
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -59,8 +60,8 @@ func New(cfg Config) *Metrics {
 		}, []string{"endpoint"}),
 		httpRequests: counter("vippskit_http_requests_total",
 			"Requests to the service by route group (api, callback, return, admin, shop, other) and status.", "route", "code"),
-		tasks: counter("vippskit_task_attempts_total", "Attempts of the outbox's tasks (webhooks, receipts, releases of superseded payments, consent checks) by kind and outcome.", "kind", "outcome"),
-		polls: counter("vippskit_polls_total", "Payment checks by the poller by outcome.", "outcome"),
+		tasks: counter("vippskit_task_attempts_total", "Attempts of the outbox's tasks (webhooks, receipts, releases of superseded payments, consent checks) by kind and outcome (ok, error, database_unavailable).", "kind", "outcome"),
+		polls: counter("vippskit_polls_total", "Payment checks by the poller by outcome (ok, error, database_unavailable).", "outcome"),
 	}
 	m.reg.MustRegister(m.vippsRequests, m.vippsDuration, m.httpRequests, m.tasks, m.polls,
 		&stats{st: cfg.Stats}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -175,11 +176,18 @@ func (m *Metrics) TaskAttempt(kind payment.TaskKind, err error) {
 // Poll counts a payment check (poller.Config.Observe).
 func (m *Metrics) Poll(err error) { m.polls.WithLabelValues(outcome(err)).Inc() }
 
+// outcome is a poll's or task attempt's outcome label: "ok", "error", or
+// "database_unavailable" when the database could not be used (a full
+// disk, a restart, a lost connection: payment.ErrUnavailable), so that an
+// alert can tell the database's trouble from Vipps' or a shop's.
 func outcome(err error) string {
-	if err != nil {
-		return "error"
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, payment.ErrUnavailable):
+		return "database_unavailable"
 	}
-	return "ok"
+	return "error"
 }
 
 // stats reads the counts at scrape time.

@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -66,6 +68,8 @@ func TestMetrics(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "/vipps/v2/payments/m-1", nil))
 	m.TaskAttempt(payment.TaskWebhook, nil)
 	m.Poll(nil)
+	m.Poll(fmt.Errorf("check: %w", payment.Unavailable(errors.New("database or disk is full"))))
+	m.Poll(errors.New("vipps: HTTP 500"))
 
 	want := `
 # HELP vippskit_payments Payments by state.
@@ -87,11 +91,13 @@ vippskit_vipps_requests_total{code="418",endpoint="details"} 1
 # HELP vippskit_http_requests_total Requests to the service by route group (api, callback, return, admin, shop, other) and status.
 # TYPE vippskit_http_requests_total counter
 vippskit_http_requests_total{code="401",route="callback"} 1
-# HELP vippskit_task_attempts_total Attempts of the outbox's tasks (webhooks, receipts, releases of superseded payments, consent checks) by kind and outcome.
+# HELP vippskit_task_attempts_total Attempts of the outbox's tasks (webhooks, receipts, releases of superseded payments, consent checks) by kind and outcome (ok, error, database_unavailable).
 # TYPE vippskit_task_attempts_total counter
 vippskit_task_attempts_total{kind="webhook",outcome="ok"} 1
-# HELP vippskit_polls_total Payment checks by the poller by outcome.
+# HELP vippskit_polls_total Payment checks by the poller by outcome (ok, error, database_unavailable).
 # TYPE vippskit_polls_total counter
+vippskit_polls_total{outcome="database_unavailable"} 1
+vippskit_polls_total{outcome="error"} 1
 vippskit_polls_total{outcome="ok"} 1
 `
 	if err := testutil.GatherAndCompare(m.reg, strings.NewReader(want),
