@@ -3,6 +3,7 @@ package sqlite
 import (
 	"errors"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -83,5 +84,36 @@ func TestDiskFull(t *testing.T) {
 	}
 	if got, err := s.Get(ctx, p.OrderID); err != nil || got.Text != "changed" {
 		t.Errorf("Get after = %+v, %v; want the update made once the disk took writes", got, err)
+	}
+}
+
+// TestOpenOnFullDisk: a service started on a full disk stops with one
+// line that says what to do (free space), not only SQLite's "disk I/O
+// error" (RLIMIT_FSIZE at one byte stands for the full disk, as in
+// TestDiskFull).
+func TestOpenOnFullDisk(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vipps.db")
+	s, err := Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: 1, Max: old.Max}); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(t.Context(), path)
+	syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old)
+	if err == nil {
+		s.Close()
+		t.Fatal("Open on a full disk = nil error, want one")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "is full or failing; free space there") || strings.Contains(msg, "\n") {
+		t.Errorf("Open on a full disk = %q, want one line that says to free space", msg)
 	}
 }

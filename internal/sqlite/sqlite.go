@@ -167,7 +167,7 @@ func create(path string) error {
 // explain adds to err, from opening the database at path, what to do when
 // SQLite could not open or write a file: typically the directory is not
 // writable, so that SQLite cannot create the -wal and -shm files next to
-// the database.
+// the database, or its disk is full.
 func explain(path string, err error) error {
 	se, ok := errors.AsType[*msqlite.Error](err)
 	if !ok {
@@ -177,6 +177,9 @@ func explain(path string, err error) error {
 	case sqliteCantOpen, sqliteReadOnly, sqlitePerm:
 		return fmt.Errorf("%w: SQLite cannot write %s or create its -wal and -shm files: check that this user may write the directory %s and the files",
 			err, path, absDir(path))
+	case sqliteFull, sqliteIOErr:
+		return fmt.Errorf("%w: SQLite cannot write %s or its -wal and -shm files: the disk of %s is full or failing; free space there (df %s) and start again",
+			err, path, absDir(path), absDir(path))
 	}
 	return err
 }
