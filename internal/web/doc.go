@@ -85,7 +85,10 @@
 // when Vipps refused (message is then the merchant text of the Vipps
 // error). A 5xx never shows internals: "internal error; see the service
 // log (request id …)", and the log line has the same request id, which is
-// also the X-Request-Id header of every answer. An unknown route is 404
+// also the X-Request-Id header of every answer. A database that cannot be
+// used just now (payment.ErrUnavailable: a full disk, a restart, a lost
+// connection) is 503 with Retry-After and a message that says to retry
+// with the same idempotency key. An unknown route is 404
 // with "routes", the API's routes; a known path with another method is 405
 // with Allow.
 //
