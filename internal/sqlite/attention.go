@@ -41,11 +41,12 @@ const (
 func (s *Store) Attention(ctx context.Context, f payment.AttentionFilter) (*payment.AttentionLists, error) {
 	limit := payment.AttentionLimit(f.Limit)
 	out := &payment.AttentionLists{}
-	tx, err := s.r.DB.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	rtx, err := s.r.DB.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: attention: %w", err)
+		return nil, fmt.Errorf("sqlite: attention: %w", unavailable(err))
 	}
-	defer tx.Rollback() //nolint:errcheck // read only
+	defer rtx.Rollback() //nolint:errcheck // read only
+	tx := readTx{rtx}
 	err = func() error {
 		var err error
 		if out.Operations, err = queryAll(ctx, tx, scanOperation, attentionOps, toMicros(f.OpsBefore), limit); err != nil {

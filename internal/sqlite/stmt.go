@@ -108,14 +108,47 @@ type readPool struct {
 	stmts *stmts
 }
 
-func (r readPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (r readPool) QueryContext(ctx context.Context, query string, args ...any) (rowSet, error) {
+	var rs *sql.Rows
+	var err error
 	if st := r.stmts.get(ctx, query); st != nil {
-		rows, err := st.QueryContext(ctx, args...)
-		return rows, unavailable(err)
+		rs, err = st.QueryContext(ctx, args...)
+	} else {
+		rs, err = r.DB.QueryContext(ctx, query, args...)
 	}
-	rows, err := r.DB.QueryContext(ctx, query, args...)
-	return rows, unavailable(err)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return markedRows{rs}, nil
 }
+
+// rowSet is the rows of a query: *sql.Rows, or the read pool's
+// markedRows.
+type rowSet interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+// readTx is a read transaction of the read pool, its errors marked as the
+// pool's.
+type readTx struct{ *sql.Tx }
+
+func (t readTx) QueryContext(ctx context.Context, query string, args ...any) (rowSet, error) {
+	rs, err := t.Tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return markedRows{rs}, nil
+}
+
+// markedRows are rows of the read pool, their errors marked by
+// unavailable: a read of the rows can fail as their query can.
+type markedRows struct{ *sql.Rows }
+
+func (r markedRows) Scan(dest ...any) error { return unavailable(r.Rows.Scan(dest...)) }
+func (r markedRows) Err() error             { return unavailable(r.Rows.Err()) }
 
 func (r readPool) QueryRowContext(ctx context.Context, query string, args ...any) row {
 	if st := r.stmts.get(ctx, query); st != nil {
@@ -161,12 +194,21 @@ func (t writeTx) ExecContext(ctx context.Context, query string, args ...any) (sq
 	return t.Tx.ExecContext(ctx, query, args...)
 }
 
-func (t writeTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+// QueryContext runs a query in the transaction; the committer marks its
+// errors, as every error of a write transaction.
+func (t writeTx) QueryContext(ctx context.Context, query string, args ...any) (rowSet, error) {
 	ctx = context.WithoutCancel(ctx)
+	var rs *sql.Rows
+	var err error
 	if st := t.stmt(ctx, query); st != nil {
-		return st.QueryContext(ctx, args...)
+		rs, err = st.QueryContext(ctx, args...)
+	} else {
+		rs, err = t.Tx.QueryContext(ctx, query, args...)
 	}
-	return t.Tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err // not a nil *sql.Rows in a rowSet
+	}
+	return rs, nil
 }
 
 func (t writeTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {

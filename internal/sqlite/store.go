@@ -603,7 +603,7 @@ type scanner interface{ Scan(dest ...any) error }
 
 // querier is a readPool or a writeTx.
 type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryContext(ctx context.Context, query string, args ...any) (rowSet, error)
 }
 
 func queryPayments(ctx context.Context, q querier, query string, args ...any) ([]*payment.Payment, error) {
