@@ -72,6 +72,8 @@ const (
 	codeDeadlock             = "40P01"
 	codeUniqueViolation      = "23505"
 	codeForeignKeyViolation  = "23503"
+	codeQueryCanceled        = "57014" // a statement timeout or a cancel: not unavailable
+	codeReadOnlyTransaction  = "25006" // a standby (after a failover): unavailable
 
 	// The codes a statement of the store raises with vipps_fail (migration
 	// 0006): a compare-and-set that changed nothing because the row

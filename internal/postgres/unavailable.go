@@ -48,12 +48,6 @@ func unavailable(err error) error {
 	return err
 }
 
-// SQLSTATE codes that unavailable tells apart.
-const (
-	codeQueryCanceled       = "57014" // a statement timeout or a cancel
-	codeReadOnlyTransaction = "25006" // a standby (after a failover)
-)
-
 // pool is the store's connection pool, its errors marked by unavailable.
 // Transactions and batches (inTx, inBatch) mark theirs in retry.
 type pool struct{ *pgxpool.Pool }

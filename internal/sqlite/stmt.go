@@ -109,17 +109,25 @@ type readPool struct {
 }
 
 func (r readPool) QueryContext(ctx context.Context, query string, args ...any) (rowSet, error) {
-	var rs *sql.Rows
-	var err error
 	if st := r.stmts.get(ctx, query); st != nil {
-		rs, err = st.QueryContext(ctx, args...)
-	} else {
-		rs, err = r.DB.QueryContext(ctx, query, args...)
+		return marked(st.QueryContext(ctx, args...))
 	}
-	if err != nil {
-		return nil, unavailable(err)
+	return marked(r.DB.QueryContext(ctx, query, args...))
+}
+
+func (r readPool) QueryRowContext(ctx context.Context, query string, args ...any) markedRow {
+	if st := r.stmts.get(ctx, query); st != nil {
+		return markedRow{st.QueryRowContext(ctx, args...)}
 	}
-	return markedRows{rs}, nil
+	return markedRow{r.DB.QueryRowContext(ctx, query, args...)}
+}
+
+// readTx is a read transaction of the read pool, its errors marked as the
+// pool's.
+type readTx struct{ *sql.Tx }
+
+func (t readTx) QueryContext(ctx context.Context, query string, args ...any) (rowSet, error) {
+	return marked(t.Tx.QueryContext(ctx, query, args...))
 }
 
 // rowSet is the rows of a query: *sql.Rows, or the read pool's
@@ -131,36 +139,27 @@ type rowSet interface {
 	Close() error
 }
 
-// readTx is a read transaction of the read pool, its errors marked as the
-// pool's.
-type readTx struct{ *sql.Tx }
-
-func (t readTx) QueryContext(ctx context.Context, query string, args ...any) (rowSet, error) {
-	rs, err := t.Tx.QueryContext(ctx, query, args...)
+// marked is the result of a read's query with its errors, and those of
+// its rows, marked by unavailable: a read of the rows can fail as their
+// query can.
+func marked(rs *sql.Rows, err error) (rowSet, error) {
 	if err != nil {
 		return nil, unavailable(err)
 	}
 	return markedRows{rs}, nil
 }
 
-// markedRows are rows of the read pool, their errors marked by
-// unavailable: a read of the rows can fail as their query can.
+// markedRows are rows of a read (see marked).
 type markedRows struct{ *sql.Rows }
 
 func (r markedRows) Scan(dest ...any) error { return unavailable(r.Rows.Scan(dest...)) }
 func (r markedRows) Err() error             { return unavailable(r.Rows.Err()) }
 
-func (r readPool) QueryRowContext(ctx context.Context, query string, args ...any) row {
-	if st := r.stmts.get(ctx, query); st != nil {
-		return row{st.QueryRowContext(ctx, args...)}
-	}
-	return row{r.DB.QueryRowContext(ctx, query, args...)}
-}
+// markedRow is a single row of the read pool, its error marked by
+// unavailable.
+type markedRow struct{ r *sql.Row }
 
-// row is a row of the read pool, its error marked by unavailable.
-type row struct{ r *sql.Row }
-
-func (r row) Scan(dest ...any) error { return unavailable(r.r.Scan(dest...)) }
+func (r markedRow) Scan(dest ...any) error { return unavailable(r.r.Scan(dest...)) }
 
 // writeTx is a write transaction whose queries run through the writer's
 // prepared statements. Tx is the transaction itself, for statements that
