@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -192,6 +193,10 @@ func measure(ctx context.Context, sc *scenario, warmup, duration time.Duration, 
 	}
 	return r, nil
 }
+
+// thisProcess is the load process itself: the driver (and the bound, and
+// the simulator's callback sink, where they run).
+func thisProcess() []int { return []int{os.Getpid()} }
 
 // minWindowUnits is how many units must end in a measured window before
 // it closes (see measure).

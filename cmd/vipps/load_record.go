@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -225,7 +224,7 @@ func (l *loadRun) setupBound(ctx context.Context) (*scenario, *writeRecord, erro
 	var n atomic.Int64
 	// The bound runs in this process alone, so this process's CPU is the
 	// writes' (and their driver's).
-	sc := &scenario{name: scBoundSQLite, unit: "payments", pids: func() []int { return []int{os.Getpid()} }, do: func(ctx context.Context) error {
+	sc := &scenario{name: scBoundSQLite, unit: "payments", pids: thisProcess, do: func(ctx context.Context) error {
 		id := vipps.OrderID(fmt.Sprintf("bound-%s-%d", l.id, n.Add(1)))
 		return replay(ctx, st, writes, id)
 	}}

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -104,7 +103,7 @@ func (l *loadRun) setupService(ctx context.Context, name string, sim *child, hc 
 		}
 		return pids
 	}
-	sc.rest = func() []int { return []int{sim.pid(), os.Getpid()} }
+	sc.rest = func() []int { return append(thisProcess(), sim.pid()) }
 	if name != scServiceSQLite {
 		// Every PostgreSQL process of this machine: the -postgres server
 		// is expected to be local and otherwise quiet.

@@ -95,11 +95,10 @@ func (l *loadRun) setupSim(ctx context.Context, hc *http.Client) ([]*scenario, e
 	bv := &vippsDriver{hc: hc, sim: sim.url, base: bare.url, id: l.id, sink: sink, details: v.details, tok: v.tok}
 
 	pid := func(c *child) func() []int { return func() []int { return []int{c.pid()} } }
-	self := func() []int { return []int{os.Getpid()} } // the driver and the callback sink
 	var scs []*scenario
 	add := func(name, unit string, c *child, do func(context.Context) error, before func(context.Context) error) {
 		if slices.Contains(l.f.run, name) {
-			scs = append(scs, &scenario{name: name, unit: unit, do: do, pids: pid(c), rest: self, children: []*child{c}, before: before})
+			scs = append(scs, &scenario{name: name, unit: unit, do: do, pids: pid(c), rest: thisProcess, children: []*child{c}, before: before})
 		}
 	}
 	add(scSimDetails, "requests", sim, v.detailsRequest, func(ctx context.Context) error {

@@ -142,10 +142,7 @@ func (h *receiver) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "handled, but the answer failed", http.StatusInternalServerError)
 		return
 	case hookSlow:
-		select {
-		case <-time.After(11 * time.Second):
-		case <-r.Context().Done(): // the service gave up
-		}
+		sleep(r.Context(), 11*time.Second) // or until the service gives up
 	}
 	w.WriteHeader(http.StatusOK)
 }
@@ -196,9 +193,7 @@ func (h *receiver) serveShipping(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the shop is down", http.StatusInternalServerError)
 		return
 	case shipLate:
-		select {
-		case <-time.After(6 * time.Second):
-		case <-r.Context().Done():
+		if !sleep(r.Context(), 6*time.Second) {
 			return
 		}
 	}
